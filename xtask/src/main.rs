@@ -1,0 +1,67 @@
+//! `cargo xtask`: the project's tasks.
+//!
+//! - `cargo xtask test`  — formatting check, clippy (warnings denied), every test.
+//! - `cargo xtask demo`  — the emulator plus the real `cos-ci` binary, end to end.
+//! - `cargo xtask bench` — the end-to-end listing benchmark.
+//! - `cargo xtask fuzz --seconds N` — run every fuzz target for N seconds (nightly).
+//!
+//! It only orchestrates other cargo commands; it never touches the network
+//! beyond loopback.
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
+        None => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <test|demo|bench|fuzz --seconds N>";
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+fn run(step: &str, mut command: Command) -> Result<(), String> {
+    eprintln!("xtask: {step}");
+    let status = command
+        .status()
+        .map_err(|e| format!("{step}: could not start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{step} failed ({status})"))
+    }
+}
+
+fn test() -> Result<(), String> {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    run("cargo fmt --check", fmt)?;
+
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run("cargo clippy -D warnings", clippy)?;
+
+    let mut test = cargo();
+    test.args(["test", "--workspace", "--locked"]);
+    run("cargo test", test)
+}

@@ -22,6 +22,11 @@ pub trait CiAction {
     /// Query pairs with raw (decoded) values, in wire order. Unset parameters
     /// are absent.
     fn query_pairs(&self) -> Vec<(&'static str, String)>;
+    /// Check the rules that types cannot express; called before signing so
+    /// nothing invalid is ever sent.
+    fn validate(&self) -> Result<(), crate::ValidationError> {
+        Ok(())
+    }
     /// Request body (empty for GET actions).
     fn body(&self) -> Vec<u8> {
         Vec::new()
@@ -41,6 +46,8 @@ pub trait CiAction {
 pub trait PaginatedAction: CiAction + Clone {
     /// One listed item.
     type Item;
+    /// The token this request starts from, if any.
+    fn start_token(&self) -> Option<&str>;
     /// Set (or clear) the token of the page to fetch.
     fn set_next_token(&mut self, token: Option<String>);
     /// The token of the page after `output`; `None` (absent or empty) means

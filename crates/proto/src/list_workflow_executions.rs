@@ -187,6 +187,9 @@ impl CiAction for ListWorkflowExecutions {
     fn path(&self) -> Cow<'_, str> {
         Cow::Borrowed("/workflowexecution")
     }
+    fn validate(&self) -> Result<(), ValidationError> {
+        ListWorkflowExecutions::validate(self)
+    }
     fn query_pairs(&self) -> Vec<(&'static str, String)> {
         self.to_query_pairs()
     }
@@ -202,6 +205,9 @@ impl CiAction for ListWorkflowExecutions {
 
 impl PaginatedAction for ListWorkflowExecutions {
     type Item = WorkflowExecution;
+    fn start_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
     fn set_next_token(&mut self, token: Option<String>) {
         self.next_token = token;
     }

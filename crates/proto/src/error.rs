@@ -1,4 +1,15 @@
 //! Error bodies: CI's `<Error>` XML, and whatever else comes back.
+//!
+//! Shared by every action: [`check_status`] is the first step of each
+//! `parse_response`, and [`MalformedResponse::new`] is how each one reports a
+//! 2xx body it cannot read.
+
+use std::fmt;
+
+use crate::xml::{self, XmlReader};
+
+/// Longest body excerpt kept in an error, in characters.
+const EXCERPT_CHARS: usize = 200;
 
 /// An error answered by the service (or something in front of it).
 ///
@@ -21,14 +32,172 @@ pub struct ServiceError {
     pub body_excerpt: Option<String>,
 }
 
-// Display: `<status> <Code>: <Message> (RequestId: <id>)` leaving out what is absent.
-
 impl ServiceError {
     /// Build from any non-success response (or a 2xx whose body is `<Error>`).
+    ///
+    /// Reads CI's `<Error>` XML (every child optional, `<Resource>` and
+    /// unknown children ignored), else a JSON `{"code","message","request_id"}`
+    /// object (code may be a number), else keeps an excerpt of the body.
+    /// Request and trace ids fall back to the `x-ci-*`, then `x-cos-*` headers.
     pub fn from_response(status: http::StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Self {
-        let _ = (status, headers, body);
-        todo!()
+        let fields = parse_error_xml(body)
+            .or_else(|| parse_error_json(body))
+            .unwrap_or_else(|| ErrorFields {
+                body_excerpt: body_excerpt(body),
+                ..Default::default()
+            });
+        ServiceError {
+            status: status.as_u16(),
+            code: fields.code,
+            message: fields.message,
+            request_id: fields
+                .request_id
+                .or_else(|| header_value(headers, "x-ci-request-id"))
+                .or_else(|| header_value(headers, "x-cos-request-id")),
+            trace_id: fields
+                .trace_id
+                .or_else(|| header_value(headers, "x-ci-trace-id"))
+                .or_else(|| header_value(headers, "x-cos-trace-id")),
+            body_excerpt: fields.body_excerpt,
+        }
     }
+
+    /// The `<Error>` document the service would send for this error (the
+    /// emulator's side). Absent fields are left out.
+    pub fn write_xml(&self) -> String {
+        let mut out = String::from("<?xml version='1.0' encoding='utf-8' ?>\n");
+        xml::open_element(&mut out, "Error");
+        let fields = [
+            ("Code", &self.code),
+            ("Message", &self.message),
+            ("RequestId", &self.request_id),
+            ("TraceId", &self.trace_id),
+        ];
+        for (name, value) in fields {
+            if let Some(value) = value {
+                xml::write_text_element(&mut out, name, value);
+            }
+        }
+        xml::close_element(&mut out, "Error");
+        out
+    }
+}
+
+impl fmt::Display for ServiceError {
+    /// One line: `HTTP 403 AccessDenied: <message> (RequestId: <id>)`, leaving
+    /// out what is absent; without a code, the status's reason phrase; without
+    /// a message, the body excerpt on one line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        match &self.code {
+            Some(code) => write!(f, " {code}")?,
+            None => {
+                let reason = http::StatusCode::from_u16(self.status)
+                    .ok()
+                    .and_then(|status| status.canonical_reason());
+                if let Some(reason) = reason {
+                    write!(f, " {reason}")?;
+                }
+            }
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {}", one_line(message))?;
+        } else if let Some(excerpt) = &self.body_excerpt {
+            write!(f, ": {}", one_line(excerpt))?;
+        }
+        if let Some(request_id) = &self.request_id {
+            write!(f, " (RequestId: {request_id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+/// What an error body said; every part optional.
+#[derive(Debug, Default)]
+struct ErrorFields {
+    code: Option<String>,
+    message: Option<String>,
+    request_id: Option<String>,
+    trace_id: Option<String>,
+    body_excerpt: Option<String>,
+}
+
+/// CI's `<Error>` document, or `None` if the body is not one (then the
+/// caller keeps an excerpt instead of half-read fields).
+fn parse_error_xml(body: &[u8]) -> Option<ErrorFields> {
+    let mut reader = XmlReader::open(body, "Error").ok()?;
+    let mut fields = ErrorFields::default();
+    while let Some(child) = reader.next_child().ok()? {
+        let slot = match child.name() {
+            b"Code" => &mut fields.code,
+            b"Message" => &mut fields.message,
+            b"RequestId" => &mut fields.request_id,
+            b"TraceId" => &mut fields.trace_id,
+            _ => {
+                reader.skip(child).ok()?;
+                continue;
+            }
+        };
+        let text = reader.read_text(child).ok()?;
+        if slot.is_none() && !text.trim().is_empty() {
+            *slot = Some(text.into_owned());
+        }
+    }
+    reader.finish().ok()?;
+    Some(fields)
+}
+
+/// A JSON object with at least one of the error keys Go's SDK reads
+/// (`code`, `message`, `request_id`), in either spelling convention.
+fn parse_error_json(body: &[u8]) -> Option<ErrorFields> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
+    let field = |names: &[&str]| {
+        names.iter().find_map(|name| match object.get(*name)? {
+            serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
+            serde_json::Value::Number(number) => Some(number.to_string()),
+            _ => None,
+        })
+    };
+    let fields = ErrorFields {
+        code: field(&["code", "Code", "error_code", "errorCode"]),
+        message: field(&["message", "Message", "msg", "error_message", "errorMessage"]),
+        request_id: field(&["request_id", "RequestId", "requestId"]),
+        trace_id: field(&["trace_id", "TraceId", "traceId"]),
+        body_excerpt: None,
+    };
+    let understood =
+        fields.code.is_some() || fields.message.is_some() || fields.request_id.is_some();
+    understood.then_some(fields)
+}
+
+/// The first ≤ 200 characters of a body (lossy UTF-8, surrounding
+/// whitespace trimmed), or `None` for an empty body.
+pub(crate) fn body_excerpt(body: &[u8]) -> Option<String> {
+    // Four bytes per character at most: no need to decode a huge page.
+    let head = body
+        .get(..body.len().min(EXCERPT_CHARS * 4 + 8))
+        .unwrap_or(body);
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.chars().take(EXCERPT_CHARS).collect())
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A header's value if present and visible ASCII.
+pub(crate) fn header_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    let value = headers.get(name)?.to_str().ok()?.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// The request id a response's headers carry (`x-ci-request-id`, else
+/// `x-cos-request-id`).
+pub fn request_id_from_headers(headers: &http::HeaderMap) -> Option<String> {
+    header_value(headers, "x-ci-request-id").or_else(|| header_value(headers, "x-cos-request-id"))
 }
 
 /// A 2xx response whose body is not the expected document.
@@ -47,6 +216,26 @@ pub struct MalformedResponse {
     pub body_excerpt: String,
 }
 
+impl MalformedResponse {
+    /// Describe a 2xx `body` that is not the `expected` document (e.g.
+    /// `<Response>`) for `reason`.
+    pub fn new(
+        status: http::StatusCode,
+        headers: &http::HeaderMap,
+        expected: &'static str,
+        reason: impl Into<String>,
+        body: &[u8],
+    ) -> Self {
+        MalformedResponse {
+            status: status.as_u16(),
+            expected,
+            reason: reason.into(),
+            request_id: request_id_from_headers(headers),
+            body_excerpt: body_excerpt(body).unwrap_or_default(),
+        }
+    }
+}
+
 /// Why a response did not yield an output.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
@@ -60,11 +249,35 @@ pub enum ResponseError {
 
 /// Shared first step of every `parse_response`: non-2xx, or 2xx with an
 /// `<Error>` root, becomes `Err(ResponseError::Service)`.
+#[allow(clippy::result_large_err)] // Cold path; see `CiAction::parse_response`.
 pub fn check_status(
     status: http::StatusCode,
     headers: &http::HeaderMap,
     body: &[u8],
 ) -> Result<(), ResponseError> {
-    let _ = (status, headers, body);
-    todo!()
+    let is_error_document = || xml::root_name(body).is_some_and(|root| root == "Error");
+    if status.is_success() && !is_error_document() {
+        return Ok(());
+    }
+    Err(ResponseError::Service(ServiceError::from_response(
+        status, headers, body,
+    )))
+}
+
+impl ResponseError {
+    /// The HTTP status of the response.
+    pub fn status(&self) -> u16 {
+        match self {
+            ResponseError::Service(error) => error.status,
+            ResponseError::Malformed(error) => error.status,
+        }
+    }
+
+    /// The request id, from the body or the headers, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ResponseError::Service(error) => error.request_id.as_deref(),
+            ResponseError::Malformed(error) => error.request_id.as_deref(),
+        }
+    }
 }

@@ -20,7 +20,9 @@ pub mod time;
 mod xml;
 
 pub use action::{CiAction, PaginatedAction};
-pub use error::{MalformedResponse, ResponseError, ServiceError};
+pub use error::{
+    MalformedResponse, ResponseError, ServiceError, check_status, request_id_from_headers,
+};
 pub use list_workflow_executions::{
     ExecutionState, ListWorkflowExecutions, ListWorkflowExecutionsOutput, Order, PageSize,
     StateFilter, WorkflowExecution,

@@ -5,16 +5,49 @@
 /// encoder (`cos_ci_sign::encode`) on every key and value, so the bytes on
 /// the wire decode to exactly what was signed.
 pub fn encode_query<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
-    let _ = pairs;
-    todo!()
+    let mut out = String::with_capacity(
+        pairs
+            .iter()
+            .map(|(k, v)| k.as_ref().len() + v.as_ref().len() + 2)
+            .sum(),
+    );
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            out.push('&');
+        }
+        cos_ci_sign::encode_into(&mut out, key.as_ref().as_bytes());
+        out.push('=');
+        cos_ci_sign::encode_into(&mut out, value.as_ref().as_bytes());
+    }
+    out
 }
 
 /// Split a wire query (without `?`) into decoded pairs. Strict percent
 /// decoding; `+` is kept as a literal `+` (CI signs `%2B` for `+`, and we
 /// always send `%20` for space). A part without `=` is `(key, "")`.
 pub fn decode_query(wire: &str) -> Result<Vec<(String, String)>, QueryError> {
-    let _ = wire;
-    todo!()
+    // Empty parts (`a=1&&b=2`, a trailing `&`) carry nothing and are skipped.
+    wire.split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (key, value) = part.split_once('=').unwrap_or((part, ""));
+            Ok((decode_component(key, part)?, decode_component(value, part)?))
+        })
+        .collect()
+}
+
+fn decode_component(component: &str, part: &str) -> Result<String, QueryError> {
+    cos_ci_sign::decode(component).map_err(|_| QueryError::BadEncoding {
+        near: excerpt(part, 40),
+    })
+}
+
+/// At most `max_chars` characters of `text`, marked with `…` when cut.
+pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// A request that breaks a rule. Names the parameter (wire name) and the rule.
@@ -45,4 +78,58 @@ pub enum QueryError {
     /// A known parameter with a bad value.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+}
+
+impl ValidationError {
+    /// A broken rule for the parameter with this wire name.
+    pub fn new(parameter: &'static str, rule: impl Into<String>) -> Self {
+        ValidationError {
+            parameter,
+            rule: rule.into(),
+        }
+    }
+}
+
+/// Collects decoded pairs into one slot per known parameter, refusing
+/// unknown and repeated names, so each action's `from_query_pairs` only
+/// parses values. An empty value counts as unset (the official Python SDK
+/// sends `name=` and `nextToken=`), but still counts as given for the
+/// duplicate check.
+#[derive(Debug)]
+pub(crate) struct QuerySlots<'p, const N: usize> {
+    names: [&'static str; N],
+    values: [Option<&'p str>; N],
+    seen: [bool; N],
+}
+
+impl<'p, const N: usize> QuerySlots<'p, N> {
+    pub(crate) fn collect<K: AsRef<str>, V: AsRef<str>>(
+        names: [&'static str; N],
+        pairs: &'p [(K, V)],
+    ) -> Result<Self, QueryError> {
+        let mut slots = QuerySlots {
+            names,
+            values: [None; N],
+            seen: [false; N],
+        };
+        for (key, value) in pairs {
+            let key = key.as_ref();
+            let index = names
+                .iter()
+                .position(|name| *name == key)
+                .ok_or_else(|| QueryError::UnknownParameter(excerpt(key, 64)))?;
+            if std::mem::replace(&mut slots.seen[index], true) {
+                return Err(QueryError::DuplicateParameter(names[index].to_owned()));
+            }
+            let value = value.as_ref();
+            slots.values[index] = (!value.is_empty()).then_some(value);
+        }
+        Ok(slots)
+    }
+
+    /// The non-empty value of `name` (a name given to [`Self::collect`]).
+    pub(crate) fn get(&self, name: &str) -> Option<&'p str> {
+        let index = self.names.iter().position(|known| *known == name)?;
+        self.values.get(index).copied().flatten()
+    }
 }

@@ -26,7 +26,7 @@ pub use credentials::Credentials;
 pub use encode::{DecodeError, decode, encode, encode_into};
 pub use key_time::{KeyTime, KeyTimeError};
 pub use signer::{
-    Authorization, HeaderPolicy, PresignedQuery, SignableRequest, Signer, Stages, http_string,
-    sign_key, sign_stages, signature, string_to_sign,
+    Authorization, HeaderPolicy, OFFICIAL_SIGNED_HEADERS, PresignedQuery, SignableRequest, Signer,
+    Stages, http_string, sign_key, sign_stages, signature, string_to_sign,
 };
 pub use verify::{AuthorizationParseError, ParsedAuthorization, Verified, VerifyError, verify};

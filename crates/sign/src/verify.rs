@@ -1,7 +1,23 @@
 //! Server side: parse an `Authorization` value and check it against the
 //! request as received.
 
-use crate::{KeyTime, SignableRequest};
+use subtle::ConstantTimeEq;
+
+use crate::encode::encode_into;
+use crate::{
+    KeyTime, SignableRequest, canonicalize, http_string, sign_key, signature, string_to_sign,
+};
+
+/// The seven fields, in the order the signers write them.
+const FIELDS: [&str; 7] = [
+    "q-sign-algorithm",
+    "q-ak",
+    "q-sign-time",
+    "q-key-time",
+    "q-header-list",
+    "q-url-param-list",
+    "q-signature",
+];
 
 /// An `Authorization` value split into its fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +39,66 @@ pub struct ParsedAuthorization {
 impl ParsedAuthorization {
     /// Parse an `Authorization` value. Requires `q-sign-algorithm=sha1`, each
     /// of the seven fields exactly once, valid key times and a 40-hex signature.
+    ///
+    /// Field names are matched exactly (lower-case); the order of the parts
+    /// does not matter. Nothing is trimmed.
     pub fn parse(value: &str) -> Result<Self, AuthorizationParseError> {
-        let _ = value;
-        todo!()
+        let mut fields: [Option<&str>; 7] = [None; 7];
+        for part in value.split('&') {
+            let (name, field_value) = part
+                .split_once('=')
+                .ok_or_else(|| AuthorizationParseError::BadPart(part.to_owned()))?;
+            let slot = FIELDS
+                .iter()
+                .position(|f| *f == name)
+                .and_then(|i| fields.get_mut(i))
+                .ok_or_else(|| AuthorizationParseError::BadPart(part.to_owned()))?;
+            if slot.is_some() {
+                return Err(AuthorizationParseError::DuplicateField(name.to_owned()));
+            }
+            *slot = Some(field_value);
+        }
+        let [
+            algorithm,
+            ak,
+            sign_time,
+            key_time,
+            header_list,
+            url_param_list,
+            sig,
+        ] = fields;
+        let algorithm =
+            algorithm.ok_or(AuthorizationParseError::MissingField("q-sign-algorithm"))?;
+        let ak = ak.ok_or(AuthorizationParseError::MissingField("q-ak"))?;
+        let sign_time = sign_time.ok_or(AuthorizationParseError::MissingField("q-sign-time"))?;
+        let key_time = key_time.ok_or(AuthorizationParseError::MissingField("q-key-time"))?;
+        let header_list =
+            header_list.ok_or(AuthorizationParseError::MissingField("q-header-list"))?;
+        let url_param_list =
+            url_param_list.ok_or(AuthorizationParseError::MissingField("q-url-param-list"))?;
+        let sig = sig.ok_or(AuthorizationParseError::MissingField("q-signature"))?;
+        if algorithm != "sha1" {
+            return Err(AuthorizationParseError::UnsupportedAlgorithm(
+                algorithm.to_owned(),
+            ));
+        }
+        let time = |field: &'static str, text: &str| {
+            text.parse::<KeyTime>()
+                .map_err(|source| AuthorizationParseError::BadTime { field, source })
+        };
+        let sign_time = time("q-sign-time", sign_time)?;
+        let key_time = time("q-key-time", key_time)?;
+        if sig.len() != 40 || !sig.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(AuthorizationParseError::BadSignature);
+        }
+        Ok(Self {
+            secret_id: ak.to_owned(),
+            sign_time,
+            key_time,
+            header_list: split_list(header_list),
+            url_param_list: split_list(url_param_list),
+            signature: sig.to_owned(),
+        })
     }
 }
 
@@ -123,12 +196,98 @@ pub fn verify<'k>(
     now: u64,
     required_headers: &[&str],
 ) -> Result<Verified, VerifyError> {
-    let _ = (
-        authorization,
-        request,
-        lookup_secret_key,
-        now,
-        required_headers,
+    let parsed = ParsedAuthorization::parse(authorization)?;
+    let secret_key = lookup_secret_key(&parsed.secret_id).ok_or(VerifyError::UnknownKey)?;
+
+    // Both windows must hold; the key time is the one that is signed.
+    for window in [parsed.key_time, parsed.sign_time] {
+        if now < window.start() {
+            return Err(VerifyError::NotYetValid {
+                start: window.start(),
+                now,
+            });
+        }
+        if now > window.end() {
+            return Err(VerifyError::Expired {
+                end: window.end(),
+                now,
+            });
+        }
+    }
+
+    for name in std::iter::once("host").chain(required_headers.iter().copied()) {
+        let wanted = canonical_name(name);
+        if !parsed.header_list.contains(&wanted) {
+            return Err(VerifyError::HeaderNotSigned(wanted));
+        }
+    }
+
+    // The request's headers that are listed, by canonical name.
+    let request_headers: Vec<(String, (&str, &str))> = request
+        .headers
+        .iter()
+        .map(|&(name, value)| (canonical_name(name), (name, value)))
+        .collect();
+    for listed in &parsed.header_list {
+        if !request_headers.iter().any(|(c, _)| c == listed) {
+            return Err(VerifyError::SignedHeaderMissing(listed.clone()));
+        }
+    }
+
+    let request_params: Vec<String> = request
+        .query
+        .iter()
+        .map(|(k, _)| canonical_name(k))
+        .collect();
+    if let Some(unsigned) = request_params
+        .iter()
+        .find(|k| !parsed.url_param_list.contains(k))
+    {
+        return Err(VerifyError::ParamNotSigned(unsigned.clone()));
+    }
+    if let Some(absent) = parsed
+        .url_param_list
+        .iter()
+        .find(|k| !request_params.contains(k))
+    {
+        return Err(VerifyError::ParamNotSigned(absent.clone()));
+    }
+
+    let params = canonicalize(request.query.iter().copied());
+    let headers = canonicalize(
+        request_headers
+            .iter()
+            .filter(|(c, _)| parsed.header_list.contains(c))
+            .map(|&(_, pair)| pair),
     );
-    todo!()
+    let http = http_string(request.method, request.path, &params, &headers);
+    let sts = string_to_sign(&parsed.key_time, &http);
+    let expected = signature(&sign_key(secret_key, &parsed.key_time), &sts);
+    if bool::from(expected.as_bytes().ct_eq(parsed.signature.as_bytes())) {
+        Ok(Verified {
+            secret_id: parsed.secret_id,
+            key_time: parsed.key_time,
+            signed_headers: parsed.header_list,
+        })
+    } else {
+        Err(VerifyError::Mismatch)
+    }
+}
+
+/// A header name or query key as it appears in the lists: encoded, then
+/// ASCII lower-cased.
+fn canonical_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    encode_into(&mut out, name.as_bytes());
+    out.make_ascii_lowercase();
+    out
+}
+
+/// `a;b;c` to its names; the empty list has none.
+fn split_list(list: &str) -> Vec<String> {
+    if list.is_empty() {
+        Vec::new()
+    } else {
+        list.split(';').map(str::to_owned).collect()
+    }
 }

@@ -1,0 +1,189 @@
+//! Building signed requests and reading responses.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use cos_ci_proto::{CiAction, PaginatedAction, ResponseError};
+use cos_ci_sign::{HeaderPolicy, KeyTime, SignableRequest, Signer};
+
+use crate::{Config, Error, Operation, Paginator};
+
+/// How far before `now` each signature's window starts, so that a server
+/// whose clock is a little behind ours still accepts it. (Python's SDK uses
+/// 60 s, Node's 1 s; larger skews are handled by clock-skew correction.)
+const KEY_TIME_BACKDATE_SECS: u64 = 60;
+
+/// A configured client. Cheap to clone (an `Arc`); clones share the learned
+/// clock offset.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    signer: Signer,
+    /// Seconds to add to the caller's `now` to get the server's time, learned
+    /// from a skew rejection's `Date` header.
+    clock_offset_secs: AtomicI64,
+    /// Distinguishes operations so each gets its own jitter sequence.
+    operations_started: AtomicU64,
+}
+
+impl Client {
+    /// A client for `config`.
+    pub fn new(config: Config) -> Self {
+        let signer = Signer::new(config.credentials.clone(), HeaderPolicy::OfficialDefault);
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                signer,
+                clock_offset_secs: AtomicI64::new(0),
+                operations_started: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The clock offset in seconds currently applied to `now` when signing.
+    pub fn clock_offset_secs(&self) -> i64 {
+        self.inner.clock_offset_secs.load(Ordering::Relaxed)
+    }
+
+    /// Set the clock offset (e.g. restored from a previous run). Normally it
+    /// is learned automatically by [`Operation`].
+    pub fn set_clock_offset_secs(&self, offset: i64) {
+        self.inner
+            .clock_offset_secs
+            .store(offset, Ordering::Relaxed);
+    }
+
+    /// The caller's `now` corrected by the learned offset, in Unix seconds.
+    pub(crate) fn corrected_unix_secs(&self, now: SystemTime) -> u64 {
+        let local = unix_secs(now);
+        local.saturating_add_signed(self.clock_offset_secs())
+    }
+
+    /// Build the signed request for `action` at time `now`. Validates the
+    /// action first; nothing invalid is ever signed.
+    pub fn prepare<A: CiAction>(
+        &self,
+        action: &A,
+        now: SystemTime,
+    ) -> Result<http::Request<Bytes>, Error> {
+        action.validate()?;
+        let config = &self.inner.config;
+        let method = action.method();
+        let path = action.path();
+        let pairs = action.query_pairs();
+        let host = config.endpoint.authority().as_str();
+
+        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
+        headers.push(("host", host));
+        let token = config.credentials.expose_session_token();
+        if let Some(token) = token {
+            headers.push(("x-ci-security-token", token));
+        }
+        let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+        let start = self
+            .corrected_unix_secs(now)
+            .saturating_sub(KEY_TIME_BACKDATE_SECS);
+        let lifetime = config.signature_lifetime.as_secs() + KEY_TIME_BACKDATE_SECS;
+        let key_time = KeyTime::starting_at(start, lifetime);
+        let authorization = self.inner.signer.authorization(
+            &SignableRequest {
+                method: method.as_str(),
+                path: &path,
+                query: &query,
+                headers: &headers,
+            },
+            key_time,
+        );
+
+        let mut uri = String::with_capacity(64 + path.len() + 32 * pairs.len());
+        uri.push_str(config.endpoint.scheme().as_str());
+        uri.push_str("://");
+        uri.push_str(host);
+        push_encoded_path(&mut uri, &path);
+        if !pairs.is_empty() {
+            uri.push('?');
+            uri.push_str(&cos_ci_proto::query::encode_query(&pairs));
+        }
+
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(http::header::HOST, host)
+            .header(http::header::USER_AGENT, config.user_agent.as_str())
+            .header(http::header::AUTHORIZATION, authorization.as_str());
+        if let Some(token) = token {
+            builder = builder.header("x-ci-security-token", token);
+        }
+        builder
+            .body(Bytes::from(action.body()))
+            .map_err(|e| Error::Usage(static_reason(&e)))
+    }
+
+    /// Read a response to `A` into its output or a typed error.
+    pub fn read<A: CiAction>(&self, response: &http::Response<Bytes>) -> Result<A::Output, Error> {
+        A::parse_response(response.status(), response.headers(), response.body()).map_err(|e| {
+            match e {
+                ResponseError::Service(e) => Error::Service(e),
+                ResponseError::Malformed(e) => Error::MalformedResponse(e),
+            }
+        })
+    }
+
+    /// A driver for one call of `action` with retries and clock-skew
+    /// correction (see [`Operation`]).
+    pub fn operation<A: CiAction>(&self, action: A) -> Operation<A> {
+        let n = self
+            .inner
+            .operations_started
+            .fetch_add(1, Ordering::Relaxed);
+        let seed = self.inner.config.retry.jitter_seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Operation::new(self.clone(), action, seed)
+    }
+
+    /// A paginator over every page of `action` (see [`Paginator`]).
+    pub fn paginator<A: PaginatedAction>(&self, action: A) -> Paginator<A> {
+        Paginator::new(action)
+    }
+}
+
+/// `now` as Unix seconds (0 for times before the epoch).
+pub(crate) fn unix_secs(now: SystemTime) -> u64 {
+    now.duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
+/// Append `path` (decoded, starting with `/`) percent-encoded segment by
+/// segment, so the server decodes it back to exactly the signed path.
+fn push_encoded_path(out: &mut String, path: &str) {
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        cos_ci_sign::encode_into(out, segment.as_bytes());
+    }
+}
+
+fn static_reason(error: &http::Error) -> &'static str {
+    if error.is::<http::uri::InvalidUri>() {
+        "the request URI could not be built"
+    } else {
+        "the request could not be built"
+    }
+}

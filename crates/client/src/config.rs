@@ -1,0 +1,398 @@
+//! Client configuration: where to send requests and as whom.
+
+use std::fmt;
+use std::time::Duration;
+
+use cos_ci_sign::Credentials;
+
+use crate::RetryPolicy;
+
+/// A bucket name with its APPID, `<name>-<appid>`, e.g.
+/// `examplebucket-1250000000`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Bucket(String);
+
+impl Bucket {
+    /// Validate `<name>-<appid>`: the name is 1–50 of `a-z 0-9 -`, neither
+    /// starting nor ending with `-`; the APPID is 1–20 digits.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let invalid = |reason: &str| ConfigError::InvalidBucket {
+            bucket: excerpt(text),
+            reason: reason.to_owned(),
+        };
+        let Some((name, appid)) = text.rsplit_once('-') else {
+            return Err(invalid(
+                "expected <name>-<appid>, e.g. examplebucket-1250000000",
+            ));
+        };
+        if appid.is_empty() || appid.len() > 20 || !appid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                "the part after the last '-' must be the numeric APPID",
+            ));
+        }
+        if name.is_empty() || name.len() > 50 {
+            return Err(invalid(
+                "the name before the APPID must be 1 to 50 characters",
+            ));
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(invalid(
+                "the name may contain only lower-case letters, digits and '-'",
+            ));
+        }
+        if name.starts_with('-') || name.ends_with('-') {
+            return Err(invalid("the name must not start or end with '-'"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The full `<name>-<appid>`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A region such as `ap-beijing`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Region(String);
+
+impl Region {
+    /// Validate: 1–40 of `a-z 0-9 -`, at least one `-`, starting with a
+    /// letter and not ending with `-` (`ap-beijing`, `na-siliconvalley`).
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let invalid = |reason: &str| ConfigError::InvalidRegion {
+            region: excerpt(text),
+            reason: reason.to_owned(),
+        };
+        if text.is_empty() || text.len() > 40 {
+            return Err(invalid("must be 1 to 40 characters, e.g. ap-beijing"));
+        }
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(invalid(
+                "may contain only lower-case letters, digits and '-', e.g. ap-beijing",
+            ));
+        }
+        if !text.starts_with(|c: char| c.is_ascii_lowercase())
+            || text.ends_with('-')
+            || !text.contains('-')
+            || text.contains("--")
+        {
+            return Err(invalid(
+                "expected a region such as ap-beijing or ap-guangzhou",
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The region name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where requests go: a scheme (`http` or `https`) and an authority, e.g.
+/// the default `https://<bucket>.ci.<region>.myqcloud.com`, an emulator's
+/// `http://127.0.0.1:8080`, or a private domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+}
+
+impl Endpoint {
+    /// The service's own endpoint for a bucket and region.
+    pub fn for_bucket(bucket: &Bucket, region: &Region) -> Self {
+        let host = format!("{bucket}.ci.{region}.myqcloud.com");
+        Self {
+            scheme: http::uri::Scheme::HTTPS,
+            // A validated bucket and region contain only characters that are
+            // legal in a host name, so this cannot fail; fall back to a
+            // clearly invalid authority rather than panic if that ever changes.
+            authority: host
+                .parse()
+                .unwrap_or_else(|_| http::uri::Authority::from_static("invalid.invalid")),
+        }
+    }
+
+    /// Parse a base URL: `http://` or `https://`, a host and optional port,
+    /// and nothing else (a trailing `/` is allowed).
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        let invalid = |reason: &str| ConfigError::InvalidEndpoint {
+            endpoint: excerpt(url),
+            reason: reason.to_owned(),
+        };
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|_| invalid("not a URL; expected e.g. http://127.0.0.1:8080"))?;
+        let scheme = uri
+            .scheme()
+            .cloned()
+            .ok_or_else(|| invalid("missing scheme; expected http:// or https://"))?;
+        if scheme != http::uri::Scheme::HTTP && scheme != http::uri::Scheme::HTTPS {
+            return Err(invalid("scheme must be http or https"));
+        }
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| invalid("missing host"))?;
+        if authority.host().is_empty() {
+            return Err(invalid("missing host"));
+        }
+        if authority.as_str().contains('@') {
+            return Err(invalid("user information in the URL is not supported"));
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(invalid("must be a base URL without a path or query"));
+        }
+        Ok(Self { scheme, authority })
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &http::uri::Scheme {
+        &self.scheme
+    }
+
+    /// Host and optional port, also the signed `Host` header.
+    pub fn authority(&self) -> &http::uri::Authority {
+        &self.authority
+    }
+
+    /// Whether TLS is used.
+    pub fn is_https(&self) -> bool {
+        self.scheme == http::uri::Scheme::HTTPS
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// Everything a [`crate::Client`] needs. Build with [`Config::new`], then
+/// adjust with the `with_*` methods.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) bucket: Bucket,
+    pub(crate) region: Region,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) credentials: Credentials,
+    pub(crate) signature_lifetime: Duration,
+    pub(crate) user_agent: String,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl Config {
+    /// Default signature lifetime: long enough for slow networks, short
+    /// enough that a leaked signature is soon useless.
+    pub const DEFAULT_SIGNATURE_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+    /// A config for `bucket` (`<name>-<appid>`) in `region`, using the
+    /// service's own endpoint.
+    pub fn new(bucket: &str, region: &str, credentials: Credentials) -> Result<Self, ConfigError> {
+        let bucket = Bucket::parse(bucket)?;
+        let region = Region::parse(region)?;
+        if credentials.secret_id().is_empty() {
+            return Err(ConfigError::MissingCredentials("the secret id is empty"));
+        }
+        if credentials.expose_secret_key().is_empty() {
+            return Err(ConfigError::MissingCredentials("the secret key is empty"));
+        }
+        if credentials.expose_session_token() == Some("") {
+            return Err(ConfigError::MissingCredentials(
+                "the session token is empty (leave it unset for long-term keys)",
+            ));
+        }
+        Ok(Self {
+            endpoint: Endpoint::for_bucket(&bucket, &region),
+            bucket,
+            region,
+            credentials,
+            signature_lifetime: Self::DEFAULT_SIGNATURE_LIFETIME,
+            user_agent: crate::USER_AGENT.to_owned(),
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Send requests to `url` instead (an emulator, a private domain).
+    pub fn with_endpoint(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.endpoint = Endpoint::parse(url)?;
+        Ok(self)
+    }
+
+    /// How long each signature stays valid (at least 1 s, at most 7 days).
+    pub fn with_signature_lifetime(mut self, lifetime: Duration) -> Result<Self, ConfigError> {
+        if lifetime < Duration::from_secs(1) || lifetime > Duration::from_secs(7 * 24 * 3600) {
+            return Err(ConfigError::InvalidSignatureLifetime(lifetime));
+        }
+        self.signature_lifetime = lifetime;
+        Ok(self)
+    }
+
+    /// Replace the `User-Agent` (e.g. to append your application's name).
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Result<Self, ConfigError> {
+        let user_agent = user_agent.into();
+        if http::HeaderValue::from_str(&user_agent).is_err() {
+            return Err(ConfigError::InvalidUserAgent);
+        }
+        self.user_agent = user_agent;
+        Ok(self)
+    }
+
+    /// Replace the retry policy.
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &Bucket {
+        &self.bucket
+    }
+    /// The region.
+    pub fn region(&self) -> &Region {
+        &self.region
+    }
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+    /// The credentials (their `Debug` is redacted).
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+    /// The signature lifetime.
+    pub fn signature_lifetime(&self) -> Duration {
+        self.signature_lifetime
+    }
+    /// The `User-Agent`.
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+}
+
+/// A configuration value that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Bad bucket.
+    #[error("invalid bucket `{bucket}`: {reason}")]
+    InvalidBucket {
+        /// The value given (shortened).
+        bucket: String,
+        /// The rule.
+        reason: String,
+    },
+    /// Bad region.
+    #[error("invalid region `{region}`: {reason}")]
+    InvalidRegion {
+        /// The value given (shortened).
+        region: String,
+        /// The rule.
+        reason: String,
+    },
+    /// Bad endpoint.
+    #[error("invalid endpoint `{endpoint}`: {reason}")]
+    InvalidEndpoint {
+        /// The value given (shortened).
+        endpoint: String,
+        /// The rule.
+        reason: String,
+    },
+    /// Credentials missing or empty.
+    #[error("missing credentials: {0}")]
+    MissingCredentials(&'static str),
+    /// Signature lifetime out of range.
+    #[error("signature lifetime must be between 1 s and 7 days, got {0:?}")]
+    InvalidSignatureLifetime(Duration),
+    /// User agent not a valid header value.
+    #[error("user agent must be visible ASCII")]
+    InvalidUserAgent,
+}
+
+/// The first 80 characters of user input, for error messages.
+fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(80).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets() {
+        assert!(Bucket::parse("examplebucket-1250000000").is_ok());
+        assert!(Bucket::parse("my-bucket-1250000000").is_ok());
+        for bad in [
+            "",
+            "examplebucket",
+            "Example-125",
+            "bucket-12a",
+            "-b-1",
+            "b--1",
+            "b_x-1",
+        ] {
+            assert!(Bucket::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        assert!(Region::parse("ap-beijing").is_ok());
+        assert!(Region::parse("na-siliconvalley").is_ok());
+        for bad in [
+            "",
+            "beijing",
+            "AP-beijing",
+            "ap-",
+            "ap--x",
+            "ap beijing",
+            "1p-x",
+        ] {
+            assert!(Region::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints() {
+        let e = Endpoint::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(e.to_string(), "http://127.0.0.1:8080");
+        assert!(Endpoint::parse("http://127.0.0.1:8080/").is_ok());
+        for bad in [
+            "",
+            "127.0.0.1:80",
+            "ftp://x",
+            "http://",
+            "http://h/p",
+            "http://h/?q",
+            "http://u@h",
+        ] {
+            assert!(Endpoint::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

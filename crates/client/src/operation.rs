@@ -1,0 +1,334 @@
+//! The sans-IO driver of one API call: retries, backoff, deadlines and
+//! clock-skew correction, as steps the caller carries out.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use cos_ci_proto::CiAction;
+
+use crate::client::unix_secs;
+use crate::{Backoff, Client, Error, RetryDecision, TransportError};
+
+/// A skew smaller than this is not what made a signature fail, so it is not
+/// corrected (Node's SDK uses the same threshold).
+const MIN_SKEW_TO_CORRECT: Duration = Duration::from_secs(30);
+
+/// What the caller should do next.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// Send this request, then report the outcome with
+    /// [`Operation::on_response`] or [`Operation::on_transport_error`].
+    Send(http::Request<Bytes>),
+    /// Sleep this long, then [`Operation::poll`] again.
+    Wait(Duration),
+    /// Finished.
+    Done(Result<T, Error>),
+}
+
+#[derive(Debug)]
+enum State<T> {
+    Ready,
+    AwaitingResponse,
+    WaitingUntil(SystemTime),
+    Finished(Option<Result<T, Error>>),
+}
+
+/// Drives one call of an action to completion.
+///
+/// ```no_run
+/// # use std::time::SystemTime;
+/// # use cos_ci_client::{Client, Step, TransportError};
+/// # fn send(r: http::Request<bytes::Bytes>) -> Result<http::Response<bytes::Bytes>, TransportError> { todo!() }
+/// # fn run(client: &Client) -> Result<(), cos_ci_client::Error> {
+/// let mut op = client.operation(cos_ci_proto::ListWorkflowExecutions::default());
+/// let page = loop {
+///     match op.poll(SystemTime::now()) {
+///         Step::Send(request) => match send(request) {
+///             Ok(response) => op.on_response(response, SystemTime::now()),
+///             Err(error) => op.on_transport_error(error, SystemTime::now()),
+///         },
+///         Step::Wait(delay) => std::thread::sleep(delay),
+///         Step::Done(result) => break result?,
+///     }
+/// };
+/// # Ok(()) }
+/// ```
+///
+/// Every attempt is signed afresh at the `now` given to [`Operation::poll`].
+/// Retried: 5xx, 429 / `SlowDown`, and transport failures (for idempotent
+/// methods only), with full-jitter exponential backoff, never sooner than a
+/// `Retry-After`. A signature rejected as expired, with a `Date` header at
+/// least 30 s away from our clock, is retried once at once with the offset
+/// learned (and kept by the [`Client`] for later calls).
+#[derive(Debug)]
+pub struct Operation<A: CiAction> {
+    client: Client,
+    action: A,
+    state: State<A::Output>,
+    attempts: u32,
+    first_attempt_at: Option<SystemTime>,
+    backoff: Backoff,
+    clock_corrected: bool,
+    last_decision: Option<RetryDecision>,
+}
+
+impl<A: CiAction> Operation<A> {
+    pub(crate) fn new(client: Client, action: A, jitter_seed: u64) -> Self {
+        Self {
+            client,
+            action,
+            state: State::Ready,
+            attempts: 0,
+            first_attempt_at: None,
+            backoff: Backoff::from_seed(jitter_seed),
+            clock_corrected: false,
+            last_decision: None,
+        }
+    }
+
+    /// Replace the jitter source (tests, or a caller with its own RNG).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The action being driven.
+    pub fn action(&self) -> &A {
+        &self.action
+    }
+
+    /// Attempts started so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The decision taken after the last failed attempt.
+    pub fn last_decision(&self) -> Option<RetryDecision> {
+        self.last_decision
+    }
+
+    /// When the operation will give up, once it has started. Transports
+    /// should not let a single attempt run past it.
+    pub fn deadline(&self) -> Option<SystemTime> {
+        let policy = self.client.config().retry_policy();
+        self.first_attempt_at
+            .and_then(|start| start.checked_add(policy.total_deadline))
+    }
+
+    /// What to do next at time `now`.
+    pub fn poll(&mut self, now: SystemTime) -> Step<A::Output> {
+        match &self.state {
+            State::Finished(_) => {
+                return match std::mem::replace(&mut self.state, State::Finished(None)) {
+                    State::Finished(Some(result)) => Step::Done(result),
+                    _ => Step::Done(Err(Error::Usage("polled again after Done"))),
+                };
+            }
+            State::AwaitingResponse => {
+                return Step::Done(Err(Error::Usage(
+                    "polled before the last request's outcome was reported",
+                )));
+            }
+            State::WaitingUntil(until) => {
+                if let Ok(remaining) = until.duration_since(now) {
+                    if !remaining.is_zero() {
+                        return Step::Wait(remaining);
+                    }
+                }
+            }
+            State::Ready => {}
+        }
+        let first = *self.first_attempt_at.get_or_insert(now);
+        if self.attempts > 0 {
+            let policy = self.client.config().retry_policy();
+            let elapsed = now.duration_since(first).unwrap_or(Duration::ZERO);
+            if elapsed >= policy.total_deadline {
+                return self.finish(Err(Error::DeadlineExceeded {
+                    attempts: self.attempts,
+                    elapsed,
+                    deadline: policy.total_deadline,
+                    last_error: None,
+                }));
+            }
+        }
+        match self.client.prepare(&self.action, now) {
+            Ok(request) => {
+                self.attempts += 1;
+                self.state = State::AwaitingResponse;
+                Step::Send(request)
+            }
+            Err(error) => self.finish(Err(error)),
+        }
+    }
+
+    /// Report the response to the last [`Step::Send`], received at `now`.
+    pub fn on_response(&mut self, response: http::Response<Bytes>, now: SystemTime) {
+        if !matches!(self.state, State::AwaitingResponse) {
+            self.state = State::Finished(Some(Err(Error::Usage(
+                "a response was reported but no request was outstanding",
+            ))));
+            return;
+        }
+        match self.client.read::<A>(&response) {
+            Ok(output) => self.state = State::Finished(Some(Ok(output))),
+            Err(error) => {
+                let server_date = header_str(&response, http::header::DATE)
+                    .and_then(|v| httpdate::parse_http_date(v).ok());
+                let retry_after = header_str(&response, http::header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(v, server_date.unwrap_or(now)));
+                self.after_failure(error, retry_after, server_date, now);
+            }
+        }
+    }
+
+    /// Report that the last [`Step::Send`] got no (complete) response.
+    pub fn on_transport_error(&mut self, error: TransportError, now: SystemTime) {
+        if !matches!(self.state, State::AwaitingResponse) {
+            self.state = State::Finished(Some(Err(Error::Usage(
+                "a transport error was reported but no request was outstanding",
+            ))));
+            return;
+        }
+        self.after_failure(Error::Transport(error), None, None, now);
+    }
+
+    fn finish(&mut self, result: Result<A::Output, Error>) -> Step<A::Output> {
+        self.state = State::Finished(None);
+        Step::Done(result)
+    }
+
+    fn after_failure(
+        &mut self,
+        error: Error,
+        retry_after: Option<Duration>,
+        server_date: Option<SystemTime>,
+        now: SystemTime,
+    ) {
+        let decision = self.decide(&error, retry_after, server_date, now);
+        self.last_decision = Some(decision);
+        self.state = match decision {
+            RetryDecision::RetryWithCorrectedClock => State::Ready,
+            RetryDecision::RetryAfter(delay) => {
+                State::WaitingUntil(now.checked_add(delay).unwrap_or(now))
+            }
+            RetryDecision::DoNotRetry | RetryDecision::AttemptsExhausted => {
+                State::Finished(Some(Err(error)))
+            }
+            RetryDecision::DeadlineExceeded => {
+                let policy = self.client.config().retry_policy();
+                let elapsed = self
+                    .first_attempt_at
+                    .and_then(|first| now.duration_since(first).ok())
+                    .unwrap_or(Duration::ZERO);
+                State::Finished(Some(Err(Error::DeadlineExceeded {
+                    attempts: self.attempts,
+                    elapsed,
+                    deadline: policy.total_deadline,
+                    last_error: Some(Box::new(error)),
+                })))
+            }
+        };
+    }
+
+    fn decide(
+        &mut self,
+        error: &Error,
+        retry_after: Option<Duration>,
+        server_date: Option<SystemTime>,
+        now: SystemTime,
+    ) -> RetryDecision {
+        if !self.clock_corrected && is_clock_rejection(error) {
+            if let Some(server_date) = server_date {
+                let ours = i128::from(self.client.corrected_unix_secs(now));
+                let theirs = i128::from(unix_secs(server_date));
+                let skew = theirs - ours;
+                if skew.unsigned_abs() >= u128::from(MIN_SKEW_TO_CORRECT.as_secs()) {
+                    let offset = i128::from(self.client.clock_offset_secs()) + skew;
+                    let offset = i64::try_from(offset).unwrap_or(0);
+                    self.client.set_clock_offset_secs(offset);
+                    self.clock_corrected = true;
+                    return RetryDecision::RetryWithCorrectedClock;
+                }
+            }
+        }
+        if !error.is_retryable() {
+            return RetryDecision::DoNotRetry;
+        }
+        if matches!(error, Error::Transport(_)) && !is_idempotent(&self.action.method()) {
+            // The request may have been processed; sending it again could,
+            // e.g., trigger a workflow twice.
+            return RetryDecision::DoNotRetry;
+        }
+        let policy = self.client.config().retry_policy().clone();
+        if self.attempts >= policy.max_attempts {
+            return RetryDecision::AttemptsExhausted;
+        }
+        let mut delay = self.backoff.delay(&policy, self.attempts);
+        if let Some(retry_after) = retry_after {
+            if retry_after > policy.max_retry_after {
+                return RetryDecision::DeadlineExceeded;
+            }
+            delay = delay.max(retry_after);
+        }
+        let elapsed = self
+            .first_attempt_at
+            .and_then(|first| now.duration_since(first).ok())
+            .unwrap_or(Duration::ZERO);
+        if elapsed.saturating_add(delay) >= policy.total_deadline {
+            return RetryDecision::DeadlineExceeded;
+        }
+        RetryDecision::RetryAfter(delay)
+    }
+}
+
+fn is_idempotent(method: &http::Method) -> bool {
+    matches!(
+        *method,
+        http::Method::GET | http::Method::HEAD | http::Method::PUT | http::Method::DELETE
+    )
+}
+
+/// A rejection that a wrong local clock explains: CI's `SignatureExpired`,
+/// COS's `RequestTimeTooSkewed`, or `AccessDenied` "Request has expired".
+fn is_clock_rejection(error: &Error) -> bool {
+    let Error::Service(e) = error else {
+        return false;
+    };
+    match e.code.as_deref() {
+        Some("SignatureExpired" | "RequestTimeTooSkewed" | "ExpiredRequest") => true,
+        Some("AccessDenied") => e
+            .message
+            .as_deref()
+            .is_some_and(|m| m.to_ascii_lowercase().contains("expired")),
+        _ => false,
+    }
+}
+
+fn header_str(response: &http::Response<Bytes>, name: http::header::HeaderName) -> Option<&str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date (relative to `now`).
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(5));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}

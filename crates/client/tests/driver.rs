@@ -1,0 +1,432 @@
+//! The operation driver on virtual time: no sleeps, no sockets.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::*;
+use cos_ci_client::{
+    Backoff, Client, Error, RetryDecision, RetryPolicy, Step, TransportError, TransportErrorKind,
+};
+use cos_ci_proto::{ListWorkflowExecutions, ListWorkflowExecutionsOutput, PageSize};
+use proptest::prelude::*;
+
+type Op = cos_ci_client::Operation<ListWorkflowExecutions>;
+
+fn expect_send(op: &mut Op, now: SystemTime) -> http::Request<bytes::Bytes> {
+    match op.poll(now) {
+        Step::Send(request) => request,
+        other => panic!("expected Send, got {other:?}"),
+    }
+}
+
+fn expect_wait(op: &mut Op, now: SystemTime) -> Duration {
+    match op.poll(now) {
+        Step::Wait(delay) => delay,
+        other => panic!("expected Wait, got {other:?}"),
+    }
+}
+
+fn expect_done(op: &mut Op, now: SystemTime) -> Result<ListWorkflowExecutionsOutput, Error> {
+    match op.poll(now) {
+        Step::Done(result) => result,
+        other => panic!("expected Done, got {other:?}"),
+    }
+}
+
+fn authorization(request: &http::Request<bytes::Bytes>) -> String {
+    request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn key_time(request: &http::Request<bytes::Bytes>) -> String {
+    let auth = authorization(request);
+    auth.split('&')
+        .find_map(|part| part.strip_prefix("q-key-time="))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn success_on_first_attempt() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    op.on_response(ok_response(&page(0..3, None)), t0());
+    let output = expect_done(&mut op, t0()).unwrap();
+    assert_eq!(output.executions.len(), 3);
+    assert_eq!(op.attempts(), 1);
+}
+
+#[test]
+fn retries_503_after_a_jittered_backoff_and_resigns() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    let first = expect_send(&mut op, t0());
+    op.on_response(error_response(503, "ServiceUnavailable", "busy"), t0());
+    let delay = expect_wait(&mut op, t0());
+    assert!(delay <= Duration::from_millis(200), "{delay:?}");
+    assert!(matches!(
+        op.last_decision(),
+        Some(RetryDecision::RetryAfter(_))
+    ));
+    // Polling early only shortens the wait.
+    let later = t0() + delay + Duration::from_secs(5);
+    let second = expect_send(&mut op, later);
+    assert_ne!(
+        key_time(&first),
+        key_time(&second),
+        "each attempt is signed afresh"
+    );
+    op.on_response(ok_response(&page(0..1, None)), later);
+    assert!(expect_done(&mut op, later).is_ok());
+    assert_eq!(op.attempts(), 2);
+}
+
+#[test]
+fn early_poll_waits_for_the_remainder() {
+    let backoff = Backoff::with_source(|| u64::MAX);
+    let mut op = client()
+        .operation(ListWorkflowExecutions::default())
+        .with_backoff(backoff);
+    expect_send(&mut op, t0());
+    op.on_response(error_response(500, "InternalError", "oops"), t0());
+    assert_eq!(expect_wait(&mut op, t0()), Duration::from_millis(200));
+    assert_eq!(
+        expect_wait(&mut op, t0() + Duration::from_millis(150)),
+        Duration::from_millis(50)
+    );
+    expect_send(&mut op, t0() + Duration::from_millis(200));
+}
+
+#[test]
+fn backoff_grows_exponentially_with_full_jitter() {
+    let policy = RetryPolicy {
+        max_attempts: 6,
+        ..policy()
+    };
+    let mut op = client_with(policy)
+        .operation(ListWorkflowExecutions::default())
+        .with_backoff(Backoff::with_source(|| u64::MAX));
+    let mut now = t0();
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        expect_send(&mut op, now);
+        op.on_response(error_response(503, "ServiceUnavailable", "busy"), now);
+        let wait = expect_wait(&mut op, now);
+        waits.push(wait.as_millis());
+        now += wait;
+    }
+    assert_eq!(waits, [200, 400, 800, 1600, 3200]);
+}
+
+#[test]
+fn honours_retry_after_on_429() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    op.on_response(
+        error_response_with(429, "SlowDown", "slow down", &[("retry-after", "3")]),
+        t0(),
+    );
+    assert!(expect_wait(&mut op, t0()) >= Duration::from_secs(3));
+}
+
+#[test]
+fn client_errors_are_not_retried() {
+    for (status, code) in [
+        (400, "InvalidArgument"),
+        (403, "AccessDenied"),
+        (404, "InvalidUrl"),
+    ] {
+        let mut op = client().operation(ListWorkflowExecutions::default());
+        expect_send(&mut op, t0());
+        op.on_response(error_response(status, code, "no"), t0());
+        let error = expect_done(&mut op, t0()).unwrap_err();
+        let service = error.service_error().unwrap();
+        assert_eq!(service.status, status);
+        assert_eq!(service.code.as_deref(), Some(code));
+        assert_eq!(error.request_id(), Some("req-err"));
+        assert_eq!(op.last_decision(), Some(RetryDecision::DoNotRetry));
+        assert!(!error.is_retryable());
+    }
+}
+
+#[test]
+fn transport_errors_are_retried_except_oversized_bodies() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    op.on_transport_error(
+        TransportError::new(TransportErrorKind::ConnectionClosed, "eof"),
+        t0(),
+    );
+    let wait = expect_wait(&mut op, t0());
+    expect_send(&mut op, t0() + wait);
+    op.on_transport_error(
+        TransportError::new(TransportErrorKind::ResponseTooLarge, "cap"),
+        t0() + wait,
+    );
+    match expect_done(&mut op, t0() + wait) {
+        Err(Error::Transport(e)) => assert_eq!(e.kind, TransportErrorKind::ResponseTooLarge),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn stops_at_the_attempt_limit_with_the_last_error() {
+    let mut op = client_with(RetryPolicy {
+        max_attempts: 3,
+        ..policy()
+    })
+    .operation(ListWorkflowExecutions::default());
+    let mut now = t0();
+    loop {
+        match op.poll(now) {
+            Step::Send(_) => op.on_response(error_response(503, "ServiceUnavailable", "busy"), now),
+            Step::Wait(delay) => now += delay,
+            Step::Done(result) => {
+                let error = result.unwrap_err();
+                assert_eq!(error.service_error().unwrap().status, 503);
+                break;
+            }
+        }
+    }
+    assert_eq!(op.attempts(), 3);
+    assert_eq!(op.last_decision(), Some(RetryDecision::AttemptsExhausted));
+}
+
+#[test]
+fn gives_up_when_the_wait_would_pass_the_deadline() {
+    let policy = RetryPolicy {
+        total_deadline: Duration::from_secs(2),
+        ..policy()
+    };
+    let mut op = client_with(policy).operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    op.on_response(
+        error_response_with(429, "SlowDown", "slow", &[("retry-after", "5")]),
+        t0(),
+    );
+    match expect_done(&mut op, t0()) {
+        Err(Error::DeadlineExceeded {
+            attempts: 1,
+            last_error: Some(last),
+            ..
+        }) => {
+            assert_eq!(
+                last.service_error().unwrap().code.as_deref(),
+                Some("SlowDown")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn gives_up_on_a_retry_after_beyond_the_maximum() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    op.on_response(
+        error_response_with(
+            503,
+            "ServiceUnavailable",
+            "later",
+            &[("retry-after", "3600")],
+        ),
+        t0(),
+    );
+    assert!(matches!(
+        expect_done(&mut op, t0()),
+        Err(Error::DeadlineExceeded { .. })
+    ));
+}
+
+#[test]
+fn deadline_checked_again_when_the_caller_polls_late() {
+    let policy = RetryPolicy {
+        total_deadline: Duration::from_secs(10),
+        ..policy()
+    };
+    let mut op = client_with(policy).operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    op.on_transport_error(
+        TransportError::new(TransportErrorKind::Timeout, "slow"),
+        t0(),
+    );
+    // The caller overslept past the deadline.
+    assert!(matches!(
+        expect_done(&mut op, t0() + Duration::from_secs(11)),
+        Err(Error::DeadlineExceeded { attempts: 1, .. })
+    ));
+}
+
+#[test]
+fn corrects_a_skewed_clock_once_and_keeps_the_offset() {
+    let client = client();
+    let mut op = client.operation(ListWorkflowExecutions::default());
+    let first = expect_send(&mut op, t0());
+    let server_now = t0() + Duration::from_secs(3600);
+    op.on_response(
+        error_response_with(
+            401,
+            "SignatureExpired",
+            "expired",
+            &[("date", &httpdate::fmt_http_date(server_now))],
+        ),
+        t0(),
+    );
+    assert_eq!(
+        op.last_decision(),
+        Some(RetryDecision::RetryWithCorrectedClock)
+    );
+    let second = expect_send(&mut op, t0());
+    assert_eq!(client.clock_offset_secs(), 3600);
+    let start = |r: &http::Request<bytes::Bytes>| -> u64 {
+        key_time(r).split(';').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(start(&second) - start(&first), 3600);
+
+    // A second expiry in the same operation is final.
+    op.on_response(
+        error_response_with(
+            401,
+            "SignatureExpired",
+            "expired",
+            &[("date", "Thu, 01 Jan 2099 00:00:00 GMT")],
+        ),
+        t0(),
+    );
+    assert!(expect_done(&mut op, t0()).is_err());
+
+    // Later operations start from the corrected clock.
+    let mut later = client.operation(ListWorkflowExecutions::default());
+    assert_eq!(start(&expect_send(&mut later, t0())), start(&second));
+}
+
+#[test]
+fn small_skew_is_not_what_failed_so_no_retry() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    let date = httpdate::fmt_http_date(t0() + Duration::from_secs(5));
+    op.on_response(
+        error_response_with(401, "SignatureExpired", "expired", &[("date", &date)]),
+        t0(),
+    );
+    assert!(expect_done(&mut op, t0()).is_err());
+    assert_eq!(op.last_decision(), Some(RetryDecision::DoNotRetry));
+}
+
+#[test]
+fn access_denied_request_expired_counts_as_skew() {
+    let client = client();
+    let mut op = client.operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    let date = httpdate::fmt_http_date(t0() - Duration::from_secs(7200));
+    op.on_response(
+        error_response_with(
+            403,
+            "AccessDenied",
+            "Request has expired",
+            &[("date", &date)],
+        ),
+        t0(),
+    );
+    expect_send(&mut op, t0());
+    assert_eq!(client.clock_offset_secs(), -7200);
+}
+
+#[test]
+fn invalid_requests_are_never_sent() {
+    let request = ListWorkflowExecutions {
+        workflow_id: Some(String::new()),
+        ..Default::default()
+    };
+    let mut op = client().operation(request);
+    match expect_done(&mut op, t0()) {
+        Err(Error::InvalidRequest(e)) => assert_eq!(e.parameter, "workflowId"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(op.attempts(), 0);
+}
+
+#[test]
+fn misuse_is_reported_not_panicked() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    assert!(matches!(expect_done(&mut op, t0()), Err(Error::Usage(_))));
+
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    op.on_response(ok_response(&page(0..1, None)), t0());
+    assert!(matches!(expect_done(&mut op, t0()), Err(Error::Usage(_))));
+}
+
+#[test]
+fn malformed_success_body_is_an_error_not_retried() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    let response = http::Response::builder()
+        .status(200)
+        .body(bytes::Bytes::from_static(
+            b"<Response><WorkflowExecutionList><RunId>x",
+        ))
+        .unwrap();
+    op.on_response(response, t0());
+    assert!(matches!(
+        expect_done(&mut op, t0()),
+        Err(Error::MalformedResponse(_))
+    ));
+}
+
+#[derive(Debug, Clone)]
+enum Failure {
+    Status(u16, &'static str),
+    Transport(TransportErrorKind),
+}
+
+fn failure() -> impl Strategy<Value = Failure> {
+    prop_oneof![
+        Just(Failure::Status(500, "InternalError")),
+        Just(Failure::Status(502, "BadGateway")),
+        Just(Failure::Status(503, "ServiceUnavailable")),
+        Just(Failure::Status(429, "SlowDown")),
+        Just(Failure::Transport(TransportErrorKind::ConnectionClosed)),
+        Just(Failure::Transport(TransportErrorKind::Timeout)),
+        Just(Failure::Transport(TransportErrorKind::Connect)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn any_failures_below_the_attempt_limit_end_in_success(
+        failures in proptest::collection::vec(failure(), 0..7),
+        seed in any::<u64>(),
+    ) {
+        let policy = RetryPolicy {
+            max_attempts: 8,
+            total_deadline: Duration::from_secs(3600),
+            jitter_seed: seed,
+            ..RetryPolicy::default()
+        };
+        let client: Client = client_with(policy);
+        let mut op = client.operation(ListWorkflowExecutions {
+            size: Some(PageSize::new(5).unwrap()),
+            ..Default::default()
+        });
+        let mut now = t0();
+        let mut remaining = failures.clone().into_iter();
+        let result = loop {
+            match op.poll(now) {
+                Step::Send(_) => match remaining.next() {
+                    Some(Failure::Status(status, code)) => op.on_response(error_response(status, code, "x"), now),
+                    Some(Failure::Transport(kind)) => op.on_transport_error(TransportError::new(kind, "x"), now),
+                    None => op.on_response(ok_response(&page(0..5, None)), now),
+                },
+                Step::Wait(delay) => now += delay,
+                Step::Done(result) => break result,
+            }
+        };
+        prop_assert_eq!(result.unwrap().executions.len(), 5);
+        prop_assert_eq!(op.attempts() as usize, failures.len() + 1);
+    }
+}

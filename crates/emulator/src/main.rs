@@ -1,1 +1,2 @@
+//! The `cos-ci-emulator` binary.
 fn main() {}

@@ -1,0 +1,477 @@
+//! The execution store: ordered indexes and stable, position-based paging.
+//!
+//! Every execution has a sort key `(create time in Unix seconds, run id)`,
+//! unique because run ids are. Each filter dimension has a `BTreeMap` keyed
+//! `(dimension value, time, run id)`: one for everything (a constant
+//! value), one per workflow id, batch job id, object key and state. A page
+//! picks the index with the fewest entries for the values asked for (for
+//! several states, one range per state, merged), narrows each range to the
+//! time bounds and to "after the position in the token", and walks it
+//! checking the remaining filters. So a page costs O(log n + examined),
+//! where `examined` is `size + 1` plus whatever the remaining filters
+//! reject (see `docs/emulator.md` for the worst case).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::iter::Peekable;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use cos_ci_proto::{ListWorkflowExecutions, Order, PageSize, StateFilter};
+
+use crate::dataset::{Dataset, ExecutionRecord, state_text};
+use crate::token::{NextToken, TokenError};
+
+/// Where a listing stands: the sort key of the last execution returned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// Create time, Unix seconds.
+    pub time: i64,
+    /// Run id (breaks ties between executions created in the same second).
+    pub run_id: String,
+}
+
+impl Position {
+    /// The position of `record`.
+    pub fn of(record: &ExecutionRecord) -> Self {
+        Position {
+            time: record.create_time.unix_seconds(),
+            run_id: record.run_id.clone(),
+        }
+    }
+}
+
+/// One page request against the store, already decoded and validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageQuery {
+    /// Only this workflow.
+    pub workflow_id: Option<String>,
+    /// Only this exact object key.
+    pub name: Option<String>,
+    /// Only runs started by this batch job.
+    pub job_id: Option<String>,
+    /// Only these states; `None`, an empty set or a set containing
+    /// [`StateFilter::All`] means every state.
+    pub states: Option<BTreeSet<StateFilter>>,
+    /// Created at or after (Unix seconds).
+    pub start_time: Option<i64>,
+    /// Created at or before (Unix seconds).
+    pub end_time: Option<i64>,
+    /// Oldest first or newest first.
+    pub order: Order,
+    /// Page size; values outside 1..=100 are clamped.
+    pub size: u32,
+    /// Continue after this position (strictly after in `order`).
+    pub after: Option<Position>,
+}
+
+impl Default for PageQuery {
+    fn default() -> Self {
+        PageQuery {
+            workflow_id: None,
+            name: None,
+            job_id: None,
+            states: None,
+            start_time: None,
+            end_time: None,
+            order: Order::Desc,
+            size: PageSize::DEFAULT,
+            after: None,
+        }
+    }
+}
+
+impl PageQuery {
+    /// From a decoded request: defaults applied (`Desc`, size 10), the
+    /// token decoded and checked against the order.
+    pub fn from_request(request: &ListWorkflowExecutions) -> Result<Self, TokenError> {
+        let order = request.order.unwrap_or_default();
+        let after = match request.next_token.as_deref() {
+            Some(text) if !text.is_empty() => Some(NextToken::decode_for(text, order)?.position),
+            _ => None,
+        };
+        Ok(PageQuery {
+            workflow_id: request.workflow_id.clone(),
+            name: request.name.clone(),
+            job_id: request.job_id.clone(),
+            states: request.states.clone(),
+            start_time: request
+                .start_creation_time
+                .as_ref()
+                .map(|time| time.unix_seconds()),
+            end_time: request
+                .end_creation_time
+                .as_ref()
+                .map(|time| time.unix_seconds()),
+            order,
+            size: request.size.map_or(PageSize::DEFAULT, PageSize::get),
+            after,
+        })
+    }
+
+    /// Whether `record` passes every filter (not the position).
+    pub fn matches(&self, record: &ExecutionRecord) -> bool {
+        let time = record.create_time.unix_seconds();
+        self.workflow_id
+            .as_ref()
+            .is_none_or(|id| *id == record.workflow_id)
+            && self.name.as_ref().is_none_or(|name| *name == record.object)
+            && self
+                .job_id
+                .as_ref()
+                .is_none_or(|job| record.job_id.as_ref() == Some(job))
+            && self.start_time.is_none_or(|start| time >= start)
+            && self.end_time.is_none_or(|end| time <= end)
+            && self
+                .state_names()
+                .is_none_or(|names| names.contains(&state_text(&record.state)))
+    }
+
+    /// The state names asked for, or `None` for every state.
+    fn state_names(&self) -> Option<Vec<&'static str>> {
+        let states = self.states.as_ref()?;
+        if states.is_empty() || states.contains(&StateFilter::All) {
+            return None;
+        }
+        Some(
+            states
+                .iter()
+                .filter_map(|state| match state {
+                    StateFilter::All => None,
+                    StateFilter::Success => Some("Success"),
+                    StateFilter::Failed => Some("Failed"),
+                    StateFilter::Running => Some("Running"),
+                    StateFilter::Cancel => Some("Cancel"),
+                })
+                .collect(),
+        )
+    }
+
+    fn page_size(&self) -> usize {
+        self.size.clamp(1, PageSize::MAX) as usize
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The matching executions, in the query's order.
+    pub records: Vec<ExecutionRecord>,
+    /// Where the next page starts; `None` when nothing matches after this page.
+    pub next: Option<Position>,
+    /// Index entries looked at to build this page (the cost, for tests and
+    /// benchmarks).
+    pub examined: usize,
+}
+
+impl Page {
+    /// The token for the next page, if there is one.
+    pub fn next_token(&self, order: Order) -> Option<NextToken> {
+        self.next.clone().map(|position| NextToken { order, position })
+    }
+}
+
+/// Which index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dimension {
+    All = 0,
+    Workflow = 1,
+    Job = 2,
+    Object = 3,
+    State = 4,
+}
+
+const DIMENSIONS: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct IndexKey {
+    value: Arc<str>,
+    time: i64,
+    run_id: Arc<str>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    record: ExecutionRecord,
+    time: i64,
+    run_id: Arc<str>,
+}
+
+/// One ordered index with a count per dimension value (the planner's
+/// selectivity estimate, exact).
+#[derive(Debug, Default)]
+struct Index {
+    entries: BTreeMap<IndexKey, Arc<Entry>>,
+    counts: HashMap<Arc<str>, usize>,
+}
+
+impl Index {
+    fn insert(&mut self, value: &str, entry: &Arc<Entry>) {
+        let value = match self.counts.get_key_value(value) {
+            Some((interned, _)) => Arc::clone(interned),
+            None => Arc::from(value),
+        };
+        *self.counts.entry(Arc::clone(&value)).or_insert(0) += 1;
+        let key = IndexKey {
+            value,
+            time: entry.time,
+            run_id: Arc::clone(&entry.run_id),
+        };
+        self.entries.insert(key, Arc::clone(entry));
+    }
+
+    fn remove(&mut self, value: &str, entry: &Entry) {
+        let Some((interned, count)) = self.counts.get_key_value(value) else {
+            return;
+        };
+        let interned = Arc::clone(interned);
+        let remaining = count.saturating_sub(1);
+        let key = IndexKey {
+            value: Arc::clone(&interned),
+            time: entry.time,
+            run_id: Arc::clone(&entry.run_id),
+        };
+        self.entries.remove(&key);
+        if remaining == 0 {
+            self.counts.remove(&interned);
+        } else {
+            self.counts.insert(interned, remaining);
+        }
+    }
+
+    fn count(&self, value: &str) -> usize {
+        self.counts.get(value).copied().unwrap_or(0)
+    }
+
+    /// The entries for `value` in `query`'s time bounds, strictly after its
+    /// position, walking in its order.
+    fn walk<'a>(
+        &'a self,
+        value: &str,
+        query: &PageQuery,
+    ) -> Option<Box<dyn Iterator<Item = &'a Arc<Entry>> + 'a>> {
+        let (value, _) = self.counts.get_key_value(value)?;
+        let key = |time: i64, run_id: &str| IndexKey {
+            value: Arc::clone(value),
+            time,
+            run_id: Arc::from(run_id),
+        };
+        // The empty run id sorts before every other, so (t, "") is the first
+        // key at time t. Times come from CiTimestamp (years 0000..=9999), far
+        // from the i64 ends that the open bounds use.
+        let first = key(query.start_time.unwrap_or(i64::MIN), "");
+        let past_end = key(
+            query.end_time.map_or(i64::MAX, |end| end.saturating_add(1)),
+            "",
+        );
+        let cursor = query
+            .after
+            .as_ref()
+            .map(|position| key(position.time, &position.run_id));
+        let (lower, upper) = match (query.order, cursor) {
+            (Order::Asc, Some(cursor)) if cursor >= first => (Bound::Excluded(cursor), past_end),
+            (Order::Desc, Some(cursor)) if cursor < past_end => (Bound::Included(first), cursor),
+            _ => (Bound::Included(first), past_end),
+        };
+        // BTreeMap::range panics on an inverted range; an empty one is fine.
+        let lower_key = match &lower {
+            Bound::Included(key) | Bound::Excluded(key) => key,
+            Bound::Unbounded => return None,
+        };
+        if *lower_key >= upper {
+            return None;
+        }
+        let range = self
+            .entries
+            .range((lower, Bound::Excluded(upper)))
+            .map(|(_, entry)| entry);
+        Some(match query.order {
+            Order::Asc => Box::new(range),
+            Order::Desc => Box::new(range.rev()),
+        })
+    }
+}
+
+/// All executions of one bucket, indexed for paging. Not synchronised: the
+/// server wraps it in a lock.
+#[derive(Debug, Default)]
+pub struct ExecutionStore {
+    by_run_id: HashMap<String, Arc<Entry>>,
+    indexes: [Index; DIMENSIONS],
+}
+
+/// The constant dimension value of the all-executions index.
+const ALL: &str = "";
+
+impl ExecutionStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding `dataset`.
+    pub fn from_dataset(dataset: Dataset) -> Self {
+        let mut store = Self::new();
+        for record in dataset.into_records() {
+            store.insert(record);
+        }
+        store
+    }
+
+    /// How many executions.
+    pub fn len(&self) -> usize {
+        self.by_run_id.len()
+    }
+
+    /// No executions at all.
+    pub fn is_empty(&self) -> bool {
+        self.by_run_id.is_empty()
+    }
+
+    /// Add an execution; one with the same run id is replaced and returned.
+    pub fn insert(&mut self, record: ExecutionRecord) -> Option<ExecutionRecord> {
+        let replaced = self.remove(&record.run_id);
+        let entry = Arc::new(Entry {
+            time: record.create_time.unix_seconds(),
+            run_id: Arc::from(record.run_id.as_str()),
+            record,
+        });
+        for (dimension, value) in Self::values(&entry.record) {
+            if let Some(value) = value {
+                self.index_mut(dimension).insert(value, &entry);
+            }
+        }
+        self.by_run_id
+            .insert(entry.record.run_id.clone(), Arc::clone(&entry));
+        replaced
+    }
+
+    /// Remove the execution with this run id.
+    pub fn remove(&mut self, run_id: &str) -> Option<ExecutionRecord> {
+        let entry = self.by_run_id.remove(run_id)?;
+        for (dimension, value) in Self::values(&entry.record) {
+            if let Some(value) = value {
+                self.index_mut(dimension).remove(value, &entry);
+            }
+        }
+        Some(entry.record.clone())
+    }
+
+    /// The execution with this run id.
+    pub fn get(&self, run_id: &str) -> Option<&ExecutionRecord> {
+        self.by_run_id.get(run_id).map(|entry| &entry.record)
+    }
+
+    fn values(record: &ExecutionRecord) -> [(Dimension, Option<&str>); DIMENSIONS] {
+        [
+            (Dimension::All, Some(ALL)),
+            (Dimension::Workflow, Some(&record.workflow_id)),
+            (Dimension::Job, record.job_id.as_deref()),
+            (Dimension::Object, Some(&record.object)),
+            (Dimension::State, Some(state_text(&record.state))),
+        ]
+    }
+
+    fn index(&self, dimension: Dimension) -> &Index {
+        // The array has one index per variant; `as usize` is in bounds.
+        &self.indexes[dimension as usize]
+    }
+
+    fn index_mut(&mut self, dimension: Dimension) -> &mut Index {
+        &mut self.indexes[dimension as usize]
+    }
+
+    /// Choose the index and values to walk: the fewest entries wins. `None`
+    /// when some equality filter names a value no execution has.
+    fn plan<'q>(&self, query: &'q PageQuery) -> Option<(Dimension, Vec<&'q str>)> {
+        let mut best = (self.len(), Dimension::All, vec![ALL]);
+        let single = [
+            (Dimension::Workflow, query.workflow_id.as_deref()),
+            (Dimension::Job, query.job_id.as_deref()),
+            (Dimension::Object, query.name.as_deref()),
+        ];
+        for (dimension, value) in single {
+            if let Some(value) = value {
+                let count = self.index(dimension).count(value);
+                if count == 0 {
+                    return None;
+                }
+                if count < best.0 {
+                    best = (count, dimension, vec![value]);
+                }
+            }
+        }
+        if let Some(names) = query.state_names() {
+            let index = self.index(Dimension::State);
+            let present: Vec<&str> = names
+                .into_iter()
+                .filter(|name| index.count(name) > 0)
+                .collect();
+            let count: usize = present.iter().map(|name| index.count(name)).sum();
+            if count == 0 {
+                return None;
+            }
+            if count < best.0 {
+                best = (count, Dimension::State, present);
+            }
+        }
+        Some((best.1, best.2))
+    }
+
+    /// One page for `query`.
+    pub fn page(&self, query: &PageQuery) -> Page {
+        let size = query.page_size();
+        let mut page = Page {
+            records: Vec::with_capacity(size.min(self.len())),
+            next: None,
+            examined: 0,
+        };
+        let Some((dimension, values)) = self.plan(query) else {
+            return page;
+        };
+        let index = self.index(dimension);
+        let mut walks: Vec<Peekable<_>> = values
+            .iter()
+            .filter_map(|value| index.walk(value, query))
+            .map(Iterator::peekable)
+            .collect();
+        while let Some(entry) = next_merged(&mut walks, query.order) {
+            page.examined += 1;
+            if !query.matches(&entry.record) {
+                continue;
+            }
+            if page.records.len() == size {
+                // One more match exists: the page is full and not the last.
+                page.next = page.records.last().map(Position::of);
+                break;
+            }
+            page.records.push(entry.record.clone());
+        }
+        page
+    }
+}
+
+/// The next entry across several walks of the same order (a k-way merge;
+/// k is at most the number of states).
+fn next_merged<'a, I>(walks: &mut [Peekable<I>], order: Order) -> Option<&'a Arc<Entry>>
+where
+    I: Iterator<Item = &'a Arc<Entry>>,
+{
+    let mut best: Option<(usize, (i64, &str))> = None;
+    for (slot, walk) in walks.iter_mut().enumerate() {
+        let Some(&entry) = walk.peek() else { continue };
+        let key = (entry.time, &*entry.run_id);
+        let better = match (&best, order) {
+            (None, _) => true,
+            (Some((_, current)), Order::Asc) => key < *current,
+            (Some((_, current)), Order::Desc) => key > *current,
+        };
+        if better {
+            best = Some((slot, key));
+        }
+    }
+    let (slot, _) = best?;
+    walks.get_mut(slot)?.next()
+}
+
+#[cfg(test)]
+mod tests;

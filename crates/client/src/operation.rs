@@ -130,10 +130,10 @@ impl<A: CiAction> Operation<A> {
                 )));
             }
             State::WaitingUntil(until) => {
-                if let Ok(remaining) = until.duration_since(now) {
-                    if !remaining.is_zero() {
-                        return Step::Wait(remaining);
-                    }
+                if let Ok(remaining) = until.duration_since(now)
+                    && !remaining.is_zero()
+                {
+                    return Step::Wait(remaining);
                 }
             }
             State::Ready => {}
@@ -237,18 +237,19 @@ impl<A: CiAction> Operation<A> {
         server_date: Option<SystemTime>,
         now: SystemTime,
     ) -> RetryDecision {
-        if !self.clock_corrected && is_clock_rejection(error) {
-            if let Some(server_date) = server_date {
-                let ours = i128::from(self.client.corrected_unix_secs(now));
-                let theirs = i128::from(unix_secs(server_date));
-                let skew = theirs - ours;
-                if skew.unsigned_abs() >= u128::from(MIN_SKEW_TO_CORRECT.as_secs()) {
-                    let offset = i128::from(self.client.clock_offset_secs()) + skew;
-                    let offset = i64::try_from(offset).unwrap_or(0);
-                    self.client.set_clock_offset_secs(offset);
-                    self.clock_corrected = true;
-                    return RetryDecision::RetryWithCorrectedClock;
-                }
+        if !self.clock_corrected
+            && is_clock_rejection(error)
+            && let Some(server_date) = server_date
+        {
+            let ours = i128::from(self.client.corrected_unix_secs(now));
+            let theirs = i128::from(unix_secs(server_date));
+            let skew = theirs - ours;
+            if skew.unsigned_abs() >= u128::from(MIN_SKEW_TO_CORRECT.as_secs()) {
+                let offset = i128::from(self.client.clock_offset_secs()) + skew;
+                let offset = i64::try_from(offset).unwrap_or(0);
+                self.client.set_clock_offset_secs(offset);
+                self.clock_corrected = true;
+                return RetryDecision::RetryWithCorrectedClock;
             }
         }
         if !error.is_retryable() {

@@ -1,0 +1,190 @@
+//! Moving one request and its response over hyper, with timeouts and a cap.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use cos_ci_client::{TransportError, TransportErrorKind};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client as PoolClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// Timeouts, limits and pool settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportOptions {
+    /// Time allowed to open a TCP connection (TLS handshake included in the
+    /// request timeout).
+    pub connect_timeout: Duration,
+    /// Time allowed for one attempt, from sending to the last body byte.
+    /// Never longer than what remains of the operation's deadline.
+    pub request_timeout: Duration,
+    /// A response body larger than this is refused (not buffered).
+    pub max_response_bytes: usize,
+    /// Idle pooled connections are closed after this long.
+    pub pool_idle_timeout: Duration,
+    /// Idle connections kept per host.
+    pub pool_max_idle_per_host: usize,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            // A full page of 100 executions is about 26 KB; 16 MiB leaves
+            // room for any future action while bounding memory.
+            max_response_bytes: 16 * 1024 * 1024,
+            pool_idle_timeout: Duration::from_secs(50),
+            pool_max_idle_per_host: 8,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Transport {
+    pool: PoolClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    options: TransportOptions,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(options: TransportOptions) -> Self {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(options.connect_timeout));
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .map(|builder| {
+                builder
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(http.clone())
+            })
+            // The ring provider always supports the default protocol
+            // versions; should that ever fail, fall back to webpki roots with
+            // the process default provider rather than panic.
+            .unwrap_or_else(|_| {
+                hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_webpki_roots()
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(http)
+            });
+        let pool = PoolClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(options.pool_idle_timeout)
+            .pool_max_idle_per_host(options.pool_max_idle_per_host)
+            .build(connector);
+        Self { pool, options }
+    }
+
+    /// Send `request`; give up at the request timeout or `deadline`,
+    /// whichever is sooner.
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<Bytes>,
+        deadline: Option<SystemTime>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let mut timeout = self.options.request_timeout;
+        if let Some(deadline) = deadline {
+            let remaining = deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
+            timeout = timeout.min(remaining.max(Duration::from_millis(1)));
+        }
+        match tokio::time::timeout(timeout, self.send_inner(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(TransportError::new(
+                TransportErrorKind::Timeout,
+                format!("no complete response within {timeout:?}"),
+            )),
+        }
+    }
+
+    async fn send_inner(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let response = self
+            .pool
+            .request(request.map(Full::new))
+            .await
+            .map_err(classify_client_error)?;
+        let (parts, body) = response.into_parts();
+        let cap = self.options.max_response_bytes;
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > cap as u64) {
+            return Err(too_large(cap));
+        }
+        let body = Limited::new(body, cap).collect().await.map_err(|error| {
+            if error.is::<http_body_util::LengthLimitError>() {
+                too_large(cap)
+            } else {
+                classify_body_error(&*error)
+            }
+        })?;
+        Ok(http::Response::from_parts(parts, body.to_bytes()))
+    }
+}
+
+fn too_large(cap: usize) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::ResponseTooLarge,
+        format!("response body larger than the {cap}-byte cap"),
+    )
+}
+
+fn classify_client_error(error: hyper_util::client::legacy::Error) -> TransportError {
+    if error.is_connect() {
+        return TransportError::new(TransportErrorKind::Connect, error_chain(&error));
+    }
+    let kind =
+        match std::error::Error::source(&error).and_then(|e| e.downcast_ref::<hyper::Error>()) {
+            Some(e) if e.is_incomplete_message() || e.is_closed() || e.is_canceled() => {
+                TransportErrorKind::ConnectionClosed
+            }
+            Some(e) if e.is_timeout() => TransportErrorKind::Timeout,
+            _ => TransportErrorKind::Io,
+        };
+    TransportError::new(kind, error_chain(&error))
+}
+
+fn classify_body_error(error: &(dyn std::error::Error + 'static)) -> TransportError {
+    let kind = match error.downcast_ref::<hyper::Error>() {
+        Some(e) if e.is_incomplete_message() || e.is_closed() => {
+            TransportErrorKind::ConnectionClosed
+        }
+        Some(e) if e.is_timeout() => TransportErrorKind::Timeout,
+        // A body cut short surfaces as an IO error inside hyper's body error.
+        _ => TransportErrorKind::ConnectionClosed,
+    };
+    TransportError::new(kind, error_chain(error))
+}
+
+/// The error and its causes on one line. Transport errors never carry
+/// request headers, so no secret can appear here.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

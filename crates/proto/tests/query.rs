@@ -1,0 +1,406 @@
+//! The request side: wire query encoding, decoding and validation.
+
+use std::collections::BTreeSet;
+
+use cos_ci_proto::query::{decode_query, encode_query};
+use cos_ci_proto::{
+    CiAction, CiTimestamp, ListWorkflowExecutions, Order, PageSize, QueryError, StateFilter,
+    ValidationError,
+};
+use proptest::prelude::*;
+
+fn ts(text: &str) -> CiTimestamp {
+    CiTimestamp::parse(text).unwrap()
+}
+
+fn every_parameter_set() -> ListWorkflowExecutions {
+    ListWorkflowExecutions {
+        workflow_id: Some("web6ac56c1ef54dbfa44d7f4103203be9".to_owned()),
+        name: Some("wk-test/游戏 video+1~%.mp4".to_owned()),
+        order: Some(Order::Asc),
+        size: Some(PageSize::new(100).unwrap()),
+        states: Some(BTreeSet::from([StateFilter::Success, StateFilter::Failed])),
+        start_creation_time: Some(ts("2022-08-09T14:00:00+08:00")),
+        end_creation_time: Some(ts("2022-08-10T14:00:00+0800")),
+        next_token: Some("115716".to_owned()),
+        job_id: Some("b1234567890abcdef".to_owned()),
+    }
+}
+
+#[test]
+fn wire_query_with_every_parameter() {
+    let request = every_parameter_set();
+    request.validate().unwrap();
+    insta::assert_snapshot!(request.to_wire_query());
+    insta::assert_debug_snapshot!(request.to_query_pairs());
+}
+
+#[test]
+fn unset_parameters_are_not_sent() {
+    let request = ListWorkflowExecutions::default();
+    assert_eq!(request.to_wire_query(), "");
+    assert!(request.to_query_pairs().is_empty());
+    let request = ListWorkflowExecutions {
+        workflow_id: Some("w1".to_owned()),
+        ..Default::default()
+    };
+    assert_eq!(request.to_wire_query(), "workflowId=w1");
+    assert_eq!(request.method(), http::Method::GET);
+    assert_eq!(request.path(), "/workflowexecution");
+    assert_eq!(request.query_pairs(), request.to_query_pairs());
+}
+
+#[test]
+fn time_offsets_and_spaces_are_percent_encoded() {
+    let request = ListWorkflowExecutions {
+        name: Some("a b+c".to_owned()),
+        start_creation_time: Some(ts("2022-08-09T14:00:00+08:00")),
+        ..Default::default()
+    };
+    assert_eq!(
+        request.to_wire_query(),
+        "name=a%20b%2Bc&startCreationTime=2022-08-09T14%3A00%3A00%2B0800"
+    );
+}
+
+#[test]
+fn page_size_bounds_are_errors_not_clamps() {
+    for good in [1, 10, 99, 100] {
+        assert_eq!(PageSize::new(good).map(PageSize::get), Ok(good));
+    }
+    for bad in [0, 101, 1000, u32::MAX] {
+        let error = PageSize::new(bad).unwrap_err();
+        assert_eq!(error.parameter, "size");
+        assert_eq!(error.rule, format!("must be between 1 and 100, got {bad}"));
+    }
+    assert_eq!(PageSize::default().get(), 10);
+}
+
+#[test]
+fn validation_rules() {
+    let base = ListWorkflowExecutions::default;
+    let table: Vec<(&str, ListWorkflowExecutions, &str, &str)> = vec![
+        (
+            "empty workflowId",
+            ListWorkflowExecutions {
+                workflow_id: Some(String::new()),
+                ..base()
+            },
+            "workflowId",
+            "must not be empty",
+        ),
+        (
+            "empty name",
+            ListWorkflowExecutions {
+                name: Some(String::new()),
+                ..base()
+            },
+            "name",
+            "must not be empty",
+        ),
+        (
+            "empty nextToken",
+            ListWorkflowExecutions {
+                next_token: Some(String::new()),
+                ..base()
+            },
+            "nextToken",
+            "must not be empty",
+        ),
+        (
+            "empty jobId",
+            ListWorkflowExecutions {
+                job_id: Some(String::new()),
+                ..base()
+            },
+            "jobId",
+            "must not be empty",
+        ),
+        (
+            "empty states",
+            ListWorkflowExecutions {
+                states: Some(BTreeSet::new()),
+                ..base()
+            },
+            "states",
+            "at least one state",
+        ),
+        (
+            "start after end",
+            ListWorkflowExecutions {
+                start_creation_time: Some(ts("2022-08-09T14:00:01+0800")),
+                end_creation_time: Some(ts("2022-08-09T06:00:00Z")),
+                ..base()
+            },
+            "startCreationTime",
+            "must not be after endCreationTime",
+        ),
+    ];
+    for (case, request, parameter, rule) in table {
+        let error = request.validate().expect_err(case);
+        assert_eq!(error.parameter, parameter, "{case}");
+        assert!(error.rule.contains(rule), "{case}: {}", error.rule);
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("invalid parameter `{parameter}`: "))
+        );
+        assert_eq!(
+            CiAction::validate(&request),
+            Err(error),
+            "{case}: trait agrees"
+        );
+    }
+    // Equal bounds are a valid one-second window; other combinations are fine.
+    let ok = [
+        ListWorkflowExecutions {
+            start_creation_time: Some(ts("2022-08-09T14:00:00+0800")),
+            end_creation_time: Some(ts("2022-08-09T06:00:00Z")),
+            ..base()
+        },
+        ListWorkflowExecutions {
+            states: Some(BTreeSet::from([StateFilter::All])),
+            ..base()
+        },
+        every_parameter_set(),
+        base(),
+    ];
+    for request in ok {
+        assert_eq!(request.validate(), Ok(()), "{request:?}");
+    }
+}
+
+#[test]
+fn decodes_what_the_official_python_sdk_sends() {
+    // Python always sends these, with empty strings for unset values.
+    let wire = "workflowId=w1&name=&orderByTime=Desc&states=All&size=10&nextToken=";
+    let request = ListWorkflowExecutions::from_wire_query(wire).unwrap();
+    assert_eq!(
+        request,
+        ListWorkflowExecutions {
+            workflow_id: Some("w1".to_owned()),
+            order: Some(Order::Desc),
+            states: Some(BTreeSet::from([StateFilter::All])),
+            size: Some(PageSize::new(10).unwrap()),
+            ..Default::default()
+        }
+    );
+}
+
+#[test]
+fn decodes_both_offset_forms_and_keeps_plus_literal() {
+    let plain = "startCreationTime=2022-08-09T14%3A00%3A00%2B0800";
+    let colon = "startCreationTime=2022-08-09T14:00:00%2B08:00";
+    let a = ListWorkflowExecutions::from_wire_query(plain).unwrap();
+    let b = ListWorkflowExecutions::from_wire_query(colon).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.start_creation_time.unwrap().offset_seconds(), 8 * 3600);
+    // A raw `+` is a literal plus (never a space): here it is a valid offset.
+    let raw_plus =
+        ListWorkflowExecutions::from_wire_query("startCreationTime=2022-08-09T14:00:00+0800");
+    assert_eq!(raw_plus.unwrap(), b);
+    let name = ListWorkflowExecutions::from_wire_query("name=a+b%20c").unwrap();
+    assert_eq!(name.name.as_deref(), Some("a+b c"));
+}
+
+#[test]
+fn query_errors() {
+    let table: Vec<(&str, QueryError)> = vec![
+        ("bogus=1", QueryError::UnknownParameter("bogus".to_owned())),
+        (
+            "workflowid=w1",
+            QueryError::UnknownParameter("workflowid".to_owned()),
+        ),
+        (
+            "size=10&size=20",
+            QueryError::DuplicateParameter("size".to_owned()),
+        ),
+        (
+            "name=&name=a",
+            QueryError::DuplicateParameter("name".to_owned()),
+        ),
+        (
+            "name=%zz",
+            QueryError::BadEncoding {
+                near: "name=%zz".to_owned(),
+            },
+        ),
+        (
+            "name=%4",
+            QueryError::BadEncoding {
+                near: "name=%4".to_owned(),
+            },
+        ),
+        (
+            "name=%FF",
+            QueryError::BadEncoding {
+                near: "name=%FF".to_owned(),
+            },
+        ),
+        (
+            "size=0",
+            invalid("size", "must be between 1 and 100, got 0"),
+        ),
+        (
+            "size=101",
+            invalid("size", "must be between 1 and 100, got 101"),
+        ),
+        (
+            "size=99999999999999",
+            invalid("size", "must be between 1 and 100, got 4294967295"),
+        ),
+        (
+            "size=ten",
+            invalid("size", "must be an integer between 1 and 100, got `ten`"),
+        ),
+        (
+            "size=-1",
+            invalid("size", "must be an integer between 1 and 100, got `-1`"),
+        ),
+        (
+            "size=%2B5",
+            invalid("size", "must be an integer between 1 and 100, got `+5`"),
+        ),
+        (
+            "orderByTime=desc",
+            invalid("orderByTime", "must be `Desc` or `Asc`, got `desc`"),
+        ),
+        (
+            "states=Success,Bogus",
+            invalid(
+                "states",
+                "unknown state `Bogus`; expected one of All, Success, Failed, Running, Cancel",
+            ),
+        ),
+        (
+            "states=Success,,Failed",
+            invalid("states", "has an empty item in its comma-separated list"),
+        ),
+        (
+            "states=%2C",
+            invalid("states", "has an empty item in its comma-separated list"),
+        ),
+    ];
+    for (wire, expected) in table {
+        assert_eq!(
+            ListWorkflowExecutions::from_wire_query(wire),
+            Err(expected),
+            "{wire}"
+        );
+    }
+    match ListWorkflowExecutions::from_wire_query("endCreationTime=yesterday") {
+        Err(QueryError::Invalid(error)) => {
+            assert_eq!(error.parameter, "endCreationTime");
+            assert!(
+                error.rule.contains("invalid timestamp `yesterday`"),
+                "{}",
+                error.rule
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match ListWorkflowExecutions::from_wire_query(
+        "startCreationTime=2022-08-10T00%3A00%3A00Z&endCreationTime=2022-08-09T00%3A00%3A00Z",
+    ) {
+        Err(QueryError::Invalid(error)) => assert_eq!(error.parameter, "startCreationTime"),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn invalid(parameter: &'static str, rule: &str) -> QueryError {
+    QueryError::Invalid(ValidationError {
+        parameter,
+        rule: rule.to_owned(),
+    })
+}
+
+#[test]
+fn decode_query_splits_and_decodes() {
+    assert_eq!(decode_query(""), Ok(vec![]));
+    assert_eq!(
+        decode_query("a=1&&b&c=&d=x%3Dy=z&"),
+        Ok(vec![
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), String::new()),
+            ("c".to_owned(), String::new()),
+            ("d".to_owned(), "x=y=z".to_owned()),
+        ])
+    );
+    assert_eq!(encode_query(&[("k y", "v/~+%")]), "k%20y=v%2F~%2B%25");
+    assert_eq!(encode_query::<&str, &str>(&[]), "");
+}
+
+fn arb_text() -> impl Strategy<Value = String> {
+    // Unicode names plus the characters that encoders get wrong.
+    proptest::string::string_regex("[a-zA-Z0-9 +/%~&=?#,;:@!*'()\\-_.中文游戏🎬é]{1,24}").unwrap()
+}
+
+fn arb_timestamp() -> impl Strategy<Value = CiTimestamp> {
+    (
+        -2_000_000_000i64..4_000_000_000,
+        -(23 * 60 + 59)..=(23 * 60 + 59),
+    )
+        .prop_map(|(unix, offset_minutes)| {
+            CiTimestamp::from_unix(unix, offset_minutes * 60).unwrap()
+        })
+}
+
+fn arb_request() -> impl Strategy<Value = ListWorkflowExecutions> {
+    (
+        (
+            proptest::option::of(arb_text()),
+            proptest::option::of(arb_text()),
+            proptest::option::of(prop_oneof![Just(Order::Desc), Just(Order::Asc)]),
+            proptest::option::of((1u32..=100).prop_map(|n| PageSize::new(n).unwrap())),
+            proptest::option::of(proptest::collection::btree_set(
+                proptest::sample::select(StateFilter::ALL_VALUES.to_vec()),
+                1..=5,
+            )),
+        ),
+        (
+            proptest::option::of(arb_timestamp()),
+            proptest::option::of(arb_timestamp()),
+            proptest::option::of(arb_text()),
+            proptest::option::of(arb_text()),
+        ),
+    )
+        .prop_map(
+            |((workflow_id, name, order, size, states), (start, end, next_token, job_id))| {
+                // Keep the window valid: order the two bounds.
+                let (start_creation_time, end_creation_time) = match (start, end) {
+                    (Some(a), Some(b)) if a.unix_seconds() > b.unix_seconds() => (Some(b), Some(a)),
+                    other => other,
+                };
+                ListWorkflowExecutions {
+                    workflow_id,
+                    name,
+                    order,
+                    size,
+                    states,
+                    start_creation_time,
+                    end_creation_time,
+                    next_token,
+                    job_id,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn decode_of_encode_is_identity(request in arb_request()) {
+        prop_assert_eq!(request.validate(), Ok(()));
+        let wire = request.to_wire_query();
+        // Only unreserved characters, `%XX`, `=` and `&` may appear on the wire.
+        prop_assert!(wire.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%=&".contains(&b)), "{}", wire);
+        let decoded = ListWorkflowExecutions::from_wire_query(&wire);
+        prop_assert_eq!(decoded, Ok(request));
+    }
+
+    #[test]
+    fn decoding_arbitrary_queries_never_panics(wire in "[a-zA-Z=&%+0-9,:T-]{0,64}") {
+        let _ = ListWorkflowExecutions::from_wire_query(&wire);
+    }
+}

@@ -1,0 +1,400 @@
+//! cos-ci-hyper against the real emulator on 127.0.0.1: paging, retries
+//! through injected faults, typed auth errors, timeouts and the body cap.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cos_ci_client::{Config, Credentials, Error, RetryPolicy, TransportErrorKind};
+use cos_ci_emulator::{
+    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
+    EmulatorConfig, FaultConfig, FaultKind,
+};
+use cos_ci_hyper::{HyperClient, TransportOptions};
+use cos_ci_proto::{ListWorkflowExecutions, PageSize};
+use futures_util::StreamExt;
+
+async fn emulator(config: EmulatorConfig) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        log_requests: false,
+        ..config
+    })
+    .await
+    .unwrap()
+}
+
+fn config_for(emulator: &Emulator, credentials: Credentials) -> Config {
+    Config::new(DEFAULT_BUCKET, DEFAULT_REGION, credentials)
+        .unwrap()
+        .with_endpoint(&emulator.base_url())
+        .unwrap()
+}
+
+fn default_credentials() -> Credentials {
+    Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
+}
+
+fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 10,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(100),
+        ..RetryPolicy::default()
+    }
+}
+
+fn page_of(size: u32) -> ListWorkflowExecutions {
+    ListWorkflowExecutions {
+        size: Some(PageSize::new(size).unwrap()),
+        ..Default::default()
+    }
+}
+
+async fn all_run_ids(
+    client: &HyperClient,
+    request: ListWorkflowExecutions,
+) -> Result<Vec<String>, Error> {
+    let mut stream = std::pin::pin!(client.list_all_workflow_executions(request, None));
+    let mut ids = Vec::new();
+    while let Some(item) = stream.next().await {
+        ids.push(item?.run_id);
+    }
+    Ok(ids)
+}
+
+fn assert_exactly(ids: &[String], dataset: &Dataset) {
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "an execution was listed twice");
+    let expected: HashSet<&String> = dataset.records().iter().map(|r| &r.run_id).collect();
+    assert_eq!(unique, expected, "listed set differs from the dataset");
+}
+
+#[tokio::test]
+async fn one_page_then_every_page_of_thousands() {
+    let dataset = Dataset::generate(3_000, 11);
+    let emu = emulator(EmulatorConfig {
+        dataset: dataset.clone(),
+        ..Default::default()
+    })
+    .await;
+    let client = HyperClient::new(config_for(&emu, default_credentials()));
+
+    let page = client.list_workflow_executions(page_of(10)).await.unwrap();
+    assert_eq!(page.executions.len(), 10);
+    assert!(page.next_token.is_some());
+    assert!(page.request_id.is_some());
+
+    let ids = all_run_ids(&client, page_of(100)).await.unwrap();
+    assert_eq!(ids.len(), 3_000);
+    assert_exactly(&ids, &dataset);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn filters_and_limits_travel_intact() {
+    let dataset = Dataset::generate(1_000, 5);
+    let emu = emulator(EmulatorConfig {
+        dataset: dataset.clone(),
+        ..Default::default()
+    })
+    .await;
+    let client = HyperClient::new(config_for(&emu, default_credentials()));
+
+    let workflow = dataset.records()[0].workflow_id.clone();
+    let object = dataset.records()[0].object.clone();
+    let expected = dataset
+        .records()
+        .iter()
+        .filter(|r| r.workflow_id == workflow)
+        .count();
+    let request = ListWorkflowExecutions {
+        workflow_id: Some(workflow),
+        ..page_of(7)
+    };
+    assert_eq!(all_run_ids(&client, request).await.unwrap().len(), expected);
+
+    // Object keys with spaces and non-ASCII survive encoding and signing.
+    let expected = dataset
+        .records()
+        .iter()
+        .filter(|r| r.object == object)
+        .count();
+    let request = ListWorkflowExecutions {
+        name: Some(object),
+        ..page_of(100)
+    };
+    assert_eq!(all_run_ids(&client, request).await.unwrap().len(), expected);
+
+    let mut limited = std::pin::pin!(client.list_all_workflow_executions(page_of(100), Some(250)));
+    let mut count = 0;
+    while let Some(item) = limited.next().await {
+        item.unwrap();
+        count += 1;
+    }
+    assert_eq!(count, 250);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn ten_thousand_through_twenty_percent_faults_exactly_once() {
+    let dataset = Dataset::generate(10_000, 3);
+    let emu = emulator(EmulatorConfig {
+        dataset: dataset.clone(),
+        faults: FaultConfig {
+            rate: 0.2,
+            kinds: FaultKind::ALL.to_vec(),
+        },
+        seed: 99,
+        ..Default::default()
+    })
+    .await;
+    let config = config_for(&emu, default_credentials()).with_retry_policy(quick_retries());
+    let client = HyperClient::new(config);
+    let ids = all_run_ids(&client, page_of(100)).await.unwrap();
+    assert_eq!(ids.len(), 10_000);
+    assert_exactly(&ids, &dataset);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn cut_bodies_and_closed_connections_mid_page_lose_nothing() {
+    let dataset = Dataset::generate(2_000, 8);
+    let emu = emulator(EmulatorConfig {
+        dataset: dataset.clone(),
+        faults: FaultConfig {
+            rate: 0.4,
+            kinds: vec![FaultKind::TruncateBody, FaultKind::CloseConnection],
+        },
+        seed: 7,
+        ..Default::default()
+    })
+    .await;
+    let config = config_for(&emu, default_credentials()).with_retry_policy(RetryPolicy {
+        max_attempts: 20,
+        ..quick_retries()
+    });
+    let client = HyperClient::new(config);
+    let ids = all_run_ids(&client, page_of(50)).await.unwrap();
+    assert_exactly(&ids, &dataset);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn auth_failures_surface_as_typed_service_errors() {
+    let emu = emulator(EmulatorConfig {
+        dataset: Dataset::generate(10, 1),
+        session_token: Some("emulator-session-token".into()),
+        ..Default::default()
+    })
+    .await;
+    let cases = [
+        (
+            Credentials::new(DEFAULT_SECRET_ID, "wrong-key")
+                .with_session_token("emulator-session-token"),
+            403,
+            "AccessDenied",
+        ),
+        (
+            Credentials::new("AKIDunknown", DEFAULT_SECRET_KEY)
+                .with_session_token("emulator-session-token"),
+            401,
+            "SecretidNotExist",
+        ),
+        (default_credentials(), 0, ""),
+        (
+            default_credentials().with_session_token("another-token"),
+            0,
+            "",
+        ),
+    ];
+    for (credentials, status, code) in cases {
+        let client = HyperClient::new(config_for(&emu, credentials));
+        let error = client
+            .list_workflow_executions(page_of(10))
+            .await
+            .unwrap_err();
+        let service = error
+            .service_error()
+            .unwrap_or_else(|| panic!("not a service error: {error}"));
+        if status != 0 {
+            assert_eq!(
+                (service.status, service.code.as_deref()),
+                (status, Some(code)),
+                "{error}"
+            );
+        } else {
+            // A missing or wrong token is refused with a 4xx CI error.
+            assert!((400..500).contains(&service.status), "{error}");
+        }
+        assert!(service.request_id.is_some(), "{error}");
+        assert!(!error.is_retryable());
+    }
+    let good = HyperClient::new(config_for(
+        &emu,
+        default_credentials().with_session_token("emulator-session-token"),
+    ));
+    assert_eq!(
+        good.list_workflow_executions(page_of(10))
+            .await
+            .unwrap()
+            .executions
+            .len(),
+        10
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_skewed_clock_is_corrected_from_the_date_header() {
+    let emu = emulator(EmulatorConfig {
+        dataset: Dataset::generate(5, 1),
+        ..Default::default()
+    })
+    .await;
+    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    // Pretend our clock runs two hours slow.
+    client.client().set_clock_offset_secs(-7_200);
+    let page = client.list_workflow_executions(page_of(10)).await.unwrap();
+    assert_eq!(page.executions.len(), 5);
+    assert!(client.client().clock_offset_secs().abs() < 5);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_clearly() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket); // accept, read nothing, answer nothing
+        }
+    });
+    let config = Config::new(DEFAULT_BUCKET, DEFAULT_REGION, default_credentials())
+        .unwrap()
+        .with_endpoint(&format!("http://{address}"))
+        .unwrap()
+        .with_retry_policy(RetryPolicy {
+            max_attempts: 2,
+            ..quick_retries()
+        });
+    let options = TransportOptions {
+        request_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let client = HyperClient::with_options(config, options);
+    match client.list_workflow_executions(page_of(10)).await {
+        Err(Error::Transport(e)) => {
+            assert_eq!(e.kind, TransportErrorKind::Timeout);
+            assert!(
+                e.to_string().contains("no complete response within 300ms"),
+                "{e}"
+            );
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    silent.abort();
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_connect_error() {
+    let address = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let config = Config::new(DEFAULT_BUCKET, DEFAULT_REGION, default_credentials())
+        .unwrap()
+        .with_endpoint(&format!("http://{address}"))
+        .unwrap()
+        .with_retry_policy(RetryPolicy {
+            max_attempts: 2,
+            ..quick_retries()
+        });
+    match HyperClient::new(config)
+        .list_workflow_executions(page_of(10))
+        .await
+    {
+        Err(Error::Transport(e)) => assert_eq!(e.kind, TransportErrorKind::Connect),
+        other => panic!("expected a connect error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused_not_buffered_or_retried() {
+    let emu = emulator(EmulatorConfig {
+        dataset: Dataset::generate(200, 2),
+        ..Default::default()
+    })
+    .await;
+    let options = TransportOptions {
+        max_response_bytes: 2_048,
+        ..Default::default()
+    };
+    let client = HyperClient::with_options(config_for(&emu, default_credentials()), options);
+    match client.list_workflow_executions(page_of(100)).await {
+        Err(Error::Transport(e)) => assert_eq!(e.kind, TransportErrorKind::ResponseTooLarge),
+        other => panic!("expected ResponseTooLarge, got {other:?}"),
+    }
+    // A small page still fits.
+    assert!(client.list_workflow_executions(page_of(2)).await.is_ok());
+    emu.shutdown().await;
+}
+
+/// A `MakeWriter` that appends to a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tracing_at_trace_level_never_records_secrets() {
+    const TOKEN: &str = "very-secret-session-token";
+    let emu = emulator(EmulatorConfig {
+        dataset: Dataset::generate(30, 1),
+        session_token: Some(TOKEN.into()),
+        faults: FaultConfig {
+            rate: 0.5,
+            kinds: vec![FaultKind::ServiceUnavailable503],
+        },
+        ..Default::default()
+    })
+    .await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let config = config_for(&emu, default_credentials().with_session_token(TOKEN))
+        .with_retry_policy(quick_retries());
+    let client = HyperClient::new(config);
+    assert_eq!(all_run_ids(&client, page_of(10)).await.unwrap().len(), 30);
+    let bad = HyperClient::new(config_for(
+        &emu,
+        Credentials::new(DEFAULT_SECRET_ID, "nope"),
+    ));
+    let error = bad.list_workflow_executions(page_of(10)).await.unwrap_err();
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("ci.request"), "spans were recorded: {log}");
+    for secret in [DEFAULT_SECRET_KEY, TOKEN, "nope"] {
+        assert!(!log.contains(secret), "secret leaked into tracing output");
+        assert!(!format!("{error} {error:?} {client:?}").contains(secret));
+    }
+    assert!(
+        !log.contains("q-signature"),
+        "Authorization values are not logged"
+    );
+    emu.shutdown().await;
+}

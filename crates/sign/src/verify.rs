@@ -187,8 +187,12 @@ pub enum VerifyError {
 /// `lookup_secret_key` maps a secret id to its secret key. `now` is Unix
 /// seconds. `required_headers` are lower-case header names that must be in
 /// `q-header-list` in addition to `host`. The signature is compared in
-/// constant time. Checks run in this order: parse, key known, time window,
-/// required headers, params all signed, signature.
+/// constant time. Checks run in this order: parse, key known, time window
+/// (`q-key-time`, which is signed, and `q-sign-time`, both inclusive),
+/// `host` and required headers listed, listed headers present, params all
+/// signed (both ways), signature. Header names are matched
+/// case-insensitively; the listed headers, and only those, are signed
+/// again. Never panics, whatever the input.
 pub fn verify<'k>(
     authorization: &str,
     request: &SignableRequest<'_>,

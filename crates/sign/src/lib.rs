@@ -29,4 +29,6 @@ pub use signer::{
     Authorization, HeaderPolicy, OFFICIAL_SIGNED_HEADERS, PresignedQuery, SignableRequest, Signer,
     Stages, http_string, sign_key, sign_stages, signature, string_to_sign,
 };
-pub use verify::{AuthorizationParseError, ParsedAuthorization, Verified, VerifyError, verify};
+pub use verify::{
+    AuthorizationParseError, ParsedAuthorization, Verified, VerifyError, split_presigned, verify,
+};

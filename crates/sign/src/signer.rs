@@ -415,7 +415,19 @@ impl Signer {
     /// The `Authorization` value for `request` in the window `key_time`
     /// (the fast path: same bytes as `sign_stages(..).authorization`).
     pub fn authorization(&self, request: &SignableRequest<'_>, key_time: KeyTime) -> Authorization {
-        let mut out = Vec::with_capacity(256);
+        // Room for everything: the fixed text, the id, two key times, the
+        // signature and the two lists (at most three bytes per name byte).
+        let names: usize = request
+            .query
+            .iter()
+            .chain(request.headers)
+            .map(|(k, _)| k.len() + 1)
+            .sum();
+        let mut out = Vec::with_capacity(
+            192usize
+                .saturating_add(self.credentials.secret_id().len())
+                .saturating_add(names.saturating_mul(3)),
+        );
         out.extend_from_slice(b"q-sign-algorithm=sha1&q-ak=");
         out.extend_from_slice(self.credentials.secret_id().as_bytes());
         let mut kt = [0u8; KEY_TIME_MAX_LEN];
@@ -445,7 +457,7 @@ impl Signer {
 
         // One scratch buffer: encoded params, encoded headers, then the
         // http string itself at the end.
-        let mut buf = Vec::with_capacity(512);
+        let mut buf = Vec::with_capacity(1024);
         let n_params = request.query.len();
         let n_headers = request.headers.len();
         let http_sha1 = with_entries(n_params, |params| {

@@ -102,6 +102,44 @@ impl ParsedAuthorization {
     }
 }
 
+/// For a pre-signed URL: split the query into the `Authorization` value
+/// (rebuilt from the seven `q-*` fields, in the order they appear) and the
+/// query pairs that were signed, to pass both to [`verify`].
+///
+/// Pairs are raw (decoded). `x-cos-security-token` and
+/// `x-ci-security-token` are left out of the signed pairs: a signer appends
+/// them after signing (see [`Signer::presign`](crate::Signer::presign)).
+/// Returns `None` when the query carries none of the seven fields (not a
+/// pre-signed URL). Malformed fields are reported by [`verify`].
+///
+/// ```
+/// let query = [("q-sign-algorithm", "sha1"), ("acl", ""), ("q-ak", "AKID")];
+/// let (auth, rest) = cos_ci_sign::split_presigned(&query).unwrap();
+/// assert_eq!(auth, "q-sign-algorithm=sha1&q-ak=AKID");
+/// assert_eq!(rest, [("acl", "")]);
+/// ```
+pub fn split_presigned<'a>(
+    query: &[(&'a str, &'a str)],
+) -> Option<(String, Vec<(&'a str, &'a str)>)> {
+    let mut auth = String::new();
+    let mut rest = Vec::with_capacity(query.len());
+    let mut found = false;
+    for &(k, v) in query {
+        if FIELDS.contains(&k) {
+            if found {
+                auth.push('&');
+            }
+            found = true;
+            auth.push_str(k);
+            auth.push('=');
+            auth.push_str(v);
+        } else if k != "x-cos-security-token" && k != "x-ci-security-token" {
+            rest.push((k, v));
+        }
+    }
+    found.then_some((auth, rest))
+}
+
 /// Why an `Authorization` value could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorizationParseError {

@@ -294,3 +294,30 @@ fn long_secret_keys_follow_hmac() {
         "98ffc26815d9c0e5997c459fc332c14c08720ebf"
     );
 }
+
+#[test]
+fn presigned_urls_verify_through_split_presigned() {
+    let headers = [("Host", HOST)];
+    let req = request(QUERY, &headers);
+    let kt = KeyTime::new(1_557_989_151, 1_557_996_351).unwrap();
+    let signer = Signer::new(
+        Credentials::new(ID, KEY).with_session_token("tok"),
+        HeaderPolicy::OfficialDefault,
+    );
+    let pre = signer.presign(&req, kt);
+    // The URL as the server receives it: the request's params, then the q-* ones.
+    let mut url_query: Vec<(&str, &str)> = QUERY.to_vec();
+    url_query.extend(pre.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let (auth, signed) = cos_ci_sign::split_presigned(&url_query).unwrap();
+    assert_eq!(auth, CI1);
+    assert_eq!(signed, QUERY);
+    assert!(verify(&auth, &request(&signed, &headers), lookup, NOW, &[]).is_ok());
+    // Not a pre-signed URL.
+    assert_eq!(cos_ci_sign::split_presigned(QUERY), None);
+    // A duplicated field is left for the parser to refuse.
+    let (dup, _) = cos_ci_sign::split_presigned(&[("q-ak", "a"), ("q-ak", "b")]).unwrap();
+    assert_eq!(
+        ParsedAuthorization::parse(&dup),
+        Err(P::DuplicateField("q-ak".into()))
+    );
+}

@@ -90,7 +90,8 @@ impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP {}", self.status)?;
         match &self.code {
-            Some(code) => write!(f, " {code}")?,
+            // Code and request id come from the body too: keep the line whole.
+            Some(code) => write!(f, " {}", one_line(code))?,
             None => {
                 let reason = http::StatusCode::from_u16(self.status)
                     .ok()
@@ -106,7 +107,7 @@ impl fmt::Display for ServiceError {
             write!(f, ": {}", one_line(excerpt))?;
         }
         if let Some(request_id) = &self.request_id {
-            write!(f, " (RequestId: {request_id})")?;
+            write!(f, " (RequestId: {})", one_line(request_id))?;
         }
         Ok(())
     }

@@ -1,0 +1,360 @@
+//! The library and wire half of the bad-input catalogue (the CLI half is in
+//! `crates/cli/tests`). Each case asserts the typed error and snapshots the
+//! exact message a user sees; none may panic.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::*;
+use cos_ci_client::{Config, ConfigError, Credentials, Error};
+use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, PageSize, StateFilter};
+
+fn creds() -> Credentials {
+    Credentials::new("AKIDexample", SECRET_KEY)
+}
+
+fn config() -> Config {
+    Config::new("examplebucket-1250000000", "ap-beijing", creds()).unwrap()
+}
+
+/// (case name, the message a user sees, whether the typed error is the
+/// expected one)
+type Case = (&'static str, String, bool);
+
+fn config_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut add = |name, result: Result<Config, ConfigError>, check: fn(&ConfigError) -> bool| {
+        let error = result.unwrap_err();
+        let ok = check(&error);
+        cases.push((name, Error::Config(error).to_string(), ok));
+    };
+    add(
+        "bucket without appid",
+        Config::new("examplebucket", "ap-beijing", creds()),
+        |e| matches!(e, ConfigError::InvalidBucket { .. }),
+    );
+    add(
+        "bucket with upper case",
+        Config::new("Example-1250000000", "ap-beijing", creds()),
+        |e| matches!(e, ConfigError::InvalidBucket { .. }),
+    );
+    add(
+        "bucket appid not numeric",
+        Config::new("example-12a", "ap-beijing", creds()),
+        |e| matches!(e, ConfigError::InvalidBucket { .. }),
+    );
+    add(
+        "bucket name too long",
+        Config::new(
+            &format!("{}-1250000000", "b".repeat(51)),
+            "ap-beijing",
+            creds(),
+        ),
+        |e| matches!(e, ConfigError::InvalidBucket { .. }),
+    );
+    add(
+        "empty region",
+        Config::new("examplebucket-1250000000", "", creds()),
+        |e| matches!(e, ConfigError::InvalidRegion { .. }),
+    );
+    add(
+        "region with space",
+        Config::new("examplebucket-1250000000", "ap beijing", creds()),
+        |e| matches!(e, ConfigError::InvalidRegion { .. }),
+    );
+    add(
+        "region without dash",
+        Config::new("examplebucket-1250000000", "beijing", creds()),
+        |e| matches!(e, ConfigError::InvalidRegion { .. }),
+    );
+    add(
+        "empty secret id",
+        Config::new(
+            "examplebucket-1250000000",
+            "ap-beijing",
+            Credentials::new("", "k"),
+        ),
+        |e| matches!(e, ConfigError::MissingCredentials(_)),
+    );
+    add(
+        "empty secret key",
+        Config::new(
+            "examplebucket-1250000000",
+            "ap-beijing",
+            Credentials::new("id", ""),
+        ),
+        |e| matches!(e, ConfigError::MissingCredentials(_)),
+    );
+    add(
+        "empty session token",
+        Config::new(
+            "examplebucket-1250000000",
+            "ap-beijing",
+            creds().with_session_token(""),
+        ),
+        |e| matches!(e, ConfigError::MissingCredentials(_)),
+    );
+    add(
+        "endpoint without scheme",
+        config().with_endpoint("127.0.0.1:8080"),
+        |e| matches!(e, ConfigError::InvalidEndpoint { .. }),
+    );
+    add(
+        "endpoint ftp",
+        config().with_endpoint("ftp://example.com"),
+        |e| matches!(e, ConfigError::InvalidEndpoint { .. }),
+    );
+    add(
+        "endpoint with path",
+        config().with_endpoint("http://127.0.0.1:8080/ci"),
+        |e| matches!(e, ConfigError::InvalidEndpoint { .. }),
+    );
+    add(
+        "endpoint not a url",
+        config().with_endpoint("http://exa mple.com"),
+        |e| matches!(e, ConfigError::InvalidEndpoint { .. }),
+    );
+    add(
+        "signature lifetime zero",
+        config().with_signature_lifetime(Duration::ZERO),
+        |e| matches!(e, ConfigError::InvalidSignatureLifetime(_)),
+    );
+    add(
+        "user agent with newline",
+        config().with_user_agent("cos-ci\nx: y"),
+        |e| matches!(e, ConfigError::InvalidUserAgent),
+    );
+    cases
+}
+
+fn request_cases() -> Vec<Case> {
+    let client = client();
+    let mut cases = Vec::new();
+    let mut add = |name, request: ListWorkflowExecutions, parameter: &'static str| {
+        let error = client.prepare(&request, t0()).unwrap_err();
+        let ok = matches!(&error, Error::InvalidRequest(e) if e.parameter == parameter);
+        cases.push((name, error.to_string(), ok));
+    };
+    let empty = ListWorkflowExecutions::default;
+    add(
+        "empty workflow id",
+        ListWorkflowExecutions {
+            workflow_id: Some(String::new()),
+            ..empty()
+        },
+        "workflowId",
+    );
+    add(
+        "empty object name",
+        ListWorkflowExecutions {
+            name: Some(String::new()),
+            ..empty()
+        },
+        "name",
+    );
+    add(
+        "empty job id",
+        ListWorkflowExecutions {
+            job_id: Some(String::new()),
+            ..empty()
+        },
+        "jobId",
+    );
+    add(
+        "empty next token",
+        ListWorkflowExecutions {
+            next_token: Some(String::new()),
+            ..empty()
+        },
+        "nextToken",
+    );
+    add(
+        "empty states set",
+        ListWorkflowExecutions {
+            states: Some(Default::default()),
+            ..empty()
+        },
+        "states",
+    );
+    add(
+        "start after end",
+        ListWorkflowExecutions {
+            start_creation_time: Some(CiTimestamp::parse("2022-08-10T00:00:00+08:00").unwrap()),
+            end_creation_time: Some(CiTimestamp::parse("2022-08-09T00:00:00+08:00").unwrap()),
+            ..empty()
+        },
+        "startCreationTime",
+    );
+    for (name, size) in [("size 0", 0), ("size 101", 101)] {
+        let error = PageSize::new(size).unwrap_err();
+        let ok = error.parameter == "size";
+        cases.push((name, Error::InvalidRequest(error).to_string(), ok));
+    }
+    let state_error = "Done".parse::<StateFilter>().unwrap_err();
+    cases.push((
+        "unknown state",
+        state_error.to_string(),
+        state_error.parameter == "states",
+    ));
+    for (name, text) in [
+        ("time without offset", "2022-08-09T14:00:00"),
+        ("time garbage", "yesterday"),
+        ("time month 13", "2022-13-09T14:00:00+0800"),
+    ] {
+        let error = CiTimestamp::parse(text).unwrap_err();
+        let ok = error.text == text;
+        cases.push((name, error.to_string(), ok));
+    }
+    cases
+}
+
+fn response(status: u16, content_type: &str, body: impl Into<Bytes>) -> http::Response<Bytes> {
+    http::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-ci-request-id", "hdr-request-id")
+        .body(body.into())
+        .unwrap()
+}
+
+fn wire_cases() -> Vec<Case> {
+    let client = client();
+    let mut cases = Vec::new();
+    let mut add = |name, response: http::Response<Bytes>, check: fn(&Error) -> bool| {
+        let error = client
+            .read::<ListWorkflowExecutions>(&response)
+            .unwrap_err();
+        let ok = check(&error);
+        cases.push((name, error.to_string(), ok));
+    };
+    let malformed = |e: &Error| matches!(e, Error::MalformedResponse(_));
+    let service = |e: &Error| matches!(e, Error::Service(_));
+    add(
+        "malformed xml",
+        response(
+            200,
+            "application/xml",
+            "<Response><RequestId>x</Request></Response>",
+        ),
+        malformed,
+    );
+    add(
+        "truncated xml",
+        response(
+            200,
+            "application/xml",
+            "<Response><WorkflowExecutionList><RunId>i1</RunId>",
+        ),
+        malformed,
+    );
+    add(
+        "wrong root element",
+        response(
+            200,
+            "application/xml",
+            "<ListBucketResult></ListBucketResult>",
+        ),
+        malformed,
+    );
+    add(
+        "invalid utf-8",
+        response(
+            200,
+            "application/xml",
+            &b"<Response><RequestId>\xff\xfe</RequestId></Response>"[..],
+        ),
+        malformed,
+    );
+    add(
+        "empty 200 body",
+        response(200, "application/xml", ""),
+        malformed,
+    );
+    add(
+        "not xml at all",
+        response(200, "text/plain", "OK"),
+        malformed,
+    );
+    add(
+        "huge element",
+        response(
+            200,
+            "application/xml",
+            format!(
+                "<Response><RequestId>{}</Request></Response>",
+                "x".repeat(1 << 20)
+            ),
+        ),
+        malformed,
+    );
+    add(
+        "html 502 from a proxy",
+        response(
+            502,
+            "text/html",
+            "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+        ),
+        service,
+    );
+    add(
+        "empty body 503",
+        response(503, "application/xml", ""),
+        service,
+    );
+    add(
+        "json error",
+        response(
+            400,
+            "application/json",
+            r#"{"code":400,"message":"bad things","request_id":"json-req"}"#,
+        ),
+        service,
+    );
+    add(
+        "ci error xml",
+        response(
+            403,
+            "application/xml",
+            "<?xml version='1.0' encoding='utf-8' ?><Error><Code>AccessDenied</Code><Message>access denied</Message><RequestId>body-req</RequestId><TraceId>trace</TraceId></Error>",
+        ),
+        service,
+    );
+    add(
+        "200 whose body is an error",
+        response(
+            200,
+            "application/xml",
+            "<Error><Code>InternalError</Code><Message>oops</Message></Error>",
+        ),
+        service,
+    );
+    cases
+}
+
+#[test]
+fn every_bad_input_gives_the_expected_typed_error_and_message() {
+    let mut table = String::new();
+    let all: Vec<Case> = [config_cases(), request_cases(), wire_cases()].concat();
+    assert!(
+        all.len() >= 30,
+        "the catalogue has {} library/wire cases",
+        all.len()
+    );
+    for (name, message, variant_ok) in &all {
+        assert!(variant_ok, "{name}: unexpected typed error: {message}");
+        assert!(!message.contains(SECRET_KEY), "{name}: secret in message");
+        assert!(
+            !message.contains('\n'),
+            "{name}: a message is one line: {message:?}"
+        );
+        assert!(
+            message.len() < 600,
+            "{name}: message too long ({} bytes)",
+            message.len()
+        );
+        table.push_str(&format!("{name}: {message}\n"));
+    }
+    insta::assert_snapshot!(table);
+}

@@ -255,14 +255,18 @@ impl Dataset {
             .filter_map(|index| {
                 let workflow_id = pick(&workflows, rng.next_u64());
                 let object = object_key(rng.next_u64());
-                let created = GENERATED_START_UNIX + offset_below(rng.next_u64(), GENERATED_SPAN_SECS);
+                let created =
+                    GENERATED_START_UNIX + offset_below(rng.next_u64(), GENERATED_SPAN_SECS);
                 let state = match rng.next_u64() % 20 {
                     0..=11 => ExecutionState::Success,
                     12..=14 => ExecutionState::Failed,
                     15..=17 => ExecutionState::Running,
                     _ => ExecutionState::Cancel,
                 };
-                let job_id = (rng.next_u64() % 5 == 0).then(|| pick(&jobs, rng.next_u64()));
+                let job_id = rng
+                    .next_u64()
+                    .is_multiple_of(5)
+                    .then(|| pick(&jobs, rng.next_u64()));
                 // Never `None`: the generated times all lie in 2026.
                 let create_time = CiTimestamp::from_unix(created, BEIJING_OFFSET_SECS).ok()?;
                 Some(ExecutionRecord {
@@ -360,17 +364,28 @@ mod tests {
         let records = first.records();
         let run_ids: HashSet<_> = records.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(run_ids.len(), 500);
-        assert!(records.iter().all(|r| r.run_id.len() == 33 && r.run_id.starts_with('i')));
+        assert!(
+            records
+                .iter()
+                .all(|r| r.run_id.len() == 33 && r.run_id.starts_with('i'))
+        );
         let workflows: HashSet<_> = records.iter().map(|r| r.workflow_id.as_str()).collect();
         assert_eq!(workflows.len(), WORKFLOW_COUNT);
         for state in ["Success", "Failed", "Running", "Cancel"] {
-            assert!(records.iter().any(|r| state_text(&r.state) == state), "{state}");
+            assert!(
+                records.iter().any(|r| state_text(&r.state) == state),
+                "{state}"
+            );
         }
         assert!(records.iter().any(|r| r.object.contains(' ')));
         assert!(records.iter().any(|r| !r.object.is_ascii()));
         assert!(records.iter().any(|r| r.job_id.is_some()));
         assert!(records.iter().any(|r| r.job_id.is_none()));
-        assert!(records.iter().all(|r| r.create_time.as_str().ends_with("+08:00")));
+        assert!(
+            records
+                .iter()
+                .all(|r| r.create_time.as_str().ends_with("+08:00"))
+        );
         let min = records.iter().map(|r| r.create_time.unix_seconds()).min();
         let max = records.iter().map(|r| r.create_time.unix_seconds()).max();
         assert!(max.unwrap_or(0) - min.unwrap_or(0) > 21 * 24 * 3600);
@@ -415,7 +430,10 @@ mod tests {
             }
         );
         let error = Dataset::from_ndjson(&format!("{good}\nnot json\n")).unwrap_err();
-        assert!(matches!(error, DatasetError::BadLine { line: 2, .. }), "{error}");
+        assert!(
+            matches!(error, DatasetError::BadLine { line: 2, .. }),
+            "{error}"
+        );
         let bad_time = good.replace("2022-08-09T14:54:17+08:00", "yesterday");
         let error = Dataset::from_ndjson(&bad_time).unwrap_err();
         assert!(error.to_string().contains("CreateTime"), "{error}");

@@ -99,7 +99,11 @@ impl FaultConfig {
     /// `seed`, if any. A pure function: the same seed gives the same
     /// sequence of faults.
     pub fn fault_for(&self, seed: u64, request_number: u64) -> Option<FaultKind> {
-        let rate = if self.rate.is_nan() { 0.0 } else { self.rate.clamp(0.0, 1.0) };
+        let rate = if self.rate.is_nan() {
+            0.0
+        } else {
+            self.rate.clamp(0.0, 1.0)
+        };
         if rate <= 0.0 {
             return None;
         }

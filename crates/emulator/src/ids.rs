@@ -83,12 +83,26 @@ mod tests {
 
     #[test]
     fn base64_round_trips() {
-        for input in ["", "a", "ab", "abc", "abcd", "视频/测试 3.mov", "\u{0}\u{ff}"] {
+        for input in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "视频/测试 3.mov",
+            "\u{0}\u{ff}",
+        ] {
             let encoded = base64url_encode(input.as_bytes());
             assert!(encoded.bytes().all(|b| ALPHABET.contains(&b)));
-            assert_eq!(base64url_decode(&encoded).as_deref(), Some(input.as_bytes()));
+            assert_eq!(
+                base64url_decode(&encoded).as_deref(),
+                Some(input.as_bytes())
+            );
         }
-        assert_eq!(base64url_encode(b"62f2122a_ec4a6264_7e65_26b4"), "NjJmMjEyMmFfZWM0YTYyNjRfN2U2NV8yNmI0");
+        assert_eq!(
+            base64url_encode(b"62f2122a_ec4a6264_7e65_26b4"),
+            "NjJmMjEyMmFfZWM0YTYyNjRfN2U2NV8yNmI0"
+        );
         assert_eq!(base64url_decode("a"), None);
         assert_eq!(base64url_decode("ab="), None);
         assert_eq!(base64url_decode("ab"), None, "non-canonical trailing bits");

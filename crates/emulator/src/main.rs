@@ -50,7 +50,11 @@ struct Args {
     #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     faults: f64,
     /// Which faults to inject, comma-separated: 503,429,500,close,truncate,slow.
-    #[arg(long, value_delimiter = ',', default_value = "503,429,500,close,truncate,slow")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "503,429,500,close,truncate,slow"
+    )]
     fault_kinds: Vec<FaultKind>,
     /// Print the dataset as NDJSON and exit.
     #[arg(long)]

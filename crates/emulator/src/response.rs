@@ -36,6 +36,7 @@ impl CiError {
 pub(crate) struct EmulatorBody {
     data: Option<Bytes>,
     then_fail: bool,
+    paused: bool,
 }
 
 impl EmulatorBody {
@@ -43,6 +44,7 @@ impl EmulatorBody {
         EmulatorBody {
             data: Some(data.into()),
             then_fail: false,
+            paused: false,
         }
     }
 
@@ -50,6 +52,7 @@ impl EmulatorBody {
         EmulatorBody {
             data: Some(prefix),
             then_fail: true,
+            paused: false,
         }
     }
 }
@@ -66,11 +69,18 @@ impl Body for EmulatorBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyCut>>> {
         let this = self.get_mut();
         if let Some(data) = this.data.take().filter(|data| !data.is_empty()) {
             return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        if this.then_fail && !this.paused {
+            // Yield once so hyper flushes the head and the prefix before the
+            // error makes it drop the connection.
+            this.paused = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         if this.then_fail {
             this.then_fail = false;
@@ -143,6 +153,8 @@ pub(crate) fn truncate(response: Response<EmulatorBody>) -> Response<EmulatorBod
     let (mut parts, body) = response.into_parts();
     let full = body.data.unwrap_or_default();
     let prefix = full.slice(..full.len() / 2);
-    parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(full.len()));
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(full.len()));
     Response::from_parts(parts, EmulatorBody::cut_short(prefix))
 }

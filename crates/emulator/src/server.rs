@@ -352,7 +352,9 @@ async fn serve(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let log = |status: &str| {
-        let fault = fault.map(|kind| format!(" fault={kind}")).unwrap_or_default();
+        let fault = fault
+            .map(|kind| format!(" fault={kind}"))
+            .unwrap_or_default();
         log_line(
             &shared,
             &format!(
@@ -409,7 +411,9 @@ fn access_denied(message: impl Into<String>) -> CiError {
 /// Everything after fault injection: returns the XML body of a 200.
 fn handle<B>(shared: &Shared, request: &Request<B>, request_id: &str) -> Result<String, CiError> {
     let uri = request.uri();
-    let target_len = uri.path_and_query().map_or(0, |target| target.as_str().len());
+    let target_len = uri
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
     if target_len > shared.limits.max_uri_bytes {
         return Err(CiError::new(
             StatusCode::URI_TOO_LONG,
@@ -440,7 +444,10 @@ fn handle<B>(shared: &Shared, request: &Request<B>, request_id: &str) -> Result<
         return Err(CiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
-            format!("`{}` is not allowed on {LIST_PATH}; use GET.", request.method()),
+            format!(
+                "`{}` is not allowed on {LIST_PATH}; use GET.",
+                request.method()
+            ),
         ));
     }
 
@@ -456,7 +463,8 @@ fn handle<B>(shared: &Shared, request: &Request<B>, request_id: &str) -> Result<
         .map_err(|error| invalid_argument(error.to_string()))?;
     list.validate()
         .map_err(|error| invalid_argument(error.to_string()))?;
-    let query = PageQuery::from_request(&list).map_err(|error| invalid_argument(error.to_string()))?;
+    let query =
+        PageQuery::from_request(&list).map_err(|error| invalid_argument(error.to_string()))?;
 
     let page = shared
         .store
@@ -466,7 +474,11 @@ fn handle<B>(shared: &Shared, request: &Request<B>, request_id: &str) -> Result<
     let output = ListWorkflowExecutionsOutput {
         request_id: Some(request_id.to_owned()),
         next_token: page.next_token(query.order).map(|token| token.encode()),
-        executions: page.records.iter().map(ExecutionRecord::to_execution).collect(),
+        executions: page
+            .records
+            .iter()
+            .map(ExecutionRecord::to_execution)
+            .collect(),
     };
     Ok(output.write_xml())
 }
@@ -503,7 +515,9 @@ fn check_host<B>(shared: &Shared, request: &Request<B>) -> Result<(), CiError> {
             .parse::<IpAddr>()
             .is_ok_and(|ip| {
                 let listen = shared.local_addr.ip();
-                ip == listen || listen.is_unspecified() || (ip.is_loopback() && listen.is_loopback())
+                ip == listen
+                    || listen.is_unspecified()
+                    || (ip.is_loopback() && listen.is_loopback())
             });
     if port_matches && name_matches {
         return Ok(());
@@ -547,35 +561,47 @@ fn authenticate<'p, B>(
         })?),
         None => None,
     };
-    let presigned = header_authorization.is_none() && pairs.iter().any(|(key, _)| is_signature_field(key));
+    let presigned =
+        header_authorization.is_none() && pairs.iter().any(|(key, _)| is_signature_field(key));
 
-    let (authorization, signed_pairs): (String, Vec<(&str, &str)>) = if let Some(value) = header_authorization {
-        let signed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        (value.to_owned(), signed)
-    } else if presigned {
-        let field = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
-        let authorization = SIGNATURE_FIELDS
-            .iter()
-            .filter_map(|name| field(name).map(|value| format!("{name}={value}")))
-            .collect::<Vec<_>>()
-            .join("&");
-        let listed: Vec<&str> = field("q-url-param-list").unwrap_or("").split(';').collect();
-        // Signers add the token to a pre-signed URL after signing; it is
-        // only part of the signature when listed.
-        let signed = pairs
-            .iter()
-            .filter(|(key, _)| !is_signature_field(key))
-            .filter(|(key, _)| !TOKEN_NAMES.contains(&key.as_str()) || listed.contains(&key.as_str()))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        (authorization, signed)
-    } else {
-        return Err(CiError::new(
-            StatusCode::UNAUTHORIZED,
-            "MissingAuthorization",
-            "The request has no Authorization header and no q-signature parameters.",
-        ));
-    };
+    let (authorization, signed_pairs): (String, Vec<(&str, &str)>) =
+        if let Some(value) = header_authorization {
+            let signed = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            (value.to_owned(), signed)
+        } else if presigned {
+            let field = |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.as_str())
+            };
+            let authorization = SIGNATURE_FIELDS
+                .iter()
+                .filter_map(|name| field(name).map(|value| format!("{name}={value}")))
+                .collect::<Vec<_>>()
+                .join("&");
+            let listed: Vec<&str> = field("q-url-param-list").unwrap_or("").split(';').collect();
+            // Signers add the token to a pre-signed URL after signing; it is
+            // only part of the signature when listed.
+            let signed = pairs
+                .iter()
+                .filter(|(key, _)| !is_signature_field(key))
+                .filter(|(key, _)| {
+                    !TOKEN_NAMES.contains(&key.as_str()) || listed.contains(&key.as_str())
+                })
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            (authorization, signed)
+        } else {
+            return Err(CiError::new(
+                StatusCode::UNAUTHORIZED,
+                "MissingAuthorization",
+                "The request has no Authorization header and no q-signature parameters.",
+            ));
+        };
 
     let headers: Vec<(&str, &str)> = request
         .headers()
@@ -588,7 +614,8 @@ fn authenticate<'p, B>(
         query: &signed_pairs,
         headers: &headers,
     };
-    let lookup = |secret_id: &str| (secret_id == shared.secret_id).then_some(shared.secret_key.as_str());
+    let lookup =
+        |secret_id: &str| (secret_id == shared.secret_id).then_some(shared.secret_key.as_str());
     verify(&authorization, &signable, lookup, unix_now(), &[]).map_err(verify_error)?;
 
     if let Some(expected) = &shared.session_token {
@@ -607,14 +634,19 @@ fn authenticate<'p, B>(
                  x-ci-security-token (or x-cos-security-token).",
             ));
         }
-        if !presented.iter().any(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) {
+        if !presented
+            .iter()
+            .any(|token| constant_time_eq(token.as_bytes(), expected.as_bytes()))
+        {
             return Err(access_denied("The security token is invalid."));
         }
     }
 
     Ok(pairs
         .iter()
-        .filter(|(key, _)| !(presigned && (is_signature_field(key) || TOKEN_NAMES.contains(&key.as_str()))))
+        .filter(|(key, _)| {
+            !(presigned && (is_signature_field(key) || TOKEN_NAMES.contains(&key.as_str())))
+        })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect())
 }

@@ -166,7 +166,9 @@ pub struct Page {
 impl Page {
     /// The token for the next page, if there is one.
     pub fn next_token(&self, order: Order) -> Option<NextToken> {
-        self.next.clone().map(|position| NextToken { order, position })
+        self.next
+            .clone()
+            .map(|position| NextToken { order, position })
     }
 }
 

@@ -121,7 +121,16 @@ mod tests {
 
     #[test]
     fn refuses_garbage_and_other_direction() {
-        for bad in ["", "115716", "v1.d.1.", "v1.x.1.YQ", "v1.a.one.YQ", "v1.a.1.YQ.x", "v2.a.1.YQ", "v1.a.1.*"] {
+        for bad in [
+            "",
+            "115716",
+            "v1.d.1.",
+            "v1.x.1.YQ",
+            "v1.a.one.YQ",
+            "v1.a.1.YQ.x",
+            "v2.a.1.YQ",
+            "v1.a.1.*",
+        ] {
             if bad == "v1.d.1." {
                 // An empty run id is a valid (if odd) position.
                 assert!(NextToken::decode(bad).is_ok());

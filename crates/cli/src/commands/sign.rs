@@ -1,0 +1,73 @@
+//! `cos-ci sign`: print the `Authorization` value for a described request.
+
+use cos_ci_sign::{HeaderPolicy, KeyTime, SignableRequest, Signer};
+
+use crate::args::{SignArgs, excerpt, split_pair};
+use crate::error::CliError;
+
+/// The `Authorization` value for `args`: every header given is signed as
+/// given ([`HeaderPolicy::All`]) and every parameter is signed. Returns
+/// the value and, if there is one, a warning for stderr.
+pub fn run(
+    args: &SignArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(String, Option<String>), CliError> {
+    let method = args.method.trim();
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(CliError::invalid_flag(
+            "--method",
+            format!(
+                "expected an HTTP method such as GET, got `{}`",
+                excerpt(method)
+            ),
+        ));
+    }
+    if !args.path.starts_with('/') {
+        return Err(CliError::invalid_flag(
+            "--path",
+            format!(
+                "must be the decoded path starting with `/`, got `{}`",
+                excerpt(&args.path)
+            ),
+        ));
+    }
+    let key_time: KeyTime = args.key_time.parse().map_err(|error| {
+        CliError::invalid_flag(
+            "--key-time",
+            format!("{error}, e.g. '1557989151;1557996351'"),
+        )
+    })?;
+    let params = args
+        .params
+        .iter()
+        .map(|text| split_pair("--param", text, true))
+        .collect::<Result<Vec<_>, _>>()?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|text| split_pair("--header", text, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    let credentials = args.credentials.resolve(env)?;
+    if credentials.secret_id().is_empty() || credentials.expose_secret_key().is_empty() {
+        return Err(CliError::usage(
+            "missing credentials: the secret id and secret key must not be empty",
+        ));
+    }
+    let warning = (!headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host")))
+    .then(|| {
+        "warning: no host header given; the service requires host to be signed \
+         (add --header host=<bucket>.ci.<region>.myqcloud.com)"
+            .to_owned()
+    });
+    let request = SignableRequest {
+        method,
+        path: &args.path,
+        query: &params,
+        headers: &headers,
+    };
+    let authorization =
+        Signer::new(credentials, HeaderPolicy::All).authorization(&request, key_time);
+    Ok((authorization.as_str().to_owned(), warning))
+}

@@ -1,0 +1,95 @@
+//! `cos-ci-cli`: the `cos-ci` command-line tool, as a library so its parts
+//! can be tested directly.
+//!
+//! What it is for: listing Tencent Cloud Infinite workflow executions from a
+//! terminal or a script (one page, or every page streamed, as a table,
+//! JSON or NDJSON) through `cos-ci-hyper`, and printing the COS
+//! `Authorization` value for a described request (`cos-ci sign`). Errors are
+//! one line on stderr with a stable exit code: 0 ok, 2 bad usage or input,
+//! 3 service error, 4 network error or timeout.
+//!
+//! What it never does: print, log or put in an error the secret key or the
+//! session token; panic on bad input; buffer more than one page of a
+//! listing; draw progress when stderr is not a terminal.
+
+pub mod args;
+pub mod commands;
+pub mod error;
+pub mod output;
+
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+
+use clap::Parser;
+
+use crate::args::{Cli, Command, WorkflowExecutionsCommand};
+use crate::error::{CliError, EXIT_INTERNAL, EXIT_OK};
+
+/// Run `cos-ci` with these arguments (the first is the program name) and
+/// this environment lookup; returns the exit code. Everything the user sees
+/// goes to stdout and stderr.
+pub fn run<I, T>(argv: I, env: impl Fn(&str) -> Option<String>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = error.print();
+            return u8::try_from(error.exit_code()).unwrap_or(EXIT_INTERNAL);
+        }
+    };
+    init_tracing(cli.verbose);
+    match dispatch(&cli, env) {
+        Ok(()) => EXIT_OK,
+        // The reader went away (`cos-ci ... | head`): nothing more to say.
+        Err(CliError::Output(error)) if error.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(error) => {
+            let _ = writeln!(io::stderr(), "{}", error.to_line());
+            error.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Result<(), CliError> {
+    match &cli.command {
+        Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args)) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(CliError::Runtime)?;
+            runtime.block_on(commands::list::run(args, env))
+        }
+        Command::Sign(args) => {
+            let (authorization, warning) = commands::sign::run(args, env)?;
+            if let Some(warning) = warning {
+                let _ = writeln!(io::stderr(), "{warning}");
+            }
+            let mut out = io::stdout().lock();
+            writeln!(out, "{authorization}")
+                .and_then(|()| out.flush())
+                .map_err(CliError::Output)
+        }
+    }
+}
+
+/// `-v`: cos-ci's own events and one line per request; `-vv`: everything
+/// cos-ci records; `-vvv`: every crate at trace level. The lower crates
+/// never record secrets, so no level can print one.
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let (directives, spans) = match verbose {
+        0 => return,
+        1 => ("cos_ci=debug", FmtSpan::CLOSE),
+        2 => ("cos_ci=trace", FmtSpan::NEW | FmtSpan::CLOSE),
+        _ => ("trace", FmtSpan::NEW | FmtSpan::CLOSE),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(directives))
+        .with_span_events(spans)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .try_init();
+}

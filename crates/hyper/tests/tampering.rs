@@ -130,7 +130,7 @@ fn apply(mut request: http::Request<Bytes>, tamper: &Tamper) -> Option<http::Req
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or_default().to_owned();
     let mut params: Vec<String> = query.split('&').map(str::to_owned).collect();
-    let mut set_uri = |path: &str, params: &[String]| {
+    let set_uri = |path: &str, params: &[String]| {
         let text = format!(
             "{}://{}{}?{}",
             uri.scheme_str().unwrap_or("http"),

@@ -256,8 +256,7 @@ pub fn check_status(
     headers: &http::HeaderMap,
     body: &[u8],
 ) -> Result<(), ResponseError> {
-    let is_error_document = || xml::root_name(body).is_some_and(|root| root == "Error");
-    if status.is_success() && !is_error_document() {
+    if status.is_success() && !xml::root_is(body, "Error") {
         return Ok(());
     }
     Err(ResponseError::Service(ServiceError::from_response(

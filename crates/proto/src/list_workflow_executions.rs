@@ -551,7 +551,12 @@ const EXECUTION: &str = "WorkflowExecutionList";
 
 fn read_output(body: &[u8]) -> Result<ListWorkflowExecutionsOutput, XmlError> {
     let mut reader = XmlReader::open(body, RESPONSE)?;
-    let mut output = ListWorkflowExecutionsOutput::default();
+    // A sample-like execution is ~260 bytes; reserving up front saves the
+    // vector's regrowth copies on a full page.
+    let mut output = ListWorkflowExecutionsOutput {
+        executions: Vec::with_capacity((body.len() / 256).min(128)),
+        ..Default::default()
+    };
     let mut request_id = None;
     let mut next_token = None;
     while let Some(child) = reader.next_child()? {

@@ -48,13 +48,28 @@ impl From<XmlError> for String {
 #[derive(Debug)]
 #[must_use = "an element must be read, entered or skipped"]
 pub(crate) struct Element<'a> {
-    start: BytesStart<'a>,
+    /// The qualified name as written (`ci:Code`), borrowed from the input.
+    qualified_name: &'a [u8],
+    /// The same without its namespace prefix (`Code`).
+    local_name: &'a [u8],
 }
 
-impl Element<'_> {
+impl<'a> Element<'a> {
+    fn new(qualified_name: &'a [u8]) -> Self {
+        // Names are short: a plain scan beats a memchr call here.
+        let local_name = match qualified_name.iter().rposition(|&b| b == b':') {
+            Some(colon) => qualified_name.get(colon + 1..).unwrap_or_default(),
+            None => qualified_name,
+        };
+        Element {
+            qualified_name,
+            local_name,
+        }
+    }
+
     /// The local name (namespace prefix removed).
-    pub(crate) fn name(&self) -> &[u8] {
-        self.start.local_name().into_inner()
+    pub(crate) fn name(&self) -> &'a [u8] {
+        self.local_name
     }
 
     /// The name for error messages.
@@ -64,11 +79,21 @@ impl Element<'_> {
 }
 
 /// Pull walker over one borrowed XML document.
+///
+/// Events are matched by reference where quick-xml returns them rather than
+/// moved through helper frames: on a full page that copying cost as much as
+/// the tokenising itself.
 #[derive(Debug)]
 pub(crate) struct XmlReader<'a> {
     reader: Reader<&'a [u8]>,
+    /// The whole document, already checked to be UTF-8: text events are
+    /// sliced out of it instead of being validated again.
+    source: &'a str,
     /// How many elements are open (the root included).
     depth: usize,
+    /// Bytes consumed by the fast paths behind quick-xml's back, so error
+    /// positions stay true.
+    skipped: u64,
 }
 
 impl<'a> XmlReader<'a> {
@@ -102,15 +127,25 @@ impl<'a> XmlReader<'a> {
         config.expand_empty_elements = true;
         config.check_end_names = true;
         config.check_comments = true;
-        let mut this = XmlReader { reader, depth: 0 };
+        let mut this = XmlReader {
+            reader,
+            source: text,
+            depth: 0,
+            skipped: 0,
+        };
         loop {
-            match this.event()? {
-                Event::Start(start) => return Ok((this, Element { start })),
-                Event::Text(text) if is_whitespace(&text) => {}
-                Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
-                Event::Eof => return Err(XmlError::new("document has no root element")),
-                Event::End(_) => return Err(this.error_here("end tag before any element")),
-                _ => return Err(this.error_here("text before the root element (not XML)")),
+            let event = this.reader.read_event();
+            match &event {
+                Ok(Event::Start(start)) => {
+                    let element = this.element(start)?;
+                    return Ok((this, element));
+                }
+                Ok(Event::Text(text)) if is_whitespace(text) => {}
+                Ok(Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_)) => {}
+                Ok(Event::Eof) => return Err(XmlError::new("document has no root element")),
+                Ok(Event::End(_)) => return Err(this.error_here("end tag before any element")),
+                Ok(_) => return Err(this.error_here("text before the root element (not XML)")),
+                Err(error) => return Err(this.syntax_error(error)),
             }
         }
     }
@@ -122,15 +157,22 @@ impl<'a> XmlReader<'a> {
             return Ok(None);
         }
         loop {
-            match self.event()? {
-                Event::Start(start) => return Ok(Some(Element { start })),
-                Event::End(_) => {
+            // Fast path: indentation between elements is skipped here rather
+            // than produced and dropped as a text event.
+            let input: &'a [u8] = self.reader.get_ref();
+            let blank = input.iter().take_while(|b| is_xml_space(**b)).count();
+            self.skip_input(blank);
+            let event = self.reader.read_event();
+            match &event {
+                Ok(Event::Start(start)) => return self.element(start).map(Some),
+                Ok(Event::End(_)) => {
                     self.depth -= 1;
                     return Ok(None);
                 }
-                Event::Eof => return Err(self.truncated()),
+                Ok(Event::Eof) => return Err(self.truncated()),
                 // Text, entities, comments between elements carry nothing.
-                _ => {}
+                Ok(_) => {}
+                Err(error) => return Err(self.syntax_error(error)),
             }
         }
     }
@@ -146,12 +188,14 @@ impl<'a> XmlReader<'a> {
         let _ = element;
         let mut nested = 0usize;
         loop {
-            match self.event()? {
-                Event::Start(_) => nested += 1,
-                Event::End(_) if nested == 0 => return Ok(()),
-                Event::End(_) => nested -= 1,
-                Event::Eof => return Err(self.truncated()),
-                _ => {}
+            let event = self.reader.read_event();
+            match &event {
+                Ok(Event::Start(_)) => nested += 1,
+                Ok(Event::End(_)) if nested == 0 => return Ok(()),
+                Ok(Event::End(_)) => nested -= 1,
+                Ok(Event::Eof) => return Err(self.truncated()),
+                Ok(_) => {}
+                Err(error) => return Err(self.syntax_error(error)),
             }
         }
     }
@@ -159,34 +203,38 @@ impl<'a> XmlReader<'a> {
     /// The unescaped text of a leaf `element` (CDATA included). An element
     /// inside it is an error: a leaf that grew children is not what we know.
     pub(crate) fn read_text(&mut self, element: Element<'a>) -> Result<Cow<'a, str>, XmlError> {
+        if let Some(text) = self.plain_text_before_end(&element) {
+            // quick-xml still reads (and checks) the end tag itself.
+            let event = self.reader.read_event();
+            return match &event {
+                Ok(Event::End(_)) => Ok(Cow::Borrowed(text)),
+                Ok(_) => Err(self.error_here("internal: expected an end tag")),
+                Err(error) => Err(self.syntax_error(error)),
+            };
+        }
         let mut text: Cow<'a, str> = Cow::Borrowed("");
         loop {
-            match self.event()? {
-                Event::Text(piece) => {
-                    let piece = piece.decode().map_err(|e| self.error_here(e.to_string()))?;
-                    append(&mut text, piece);
-                }
-                Event::CData(piece) => {
-                    let piece = piece.decode().map_err(|e| self.error_here(e.to_string()))?;
-                    append(&mut text, piece);
-                }
-                Event::GeneralRef(reference) => {
+            let event = self.reader.read_event();
+            match &event {
+                Ok(Event::Text(piece)) => append(&mut text, self.source_text(piece)),
+                Ok(Event::CData(piece)) => append(&mut text, self.source_text(piece)),
+                Ok(Event::GeneralRef(reference)) => {
                     let resolved =
-                        resolve_reference(&reference).map_err(|reason| self.error_here(reason))?;
+                        resolve_reference(reference).map_err(|reason| self.error_here(reason))?;
                     text.to_mut().push_str(&resolved);
                 }
-                Event::End(_) => return Ok(text),
-                Event::Start(inner) => {
+                Ok(Event::End(_)) => return Ok(text),
+                Ok(Event::Start(inner)) => {
                     return Err(self.error_here(format!(
                         "unexpected element <{}> inside <{}>",
                         String::from_utf8_lossy(inner.local_name().into_inner()),
                         element.display_name()
                     )));
                 }
-                Event::Eof => return Err(self.truncated()),
-                Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {}
-                // quick-xml has no other events with `expand_empty_elements`.
-                _ => {}
+                Ok(Event::Eof) => return Err(self.truncated()),
+                // Comments and processing instructions carry no text.
+                Ok(_) => {}
+                Err(error) => return Err(self.syntax_error(error)),
             }
         }
     }
@@ -198,41 +246,105 @@ impl<'a> XmlReader<'a> {
             return Err(XmlError::new("internal: document not fully read"));
         }
         loop {
-            match self.event()? {
-                Event::Eof => return Ok(()),
-                Event::Text(text) if is_whitespace(&text) => {}
-                Event::Comment(_) | Event::PI(_) => {}
-                _ => return Err(self.error_here("content after the root element")),
+            let event = self.reader.read_event();
+            match &event {
+                Ok(Event::Eof) => return Ok(()),
+                Ok(Event::Text(text)) if is_whitespace(text) => {}
+                Ok(Event::Comment(_) | Event::PI(_)) => {}
+                Ok(_) => return Err(self.error_here("content after the root element")),
+                Err(error) => return Err(self.syntax_error(error)),
             }
         }
     }
 
-    fn event(&mut self) -> Result<Event<'a>, XmlError> {
-        self.reader.read_event().map_err(|error| {
-            XmlError::new(format!(
-                "XML error at byte {}: {error}",
-                self.reader.error_position()
-            ))
-        })
+    fn element(&self, start: &BytesStart<'a>) -> Result<Element<'a>, XmlError> {
+        match self.source_str(start.name().into_inner()) {
+            Some(qualified_name) => Ok(Element::new(qualified_name.as_bytes())),
+            None => Err(self.error_here("internal: element name not borrowed from the input")),
+        }
     }
 
-    fn truncated(&self) -> XmlError {
+    /// Fast path for the common leaf `<Name>plain text</Name>`: when the
+    /// input up to the next `<` holds no entity and that `<` opens this
+    /// element's end tag, consume the text and return it borrowed. Anything
+    /// else (entities, CDATA, comments, children) takes the event path.
+    fn plain_text_before_end(&mut self, element: &Element<'a>) -> Option<&'a str> {
+        let input: &'a [u8] = self.reader.get_ref();
+        let text_len = input.iter().position(|&b| b == b'<' || b == b'&')?;
+        let tag = input.get(text_len..)?.strip_prefix(b"</")?;
+        let after_name = tag.strip_prefix(element.qualified_name)?;
+        if !matches!(
+            after_name.first(),
+            Some(b'>' | b' ' | b'\t' | b'\r' | b'\n')
+        ) {
+            return None;
+        }
+        let text = self.source_str(input.get(..text_len)?)?;
+        self.skip_input(text_len);
+        Some(text)
+    }
+
+    /// Consume `count` bytes of input without quick-xml seeing them. Only
+    /// ever called at a point where quick-xml expects text, with text.
+    fn skip_input(&mut self, count: usize) {
+        if count == 0 {
+            return;
+        }
+        let input = self.reader.get_mut();
+        *input = input.get(count..).unwrap_or_default();
+        self.skipped += count as u64;
+    }
+
+    /// The `&'a str` view of bytes the reader handed out. They are borrowed
+    /// from `source` (a slice reader never copies), so this is a
+    /// bounds-checked re-slice rather than a second UTF-8 validation.
+    fn source_str(&self, bytes: &[u8]) -> Option<&'a str> {
+        let start = (bytes.as_ptr() as usize).checked_sub(self.source.as_ptr() as usize)?;
+        let text = self.source.get(start..start.checked_add(bytes.len())?)?;
+        (text.as_ptr() == bytes.as_ptr()).then_some(text)
+    }
+
+    fn source_text(&self, bytes: &[u8]) -> Cow<'a, str> {
+        match self.source_str(bytes) {
+            Some(text) => Cow::Borrowed(text),
+            // Not reachable with a slice reader; stay correct anyway.
+            None => Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn syntax_error(&self, error: &quick_xml::Error) -> XmlError {
         XmlError::new(format!(
-            "document is truncated: it ends at byte {} with elements still open",
-            self.reader.buffer_position()
+            "XML error at byte {}: {error}",
+            self.reader.error_position() + self.skipped
         ))
     }
 
+    #[cold]
+    fn truncated(&self) -> XmlError {
+        XmlError::new(format!(
+            "document is truncated: it ends at byte {} with elements still open",
+            self.reader.buffer_position() + self.skipped
+        ))
+    }
+
+    #[cold]
     fn error_here(&self, message: impl fmt::Display) -> XmlError {
         XmlError::new(format!(
             "{message} (near byte {})",
-            self.reader.buffer_position()
+            self.reader.buffer_position() + self.skipped
         ))
     }
 }
 
 fn is_whitespace(bytes: &[u8]) -> bool {
-    bytes.iter().all(u8::is_ascii_whitespace)
+    bytes.iter().all(|b| is_xml_space(*b))
+}
+
+/// XML's `S` production (not form feed, unlike `u8::is_ascii_whitespace`).
+fn is_xml_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 fn append<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
@@ -259,12 +371,43 @@ fn resolve_reference(
         .ok_or_else(|| format!("unknown entity `&{name};`"))
 }
 
-/// Return the document's root element name if it parses that far (used to
-/// spot a 2xx answer that is really an `<Error>`).
-pub(crate) fn root_name(body: &[u8]) -> Option<String> {
-    XmlReader::open_any(body)
-        .ok()
-        .map(|(_, root)| root.display_name())
+/// Whether the document's root element is `<name>` (used to spot a 2xx
+/// answer that is really an `<Error>`). Looks only at the prolog and the
+/// first tag, so it costs nothing on a large page.
+pub(crate) fn root_is(body: &[u8], name: &str) -> bool {
+    let mut rest = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    loop {
+        rest = rest.trim_ascii_start();
+        let skip_to = |rest: &[u8], end: &[u8]| {
+            rest.windows(end.len())
+                .position(|w| w == end)
+                .map(|at| at + end.len())
+        };
+        let after = if rest.starts_with(b"<?") {
+            skip_to(rest, b"?>")
+        } else if rest.starts_with(b"<!--") {
+            skip_to(rest, b"-->")
+        } else if rest.starts_with(b"<!") {
+            skip_to(rest, b">")
+        } else {
+            break;
+        };
+        match after.and_then(|at| rest.get(at..)) {
+            Some(tail) => rest = tail,
+            None => return false,
+        }
+    }
+    let Some(tag) = rest.strip_prefix(b"<") else {
+        return false;
+    };
+    let end = tag
+        .iter()
+        .position(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/')
+        .unwrap_or(tag.len());
+    let qualified = tag.get(..end).unwrap_or_default();
+    // Compare the local name, as the full reader does.
+    let local = qualified.rsplit(|&b| b == b':').next().unwrap_or_default();
+    local == name.as_bytes()
 }
 
 /// Append `text` with `&`, `<`, `>` escaped, and `\r` as a character
@@ -383,6 +526,21 @@ mod tests {
             assert!(leaves(body).is_err(), "accepted {body:?}");
         }
         assert!(XmlReader::open(b"<R>\xff</R>", "R").is_err());
+    }
+
+    #[test]
+    fn root_peek_skips_the_prolog() {
+        assert!(root_is(b"<Error><Code>x</Code></Error>", "Error"));
+        assert!(root_is(
+            b"\xEF\xBB\xBF <?xml version='1.0'?>\n<!-- c --><!DOCTYPE e>\n<Error/>",
+            "Error"
+        ));
+        assert!(root_is(b"<ci:Error xmlns:ci='x'>", "Error"));
+        assert!(!root_is(b"<Errors>", "Error"));
+        assert!(!root_is(b"<Response><Error/></Response>", "Error"));
+        assert!(!root_is(b"", "Error"));
+        assert!(!root_is(b"<?xml", "Error"));
+        assert!(!root_is(b"Error", "Error"));
     }
 
     #[test]

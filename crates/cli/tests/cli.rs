@@ -1,0 +1,529 @@
+//! The real `cos-ci` binary against an in-process emulator on 127.0.0.1
+//! (fixed-seed dataset): output formats, paging, filters, `sign`, the error
+//! line and exit code of each bad input, and that no secret is ever printed.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use cos_ci_emulator::{
+    BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
+    Dataset, EmulatorConfig,
+};
+use cos_ci_proto::{CiTimestamp, ExecutionState};
+
+const SEED: u64 = 7;
+const EXECUTIONS: usize = 250;
+/// A session token that must never be printed.
+const SESSION_TOKEN: &str = "sessionTOKENmustNeverBePrinted42";
+/// Environment variables the binary reads; cleared so the caller's
+/// environment cannot change a result.
+const ENV_VARS: [&str; 8] = [
+    "TENCENTCLOUD_SECRET_ID",
+    "TENCENTCLOUD_SECRET_KEY",
+    "TENCENTCLOUD_SESSION_TOKEN",
+    "COS_SECRET_ID",
+    "COS_SECRET_KEY",
+    "COS_CI_BUCKET",
+    "COS_CI_REGION",
+    "COS_CI_ENDPOINT",
+];
+
+fn dataset() -> Dataset {
+    Dataset::generate(EXECUTIONS, SEED)
+}
+
+fn emulator() -> &'static BackgroundEmulator {
+    static EMULATOR: OnceLock<BackgroundEmulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        BackgroundEmulator::start(EmulatorConfig {
+            dataset: dataset(),
+            seed: SEED,
+            log_requests: false,
+            ..EmulatorConfig::default()
+        })
+        .expect("start the emulator")
+    })
+}
+
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run `cos-ci args` with exactly `env` (plus PATH-like basics).
+fn cos_ci(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
+    command.args(args);
+    for name in ENV_VARS {
+        command.env_remove(name);
+    }
+    command.env_remove("RUST_LOG");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("run cos-ci");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// The emulator's credentials, as a user would export them.
+fn default_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID),
+        ("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
+    ]
+}
+
+/// `workflow-executions list` against the emulator (unless `extra` has
+/// `--endpoint`), plus `extra`.
+fn list(extra: &[&str]) -> Run {
+    list_with_env(extra, &default_env())
+}
+
+fn list_with_env(extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let endpoint = emulator().base_url();
+    let mut args = vec!["workflow-executions", "list"];
+    // The emulator's, unless the case gives its own.
+    for (flag, value) in [
+        ("--bucket", DEFAULT_BUCKET),
+        ("--region", DEFAULT_REGION),
+        ("--endpoint", endpoint.as_str()),
+    ] {
+        if !extra.contains(&flag) {
+            args.extend([flag, value]);
+        }
+    }
+    args.extend_from_slice(extra);
+    cos_ci(&args, env)
+}
+
+/// Replace what changes between runs (port, request ids) with placeholders.
+fn redact(text: &str) -> String {
+    let mut out = text.replace(&emulator().base_url(), "[emulator]");
+    for (prefix, end) in [("(RequestId: ", ')'), ("\"RequestId\": \"", '"')] {
+        let mut redacted = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(start) = rest.find(prefix) {
+            let (head, tail) = rest.split_at(start + prefix.len());
+            redacted.push_str(head);
+            redacted.push_str("[request-id]");
+            rest = tail.find(end).map_or("", |stop| &tail[stop..]);
+        }
+        redacted.push_str(rest);
+        out = redacted;
+    }
+    out
+}
+
+fn ndjson_run_ids(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).expect("one JSON per line");
+            value["RunId"].as_str().expect("RunId").to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn table_of_one_page() {
+    let run = list(&["--size", "5"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!("table_one_page_stdout", run.stdout);
+    assert!(run.stderr.starts_with("NextToken: "), "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+}
+
+#[test]
+fn ndjson_of_one_page_with_next_token_last_on_stderr() {
+    let run = list(&["--size", "5", "--output", "ndjson"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!("ndjson_one_page_stdout", run.stdout);
+    let token = run
+        .stderr
+        .lines()
+        .last()
+        .and_then(|line| line.strip_prefix("NextToken: "))
+        .expect("NextToken line");
+
+    // The token continues exactly where the first page stopped.
+    let first = ndjson_run_ids(&run.stdout);
+    let next = list(&["--size", "5", "--output", "ndjson", "--next-token", token]);
+    assert_eq!(next.code, 0, "{next:?}");
+    let all = list(&["--size", "10", "--output", "ndjson"]);
+    let expected = ndjson_run_ids(&all.stdout);
+    let mut both = first;
+    both.extend(ndjson_run_ids(&next.stdout));
+    assert_eq!(both, expected);
+}
+
+#[test]
+fn json_of_one_page() {
+    let run = list(&["--size", "2", "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    insta::assert_snapshot!("json_one_page_stdout", redact(&run.stdout));
+}
+
+#[test]
+fn all_pages_list_every_execution_once_without_progress_when_piped() {
+    let run = list(&["--all", "--size", "100", "--output", "ndjson"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "", "no progress or summary when piped: {run:?}");
+    let ids = ndjson_run_ids(&run.stdout);
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "listed twice");
+    let expected: HashSet<String> = dataset()
+        .records()
+        .iter()
+        .map(|r| r.run_id.clone())
+        .collect();
+    assert_eq!(ids.len(), EXECUTIONS);
+    assert_eq!(unique, expected.iter().collect());
+
+    let table = list(&["--all", "--size", "100"]);
+    assert_eq!(table.code, 0, "{table:?}");
+    assert_eq!(
+        table.stdout.lines().count(),
+        EXECUTIONS + 1,
+        "header + rows"
+    );
+    assert_eq!(table.stderr, "listed 250 executions in 3 pages\n");
+
+    let json = list(&["--all", "--size", "100", "--output", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("one document");
+    assert_eq!(value["Count"], EXECUTIONS);
+    assert_eq!(
+        value["WorkflowExecutionList"].as_array().map(Vec::len),
+        Some(EXECUTIONS)
+    );
+}
+
+#[test]
+fn limit_stops_after_that_many() {
+    let run = list(&["--limit", "7", "--size", "5", "--output", "ndjson"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(ndjson_run_ids(&run.stdout).len(), 7);
+}
+
+#[test]
+fn filtered_listing_matches_the_dataset() {
+    let records = dataset().into_records();
+    let workflow = records.first().expect("a record").workflow_id.clone();
+    let start = CiTimestamp::parse("2026-01-12T00:00:00+08:00").expect("time");
+    let end = CiTimestamp::parse("2026-02-01T00:00:00+0800").expect("time");
+    let mut expected: Vec<_> = records
+        .iter()
+        .filter(|r| r.workflow_id == workflow)
+        .filter(|r| matches!(r.state, ExecutionState::Failed | ExecutionState::Running))
+        .filter(|r| r.create_time >= start && r.create_time <= end)
+        .collect();
+    expected.sort_by(|a, b| {
+        (a.create_time.unix_seconds(), &a.run_id).cmp(&(b.create_time.unix_seconds(), &b.run_id))
+    });
+    let expected: Vec<String> = expected.iter().map(|r| r.run_id.clone()).collect();
+    assert!(expected.len() >= 3, "the filter should match a few records");
+
+    let run = list(&[
+        "--workflow-id",
+        &workflow,
+        "--states",
+        "Failed,Running",
+        "--start-time",
+        "2026-01-12T00:00:00+08:00",
+        "--end-time",
+        "2026-02-01T00:00:00+0800",
+        "--order",
+        "asc",
+        "--size",
+        "4",
+        "--all",
+        "--output",
+        "ndjson",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(ndjson_run_ids(&run.stdout), expected);
+    insta::assert_snapshot!("filtered_ndjson_stdout", run.stdout);
+}
+
+/// §2.8 CI-1 of the protocol reference: the Authorization byte for byte.
+#[test]
+fn sign_reproduces_the_ci_1_vector() {
+    let run = cos_ci(
+        &[
+            "sign",
+            "--method",
+            "GET",
+            "--path",
+            "/workflowexecution",
+            "--param",
+            "workflowId=web6ac56c1ef54dbfa44d7f4103203be9",
+            "--param",
+            "size=10",
+            "--param",
+            "states=Success,Failed",
+            "--param",
+            "startCreationTime=2022-08-09T14:00:00+0800",
+            "--param",
+            "nextToken=115716",
+            "--header",
+            "host=examplebucket-1250000000.ci.ap-beijing.myqcloud.com",
+            "--key-time",
+            "1557989151;1557996351",
+        ],
+        &[
+            ("COS_SECRET_ID", "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q"),
+            ("COS_SECRET_KEY", "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    assert_eq!(
+        run.stdout,
+        "q-sign-algorithm=sha1&q-ak=AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q&q-sign-time=1557989151;1557996351&q-key-time=1557989151;1557996351&q-header-list=host&q-url-param-list=nexttoken;size;startcreationtime;states;workflowid&q-signature=e1d933cc7922cb0ec5c46479b4cca63e66924bd2\n"
+    );
+}
+
+/// Environment variables for one run.
+type Env<'a> = [(&'a str, &'a str)];
+
+/// A local port nothing listens on.
+fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The bad-input catalogue: each case's exit code and stderr, nothing on
+/// stdout, never a panic.
+#[test]
+fn errors_are_one_line_with_the_right_exit_code() {
+    let wrong_key = [
+        ("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID),
+        (
+            "TENCENTCLOUD_SECRET_KEY",
+            "wrongSecretKey000000000000000000",
+        ),
+    ];
+    let only_id = [("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)];
+    let default = default_env();
+    let unreachable = closed_port_url();
+    let cases: Vec<(&str, Vec<&str>, &Env<'_>)> = vec![
+        ("size 0", vec!["--size", "0"], &default),
+        ("size 101", vec!["--size", "101"], &default),
+        ("size not a number", vec!["--size", "ten"], &default),
+        ("limit 0", vec!["--limit", "0"], &default),
+        ("unknown state", vec!["--states", "Success,Done"], &default),
+        ("empty state item", vec!["--states", "Success,"], &default),
+        (
+            "bad start time",
+            vec!["--start-time", "yesterday"],
+            &default,
+        ),
+        (
+            "bad end time",
+            vec!["--end-time", "2022-02-30T00:00:00+0800"],
+            &default,
+        ),
+        (
+            "start after end",
+            vec![
+                "--start-time",
+                "2022-08-10T00:00:00+08:00",
+                "--end-time",
+                "2022-08-09T00:00:00+08:00",
+            ],
+            &default,
+        ),
+        ("empty workflow id", vec!["--workflow-id", ""], &default),
+        ("bad order", vec!["--order", "newest"], &default),
+        ("bad output", vec!["--output", "xml"], &default),
+        ("all and limit", vec!["--all", "--limit", "3"], &default),
+        (
+            "malformed endpoint",
+            vec!["--endpoint", "ftp//nope"],
+            &default,
+        ),
+        (
+            "endpoint with a path",
+            vec!["--endpoint", "http://127.0.0.1:1/ci"],
+            &default,
+        ),
+        ("bad bucket", vec!["--bucket", "Example"], &default),
+        ("bad region", vec!["--region", "beijing"], &default),
+        ("missing credentials", vec![], &[]),
+        ("missing secret key", vec![], &only_id),
+        ("wrong secret key", vec![], &wrong_key),
+        (
+            "unreachable endpoint",
+            vec!["--endpoint", &unreachable],
+            &default,
+        ),
+    ];
+    let mut report = String::new();
+    for (name, extra, env) in cases {
+        let run = list_with_env(&extra, env);
+        assert_eq!(run.stdout, "", "{name}: {run:?}");
+        assert!(!run.stderr.contains("panicked"), "{name}: {run:?}");
+        let stderr = redact(&run.stderr).replace(&unreachable, "[closed-port]");
+        writeln!(
+            report,
+            "## {name}\nexit {}\n{}",
+            run.code,
+            stderr.trim_end()
+        )
+        .unwrap();
+    }
+    let bad_sign: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "sign bad key time",
+            vec!["--method", "GET", "--path", "/", "--key-time", "10;5"],
+        ),
+        (
+            "sign header without value",
+            vec![
+                "--method",
+                "GET",
+                "--path",
+                "/",
+                "--header",
+                "host",
+                "--key-time",
+                "1;2",
+            ],
+        ),
+        (
+            "sign relative path",
+            vec!["--method", "GET", "--path", "x", "--key-time", "1;2"],
+        ),
+    ];
+    for (name, extra) in bad_sign {
+        let mut args = vec!["sign"];
+        args.extend(extra);
+        let run = cos_ci(&args, &default);
+        assert_eq!(run.stdout, "", "{name}: {run:?}");
+        writeln!(
+            report,
+            "## {name}\nexit {}\n{}",
+            run.code,
+            run.stderr.trim_end()
+        )
+        .unwrap();
+    }
+    insta::assert_snapshot!("error_catalogue", report);
+}
+
+#[test]
+fn help_exits_zero_and_never_shows_environment_secrets() {
+    let env = [
+        ("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
+        ("TENCENTCLOUD_SESSION_TOKEN", SESSION_TOKEN),
+    ];
+    for args in [
+        vec!["--help"],
+        vec!["workflow-executions", "list", "--help"],
+        vec!["sign", "--help"],
+    ] {
+        let run = cos_ci(&args, &env);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.contains("Usage"), "{run:?}");
+        assert!(!run.stdout.contains(DEFAULT_SECRET_KEY));
+        assert!(!run.stdout.contains(SESSION_TOKEN));
+    }
+}
+
+/// Neither the secret key nor the session token appears on stdout or stderr,
+/// even at the most verbose level, on success and on each kind of failure.
+#[test]
+fn secrets_never_printed_even_with_vvv() {
+    let wrong_key = "wrongSecretKey000000000000000000";
+    let flags_ok = [
+        "-vvv",
+        "--secret-id",
+        DEFAULT_SECRET_ID,
+        "--secret-key",
+        DEFAULT_SECRET_KEY,
+        "--session-token",
+        SESSION_TOKEN,
+        "--size",
+        "3",
+    ];
+    let env_with_token = [
+        ("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID),
+        ("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
+        ("TENCENTCLOUD_SESSION_TOKEN", SESSION_TOKEN),
+    ];
+    let env_wrong = [
+        ("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID),
+        ("TENCENTCLOUD_SECRET_KEY", wrong_key),
+        ("TENCENTCLOUD_SESSION_TOKEN", SESSION_TOKEN),
+    ];
+    let runs = [
+        list_with_env(&flags_ok, &[]),
+        list_with_env(
+            &["-vvv", "--all", "--size", "100", "--output", "ndjson"],
+            &env_with_token,
+        ),
+        list_with_env(&["-vvv"], &env_wrong),
+        list_with_env(&["-vvv", "--size", "0"], &env_with_token),
+        list_with_env(&["-vvv", "--endpoint", &closed_port_url()], &env_with_token),
+        cos_ci(
+            &[
+                "-vvv",
+                "sign",
+                "--method",
+                "GET",
+                "--path",
+                "/",
+                "--header",
+                "host=h",
+                "--key-time",
+                "1;2",
+            ],
+            &env_with_token,
+        ),
+    ];
+    assert!(
+        runs[0].stderr.contains("ci.request"),
+        "verbose output expected: {:?}",
+        runs[0]
+    );
+    for run in runs {
+        for secret in [DEFAULT_SECRET_KEY, wrong_key, SESSION_TOKEN] {
+            assert!(!run.stdout.contains(secret), "secret on stdout: {run:?}");
+            assert!(!run.stderr.contains(secret), "secret on stderr: {run:?}");
+        }
+    }
+}
+
+#[test]
+fn bucket_region_and_endpoint_come_from_the_environment() {
+    let endpoint = emulator().base_url();
+    let mut env = default_env();
+    env.extend([
+        ("COS_CI_BUCKET", DEFAULT_BUCKET),
+        ("COS_CI_REGION", DEFAULT_REGION),
+        ("COS_CI_ENDPOINT", endpoint.as_str()),
+    ]);
+    let run = cos_ci(
+        &[
+            "workflow-executions",
+            "list",
+            "--size",
+            "1",
+            "--output",
+            "ndjson",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout.lines().count(), 1);
+}

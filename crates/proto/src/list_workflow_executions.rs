@@ -506,7 +506,7 @@ pub struct ListWorkflowExecutionsOutput {
     #[serde(rename = "RequestId")]
     pub request_id: Option<String>,
     /// `WorkflowExecutionList`, always a list.
-    #[serde(rename = "WorkflowExecutionList")]
+    #[serde(rename = "WorkflowExecutionList", default)]
     pub executions: Vec<WorkflowExecution>,
     /// `NextToken`; `None` when absent or empty (the last page).
     #[serde(rename = "NextToken")]

@@ -507,6 +507,40 @@ mod tests {
     }
 
     #[test]
+    fn fast_and_slow_text_paths_agree() {
+        let got = leaves(
+            "<ci:R xmlns:ci='urn:x'>\r\n\t<ci:A>plain</ci:A>\r\n<B >spaced end</B >\
+             <C>before<!-- note -->after</C><D>a&lt;b</D><E>x<?pi?>y</E><F>1>2</F></ci:R>",
+        );
+        assert_eq!(
+            got,
+            Ok(vec![
+                ("A".to_owned(), "plain".to_owned()),
+                ("B".to_owned(), "spaced end".to_owned()),
+                ("C".to_owned(), "beforeafter".to_owned()),
+                ("D".to_owned(), "a<b".to_owned()),
+                ("E".to_owned(), "xy".to_owned()),
+                ("F".to_owned(), "1>2".to_owned()),
+            ])
+        );
+        // A look-alike end tag of a longer name is not this element's end.
+        assert!(leaves("<R><A>x</AB></R>").is_err());
+        assert!(leaves("<R><A>x</A></R>").is_ok());
+    }
+
+    #[test]
+    fn error_positions_count_skipped_input() {
+        // `</C>` starts at byte 28.
+        let Err(error) = leaves("<R>\n    <A>text</A>\n    <B>x</C></R>") else {
+            panic!("accepted a mismatched end tag");
+        };
+        assert!(
+            error.to_string().contains("XML error at byte 28"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn refuses_broken_documents() {
         for body in [
             "",

@@ -929,3 +929,39 @@ fn background_emulator_serves_sync_callers_and_stops_on_drop() {
     drop(emulator);
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_their_turn() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut config = config(5);
+    config.limits = Limits {
+        max_connections: 1,
+        ..Limits::default()
+    };
+    let emulator = Emulator::start(config).await.unwrap();
+    let addr = emulator.local_addr();
+    let host = addr.to_string();
+
+    // The first connection holds the only slot, idle.
+    let holder = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let mut waiting = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = request_text("GET", "/workflowexecution", &[("Host", &host)]);
+    waiting.write_all(request.as_bytes()).await.unwrap();
+    let mut buffer = Vec::new();
+    let early =
+        tokio::time::timeout(Duration::from_millis(300), waiting.read_to_end(&mut buffer)).await;
+    assert!(
+        early.is_err(),
+        "served while the cap was reached: {buffer:?}"
+    );
+
+    drop(holder);
+    tokio::time::timeout(Duration::from_secs(5), waiting.read_to_end(&mut buffer))
+        .await
+        .expect("served once the slot is free")
+        .unwrap();
+    let reply = parse(&buffer).expect("a response");
+    assert_eq!(reply.code().as_deref(), Some("MissingAuthorization"));
+}

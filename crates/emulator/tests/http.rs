@@ -965,3 +965,15 @@ async fn connections_beyond_the_cap_wait_their_turn() {
     let reply = parse(&buffer).expect("a response");
     assert_eq!(reply.code().as_deref(), Some("MissingAuthorization"));
 }
+
+#[tokio::test]
+async fn shutdown_lets_open_requests_finish() {
+    let emulator = with_fault(FaultKind::SlowResponse).await;
+    let addr = emulator.local_addr();
+    let in_flight = tokio::spawn(async move { signed_list(addr, &[]).await });
+    // Let the request reach the server and start its (60 ms) delay.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    emulator.shutdown().await;
+    let reply = in_flight.await.unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}

@@ -185,6 +185,8 @@ pub(crate) fn body_excerpt(body: &[u8]) -> Option<String> {
     (!text.is_empty()).then(|| text.chars().take(EXCERPT_CHARS).collect())
 }
 
+/// Every run of whitespace (line breaks of any kind included) as one space:
+/// the bodies and headers come from the network, the Display is one line.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

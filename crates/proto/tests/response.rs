@@ -270,6 +270,18 @@ fn error_forms_details() {
     );
     assert_eq!(error.body_excerpt, None);
     assert_eq!(error.to_string(), "HTTP 404 Not Found (RequestId: r)");
+    // Display stays one line whatever the body's fields contain.
+    let error = ServiceError::from_response(
+        StatusCode::FORBIDDEN,
+        &HeaderMap::new(),
+        "<Error><Code>Access\nDenied</Code><Message>a\r\nb\u{2028}c</Message>\
+         <RequestId>Nj\rJm</RequestId></Error>"
+            .as_bytes(),
+    );
+    assert_eq!(
+        error.to_string(),
+        "HTTP 403 Access Denied: a b c (RequestId: Nj Jm)"
+    );
     // A truncated <Error> is not half-read: the excerpt is kept instead.
     let error = ServiceError::from_response(
         StatusCode::FORBIDDEN,

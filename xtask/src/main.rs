@@ -10,12 +10,18 @@
 
 use std::process::{Command, ExitCode};
 
+mod bench;
+mod demo;
+
 mod fuzz;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("demo") => demo::run(),
+        Some("bench") => bench::run(),
+        Some("bench-inner") => bench::inner(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
         None => Err(USAGE.to_owned()),

@@ -1,0 +1,270 @@
+//! `cargo xtask demo`: the emulator in-process with a few thousand seeded
+//! executions, then the real `cos-ci` binary against it, each command
+//! printed before it runs so a reader sees how the CLI is used.
+//!
+//! The binary is built in the dev profile: `cargo xtask` has just built
+//! this xtask (which links the emulator and the hyper client) in that
+//! profile, and the workspace compiles dependencies with `opt-level = 2`
+//! even there, so `cos-ci` only adds its own small crate on top of what is
+//! already compiled. A release build would compile every dependency again,
+//! minutes on a fresh 2-core clone, for no visible gain in a demo.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use cos_ci_emulator::{
+    BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
+    Dataset, EmulatorConfig,
+};
+use cos_ci_proto::{CiTimestamp, ExecutionState};
+
+const EXECUTIONS: usize = 3_000;
+const SEED: u64 = 2026;
+const FILTER_START: &str = "2026-01-12T00:00:00+08:00";
+/// The API's own offset form, to show both are accepted.
+const FILTER_END: &str = "2026-01-19T00:00:00+0800";
+
+pub(crate) fn run() -> Result<(), String> {
+    let binary = build_cli("dev", &[])?;
+
+    eprintln!("xtask: starting the emulator with {EXECUTIONS} executions (seed {SEED})");
+    let dataset = Dataset::generate(EXECUTIONS, SEED);
+    let workflow = dataset
+        .records()
+        .first()
+        .map(|record| record.workflow_id.clone())
+        .ok_or("the generated dataset is empty")?;
+    let expected_filtered = count_filtered(&dataset, &workflow)?;
+    let emulator = BackgroundEmulator::start(EmulatorConfig {
+        dataset,
+        seed: SEED,
+        log_requests: false,
+        ..EmulatorConfig::default()
+    })
+    .map_err(|e| format!("could not start the emulator: {e}"))?;
+    let endpoint = emulator.base_url();
+    println!("emulator listening on {endpoint} (bucket {DEFAULT_BUCKET}, region {DEFAULT_REGION})");
+    println!(
+        "credentials: the emulator's public default pair, passed to cos-ci in \
+         TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY"
+    );
+
+    let cli = Cli {
+        binary,
+        endpoint: endpoint.clone(),
+    };
+
+    // 1. One page, as a table.
+    cli.run_shown(&["--size", "10"])?;
+
+    // 2. A filtered listing: one workflow, two states, one week, oldest first.
+    let filtered = cli.run_shown_capturing_stderr(&[
+        "--workflow-id",
+        &workflow,
+        "--states",
+        "Failed,Running",
+        "--start-time",
+        FILTER_START,
+        "--end-time",
+        FILTER_END,
+        "--order",
+        "asc",
+        "--size",
+        "10",
+        "--all",
+    ])?;
+    let listed = filtered
+        .lines()
+        .find_map(|line| line.strip_prefix("listed "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .ok_or_else(|| format!("no summary line in the filtered listing's stderr: {filtered}"))?;
+    println!("filtered listing: {listed} executions (expected {expected_filtered})");
+    if listed != expected_filtered {
+        return Err(format!(
+            "the filtered listing returned {listed} executions, expected {expected_filtered}"
+        ));
+    }
+
+    // 3. Everything, as NDJSON, piped into a count.
+    let count = cli.count_ndjson(&["--all", "--size", "100", "--output", "ndjson"])?;
+    println!("listed {count} executions (expected {EXECUTIONS})");
+    if count != EXECUTIONS {
+        return Err(format!("listed {count} executions, expected {EXECUTIONS}"));
+    }
+    drop(emulator);
+    println!("demo ok");
+    Ok(())
+}
+
+/// The dataset's executions the filtered listing should return.
+fn count_filtered(dataset: &Dataset, workflow: &str) -> Result<usize, String> {
+    let start = CiTimestamp::parse(FILTER_START).map_err(|e| e.to_string())?;
+    let end = CiTimestamp::parse(FILTER_END).map_err(|e| e.to_string())?;
+    Ok(dataset
+        .records()
+        .iter()
+        .filter(|r| r.workflow_id == workflow)
+        .filter(|r| matches!(r.state, ExecutionState::Failed | ExecutionState::Running))
+        .filter(|r| r.create_time >= start && r.create_time <= end)
+        .count())
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR` or `<root>/target`).
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
+pub(crate) fn workspace_root() -> PathBuf {
+    let xtask_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    xtask_dir.parent().map_or(xtask_dir.clone(), PathBuf::from)
+}
+
+/// `cargo build -p cos-ci-cli` in `profile` (`dev` or `release`); returns
+/// the binary's path.
+pub(crate) fn build_cli(profile: &str, extra: &[&str]) -> Result<PathBuf, String> {
+    let mut build = crate::cargo();
+    build
+        .current_dir(workspace_root())
+        .args(["build", "--package", "cos-ci-cli", "--bin", "cos-ci"])
+        .args(extra);
+    let folder = if profile == "release" {
+        build.arg("--release");
+        "release"
+    } else {
+        "debug"
+    };
+    crate::run(&format!("cargo build -p cos-ci-cli ({profile})"), build)?;
+    let binary = target_dir()
+        .join(folder)
+        .join(format!("cos-ci{}", std::env::consts::EXE_SUFFIX));
+    if binary.is_file() {
+        Ok(binary)
+    } else {
+        Err(format!(
+            "built cos-ci but found no binary at {}",
+            binary.display()
+        ))
+    }
+}
+
+/// The `cos-ci` binary pointed at the emulator.
+struct Cli {
+    binary: PathBuf,
+    endpoint: String,
+}
+
+impl Cli {
+    /// `cos-ci workflow-executions list --bucket .. --region .. --endpoint ..`
+    /// plus `extra`, printed as a user would type it.
+    fn command(&self, extra: &[&str]) -> (Command, String) {
+        let mut args = vec![
+            "workflow-executions",
+            "list",
+            "--bucket",
+            DEFAULT_BUCKET,
+            "--region",
+            DEFAULT_REGION,
+            "--endpoint",
+            &self.endpoint,
+        ];
+        args.extend_from_slice(extra);
+        let shown = format!(
+            "$ cos-ci {}",
+            args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+        );
+        let mut command = Command::new(&self.binary);
+        command
+            .args(&args)
+            .env("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
+            .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
+            .env_remove("TENCENTCLOUD_SESSION_TOKEN");
+        (command, shown)
+    }
+
+    fn run_shown(&self, extra: &[&str]) -> Result<(), String> {
+        let (mut command, shown) = self.command(extra);
+        println!("\n{shown}");
+        let status = command
+            .status()
+            .map_err(|e| format!("could not start cos-ci: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("cos-ci failed ({status})"))
+        }
+    }
+
+    /// Run with stdout on the terminal; return stderr (also echoed).
+    fn run_shown_capturing_stderr(&self, extra: &[&str]) -> Result<String, String> {
+        let (mut command, shown) = self.command(extra);
+        println!("\n{shown}");
+        let output = command
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| format!("could not start cos-ci: {e}"))?;
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        eprint!("{stderr}");
+        if output.status.success() {
+            Ok(stderr)
+        } else {
+            Err(format!("cos-ci failed ({})", output.status))
+        }
+    }
+
+    /// Run with stdout piped here; count the distinct `RunId`s, line by line.
+    fn count_ndjson(&self, extra: &[&str]) -> Result<usize, String> {
+        let (mut command, shown) = self.command(extra);
+        println!("\n{shown} | wc -l");
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start cos-ci: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout pipe")?;
+        let mut run_ids = HashSet::new();
+        let mut lines = 0usize;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("reading cos-ci's output: {e}"))?;
+            lines += 1;
+            // Cheap check without a JSON parser: the first field is RunId.
+            let run_id = line
+                .strip_prefix("{\"RunId\":\"")
+                .and_then(|rest| rest.split('"').next())
+                .ok_or_else(|| format!("line {lines} is not an execution: {line}"))?;
+            run_ids.insert(run_id.to_owned());
+        }
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for cos-ci: {e}"))?;
+        if !status.success() {
+            return Err(format!("cos-ci failed ({status})"));
+        }
+        println!("{lines}");
+        if run_ids.len() != lines {
+            return Err(format!(
+                "{lines} lines but {} distinct run ids: an execution was listed twice",
+                run_ids.len()
+            ));
+        }
+        Ok(lines)
+    }
+}
+
+/// Shell-quote an argument for display when it needs it.
+fn quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:,=+@".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}

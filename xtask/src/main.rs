@@ -12,7 +12,6 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod demo;
-
 mod fuzz;
 
 fn main() -> ExitCode {

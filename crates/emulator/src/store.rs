@@ -312,8 +312,19 @@ impl ExecutionStore {
 
     /// A store holding `dataset`.
     pub fn from_dataset(dataset: Dataset) -> Self {
+        let mut records = dataset.into_records();
+        records.sort_unstable_by(|a, b| {
+            (a.create_time.unix_seconds(), &a.run_id)
+                .cmp(&(b.create_time.unix_seconds(), &b.run_id))
+        });
+        // Fresh copies, allocated in sort order while the originals are all
+        // still alive (so freed slots are not reused out of order): a page
+        // then reads neighbouring memory, which keeps a page over a million
+        // executions as cheap as over ten thousand.
+        let in_order: Vec<ExecutionRecord> = records.iter().map(Clone::clone).collect();
+        drop(records);
         let mut store = Self::new();
-        for record in dataset.into_records() {
+        for record in in_order {
             store.insert(record);
         }
         store

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cos_ci_client::Credentials;
@@ -33,6 +34,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Built once per process; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Workflow executions (`GET /workflowexecution`).
@@ -207,7 +210,18 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table, value_name = "FORMAT")]
     pub output: OutputFormat,
+    /// Seconds allowed for each attempt of a request (default 30).
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+    pub timeout: Option<String>,
+    /// Attempts per request, including the first, 1 to 10 (default 5).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub max_attempts: Option<String>,
 }
+
+/// Longest `--timeout`: an hour is already far beyond any sane page.
+const MAX_TIMEOUT_SECS: f64 = 3600.0;
+/// Most `--max-attempts`.
+const MAX_ATTEMPTS: u32 = 10;
 
 impl ListArgs {
     /// The request the flags describe, checked; errors name the flag.
@@ -235,6 +249,49 @@ impl ListArgs {
             .validate()
             .map_err(|error| CliError::invalid_flag(flag_for(error.parameter), error.rule))?;
         Ok(request)
+    }
+
+    /// `--timeout` as a duration, if given.
+    pub fn timeout(&self) -> Result<Option<Duration>, CliError> {
+        self.timeout
+            .as_deref()
+            .map(|text| {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|secs| (0.001..=MAX_TIMEOUT_SECS).contains(secs))
+                    .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+                    .ok_or_else(|| {
+                        CliError::invalid_flag(
+                            "--timeout",
+                            format!(
+                                "must be a number of seconds between 0.001 and {MAX_TIMEOUT_SECS}, got `{}`",
+                                excerpt(text)
+                            ),
+                        )
+                    })
+            })
+            .transpose()
+    }
+
+    /// `--max-attempts`, if given.
+    pub fn max_attempts(&self) -> Result<Option<u32>, CliError> {
+        self.max_attempts
+            .as_deref()
+            .map(|text| {
+                text.parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=MAX_ATTEMPTS).contains(n))
+                    .ok_or_else(|| {
+                        CliError::invalid_flag(
+                            "--max-attempts",
+                            format!(
+                                "must be a whole number between 1 and {MAX_ATTEMPTS}, got `{}`",
+                                excerpt(text)
+                            ),
+                        )
+                    })
+            })
+            .transpose()
     }
 
     /// `None` for one page; `Some(None)` for --all; `Some(Some(n))` for
@@ -464,6 +521,28 @@ mod tests {
         assert_eq!(list(&["--limit", "5"]).following().unwrap(), Some(Some(5)));
         assert!(list(&["--limit", "0"]).following().is_err());
         assert!(list(&["--limit", "-1"]).following().is_err());
+    }
+
+    #[test]
+    fn timeout_and_attempts() {
+        assert_eq!(
+            list(&["--timeout", "0.5"]).timeout().unwrap(),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(list(&[]).timeout().unwrap(), None);
+        for bad in ["0", "-1", "NaN", "inf", "1e9", "soon"] {
+            assert!(list(&["--timeout", bad]).timeout().is_err(), "{bad}");
+        }
+        assert_eq!(
+            list(&["--max-attempts", "1"]).max_attempts().unwrap(),
+            Some(1)
+        );
+        for bad in ["0", "11", "x"] {
+            assert!(
+                list(&["--max-attempts", bad]).max_attempts().is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

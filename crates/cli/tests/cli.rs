@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use cos_ci_emulator::{
     BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
-    Dataset, EmulatorConfig,
+    Dataset, EmulatorConfig, FaultConfig,
 };
 use cos_ci_proto::{CiTimestamp, ExecutionState};
 
@@ -526,4 +526,100 @@ fn bucket_region_and_endpoint_come_from_the_environment() {
     );
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.stdout.lines().count(), 1);
+}
+
+/// With a fifth of requests failing (503, 429, 500, closed connections, cut
+/// bodies, slow answers) `--all` still lists every execution exactly once.
+#[test]
+fn all_pages_survive_injected_faults() {
+    const FAULTY_EXECUTIONS: usize = 1_000;
+    let dataset = Dataset::generate(FAULTY_EXECUTIONS, SEED + 1);
+    let expected: HashSet<String> = dataset.records().iter().map(|r| r.run_id.clone()).collect();
+    let faulty = BackgroundEmulator::start(EmulatorConfig {
+        dataset,
+        seed: SEED,
+        faults: FaultConfig::with_rate(0.2),
+        log_requests: false,
+        ..EmulatorConfig::default()
+    })
+    .expect("start the faulty emulator");
+    let endpoint = faulty.base_url();
+    let run = list_with_env(
+        &[
+            "--endpoint",
+            &endpoint,
+            "--all",
+            "--size",
+            "50",
+            "--output",
+            "ndjson",
+        ],
+        &default_env(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let ids = ndjson_run_ids(&run.stdout);
+    assert_eq!(ids.len(), FAULTY_EXECUTIONS, "none missing, none twice");
+    assert_eq!(ids.into_iter().collect::<HashSet<_>>(), expected);
+}
+
+/// A server on 127.0.0.1 that answers every request with `response`, or
+/// never answers when `response` is `None`. Returns its base URL.
+fn fake_server(response: Option<&'static str>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let Some(response) = response else {
+                // Keep the connection open and silent.
+                held.push(stream);
+                continue;
+            };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    url
+}
+
+/// What a proxy or a hung server does: typed errors, the right exit codes.
+#[test]
+fn broken_servers_give_service_and_network_exit_codes() {
+    let html_ok = fake_server(Some(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 27\r\nConnection: close\r\n\r\n<html><b>welcome</b></html>",
+    ));
+    let html_502 = fake_server(Some(
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 30\r\nConnection: close\r\n\r\n<html>upstream is down</html>\n",
+    ));
+    let silent = fake_server(None);
+    let mut report = String::new();
+    for (name, url, extra) in [
+        ("HTML page with 200", &html_ok, vec![]),
+        ("HTML page with 502", &html_502, vec!["--max-attempts", "1"]),
+        (
+            "server never answers",
+            &silent,
+            vec!["--timeout", "0.2", "--max-attempts", "2"],
+        ),
+    ] {
+        let mut args = vec!["--endpoint", url.as_str()];
+        args.extend(extra);
+        let run = list_with_env(&args, &default_env());
+        assert_eq!(run.stdout, "", "{name}: {run:?}");
+        let stderr = run.stderr.replace(url.as_str(), "[server]");
+        writeln!(
+            report,
+            "## {name}\nexit {}\n{}",
+            run.code,
+            stderr.trim_end()
+        )
+        .unwrap();
+    }
+    insta::assert_snapshot!("broken_servers", report);
 }

@@ -3,8 +3,8 @@
 use std::io::{self, IsTerminal, Write};
 use std::pin::pin;
 
-use cos_ci_client::Config;
-use cos_ci_hyper::HyperClient;
+use cos_ci_client::{Config, RetryPolicy};
+use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::ListWorkflowExecutions;
 use futures_util::StreamExt;
 
@@ -21,14 +21,28 @@ use crate::output::{
 pub async fn run(args: &ListArgs, env: impl Fn(&str) -> Option<String>) -> Result<(), CliError> {
     let request = args.request()?;
     let following = args.following()?;
+    let timeout = args.timeout()?;
+    let max_attempts = args.max_attempts()?;
     let credentials = args.credentials.resolve(env)?;
     let mut config = Config::new(&args.target.bucket, &args.target.region, credentials)?;
     if let Some(endpoint) = &args.target.endpoint {
         config = config.with_endpoint(endpoint)?;
     }
+    if let Some(max_attempts) = max_attempts {
+        let retry = RetryPolicy {
+            max_attempts,
+            ..config.retry_policy().clone()
+        };
+        config = config.with_retry_policy(retry);
+    }
+    let mut options = TransportOptions::default();
+    if let Some(timeout) = timeout {
+        options.request_timeout = timeout;
+        options.connect_timeout = options.connect_timeout.min(timeout);
+    }
     let endpoint = config.endpoint().to_string();
     tracing::debug!(%endpoint, bucket = %config.bucket(), region = %config.region(), "listing workflow executions");
-    let client = HyperClient::new(config);
+    let client = HyperClient::with_options(config, options);
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

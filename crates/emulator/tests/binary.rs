@@ -84,3 +84,103 @@ fn serves_after_printing_its_address_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn data_file_is_served_as_loaded() {
+    let dataset = Dataset::generate(12, 4);
+    let path = std::env::temp_dir().join(format!(
+        "cos-ci-emulator-test-{}.ndjson",
+        std::process::id()
+    ));
+    let mut text = Vec::new();
+    dataset.to_ndjson(&mut text).unwrap();
+    std::fs::write(&path, &text).unwrap();
+    let output = Command::new(BINARY)
+        .args([
+            "--data",
+            path.to_str().unwrap(),
+            "--executions",
+            "99",
+            "--dump",
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(output.status.success());
+    assert_eq!(output.stdout, text);
+}
+
+#[test]
+#[cfg(unix)]
+fn secrets_never_reach_the_logs() {
+    const KEY: &str = "emulatorTestSecretKey12345";
+    const TOKEN: &str = "emulatorTestSessionToken67890";
+    let mut child = Command::new(BINARY)
+        .args([
+            "--executions",
+            "5",
+            "--secret-id",
+            "AKIDlogtest",
+            "--session-token",
+            TOKEN,
+        ])
+        .env("COS_CI_EMULATOR_SECRET_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let addr: SocketAddr = first_line
+        .trim()
+        .trim_start_matches("listening on http://")
+        .parse()
+        .unwrap();
+    let host = addr.to_string();
+    let credentials = cos_ci_sign::Credentials::new("AKIDlogtest", KEY);
+    let auth = common::authorization(
+        &credentials,
+        "GET",
+        "/workflowexecution",
+        &[],
+        &[("host", &host)],
+        common::valid_key_time(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let statuses: Vec<u16> = runtime.block_on(async {
+        let mut statuses = Vec::new();
+        for token in [TOKEN, "wrong", ""] {
+            let mut headers = vec![("Host", host.as_str()), ("Authorization", auth.as_str())];
+            if !token.is_empty() {
+                headers.push(("x-cos-security-token", token));
+            }
+            let target = format!("/workflowexecution?x-cos-security-token={TOKEN}");
+            let plain = common::send(
+                addr,
+                &common::request_text("GET", "/workflowexecution", &headers),
+            )
+            .await;
+            let with_query =
+                common::send(addr, &common::request_text("GET", &target, &headers)).await;
+            statuses.extend([plain.status, with_query.status]);
+        }
+        statuses
+    });
+    assert_eq!(statuses[0], 200, "{statuses:?}");
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("GET /workflowexecution 200"), "{stderr}");
+    assert!(
+        stderr.contains("AKIDlogtest"),
+        "the secret id is not secret: {stderr}"
+    );
+    for secret in [KEY, TOKEN, "q-signature", auth.as_str()] {
+        assert!(!stderr.contains(secret), "`{secret}` leaked: {stderr}");
+    }
+}

@@ -977,3 +977,25 @@ async fn shutdown_lets_open_requests_finish() {
     let reply = in_flight.await.unwrap();
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
+
+#[test]
+fn debug_output_redacts_the_key_and_token() {
+    let config = EmulatorConfig {
+        secret_key: "topSecretKeyValue".into(),
+        session_token: Some("topSecretTokenValue".into()),
+        ..EmulatorConfig::default()
+    };
+    let text = format!("{config:?}");
+    assert!(text.contains(cos_ci_emulator::DEFAULT_SECRET_ID));
+    assert!(
+        !text.contains("topSecretKeyValue") && !text.contains("topSecretTokenValue"),
+        "{text}"
+    );
+    let emulator = BackgroundEmulator::start(EmulatorConfig {
+        log_requests: false,
+        ..config
+    })
+    .unwrap();
+    let text = format!("{emulator:?}");
+    assert!(!text.contains("topSecret"), "{text}");
+}

@@ -127,6 +127,9 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
     let listen = config.listen;
     let secret_id = config.secret_id.clone();
     let faults = config.faults.clone();
+    // Installed before the address is printed, so a supervisor that sends
+    // SIGTERM right after reading it gets a graceful stop, not a kill.
+    let stop = StopSignal::install();
     let emulator = Emulator::start(config)
         .await
         .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
@@ -150,29 +153,41 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
             .collect::<Vec<_>>()
             .join(",")
     );
-    wait_for_stop_signal().await;
+    stop.wait().await;
     let _ = writeln!(io::stderr(), "cos-ci-emulator: shutting down");
     emulator.shutdown().await;
     Ok(())
 }
 
-#[cfg(unix)]
-async fn wait_for_stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+/// Ctrl-C, and SIGTERM on Unix.
+struct StopSignal {
+    #[cfg(unix)]
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
-#[cfg(not(unix))]
-async fn wait_for_stop_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+impl StopSignal {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = signal(SignalKind::terminate())
+                .and_then(|terminate| Ok((terminate, signal(SignalKind::interrupt())?)))
+                .ok();
+            StopSignal { streams }
+        }
+        #[cfg(not(unix))]
+        StopSignal {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut terminate, mut interrupt)) = self.streams {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

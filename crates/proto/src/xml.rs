@@ -13,6 +13,14 @@
 //!
 //! Text is returned borrowed from the input when it contains no entity, so a
 //! parse allocates little more than the output strings themselves.
+//!
+//! Speed: quick-xml tokenises everything except three shapes that make up
+//! most of a listing page and that the walker reads itself, checking them
+//! byte for byte: indentation between elements, a whole leaf
+//! `<Name>plain text</Name>` (bare name, no entity or markup inside, exact
+//! end tag) and, after a start tag quick-xml read, plain text up to this
+//! element's own end tag. Any other input, including every malformed one,
+//! falls through to quick-xml, so errors are quick-xml's.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -52,6 +60,9 @@ pub(crate) struct Element<'a> {
     qualified_name: &'a [u8],
     /// The same without its namespace prefix (`Code`).
     local_name: &'a [u8],
+    /// `Some` when the fast path already consumed the whole leaf
+    /// (`<Name>text</Name>`): its text, with the end tag behind it.
+    consumed_text: Option<&'a str>,
 }
 
 impl<'a> Element<'a> {
@@ -64,6 +75,7 @@ impl<'a> Element<'a> {
         Element {
             qualified_name,
             local_name,
+            consumed_text: None,
         }
     }
 
@@ -94,6 +106,9 @@ pub(crate) struct XmlReader<'a> {
     /// Bytes consumed by the fast paths behind quick-xml's back, so error
     /// positions stay true.
     skipped: u64,
+    /// A fully consumed leaf was entered as a container: the next
+    /// `next_child` reports its (already read) end.
+    pending_end: bool,
 }
 
 impl<'a> XmlReader<'a> {
@@ -132,6 +147,7 @@ impl<'a> XmlReader<'a> {
             source: text,
             depth: 0,
             skipped: 0,
+            pending_end: false,
         };
         loop {
             let event = this.reader.read_event();
@@ -156,12 +172,19 @@ impl<'a> XmlReader<'a> {
         if self.depth == 0 {
             return Ok(None);
         }
+        if std::mem::take(&mut self.pending_end) {
+            self.depth -= 1;
+            return Ok(None);
+        }
         loop {
             // Fast path: indentation between elements is skipped here rather
             // than produced and dropped as a text event.
             let input: &'a [u8] = self.reader.get_ref();
             let blank = input.iter().take_while(|b| is_xml_space(**b)).count();
             self.skip_input(blank);
+            if let Some(leaf) = self.simple_leaf() {
+                return Ok(Some(leaf));
+            }
             let event = self.reader.read_event();
             match &event {
                 Ok(Event::Start(start)) => return self.element(start).map(Some),
@@ -179,13 +202,16 @@ impl<'a> XmlReader<'a> {
 
     /// Walk `element`'s children with the following `next_child` calls.
     pub(crate) fn enter(&mut self, element: Element<'a>) {
-        let _ = element;
         self.depth += 1;
+        // A leaf read whole has no children left to walk.
+        self.pending_end = element.consumed_text.is_some();
     }
 
     /// Skip `element` and everything inside it.
     pub(crate) fn skip(&mut self, element: Element<'a>) -> Result<(), XmlError> {
-        let _ = element;
+        if element.consumed_text.is_some() {
+            return Ok(());
+        }
         let mut nested = 0usize;
         loop {
             let event = self.reader.read_event();
@@ -203,6 +229,9 @@ impl<'a> XmlReader<'a> {
     /// The unescaped text of a leaf `element` (CDATA included). An element
     /// inside it is an error: a leaf that grew children is not what we know.
     pub(crate) fn read_text(&mut self, element: Element<'a>) -> Result<Cow<'a, str>, XmlError> {
+        if let Some(text) = element.consumed_text {
+            return Ok(Cow::Borrowed(text));
+        }
         if let Some(text) = self.plain_text_before_end(&element) {
             // quick-xml still reads (and checks) the end tag itself.
             let event = self.reader.read_event();
@@ -262,6 +291,39 @@ impl<'a> XmlReader<'a> {
             Some(qualified_name) => Ok(Element::new(qualified_name.as_bytes())),
             None => Err(self.error_here("internal: element name not borrowed from the input")),
         }
+    }
+
+    /// Fast path for a whole leaf `<Name>plain text</Name>` (a bare name, no
+    /// attributes, no entity, no markup inside, the exact end tag): consume
+    /// it without quick-xml, which then never sees either tag, so its
+    /// open-element stack stays balanced. Anything else returns `None` and
+    /// goes through quick-xml, which checks it fully. On a listing page this
+    /// leaves quick-xml only the containers.
+    fn simple_leaf(&mut self) -> Option<Element<'a>> {
+        let input: &'a [u8] = self.reader.get_ref();
+        let tag = input.strip_prefix(b"<")?;
+        if !tag
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        {
+            return None;
+        }
+        let name_len = tag.iter().position(|&b| !is_simple_name_byte(b))?;
+        let (name, after_name) = tag.split_at(name_len);
+        let content = after_name.strip_prefix(b">")?;
+        let text_len = content.iter().position(|&b| b == b'<' || b == b'&')?;
+        let (text, after_text) = content.split_at(text_len);
+        let rest = after_text
+            .strip_prefix(b"</")?
+            .strip_prefix(name)?
+            .strip_prefix(b">")?;
+        let qualified_name = self.source_str(name)?;
+        let text = self.source_str(text)?;
+        self.skip_input(input.len() - rest.len());
+        Some(Element {
+            consumed_text: Some(text),
+            ..Element::new(qualified_name.as_bytes())
+        })
     }
 
     /// Fast path for the common leaf `<Name>plain text</Name>`: when the
@@ -340,6 +402,12 @@ impl<'a> XmlReader<'a> {
 
 fn is_whitespace(bytes: &[u8]) -> bool {
     bytes.iter().all(|b| is_xml_space(*b))
+}
+
+/// Name characters the leaf fast path handles (a conservative ASCII subset
+/// of XML's `NameChar`; anything else takes the full path).
+fn is_simple_name_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b':')
 }
 
 /// XML's `S` production (not form feed, unlike `u8::is_ascii_whitespace`).
@@ -526,6 +594,60 @@ mod tests {
         // A look-alike end tag of a longer name is not this element's end.
         assert!(leaves("<R><A>x</AB></R>").is_err());
         assert!(leaves("<R><A>x</A></R>").is_ok());
+    }
+
+    /// Walk a document generically: leaves as `name=text`, containers as
+    /// `name{...}` (a container is whatever is named `C…`).
+    fn outline(body: &str) -> Result<String, XmlError> {
+        fn walk(reader: &mut XmlReader<'_>, out: &mut String) -> Result<(), XmlError> {
+            while let Some(child) = reader.next_child()? {
+                let name = child.display_name();
+                if name.starts_with('C') {
+                    reader.enter(child);
+                    out.push_str(&format!("{name}{{"));
+                    walk(reader, out)?;
+                    out.push('}');
+                } else if name.starts_with('S') {
+                    reader.skip(child)?;
+                } else {
+                    let text = reader.read_text(child)?;
+                    out.push_str(&format!("{name}={text};"));
+                }
+            }
+            Ok(())
+        }
+        let mut reader = XmlReader::open(body.as_bytes(), "R")?;
+        let mut out = String::new();
+        walk(&mut reader, &mut out)?;
+        reader.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn whole_leaf_fast_path_mixes_with_containers() {
+        assert_eq!(
+            outline(
+                "<R><C1><A>1</A><C2>ignored text</C2><C3></C3><C4/><Sx>2</Sx><Sy><A>3</A></Sy>\
+                 <B>4</B></C1><C5>\n <A>5</A>\n</C5><A>6</A></R>"
+            ),
+            Ok("C1{A=1;C2{}C3{}C4{}B=4;}C5{A=5;}A=6;".to_owned())
+        );
+        // Leaves the fast path declines still read the same.
+        assert_eq!(
+            outline("<R><A x='1'>a</A><B>b</B ><D>&amp;</D><E></E><_F>f</_F><G-1.x>g</G-1.x></R>"),
+            Ok("A=a;B=b;D=&;E=;_F=f;G-1.x=g;".to_owned())
+        );
+        for broken in [
+            "<R><A>1</B></R>",
+            "<R><A>1</A></C></R>",
+            "<R><C1><A>1</A></R>",
+            "<R><A>1</A><C1><A>2</A>",
+            "<R><A>1</A",
+            "<R><A>1<",
+            "<R><Sx>1</Sy></R>",
+        ] {
+            assert!(outline(broken).is_err(), "accepted {broken:?}");
+        }
     }
 
     #[test]

@@ -311,7 +311,7 @@ impl<'a> XmlReader<'a> {
         let name_len = tag.iter().position(|&b| !is_simple_name_byte(b))?;
         let (name, after_name) = tag.split_at(name_len);
         let content = after_name.strip_prefix(b">")?;
-        let text_len = content.iter().position(|&b| b == b'<' || b == b'&')?;
+        let text_len = find_markup(content)?;
         let (text, after_text) = content.split_at(text_len);
         let rest = after_text
             .strip_prefix(b"</")?
@@ -332,7 +332,7 @@ impl<'a> XmlReader<'a> {
     /// else (entities, CDATA, comments, children) takes the event path.
     fn plain_text_before_end(&mut self, element: &Element<'a>) -> Option<&'a str> {
         let input: &'a [u8] = self.reader.get_ref();
-        let text_len = input.iter().position(|&b| b == b'<' || b == b'&')?;
+        let text_len = find_markup(input)?;
         let tag = input.get(text_len..)?.strip_prefix(b"</")?;
         let after_name = tag.strip_prefix(element.qualified_name)?;
         if !matches!(
@@ -402,6 +402,36 @@ impl<'a> XmlReader<'a> {
 
 fn is_whitespace(bytes: &[u8]) -> bool {
     bytes.iter().all(|b| is_xml_space(*b))
+}
+
+/// Index of the first `<` or `&`: where plain text ends. Eight bytes at a
+/// time (the classic "has a zero byte" bit trick on `chunk ^ needle`),
+/// because this scan covers most of a page's bytes.
+fn find_markup(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LESS_THAN: u64 = u64::from_ne_bytes([b'<'; 8]);
+    const AMPERSAND: u64 = u64::from_ne_bytes([b'&'; 8]);
+    let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Little-endian order so the lowest set bit is the first byte.
+        let word = u64::from_le_bytes(word);
+        let found = has_zero_byte(word ^ LESS_THAN) | has_zero_byte(word ^ AMPERSAND);
+        if found != 0 {
+            // Borrows only run upwards, so the lowest flag is a true match.
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'<' || b == b'&')?;
+    Some(offset + tail)
 }
 
 /// Name characters the leaf fast path handles (a conservative ASCII subset
@@ -647,6 +677,28 @@ mod tests {
             "<R><Sx>1</Sy></R>",
         ] {
             assert!(outline(broken).is_err(), "accepted {broken:?}");
+        }
+    }
+
+    #[test]
+    fn find_markup_agrees_with_a_plain_scan() {
+        let plain = |bytes: &[u8]| bytes.iter().position(|&b| b == b'<' || b == b'&');
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new(), b"<".to_vec(), b"&".to_vec()];
+        for len in 0..40 {
+            for at in 0..=len {
+                for needle in [b'<', b'&', b'=', 0x3b, 0x3d, 0xbc, 0xa6] {
+                    let mut bytes: Vec<u8> =
+                        (0..len).map(|i| b"ab\xff\x01\x80;=%"[i % 8]).collect();
+                    if at < len {
+                        bytes[at] = needle;
+                    }
+                    inputs.push(bytes);
+                }
+            }
+        }
+        inputs.push("中文<".as_bytes().to_vec());
+        for bytes in inputs {
+            assert_eq!(find_markup(&bytes), plain(&bytes), "{bytes:?}");
         }
     }
 

@@ -3,15 +3,14 @@
 //! Every execution has a sort key `(create time in Unix seconds, run id)`,
 //! unique because run ids are. Each filter dimension has a `BTreeMap` keyed
 //! `(dimension value, time, run id)`: one for everything (a constant
-//! value), one per workflow id, batch job id, object key and state, and one
-//! per (workflow id, state) pair. A page picks the index with the fewest
-//! entries for the values asked for (for several states, one range per
-//! state, merged), narrows each range to the time bounds and to "after the
-//! position in the token", and walks it checking the remaining filters. So a page costs O(log n + examined),
+//! value), one per workflow id, batch job id, object key and state. A page
+//! picks the index with the fewest entries for the values asked for (for
+//! several states, one range per state, merged), narrows each range to the
+//! time bounds and to "after the position in the token", and walks it
+//! checking the remaining filters. So a page costs O(log n + examined),
 //! where `examined` is `size + 1` plus whatever the remaining filters
 //! reject (see `docs/emulator.md` for the worst case).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::iter::Peekable;
 use std::ops::Bound;
@@ -181,17 +180,9 @@ enum Dimension {
     Job = 2,
     Object = 3,
     State = 4,
-    WorkflowState = 5,
 }
 
-const DIMENSIONS: usize = 6;
-
-/// The composite value of the (workflow, state) index. A collision (a
-/// workflow id containing the separator) could only add candidates, which
-/// the filter check then drops.
-fn workflow_state(workflow_id: &str, state: &str) -> String {
-    format!("{workflow_id}\u{0}{state}")
-}
+const DIMENSIONS: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct IndexKey {
@@ -359,7 +350,7 @@ impl ExecutionStore {
         });
         for (dimension, value) in Self::values(&entry.record) {
             if let Some(value) = value {
-                self.index_mut(dimension).insert(&value, &entry);
+                self.index_mut(dimension).insert(value, &entry);
             }
         }
         self.by_run_id
@@ -372,7 +363,7 @@ impl ExecutionStore {
         let entry = self.by_run_id.remove(run_id)?;
         for (dimension, value) in Self::values(&entry.record) {
             if let Some(value) = value {
-                self.index_mut(dimension).remove(&value, &entry);
+                self.index_mut(dimension).remove(value, &entry);
             }
         }
         Some(entry.record.clone())
@@ -383,21 +374,13 @@ impl ExecutionStore {
         self.by_run_id.get(run_id).map(|entry| &entry.record)
     }
 
-    fn values(record: &ExecutionRecord) -> [(Dimension, Option<Cow<'_, str>>); DIMENSIONS] {
-        let state = state_text(&record.state);
+    fn values(record: &ExecutionRecord) -> [(Dimension, Option<&str>); DIMENSIONS] {
         [
-            (Dimension::All, Some(Cow::Borrowed(ALL))),
-            (
-                Dimension::Workflow,
-                Some(Cow::Borrowed(&record.workflow_id)),
-            ),
-            (Dimension::Job, record.job_id.as_deref().map(Cow::Borrowed)),
-            (Dimension::Object, Some(Cow::Borrowed(&record.object))),
-            (Dimension::State, Some(Cow::Borrowed(state))),
-            (
-                Dimension::WorkflowState,
-                Some(Cow::Owned(workflow_state(&record.workflow_id, state))),
-            ),
+            (Dimension::All, Some(ALL)),
+            (Dimension::Workflow, Some(&record.workflow_id)),
+            (Dimension::Job, record.job_id.as_deref()),
+            (Dimension::Object, Some(&record.object)),
+            (Dimension::State, Some(state_text(&record.state))),
         ]
     }
 
@@ -412,8 +395,8 @@ impl ExecutionStore {
 
     /// Choose the index and values to walk: the fewest entries wins. `None`
     /// when some equality filter names a value no execution has.
-    fn plan<'q>(&self, query: &'q PageQuery) -> Option<(Dimension, Vec<Cow<'q, str>>)> {
-        let mut best = (self.len(), Dimension::All, vec![Cow::Borrowed(ALL)]);
+    fn plan<'q>(&self, query: &'q PageQuery) -> Option<(Dimension, Vec<&'q str>)> {
+        let mut best = (self.len(), Dimension::All, vec![ALL]);
         let single = [
             (Dimension::Workflow, query.workflow_id.as_deref()),
             (Dimension::Job, query.job_id.as_deref()),
@@ -426,40 +409,22 @@ impl ExecutionStore {
                     return None;
                 }
                 if count < best.0 {
-                    best = (count, dimension, vec![Cow::Borrowed(value)]);
+                    best = (count, dimension, vec![value]);
                 }
             }
         }
         if let Some(names) = query.state_names() {
-            // By state alone, and by (workflow, state) when a workflow is
-            // asked for too: one range per state, merged.
-            let mut candidates = vec![(
-                Dimension::State,
-                names
-                    .iter()
-                    .map(|name| Cow::Borrowed(*name))
-                    .collect::<Vec<_>>(),
-            )];
-            if let Some(workflow_id) = &query.workflow_id {
-                let values = names
-                    .iter()
-                    .map(|name| Cow::Owned(workflow_state(workflow_id, name)))
-                    .collect();
-                candidates.push((Dimension::WorkflowState, values));
+            let index = self.index(Dimension::State);
+            let present: Vec<&str> = names
+                .into_iter()
+                .filter(|name| index.count(name) > 0)
+                .collect();
+            let count: usize = present.iter().map(|name| index.count(name)).sum();
+            if count == 0 {
+                return None;
             }
-            for (dimension, values) in candidates {
-                let index = self.index(dimension);
-                let present: Vec<Cow<'q, str>> = values
-                    .into_iter()
-                    .filter(|value| index.count(value) > 0)
-                    .collect();
-                let count: usize = present.iter().map(|value| index.count(value)).sum();
-                if count == 0 {
-                    return None;
-                }
-                if count < best.0 {
-                    best = (count, dimension, present);
-                }
+            if count < best.0 {
+                best = (count, Dimension::State, present);
             }
         }
         Some((best.1, best.2))

@@ -359,12 +359,6 @@ fn a_page_examines_only_what_it_returns() {
             end_time: Some(mid + 86_400),
             ..query(Order::Desc, 100)
         },
-        // Two filters, served by the composite (workflow, state) index.
-        PageQuery {
-            workflow_id: Some(any.records[1].workflow_id.clone()),
-            states: Some([StateFilter::Cancel, StateFilter::Running].into()),
-            ..query(Order::Asc, 50)
-        },
     ];
     for mut q in single_dimension {
         for _ in 0..5 {

@@ -628,7 +628,7 @@ mod tests {
 
     /// Walk a document generically: leaves as `name=text`, containers as
     /// `name{...}` (a container is whatever is named `C…`).
-    fn outline(body: &str) -> Result<String, XmlError> {
+    pub(super) fn outline(body: impl AsRef<[u8]>) -> Result<String, XmlError> {
         fn walk(reader: &mut XmlReader<'_>, out: &mut String) -> Result<(), XmlError> {
             while let Some(child) = reader.next_child()? {
                 let name = child.display_name();
@@ -646,7 +646,7 @@ mod tests {
             }
             Ok(())
         }
-        let mut reader = XmlReader::open(body.as_bytes(), "R")?;
+        let mut reader = XmlReader::open(body.as_ref(), "R")?;
         let mut out = String::new();
         walk(&mut reader, &mut out)?;
         reader.finish()?;
@@ -758,5 +758,174 @@ mod tests {
         write_text_element(&mut doc, "A", nasty);
         doc.push_str("</R>");
         assert_eq!(leaves(&doc), Ok(vec![("A".to_owned(), nasty.to_owned())]));
+    }
+}
+
+/// The walker's fast paths must never change a result: compare it with the
+/// same walk done purely on quick-xml events, on generated documents and on
+/// damaged copies of them.
+#[cfg(test)]
+mod fast_path_equivalence {
+    use proptest::prelude::*;
+    use quick_xml::Reader;
+    use quick_xml::events::Event;
+
+    use super::tests::outline;
+
+    fn local(name: &[u8]) -> String {
+        let local = name.rsplit(|&b| b == b':').next().unwrap_or_default();
+        String::from_utf8_lossy(local).into_owned()
+    }
+
+    /// `outline` written directly against quick-xml, no fast paths.
+    fn reference(body: &[u8]) -> Result<String, String> {
+        let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = Reader::from_str(text);
+        reader.config_mut().expand_empty_elements = true;
+        reader.config_mut().check_end_names = true;
+        reader.config_mut().check_comments = true;
+        let blank = |t: &[u8]| t.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        loop {
+            match reader.read_event().map_err(|e| e.to_string())? {
+                Event::Start(start) if local(start.name().as_ref()) == "R" => break,
+                Event::Text(t) if blank(&t) => {}
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+                other => return Err(format!("before root: {other:?}")),
+            }
+        }
+        fn walk(reader: &mut Reader<&[u8]>, out: &mut String) -> Result<(), String> {
+            loop {
+                match reader.read_event().map_err(|e| e.to_string())? {
+                    Event::Start(start) => {
+                        let name = local(start.name().as_ref());
+                        if name.starts_with('C') {
+                            out.push_str(&format!("{name}{{"));
+                            walk(reader, out)?;
+                            out.push('}');
+                        } else if name.starts_with('S') {
+                            let mut nested = 0;
+                            loop {
+                                match reader.read_event().map_err(|e| e.to_string())? {
+                                    Event::Start(_) => nested += 1,
+                                    Event::End(_) if nested == 0 => break,
+                                    Event::End(_) => nested -= 1,
+                                    Event::Eof => return Err("eof".into()),
+                                    _ => {}
+                                }
+                            }
+                        } else {
+                            let mut text = String::new();
+                            loop {
+                                match reader.read_event().map_err(|e| e.to_string())? {
+                                    Event::Text(t) => text.push_str(&String::from_utf8_lossy(&t)),
+                                    Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
+                                    Event::GeneralRef(r) => {
+                                        text.push_str(&super::resolve_reference(&r)?)
+                                    }
+                                    Event::End(_) => break,
+                                    Event::Start(_) | Event::Eof => return Err("bad leaf".into()),
+                                    _ => {}
+                                }
+                            }
+                            out.push_str(&format!("{name}={text};"));
+                        }
+                    }
+                    Event::End(_) => return Ok(()),
+                    Event::Eof => return Err("eof".into()),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = String::new();
+        walk(&mut reader, &mut out)?;
+        loop {
+            match reader.read_event().map_err(|e| e.to_string())? {
+                Event::Eof => return Ok(out),
+                Event::Text(t) if blank(&t) => {}
+                Event::Comment(_) | Event::PI(_) => {}
+                other => return Err(format!("after root: {other:?}")),
+            }
+        }
+    }
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-zA-Z0-9 /.:_\\-中文é\n\t>\\]]{0,12}",
+            1 => Just("&amp;".to_owned()),
+            1 => Just("&lt;x&gt;".to_owned()),
+            1 => Just("&#x4E2D;&#65;".to_owned()),
+            1 => Just("<![CDATA[a<b&c]]>".to_owned()),
+            1 => Just("<!-- note -->".to_owned()),
+            1 => Just("<?pi x?>".to_owned()),
+        ]
+    }
+
+    fn space() -> impl Strategy<Value = String> {
+        prop_oneof![3 => Just(String::new()), 1 => Just("\n  ".to_owned()), 1 => Just("\r\n".to_owned())]
+    }
+
+    fn leaf() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!["A", "B", "ci:D", "Sx", "E_1", "F.x-y"]),
+            prop::collection::vec(piece(), 0..3),
+            prop::sample::select(vec!["", " a='1'"]),
+            prop::sample::select(vec![">", " >"]),
+            space(),
+        )
+            .prop_map(|(name, pieces, attribute, end, before)| {
+                let content = pieces.concat();
+                if content.is_empty() && !attribute.is_empty() {
+                    format!("{before}<{name}{attribute}/>")
+                } else {
+                    format!("{before}<{name}{attribute}>{content}</{name}{end}")
+                }
+            })
+    }
+
+    fn document() -> impl Strategy<Value = String> {
+        let node = leaf().prop_recursive(3, 24, 4, |inner| {
+            (
+                prop::sample::select(vec!["C1", "C2", "x:C3", "Sy"]),
+                prop::collection::vec(inner, 0..4),
+                space(),
+            )
+                .prop_map(|(name, children, before)| {
+                    format!("{before}<{name}>{}</{name}>", children.concat())
+                })
+        });
+        (prop::collection::vec(node, 0..5), space())
+            .prop_map(|(children, after)| format!("<R>{}{after}</R>\n", children.concat()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn walker_matches_plain_quick_xml(doc in document()) {
+            let fast = outline(&doc).map_err(|e| e.to_string());
+            prop_assert!(fast.is_ok(), "{:?} on {}", fast, doc);
+            prop_assert_eq!(fast, reference(doc.as_bytes()), "{}", doc);
+        }
+
+        #[test]
+        fn damaged_documents_get_the_same_verdict(
+            doc in document(),
+            at in any::<prop::sample::Index>(),
+            damage in prop_oneof![
+                Just(None),
+                prop::sample::select(b"<>/&; a\x00\xff".to_vec()).prop_map(Some),
+            ],
+        ) {
+            let mut bytes = doc.into_bytes();
+            let index = at.index(bytes.len());
+            match damage {
+                None => bytes.truncate(index),
+                Some(byte) => bytes[index] = byte,
+            }
+            let fast = outline(&bytes).ok();
+            let slow = reference(&bytes).ok();
+            prop_assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&bytes));
+        }
     }
 }

@@ -31,10 +31,11 @@ const TIMED_RUNS: usize = 7;
 const MEMORY_EXECUTIONS: usize = 1_000_000;
 const SEED: u64 = 1;
 
-/// `cargo xtask bench`: build in release, then run `bench-inner`.
+/// `cargo xtask bench`: build `cos-ci` and xtask in release, then run
+/// `bench-inner` from that build.
 pub(crate) fn run() -> Result<(), String> {
     crate::demo::build_cli("release", &[])?;
-    let mut inner = crate::cargo();
+    let mut inner = crate::demo::inner_cargo();
     inner.current_dir(crate::demo::workspace_root()).args([
         "run",
         "--quiet",

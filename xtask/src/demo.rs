@@ -2,12 +2,14 @@
 //! executions, then the real `cos-ci` binary against it, each command
 //! printed before it runs so a reader sees how the CLI is used.
 //!
-//! The binary is built in the dev profile: `cargo xtask` has just built
-//! this xtask (which links the emulator and the hyper client) in that
-//! profile, and the workspace compiles dependencies with `opt-level = 2`
-//! even there, so `cos-ci` only adds its own small crate on top of what is
-//! already compiled. A release build would compile every dependency again,
-//! minutes on a fresh 2-core clone, for no visible gain in a demo.
+//! The binary is built in the dev profile, together with xtask: `cargo
+//! xtask` has just built this xtask (which links the emulator and the hyper
+//! client) in that profile, the workspace compiles dependencies with
+//! `opt-level = 2` even there, and building both packages in one command
+//! unifies features as xtask's own build did, so `cos-ci` only adds its own
+//! crate and a few small ones (clap's derive output, tracing-subscriber).
+//! A release build would compile every dependency again, minutes on a
+//! fresh 2-core clone, for no visible gain in a demo.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -125,13 +127,41 @@ pub(crate) fn workspace_root() -> PathBuf {
     xtask_dir.parent().map_or(xtask_dir.clone(), PathBuf::from)
 }
 
+/// `cargo` for a nested build. `cargo run` gives xtask the variables it
+/// sets for a package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...); ring's
+/// build script reruns when they change, so passing them on would
+/// recompile ring, rustls and hyper on every run, and again for the next
+/// plain `cargo xtask`.
+pub(crate) fn inner_cargo() -> Command {
+    let mut cargo = crate::cargo();
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+            );
+        if set_by_cargo_run {
+            cargo.env_remove(name);
+        }
+    }
+    cargo
+}
+
 /// `cargo build -p cos-ci-cli` in `profile` (`dev` or `release`); returns
 /// the binary's path.
 pub(crate) fn build_cli(profile: &str, extra: &[&str]) -> Result<PathBuf, String> {
-    let mut build = crate::cargo();
+    let mut build = inner_cargo();
     build
         .current_dir(workspace_root())
-        .args(["build", "--package", "cos-ci-cli", "--bin", "cos-ci"])
+        // With xtask in the same build, features unify exactly as in the
+        // build of xtask itself, so every shared dependency is reused
+        // (`-p cos-ci-cli` alone recompiles tokio, hyper, rustls, ...).
+        .args(["build", "--package", "cos-ci-cli", "--package", "xtask"])
         .args(extra);
     let folder = if profile == "release" {
         build.arg("--release");
@@ -139,7 +169,10 @@ pub(crate) fn build_cli(profile: &str, extra: &[&str]) -> Result<PathBuf, String
     } else {
         "debug"
     };
-    crate::run(&format!("cargo build -p cos-ci-cli ({profile})"), build)?;
+    crate::run(
+        &format!("cargo build -p cos-ci-cli -p xtask ({profile})"),
+        build,
+    )?;
     let binary = target_dir()
         .join(folder)
         .join(format!("cos-ci{}", std::env::consts::EXE_SUFFIX));

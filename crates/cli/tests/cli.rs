@@ -359,6 +359,9 @@ fn errors_are_one_line_with_the_right_exit_code() {
         ),
         ("bad bucket", vec!["--bucket", "Example"], &default),
         ("bad region", vec!["--region", "beijing"], &default),
+        ("timeout not a number", vec!["--timeout", "soon"], &default),
+        ("max attempts 0", vec!["--max-attempts", "0"], &default),
+        ("unknown flag", vec!["--colour", "red"], &default),
         ("missing credentials", vec![], &[]),
         ("missing secret key", vec![], &only_id),
         ("wrong secret key", vec![], &wrong_key),
@@ -399,6 +402,14 @@ fn errors_are_one_line_with_the_right_exit_code() {
                 "--key-time",
                 "1;2",
             ],
+        ),
+        (
+            "sign bad method",
+            vec!["--method", "GE T", "--path", "/", "--key-time", "1;2"],
+        ),
+        (
+            "sign malformed key time",
+            vec!["--method", "GET", "--path", "/", "--key-time", "soon"],
         ),
         (
             "sign relative path",

@@ -501,6 +501,54 @@ async fn virtual_host_is_accepted() {
 }
 
 #[tokio::test]
+async fn host_signed_without_its_port_is_accepted_as_the_python_sdk_signs_it() {
+    // cos-python-sdk-v5 signs `urlparse(url).hostname` (no port) but sends
+    // `Host: 127.0.0.1:PORT`; see docs/emulator.md.
+    let emulator = start(5).await;
+    let addr = emulator.local_addr();
+    let sent_host = addr.to_string();
+    let query = [("name", ""), ("nextToken", ""), ("size", "10")];
+    let auth = authorization(
+        &default_credentials(),
+        "GET",
+        "/workflowexecution",
+        &query,
+        &[("host", "127.0.0.1")],
+        valid_key_time(),
+    );
+    let reply = send(
+        addr,
+        &request_text(
+            "GET",
+            "/workflowexecution?name=&nextToken=&size=10",
+            &[("Host", &sent_host), ("Authorization", &auth)],
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    // Any other host in the signature is still refused.
+    let auth = authorization(
+        &default_credentials(),
+        "GET",
+        "/workflowexecution",
+        &[],
+        &[("host", "127.0.0.2")],
+        valid_key_time(),
+    );
+    let reply = send(
+        addr,
+        &request_text(
+            "GET",
+            "/workflowexecution",
+            &[("Host", &sent_host), ("Authorization", &auth)],
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+}
+
+#[tokio::test]
 async fn bad_parameters_are_invalid_argument_naming_them() {
     let emulator = start(5).await;
     let addr = emulator.local_addr();

@@ -35,7 +35,7 @@ const SEED: u64 = 1;
 /// `bench-inner` from that build.
 pub(crate) fn run() -> Result<(), String> {
     crate::demo::build_cli("release", &[])?;
-    let mut inner = crate::demo::inner_cargo();
+    let mut inner = crate::cargo();
     inner.current_dir(crate::demo::workspace_root()).args([
         "run",
         "--quiet",

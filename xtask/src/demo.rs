@@ -127,35 +127,10 @@ pub(crate) fn workspace_root() -> PathBuf {
     xtask_dir.parent().map_or(xtask_dir.clone(), PathBuf::from)
 }
 
-/// `cargo` for a nested build. `cargo run` gives xtask the variables it
-/// sets for a package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...); ring's
-/// build script reruns when they change, so passing them on would
-/// recompile ring, rustls and hyper on every run, and again for the next
-/// plain `cargo xtask`.
-pub(crate) fn inner_cargo() -> Command {
-    let mut cargo = crate::cargo();
-    for (name, _) in std::env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
-            || matches!(
-                name,
-                "CARGO_MANIFEST_DIR"
-                    | "CARGO_MANIFEST_PATH"
-                    | "CARGO_PRIMARY_PACKAGE"
-                    | "CARGO_CRATE_NAME"
-                    | "CARGO_BIN_NAME"
-            );
-        if set_by_cargo_run {
-            cargo.env_remove(name);
-        }
-    }
-    cargo
-}
-
 /// `cargo build -p cos-ci-cli` in `profile` (`dev` or `release`); returns
 /// the binary's path.
 pub(crate) fn build_cli(profile: &str, extra: &[&str]) -> Result<PathBuf, String> {
-    let mut build = inner_cargo();
+    let mut build = crate::cargo();
     build
         .current_dir(workspace_root())
         // With xtask in the same build, features unify exactly as in the

@@ -36,8 +36,29 @@ fn main() -> ExitCode {
 
 const USAGE: &str = "usage: cargo xtask <test|demo|bench|fuzz --seconds N>";
 
+/// `cargo` for a nested build. `cargo run` gives xtask the variables it
+/// sets for a package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...); ring's
+/// build script reruns when they change, so passing them on would
+/// recompile ring, rustls and hyper on every run, and again for the next
+/// plain `cargo` command.
 fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+            );
+        if set_by_cargo_run {
+            cargo.env_remove(name);
+        }
+    }
+    cargo
 }
 
 fn run(step: &str, mut command: Command) -> Result<(), String> {

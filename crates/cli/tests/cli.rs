@@ -543,7 +543,7 @@ fn bucket_region_and_endpoint_come_from_the_environment() {
 /// bodies, slow answers) `--all` still lists every execution exactly once.
 #[test]
 fn all_pages_survive_injected_faults() {
-    const FAULTY_EXECUTIONS: usize = 1_000;
+    const FAULTY_EXECUTIONS: usize = 10_000;
     let dataset = Dataset::generate(FAULTY_EXECUTIONS, SEED + 1);
     let expected: HashSet<String> = dataset.records().iter().map(|r| r.run_id.clone()).collect();
     let faulty = BackgroundEmulator::start(EmulatorConfig {
@@ -561,7 +561,7 @@ fn all_pages_survive_injected_faults() {
             &endpoint,
             "--all",
             "--size",
-            "50",
+            "100",
             "--output",
             "ndjson",
         ],

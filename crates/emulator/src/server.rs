@@ -20,7 +20,10 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use cos_ci_proto::{ListWorkflowExecutions, ListWorkflowExecutionsOutput};
-use cos_ci_sign::{SignableRequest, VerifyError, verify};
+use cos_ci_sign::{
+    AUTHORIZATION_FIELDS, SECURITY_TOKEN_NAMES, SignableRequest, VerifyError, split_presigned,
+    verify,
+};
 
 use crate::dataset::{Dataset, ExecutionRecord};
 use crate::faults::{FaultConfig, FaultKind};
@@ -31,21 +34,6 @@ use crate::{DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KE
 
 /// The only API path served.
 const LIST_PATH: &str = "/workflowexecution";
-
-/// The seven fields of an `Authorization` value, in their canonical order;
-/// as query parameters they make a pre-signed URL.
-const SIGNATURE_FIELDS: [&str; 7] = [
-    "q-sign-algorithm",
-    "q-ak",
-    "q-sign-time",
-    "q-key-time",
-    "q-header-list",
-    "q-url-param-list",
-    "q-signature",
-];
-
-/// Where a session token may travel (headers, or query for pre-signed URLs).
-const TOKEN_NAMES: [&str; 2] = ["x-ci-security-token", "x-cos-security-token"];
 
 /// Protective limits. The defaults suit tests and local use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -550,7 +538,7 @@ fn authenticate<'p, B>(
     path: &str,
     pairs: &'p [(String, String)],
 ) -> Result<Vec<(&'p str, &'p str)>, CiError> {
-    let is_signature_field = |key: &str| SIGNATURE_FIELDS.contains(&key);
+    let is_signature_field = |key: &str| AUTHORIZATION_FIELDS.contains(&key);
     let header_authorization = match request.headers().get(AUTHORIZATION) {
         Some(value) => Some(value.to_str().map_err(|_| {
             CiError::new(
@@ -561,47 +549,26 @@ fn authenticate<'p, B>(
         })?),
         None => None,
     };
-    let presigned =
-        header_authorization.is_none() && pairs.iter().any(|(key, _)| is_signature_field(key));
-
-    let (authorization, signed_pairs): (String, Vec<(&str, &str)>) =
-        if let Some(value) = header_authorization {
-            let signed = pairs
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            (value.to_owned(), signed)
-        } else if presigned {
-            let field = |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(key, _)| key == name)
-                    .map(|(_, value)| value.as_str())
-            };
-            let authorization = SIGNATURE_FIELDS
-                .iter()
-                .filter_map(|name| field(name).map(|value| format!("{name}={value}")))
-                .collect::<Vec<_>>()
-                .join("&");
-            let listed: Vec<&str> = field("q-url-param-list").unwrap_or("").split(';').collect();
-            // Signers add the token to a pre-signed URL after signing; it is
-            // only part of the signature when listed.
-            let signed = pairs
-                .iter()
-                .filter(|(key, _)| !is_signature_field(key))
-                .filter(|(key, _)| {
-                    !TOKEN_NAMES.contains(&key.as_str()) || listed.contains(&key.as_str())
-                })
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            (authorization, signed)
-        } else {
+    let raw: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let presigned_split = match header_authorization {
+        Some(_) => None,
+        None => split_presigned(&raw),
+    };
+    let presigned = presigned_split.is_some();
+    let (authorization, signed_pairs) = match (header_authorization, presigned_split) {
+        (Some(value), _) => (value.to_owned(), raw.clone()),
+        (None, Some(split)) => split,
+        (None, None) => {
             return Err(CiError::new(
                 StatusCode::UNAUTHORIZED,
                 "MissingAuthorization",
                 "The request has no Authorization header and no q-signature parameters.",
             ));
-        };
+        }
+    };
 
     let headers: Vec<(&str, &str)> = request
         .headers()
@@ -645,13 +612,13 @@ fn authenticate<'p, B>(
     }
 
     if let Some(expected) = &shared.session_token {
-        let from_headers = TOKEN_NAMES
+        let from_headers = SECURITY_TOKEN_NAMES
             .iter()
             .filter_map(|name| request.headers().get(*name))
             .filter_map(|value| value.to_str().ok());
         let from_query = pairs
             .iter()
-            .filter(|(key, _)| presigned && TOKEN_NAMES.contains(&key.as_str()))
+            .filter(|(key, _)| presigned && SECURITY_TOKEN_NAMES.contains(&key.as_str()))
             .map(|(_, value)| value.as_str());
         let presented: Vec<&str> = from_headers.chain(from_query).collect();
         if presented.is_empty() {
@@ -671,7 +638,8 @@ fn authenticate<'p, B>(
     Ok(pairs
         .iter()
         .filter(|(key, _)| {
-            !(presigned && (is_signature_field(key) || TOKEN_NAMES.contains(&key.as_str())))
+            !(presigned
+                && (is_signature_field(key) || SECURITY_TOKEN_NAMES.contains(&key.as_str())))
         })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect())

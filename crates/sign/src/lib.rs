@@ -30,5 +30,6 @@ pub use signer::{
     Stages, http_string, sign_key, sign_stages, signature, string_to_sign,
 };
 pub use verify::{
-    AuthorizationParseError, ParsedAuthorization, Verified, VerifyError, split_presigned, verify,
+    AUTHORIZATION_FIELDS, AuthorizationParseError, ParsedAuthorization, SECURITY_TOKEN_NAMES,
+    Verified, VerifyError, split_presigned, verify,
 };

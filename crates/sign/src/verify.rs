@@ -8,8 +8,9 @@ use crate::{
     KeyTime, SignableRequest, canonicalize, http_string, sign_key, signature, string_to_sign,
 };
 
-/// The seven fields, in the order the signers write them.
-const FIELDS: [&str; 7] = [
+/// The seven fields of an `Authorization` value, in the order the signers
+/// write them; as query parameters they make a pre-signed URL.
+pub const AUTHORIZATION_FIELDS: [&str; 7] = [
     "q-sign-algorithm",
     "q-ak",
     "q-sign-time",
@@ -18,6 +19,10 @@ const FIELDS: [&str; 7] = [
     "q-url-param-list",
     "q-signature",
 ];
+
+/// Where temporary credentials' token travels: the CI name and the COS name
+/// (CI hosts accept both).
+pub const SECURITY_TOKEN_NAMES: [&str; 2] = ["x-ci-security-token", "x-cos-security-token"];
 
 /// An `Authorization` value split into its fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +53,7 @@ impl ParsedAuthorization {
             let (name, field_value) = part
                 .split_once('=')
                 .ok_or_else(|| AuthorizationParseError::BadPart(part.to_owned()))?;
-            let slot = FIELDS
+            let slot = AUTHORIZATION_FIELDS
                 .iter()
                 .position(|f| *f == name)
                 .and_then(|i| fields.get_mut(i))
@@ -106,11 +111,12 @@ impl ParsedAuthorization {
 /// (rebuilt from the seven `q-*` fields, in the order they appear) and the
 /// query pairs that were signed, to pass both to [`verify`].
 ///
-/// Pairs are raw (decoded). `x-cos-security-token` and
-/// `x-ci-security-token` are left out of the signed pairs: a signer appends
-/// them after signing (see [`Signer::presign`](crate::Signer::presign)).
-/// Returns `None` when the query carries none of the seven fields (not a
-/// pre-signed URL). Malformed fields are reported by [`verify`].
+/// Pairs are raw (decoded). A security token (`x-cos-security-token`,
+/// `x-ci-security-token`) counts as signed only when `q-url-param-list`
+/// lists it: signers usually append it after signing (see
+/// [`Signer::presign`](crate::Signer::presign)). Returns `None` when the
+/// query carries none of the seven fields (not a pre-signed URL). Malformed
+/// fields are reported by [`verify`].
 ///
 /// ```
 /// let query = [("q-sign-algorithm", "sha1"), ("acl", ""), ("q-ak", "AKID")];
@@ -121,11 +127,15 @@ impl ParsedAuthorization {
 pub fn split_presigned<'a>(
     query: &[(&'a str, &'a str)],
 ) -> Option<(String, Vec<(&'a str, &'a str)>)> {
+    let listed = query
+        .iter()
+        .find(|(k, _)| *k == "q-url-param-list")
+        .map_or("", |(_, v)| *v);
     let mut auth = String::new();
     let mut rest = Vec::with_capacity(query.len());
     let mut found = false;
     for &(k, v) in query {
-        if FIELDS.contains(&k) {
+        if AUTHORIZATION_FIELDS.contains(&k) {
             if found {
                 auth.push('&');
             }
@@ -133,7 +143,7 @@ pub fn split_presigned<'a>(
             auth.push_str(k);
             auth.push('=');
             auth.push_str(v);
-        } else if k != "x-cos-security-token" && k != "x-ci-security-token" {
+        } else if !SECURITY_TOKEN_NAMES.contains(&k) || listed.split(';').any(|name| name == k) {
             rest.push((k, v));
         }
     }

@@ -291,6 +291,44 @@ fn sign_reproduces_the_ci_1_vector() {
     );
 }
 
+#[test]
+fn sign_with_a_session_token_signs_it_and_reproduces_the_ci_2_vector() {
+    let run = cos_ci(
+        &[
+            "sign",
+            "--method",
+            "GET",
+            "--path",
+            "/workflowexecution/i166ee19017b011eda8a5525400c540df",
+            "--header",
+            "host=examplebucket-1250000000.ci.ap-beijing.myqcloud.com",
+            "--key-time",
+            "1557989151;1557996351",
+        ],
+        &[
+            (
+                "TENCENTCLOUD_SECRET_ID",
+                "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q",
+            ),
+            (
+                "TENCENTCLOUD_SECRET_KEY",
+                "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz",
+            ),
+            ("TENCENTCLOUD_SESSION_TOKEN", "tok en+/="),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "q-sign-algorithm=sha1&q-ak=AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q&q-sign-time=1557989151;1557996351&q-key-time=1557989151;1557996351&q-header-list=host;x-ci-security-token&q-url-param-list=&q-signature=8309f91876914dddac012f95509b09a424ad60e5\n"
+    );
+    assert!(run.stderr.contains("x-ci-security-token"), "{run:?}");
+    assert!(
+        !run.stderr.contains("tok en"),
+        "the token itself is never printed"
+    );
+}
+
 /// Environment variables for one run.
 type Env<'a> = [(&'a str, &'a str)];
 

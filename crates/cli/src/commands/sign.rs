@@ -42,7 +42,7 @@ pub fn run(
         .iter()
         .map(|text| split_pair("--param", text, true))
         .collect::<Result<Vec<_>, _>>()?;
-    let headers = args
+    let mut headers = args
         .headers
         .iter()
         .map(|text| split_pair("--header", text, false))
@@ -53,14 +53,33 @@ pub fn run(
             "missing credentials: the secret id and secret key must not be empty",
         ));
     }
-    let warning = (!headers
+    let mut warnings = Vec::new();
+    if !headers
         .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("host")))
-    .then(|| {
-        "warning: no host header given; the service requires host to be signed \
-         (add --header host=<bucket>.ci.<region>.myqcloud.com)"
-            .to_owned()
-    });
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        warnings.push(
+            "warning: no host header given; the service requires host to be signed \
+             (add --header host=<bucket>.ci.<region>.myqcloud.com)",
+        );
+    }
+    // A session token the user gave must not be silently ignored: sign it
+    // in the header cos-ci itself sends it in, unless a token header was
+    // given explicitly.
+    if let Some(token) = credentials.expose_session_token() {
+        let has_token_header = headers.iter().any(|(name, _)| {
+            name.eq_ignore_ascii_case("x-ci-security-token")
+                || name.eq_ignore_ascii_case("x-cos-security-token")
+        });
+        if !has_token_header {
+            headers.push(("x-ci-security-token", token));
+            warnings.push(
+                "note: the session token is signed as the x-ci-security-token header; \
+                 send it in that header",
+            );
+        }
+    }
+    let warning = (!warnings.is_empty()).then(|| warnings.join("\n"));
     let request = SignableRequest {
         method,
         path: &args.path,
@@ -68,6 +87,6 @@ pub fn run(
         headers: &headers,
     };
     let authorization =
-        Signer::new(credentials, HeaderPolicy::All).authorization(&request, key_time);
+        Signer::new(credentials.clone(), HeaderPolicy::All).authorization(&request, key_time);
     Ok((authorization.as_str().to_owned(), warning))
 }

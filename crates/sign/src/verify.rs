@@ -291,10 +291,13 @@ pub fn verify<'k>(
         .iter()
         .map(|(k, _)| canonical_name(k))
         .collect();
-    if let Some(unsigned) = request_params
-        .iter()
-        .find(|k| !parsed.url_param_list.contains(k))
-    {
+    // `q-url-param-list=` reads as no names, but it is also what a signer
+    // writes for a lone parameter with an empty name (`?=v`); the signature
+    // below still binds that parameter and its value.
+    let listed = |k: &String| {
+        parsed.url_param_list.contains(k) || (k.is_empty() && parsed.url_param_list.is_empty())
+    };
+    if let Some(unsigned) = request_params.iter().find(|k| !listed(k)) {
         return Err(VerifyError::ParamNotSigned(unsigned.clone()));
     }
     if let Some(absent) = parsed

@@ -142,7 +142,8 @@ pub fn write_json_page<W: Write>(
 }
 
 /// A followed listing as one JSON document written as pages arrive:
-/// `{"WorkflowExecutionList": [..], "Count": n}`, one execution per line.
+/// `{"WorkflowExecutionList": [..], "Count": n}` (plus `"NextToken"` when a
+/// limit stopped it early), one execution per line.
 #[derive(Debug, Default)]
 pub struct JsonListWriter {
     count: u64,
@@ -182,12 +183,18 @@ impl JsonListWriter {
         Ok(())
     }
 
-    /// The end of the document, with the count.
-    pub fn finish<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+    /// The end of the document, with the count and, when the listing
+    /// stopped at a limit with more to come, the `NextToken` to resume from.
+    pub fn finish<W: Write>(&mut self, out: &mut W, next_token: Option<&str>) -> io::Result<()> {
         if self.count > 0 {
             out.write_all(b"\n  ")?;
         }
-        writeln!(out, "],\n  \"Count\": {}\n}}", self.count)
+        write!(out, "],\n  \"Count\": {}", self.count)?;
+        if let Some(token) = next_token {
+            out.write_all(b",\n  \"NextToken\": ")?;
+            serde_json::to_writer(&mut *out, token)?;
+        }
+        out.write_all(b"\n}\n")
     }
 }
 
@@ -326,7 +333,9 @@ mod tests {
                     .write_page(&mut out, &[execution(&run, "o", ExecutionState::Success)])
                     .unwrap();
             }
-            writer.finish(&mut out).unwrap();
+            writer
+                .finish(&mut out, (pages == 3).then_some("token \"3\""))
+                .unwrap();
             let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(value["Count"], pages);
             assert_eq!(

@@ -207,10 +207,31 @@ fn all_pages_list_every_execution_once_without_progress_when_piped() {
 }
 
 #[test]
-fn limit_stops_after_that_many() {
+fn limit_stops_after_that_many_and_says_where_to_resume() {
     let run = list(&["--limit", "7", "--size", "5", "--output", "ndjson"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(ndjson_run_ids(&run.stdout).len(), 7);
+    let first = ndjson_run_ids(&run.stdout);
+    assert_eq!(first.len(), 7);
+    let token = run
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("NextToken: "))
+        .expect("a NextToken line after stopping at the limit")
+        .to_owned();
+
+    // JSON carries the same token in the document.
+    let json = list(&["--limit", "7", "--size", "5", "--output", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("one document");
+    assert_eq!(document["Count"], 7);
+    assert_eq!(document["NextToken"], token.as_str());
+
+    // Resuming continues exactly after the seventh execution.
+    let resumed = list(&["--next-token", &token, "--limit", "3", "--output", "ndjson"]);
+    let all = list(&["--limit", "10", "--size", "10", "--output", "ndjson"]);
+    let expected = ndjson_run_ids(&all.stdout);
+    let mut joined = first;
+    joined.extend(ndjson_run_ids(&resumed.stdout));
+    assert_eq!(joined, expected);
 }
 
 #[test]

@@ -111,9 +111,16 @@ impl<A: PaginatedAction> Paginator<A> {
             items.truncate(remaining);
         }
         self.yielded += items.len() as u64;
+        let limit_reached = self.limit.is_some_and(|limit| self.yielded >= limit);
         self.state = match token {
-            _ if self.limit.is_some_and(|limit| self.yielded >= limit) => PaginatorState::Done,
-            None => PaginatorState::Done,
+            None => {
+                self.next_token = None;
+                PaginatorState::Done
+            }
+            Some(token) if limit_reached => {
+                self.next_token = Some(token);
+                PaginatorState::Done
+            }
             Some(token) if !self.seen_tokens.insert(token.clone()) => {
                 PaginatorState::Repeated(token)
             }
@@ -140,7 +147,10 @@ impl<A: PaginatedAction> Paginator<A> {
         self.yielded
     }
 
-    /// The token the next page will be requested with (to resume later).
+    /// The token of the page after the last one reported: the next request
+    /// carries it, and after stopping at the limit it resumes the listing
+    /// later (exactly, when the service honours the capped page size).
+    /// `None` once the last page has been seen.
     pub fn resume_token(&self) -> Option<&str> {
         self.next_token.as_deref()
     }

@@ -44,6 +44,18 @@ fn follows_tokens_until_absent() {
 }
 
 #[test]
+fn no_resume_token_after_the_last_page() {
+    let mut paginator = Paginator::new(ListWorkflowExecutions::default());
+    paginator.next_request().unwrap().unwrap();
+    paginator.on_page(page(0..2, Some("t1")));
+    assert_eq!(paginator.resume_token(), Some("t1"));
+    paginator.next_request().unwrap().unwrap();
+    paginator.on_page(page(2..3, None));
+    assert_eq!(paginator.resume_token(), None);
+    assert!(paginator.is_done());
+}
+
+#[test]
 fn empty_token_means_last_page() {
     let pages = [page(0..2, Some(""))];
     let (ids, tokens) = drain(Paginator::new(ListWorkflowExecutions::default()), &pages);
@@ -96,6 +108,11 @@ fn limit_stops_early_and_shrinks_the_last_page() {
     // A server that ignores size is cut to the limit.
     assert_eq!(paginator.on_page(page(4..8, Some("t2"))).len(), 2);
     assert!(paginator.next_request().is_none());
+    assert_eq!(
+        paginator.resume_token(),
+        Some("t2"),
+        "where to resume after the limit"
+    );
     assert_eq!(paginator.items(), 6);
     assert_eq!(paginator.pages(), 2);
 }

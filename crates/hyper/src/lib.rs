@@ -155,12 +155,14 @@ impl HyperClient {
 
     /// Every page of a paginated action, fetched lazily as the stream is
     /// polled: one page in memory at a time. Ends after the last page, after
-    /// `limit` items, or after the first error (which it yields).
+    /// `limit` items, or after the first error (which it yields). Each
+    /// [`Page`] carries the token to resume from, so a listing stopped at
+    /// `limit` can be continued later.
     pub fn pages<A>(
         &self,
         action: A,
         limit: Option<u64>,
-    ) -> impl Stream<Item = Result<Vec<A::Item>, Error>> + Send + use<A>
+    ) -> impl Stream<Item = Result<Page<A::Item>, Error>> + Send + use<A>
     where
         A: PaginatedAction + Send + 'static,
         A::Output: Send,
@@ -178,7 +180,11 @@ impl HyperClient {
                 match paginator.next_request()? {
                     Err(error) => Some((Err(error), None)),
                     Ok(request) => match this.execute(request).await {
-                        Ok(output) => Some((Ok(paginator.on_page(output)), Some(paginator))),
+                        Ok(output) => {
+                            let items = paginator.on_page(output);
+                            let next_token = paginator.resume_token().map(str::to_owned);
+                            Some((Ok(Page { items, next_token }), Some(paginator)))
+                        }
                         Err(error) => Some((Err(error), None)),
                     },
                 }
@@ -197,15 +203,25 @@ impl HyperClient {
     }
 }
 
+/// One page of a listing followed by [`HyperClient::pages`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The page's items, in order (cut to the overall limit).
+    pub items: Vec<T>,
+    /// The token of the next page; `None` after the last page. After the
+    /// page that reached the limit, where to resume the listing.
+    pub next_token: Option<String>,
+}
+
 /// Turn a stream of pages into a stream of items, keeping the first error.
 fn flatten_pages<T: Send, S>(pages: S) -> impl Stream<Item = Result<T, Error>> + Send
 where
-    S: Stream<Item = Result<Vec<T>, Error>> + Send,
+    S: Stream<Item = Result<Page<T>, Error>> + Send,
 {
     use futures_util::StreamExt;
     pages.flat_map(|page| {
         let items: VecDeque<Result<T, Error>> = match page {
-            Ok(items) => items.into_iter().map(Ok).collect(),
+            Ok(page) => page.items.into_iter().map(Ok).collect(),
             Err(error) => VecDeque::from([Err(error)]),
         };
         futures_util::stream::iter(items)

@@ -106,6 +106,7 @@ async fn every_page<W: Write>(
     let mut json = JsonListWriter::new();
     let mut executions: u64 = 0;
     let mut page_count: u64 = 0;
+    let mut resume_token: Option<String> = None;
     if format == OutputFormat::Json {
         json.begin(out).map_err(CliError::Output)?;
     }
@@ -118,7 +119,9 @@ async fn every_page<W: Write>(
             }
         };
         page_count += 1;
-        executions += page.len() as u64;
+        executions += page.items.len() as u64;
+        resume_token = page.next_token;
+        let page = page.items;
         // The progress line and table rows may share one terminal: erase
         // the line, print the rows, then draw it again below them.
         let _ = progress.clear(&mut io::stderr());
@@ -138,10 +141,20 @@ async fn every_page<W: Write>(
         );
     }
     let _ = progress.clear(&mut io::stderr());
+    // Stopped by --limit with more to come: say where to resume, as for a
+    // single page (in the document for JSON, on stderr otherwise).
     match format {
-        OutputFormat::Json => json.finish(out).map_err(CliError::Output)?,
+        OutputFormat::Json => json
+            .finish(out, resume_token.as_deref())
+            .map_err(CliError::Output)?,
         OutputFormat::Table => note(&summary_line(executions, page_count)),
         OutputFormat::Ndjson => {}
+    }
+    if let Some(token) = resume_token
+        .as_deref()
+        .filter(|_| format != OutputFormat::Json)
+    {
+        note(&next_token_line(token));
     }
     tracing::info!(executions, pages = page_count, "listing complete");
     Ok(())

@@ -236,8 +236,9 @@ fn request_from_text(text: &str) -> Option<http::Request<()>> {
 }
 
 /// The emulator's request handling, without sockets, through its public
-/// parts in the order its handler runs them: path decoding, query decoding
-/// (`+` as space), signature check, parameter decoding and validation,
+/// parts in the order its handler runs them: path decoding, a readable
+/// `Host` (whether it names this server is not checked: that needs a
+/// listener), query decoding (`+` as space), signature check, parameter decoding and validation,
 /// token decoding and paging of a fixed 300-execution store, then the XML
 /// answer.
 ///
@@ -264,6 +265,15 @@ pub fn emulator_request(data: &[u8]) -> Reached {
         return Reached::Request;
     };
     if path != EMULATOR_PATH || request.method() != http::Method::GET {
+        return Reached::Request;
+    }
+    // The emulator answers InvalidHost before anything else without a
+    // Host it can read (and the verifier always requires a signed host).
+    let host_is_text = request
+        .headers()
+        .get(http::header::HOST)
+        .is_some_and(|host| host.to_str().is_ok());
+    if !host_is_text {
         return Reached::Request;
     }
     let wire_query = uri.query().unwrap_or("").replace('+', "%20");

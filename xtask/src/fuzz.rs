@@ -116,9 +116,23 @@ fn fuzz_dir() -> PathBuf {
 fn nightly_cargo(fuzz_dir: &Path) -> Command {
     let mut command = Command::new("cargo");
     command.arg("+nightly").current_dir(fuzz_dir);
-    // Set by the outer (stable) cargo; they would pin the child to it.
-    for var in ["RUSTUP_TOOLCHAIN", "CARGO", "RUSTC", "RUSTDOC"] {
-        command.env_remove(var);
+    // Set by the outer (stable) cargo: the toolchain ones would pin the
+    // child to stable, the package ones make build scripts rerun.
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let from_outer_cargo = matches!(name, "RUSTUP_TOOLCHAIN" | "CARGO" | "RUSTC" | "RUSTDOC")
+            || name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+            );
+        if from_outer_cargo {
+            command.env_remove(name);
+        }
     }
     command
 }

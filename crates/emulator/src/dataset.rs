@@ -39,28 +39,6 @@ impl ExecutionRecord {
     }
 }
 
-/// The state's wire text. Kept here (rather than relying on a helper in
-/// `cos-ci-proto`) because the index keys on it.
-pub(crate) fn state_text(state: &ExecutionState) -> &str {
-    match state {
-        ExecutionState::Success => "Success",
-        ExecutionState::Failed => "Failed",
-        ExecutionState::Running => "Running",
-        ExecutionState::Cancel => "Cancel",
-        ExecutionState::Other(other) => other,
-    }
-}
-
-fn state_from_text(text: &str) -> ExecutionState {
-    match text {
-        "Success" => ExecutionState::Success,
-        "Failed" => ExecutionState::Failed,
-        "Running" => ExecutionState::Running,
-        "Cancel" => ExecutionState::Cancel,
-        other => ExecutionState::Other(other.to_owned()),
-    }
-}
-
 /// The NDJSON line, borrowed for writing.
 #[derive(serde::Serialize)]
 struct RecordOut<'a> {
@@ -109,7 +87,7 @@ impl TryFrom<RecordIn> for ExecutionRecord {
             workflow_id: input.workflow_id,
             object: input.object,
             create_time,
-            state: state_from_text(&input.state),
+            state: ExecutionState::from(input.state.as_str()),
             job_id: input.job_id.filter(|job| !job.is_empty()),
         })
     }
@@ -122,7 +100,7 @@ impl serde::Serialize for ExecutionRecord {
             workflow_id: &self.workflow_id,
             object: &self.object,
             create_time: self.create_time.as_str(),
-            state: state_text(&self.state),
+            state: self.state.as_str(),
             job_id: self.job_id.as_deref(),
         }
         .serialize(serializer)
@@ -372,10 +350,7 @@ mod tests {
         let workflows: HashSet<_> = records.iter().map(|r| r.workflow_id.as_str()).collect();
         assert_eq!(workflows.len(), WORKFLOW_COUNT);
         for state in ["Success", "Failed", "Running", "Cancel"] {
-            assert!(
-                records.iter().any(|r| state_text(&r.state) == state),
-                "{state}"
-            );
+            assert!(records.iter().any(|r| r.state.as_str() == state), "{state}");
         }
         assert!(records.iter().any(|r| r.object.contains(' ')));
         assert!(records.iter().any(|r| !r.object.is_ascii()));

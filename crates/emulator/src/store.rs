@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use cos_ci_proto::{ListWorkflowExecutions, Order, PageSize, StateFilter};
 
-use crate::dataset::{Dataset, ExecutionRecord, state_text};
+use crate::dataset::{Dataset, ExecutionRecord};
 use crate::token::{NextToken, TokenError};
 
 /// Where a listing stands: the sort key of the last execution returned.
@@ -123,7 +123,7 @@ impl PageQuery {
             && self.end_time.is_none_or(|end| time <= end)
             && self
                 .state_names()
-                .is_none_or(|names| names.contains(&state_text(&record.state)))
+                .is_none_or(|names| names.contains(&record.state.as_str()))
     }
 
     /// The state names asked for, or `None` for every state.
@@ -380,7 +380,7 @@ impl ExecutionStore {
             (Dimension::Workflow, Some(&record.workflow_id)),
             (Dimension::Job, record.job_id.as_deref()),
             (Dimension::Object, Some(&record.object)),
-            (Dimension::State, Some(state_text(&record.state))),
+            (Dimension::State, Some(record.state.as_str())),
         ]
     }
 

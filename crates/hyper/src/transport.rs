@@ -25,6 +25,10 @@ pub struct TransportOptions {
     pub pool_idle_timeout: Duration,
     /// Idle connections kept per host.
     pub pool_max_idle_per_host: usize,
+    /// Certificate authorities trusted in addition to the webpki (Mozilla)
+    /// roots, DER-encoded: for a private domain or a TLS proxy in front of
+    /// the emulator.
+    pub extra_root_certificates: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl Default for TransportOptions {
@@ -37,6 +41,7 @@ impl Default for TransportOptions {
             max_response_bytes: 16 * 1024 * 1024,
             pool_idle_timeout: Duration::from_secs(50),
             pool_max_idle_per_host: 8,
+            extra_root_certificates: Vec::new(),
         }
     }
 }
@@ -62,23 +67,10 @@ impl Transport {
         http.set_connect_timeout(Some(options.connect_timeout));
         http.set_nodelay(true);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map(|builder| {
-                builder
-                    .https_or_http()
-                    .enable_http1()
-                    .wrap_connector(http.clone())
-            })
-            // The ring provider always supports the default protocol
-            // versions; should that ever fail, fall back to webpki roots with
-            // the process default provider rather than panic.
-            .unwrap_or_else(|_| {
-                hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_webpki_roots()
-                    .https_or_http()
-                    .enable_http1()
-                    .wrap_connector(http)
-            });
+            .with_tls_config(tls_config(&options.extra_root_certificates))
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         let pool = PoolClient::builder(TokioExecutor::new())
             .pool_idle_timeout(options.pool_idle_timeout)
             .pool_max_idle_per_host(options.pool_max_idle_per_host)
@@ -136,6 +128,28 @@ impl Transport {
             }
         })?;
         Ok(http::Response::from_parts(parts, body.to_bytes()))
+    }
+}
+
+/// rustls with the `ring` provider (no aws-lc, no cmake), the webpki roots
+/// plus `extra_roots`. A certificate that does not parse is skipped rather
+/// than failing every request: the handshake then reports the untrusted
+/// server clearly.
+fn tls_config(extra_roots: &[rustls::pki_types::CertificateDer<'static>]) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    roots.add_parsable_certificates(extra_roots.iter().cloned());
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    match rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+    {
+        Ok(builder) => builder.with_root_certificates(roots).with_no_client_auth(),
+        // The ring provider supports the default versions, so this arm is
+        // unreachable in practice; fall back to rustls's own defaults.
+        Err(_) => rustls::ClientConfig::builder()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
     }
 }
 

@@ -61,7 +61,7 @@ pub struct TargetArgs {
     /// Region, e.g. ap-beijing.
     #[arg(long, env = "COS_CI_REGION", value_name = "REGION")]
     pub region: String,
-    /// Base URL to send requests to instead of https://<bucket>.ci.<region>.myqcloud.com
+    /// Base URL to send requests to instead of `https://<bucket>.ci.<region>.myqcloud.com`
     /// (an emulator, a private domain).
     #[arg(long, env = "COS_CI_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
@@ -387,7 +387,7 @@ pub struct SignArgs {
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
     /// A header as key=value; repeatable. Every header given is signed, so
-    /// include host=<bucket>.ci.<region>.myqcloud.com.
+    /// include `host=<bucket>.ci.<region>.myqcloud.com`.
     #[arg(long = "header", value_name = "KEY=VALUE")]
     pub headers: Vec<String>,
     /// Validity window as START;END in Unix seconds, e.g. '1557989151;1557996351'.

@@ -121,15 +121,7 @@ fn nightly_cargo(fuzz_dir: &Path) -> Command {
     for (name, _) in std::env::vars_os() {
         let Some(name) = name.to_str() else { continue };
         let from_outer_cargo = matches!(name, "RUSTUP_TOOLCHAIN" | "CARGO" | "RUSTC" | "RUSTDOC")
-            || name.starts_with("CARGO_PKG_")
-            || matches!(
-                name,
-                "CARGO_MANIFEST_DIR"
-                    | "CARGO_MANIFEST_PATH"
-                    | "CARGO_PRIMARY_PACKAGE"
-                    | "CARGO_CRATE_NAME"
-                    | "CARGO_BIN_NAME"
-            );
+            || crate::is_set_by_cargo_run(name);
         if from_outer_cargo {
             command.env_remove(name);
         }

@@ -44,21 +44,24 @@ const USAGE: &str = "usage: cargo xtask <test|demo|bench|fuzz --seconds N>";
 fn cargo() -> Command {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     for (name, _) in std::env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
-            || matches!(
-                name,
-                "CARGO_MANIFEST_DIR"
-                    | "CARGO_MANIFEST_PATH"
-                    | "CARGO_PRIMARY_PACKAGE"
-                    | "CARGO_CRATE_NAME"
-                    | "CARGO_BIN_NAME"
-            );
-        if set_by_cargo_run {
+        if name.to_str().is_some_and(is_set_by_cargo_run) {
             cargo.env_remove(name);
         }
     }
     cargo
+}
+
+/// The variables `cargo run` sets for the package it runs.
+pub(crate) fn is_set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+        )
 }
 
 fn run(step: &str, mut command: Command) -> Result<(), String> {

@@ -141,7 +141,10 @@ fn the_correctly_signed_value_is_accepted_and_a_tampered_one_is_not() {
 }
 
 #[test]
-fn the_emulator_corpus_reaches_paging_and_continues_tokens() {
+fn the_emulator_corpus_reaches_every_check() {
+    // The target drives the emulator's own handler, so these say which of
+    // its checks the saved inputs exercise: the Host match, the signature,
+    // the session token, and paging from the start and from a token.
     let reached: Vec<targets::Reached> =
         inputs(&fuzz_dir().join("corpus").join("emulator_request"))
             .iter()
@@ -158,8 +161,15 @@ fn the_emulator_corpus_reaches_paging_and_continues_tokens() {
         "no saved input gets a first page: {reached:?}"
     );
     assert!(pages(true), "no saved input continues a token: {reached:?}");
-    assert!(
-        reached.contains(&targets::Reached::Query),
-        "no saved input is refused at the signature check: {reached:?}"
-    );
+    for (check, what) in [
+        (targets::Reached::Host, "the Host check"),
+        (targets::Reached::Query, "the signature check"),
+        (targets::Reached::Token, "the session-token check"),
+        (targets::Reached::Signature, "the parameter check"),
+    ] {
+        assert!(
+            reached.contains(&check),
+            "no saved input is refused at {what}: {reached:?}"
+        );
+    }
 }

@@ -9,7 +9,9 @@
 //! (503/429/500, dropped connections, cut bodies, slow answers) so retry
 //! logic can be tested. Start it in-process with [`Emulator::start`] (or
 //! [`BackgroundEmulator`] from sync code), or run the `cos-ci-emulator`
-//! binary.
+//! binary. [`RequestHandler`] answers an `http::Request` without any socket
+//! or runtime, through the same code the server runs after fault injection,
+//! for tests that need no port (and for fuzzing).
 //!
 //! What it never does: talk to Tencent Cloud, persist anything, serve TLS,
 //! or log a secret key, a session token or an `Authorization` value.
@@ -24,7 +26,7 @@ mod token;
 
 pub use dataset::{Dataset, DatasetError, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
-pub use server::{BackgroundEmulator, Emulator, EmulatorConfig, Limits};
+pub use server::{BackgroundEmulator, Emulator, EmulatorConfig, Limits, RequestHandler};
 pub use store::{ExecutionStore, Page, PageQuery, Position};
 pub use token::{NextToken, TokenError};
 

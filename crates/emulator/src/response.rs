@@ -107,19 +107,19 @@ fn header(value: &str) -> HeaderValue {
 }
 
 /// Headers every CI response has: `Server`, `Date`, `x-ci-request-id`.
-fn common(status: StatusCode, request_id: &str, body: EmulatorBody) -> Response<EmulatorBody> {
+fn common(status: StatusCode, request_id: &str, body: Bytes, now: SystemTime) -> Response<Bytes> {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(SERVER, HeaderValue::from_static("tencent-ci"));
-    headers.insert(DATE, header(&httpdate::fmt_http_date(SystemTime::now())));
+    headers.insert(DATE, header(&httpdate::fmt_http_date(now)));
     headers.insert("x-ci-request-id", header(request_id));
     response
 }
 
 /// A 200 with an XML document.
-pub(crate) fn xml_ok(request_id: &str, xml: String) -> Response<EmulatorBody> {
-    let mut response = common(StatusCode::OK, request_id, EmulatorBody::full(xml));
+pub(crate) fn xml_ok(request_id: &str, xml: String, now: SystemTime) -> Response<Bytes> {
+    let mut response = common(StatusCode::OK, request_id, Bytes::from(xml), now);
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
@@ -127,7 +127,12 @@ pub(crate) fn xml_ok(request_id: &str, xml: String) -> Response<EmulatorBody> {
 }
 
 /// CI's error document with its headers (`x-ci-trace-id` only on errors).
-pub(crate) fn error(error: &CiError, request_id: &str, trace_id: &str) -> Response<EmulatorBody> {
+pub(crate) fn error(
+    error: &CiError,
+    request_id: &str,
+    trace_id: &str,
+    now: SystemTime,
+) -> Response<Bytes> {
     let body = ServiceError {
         status: error.status.as_u16(),
         code: Some(error.code.to_owned()),
@@ -137,7 +142,7 @@ pub(crate) fn error(error: &CiError, request_id: &str, trace_id: &str) -> Respon
         body_excerpt: None,
     }
     .write_xml();
-    let mut response = common(error.status, request_id, EmulatorBody::full(body));
+    let mut response = common(error.status, request_id, Bytes::from(body), now);
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     headers.insert("x-ci-trace-id", header(trace_id));
@@ -149,9 +154,8 @@ pub(crate) fn error(error: &CiError, request_id: &str, trace_id: &str) -> Respon
 
 /// The same response, but announcing its full length and sending only the
 /// first half of the body before the connection drops.
-pub(crate) fn truncate(response: Response<EmulatorBody>) -> Response<EmulatorBody> {
-    let (mut parts, body) = response.into_parts();
-    let full = body.data.unwrap_or_default();
+pub(crate) fn truncate(response: Response<Bytes>) -> Response<EmulatorBody> {
+    let (mut parts, full) = response.into_parts();
     let prefix = full.slice(..full.len() / 2);
     parts
         .headers

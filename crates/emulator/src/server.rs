@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use http::header::{AUTHORIZATION, HOST};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -133,37 +134,191 @@ impl fmt::Debug for EmulatorConfig {
     }
 }
 
-/// State shared by every connection.
-struct Shared {
+/// The emulator's request handling without a socket: the host, path,
+/// signature and session-token checks, parameter decoding, paging, and the
+/// response (CI's error XML, `x-ci-request-id`, `x-ci-trace-id`), exactly as
+/// a request that fault injection let through gets it from [`Emulator`],
+/// which serves every request through one of these.
+///
+/// Useful for in-process tests that need no port, and for fuzzing. Nothing
+/// is bound: `config.listen` is only the address it answers for in the
+/// `Host` check (the bucket's virtual host is always accepted).
+/// `config.faults`, and the limits hyper enforces, play no part; it logs one
+/// line per request on stderr only if `config.log_requests` is set.
+///
+/// ```
+/// use cos_ci_emulator::{Dataset, EmulatorConfig, RequestHandler};
+///
+/// let handler = RequestHandler::new(EmulatorConfig {
+///     dataset: Dataset::generate(10, 1),
+///     log_requests: false,
+///     ..EmulatorConfig::default()
+/// });
+/// let request = http::Request::get("/workflowexecution")
+///     .header("host", handler.virtual_host())
+///     .body(())
+///     .unwrap();
+/// // Unsigned, so refused, in CI's shape.
+/// let response = handler.handle(&request);
+/// assert_eq!(response.status(), 401);
+/// assert!(response.headers().contains_key("x-ci-request-id"));
+/// ```
+pub struct RequestHandler {
     secret_id: String,
     secret_key: String,
     session_token: Option<String>,
     virtual_host: String,
     local_addr: SocketAddr,
-    faults: FaultConfig,
-    seed: u64,
-    limits: Limits,
+    max_uri_bytes: usize,
     log_requests: bool,
     store: RwLock<ExecutionStore>,
     request_ids: IdGenerator,
     trace_ids: IdGenerator,
-    requests: AtomicU64,
 }
 
-impl Shared {
-    fn insert(&self, record: ExecutionRecord) {
+impl fmt::Debug for RequestHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestHandler")
+            .field("local_addr", &self.local_addr)
+            .field("virtual_host", &self.virtual_host)
+            .field("secret_id", &self.secret_id)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestHandler {
+    /// A handler serving `config.dataset` with `config`'s bucket, region
+    /// and credentials, answering for `config.listen`.
+    pub fn new(config: EmulatorConfig) -> Self {
+        let local_addr = config.listen;
+        RequestHandler {
+            virtual_host: format!("{}.ci.{}.myqcloud.com", config.bucket, config.region)
+                .to_ascii_lowercase(),
+            secret_id: config.secret_id,
+            secret_key: config.secret_key,
+            session_token: config.session_token,
+            local_addr,
+            max_uri_bytes: config.limits.max_uri_bytes,
+            log_requests: config.log_requests,
+            store: RwLock::new(ExecutionStore::from_dataset(config.dataset)),
+            request_ids: IdGenerator::new(config.seed ^ u64::from(local_addr.port())),
+            trace_ids: IdGenerator::new(!config.seed ^ u64::from(local_addr.port())),
+        }
+    }
+
+    /// Answer `request` now. The body is never read: the API is a GET.
+    pub fn handle<B>(&self, request: &Request<B>) -> Response<Bytes> {
+        self.handle_at(request, SystemTime::now())
+    }
+
+    /// Answer `request` as if the clock read `now`: signatures are checked
+    /// against it and it is the `Date` of the response. Lets a test use a
+    /// fixed, pre-computed signature.
+    pub fn handle_at<B>(&self, request: &Request<B>, now: SystemTime) -> Response<Bytes> {
+        let started = Instant::now();
+        let request_id = self.request_ids.next(unix_seconds(now));
+        let outcome = self.check(request, &request_id, unix_seconds(now));
+        let response = self.respond(outcome, &request_id, now);
+        self.log_request(
+            request,
+            response.status().as_str(),
+            &request_id,
+            started,
+            None,
+        );
+        response
+    }
+
+    /// The address answered for in the `Host` check.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The bucket's virtual host, always accepted as `Host`:
+    /// `<bucket>.ci.<region>.myqcloud.com`.
+    pub fn virtual_host(&self) -> &str {
+        &self.virtual_host
+    }
+
+    /// Add (or replace, by run id) an execution.
+    pub fn insert(&self, record: ExecutionRecord) {
         self.store
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(record);
     }
 
-    fn len(&self) -> usize {
+    /// How many executions are stored.
+    pub fn len(&self) -> usize {
         self.store
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
     }
+
+    /// No executions stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The response for a checked request (or an injected error).
+    fn respond(
+        &self,
+        outcome: Result<String, CiError>,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Response<Bytes> {
+        match outcome {
+            Ok(xml) => response::xml_ok(request_id, xml, now),
+            Err(error) => response::error(
+                &error,
+                request_id,
+                &self.trace_ids.next(unix_seconds(now)),
+                now,
+            ),
+        }
+    }
+
+    /// One line per request. Only the path: a pre-signed query holds a
+    /// signature and possibly a session token.
+    fn log_request<B>(
+        &self,
+        request: &Request<B>,
+        status: &str,
+        request_id: &str,
+        started: Instant,
+        fault: Option<FaultKind>,
+    ) {
+        if !self.log_requests {
+            return;
+        }
+        let fault = fault
+            .map(|kind| format!(" fault={kind}"))
+            .unwrap_or_default();
+        self.log_line(&format!(
+            "{} {} {status} request_id={request_id} {}ms{fault}",
+            request.method(),
+            request.uri().path(),
+            started.elapsed().as_millis()
+        ));
+    }
+
+    fn log_line(&self, line: &str) {
+        if self.log_requests {
+            let _ = writeln!(io::stderr().lock(), "cos-ci-emulator: {line}");
+        }
+    }
+}
+
+/// State shared by every connection: the handler, and what only a server
+/// over sockets does (fault injection, hyper's limits).
+struct Shared {
+    handler: RequestHandler,
+    faults: FaultConfig,
+    seed: u64,
+    limits: Limits,
+    requests: AtomicU64,
 }
 
 /// A running emulator on the current tokio runtime. Dropping it stops
@@ -188,21 +343,17 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
-        let store = ExecutionStore::from_dataset(config.dataset);
+        let faults = config.faults.clone();
+        let seed = config.seed;
+        let limits = config.limits.clone();
         let shared = Arc::new(Shared {
-            virtual_host: format!("{}.ci.{}.myqcloud.com", config.bucket, config.region)
-                .to_ascii_lowercase(),
-            secret_id: config.secret_id,
-            secret_key: config.secret_key,
-            session_token: config.session_token,
-            local_addr,
-            faults: config.faults,
-            seed: config.seed,
-            limits: config.limits,
-            log_requests: config.log_requests,
-            store: RwLock::new(store),
-            request_ids: IdGenerator::new(config.seed ^ u64::from(local_addr.port())),
-            trace_ids: IdGenerator::new(!config.seed ^ u64::from(local_addr.port())),
+            handler: RequestHandler::new(EmulatorConfig {
+                listen: local_addr,
+                ..config
+            }),
+            faults,
+            seed,
+            limits,
             requests: AtomicU64::new(0),
         });
         let (stop, stopped) = watch::channel(false);
@@ -216,28 +367,28 @@ impl Emulator {
 
     /// `http://<listen address>`, e.g. `http://127.0.0.1:38211`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.shared.local_addr)
+        format!("http://{}", self.shared.handler.local_addr)
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.local_addr
+        self.shared.handler.local_addr
     }
 
     /// The bucket's virtual host, also accepted as `Host`:
     /// `<bucket>.ci.<region>.myqcloud.com`.
     pub fn virtual_host(&self) -> &str {
-        &self.shared.virtual_host
+        &self.shared.handler.virtual_host
     }
 
     /// Add (or replace, by run id) an execution while serving.
     pub fn insert(&self, record: ExecutionRecord) {
-        self.shared.insert(record);
+        self.shared.handler.insert(record);
     }
 
     /// How many executions are stored.
     pub fn len(&self) -> usize {
-        self.shared.len()
+        self.shared.handler.len()
     }
 
     /// No executions stored.
@@ -294,7 +445,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
                 Ok((stream, _peer)) => stream,
                 Err(error) => {
                     // Typically out of file descriptors: back off, keep serving.
-                    log_line(&shared, &format!("accept failed: {error}"));
+                    shared.handler.log_line(&format!("accept failed: {error}"));
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 }
@@ -315,42 +466,23 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
     let _ = tokio::time::timeout(shared.limits.shutdown_grace, graceful.shutdown()).await;
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-fn log_line(shared: &Shared, line: &str) {
-    if shared.log_requests {
-        let _ = writeln!(io::stderr().lock(), "cos-ci-emulator: {line}");
-    }
-}
-
+/// Fault injection, then [`RequestHandler`]'s own path for whatever the
+/// fault lets through.
 async fn serve(
     shared: Arc<Shared>,
     request: Request<Incoming>,
 ) -> Result<Response<EmulatorBody>, ConnectionDropped> {
     let started = Instant::now();
-    let request_id = shared.request_ids.next(unix_now());
+    let handler = &shared.handler;
+    let request_id = handler.request_ids.next(unix_seconds(SystemTime::now()));
     let number = shared.requests.fetch_add(1, Ordering::Relaxed);
     let fault = shared.faults.fault_for(shared.seed, number);
-    // Only the path is logged: a pre-signed query holds a signature and
-    // possibly a session token.
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let log = |status: &str| {
-        let fault = fault
-            .map(|kind| format!(" fault={kind}"))
-            .unwrap_or_default();
-        log_line(
-            &shared,
-            &format!(
-                "{method} {path} {status} request_id={request_id} {}ms{fault}",
-                started.elapsed().as_millis()
-            ),
-        );
-    };
+    let log = |status: &str| handler.log_request(&request, status, &request_id, started, fault);
     let outcome = match fault {
         Some(FaultKind::CloseConnection) => {
             log("closed");
@@ -373,19 +505,19 @@ async fn serve(
         )),
         Some(FaultKind::SlowResponse) => {
             tokio::time::sleep(shared.limits.slow_response_delay).await;
-            handle(&shared, &request, &request_id)
+            handler.check(&request, &request_id, unix_seconds(SystemTime::now()))
         }
-        Some(FaultKind::TruncateBody) | None => handle(&shared, &request, &request_id),
+        Some(FaultKind::TruncateBody) | None => {
+            handler.check(&request, &request_id, unix_seconds(SystemTime::now()))
+        }
     };
-    let mut response = match outcome {
-        Ok(xml) => response::xml_ok(&request_id, xml),
-        Err(error) => response::error(&error, &request_id, &shared.trace_ids.next(unix_now())),
-    };
-    if fault == Some(FaultKind::TruncateBody) {
-        response = response::truncate(response);
-    }
+    let response = handler.respond(outcome, &request_id, SystemTime::now());
     log(response.status().as_str());
-    Ok(response)
+    Ok(if fault == Some(FaultKind::TruncateBody) {
+        response::truncate(response)
+    } else {
+        response.map(EmulatorBody::full)
+    })
 }
 
 fn invalid_argument(message: impl Into<String>) -> CiError {
@@ -396,79 +528,86 @@ fn access_denied(message: impl Into<String>) -> CiError {
     CiError::new(StatusCode::FORBIDDEN, "AccessDenied", message)
 }
 
-/// Everything after fault injection: returns the XML body of a 200.
-fn handle<B>(shared: &Shared, request: &Request<B>, request_id: &str) -> Result<String, CiError> {
-    let uri = request.uri();
-    let target_len = uri
-        .path_and_query()
-        .map_or(0, |target| target.as_str().len());
-    if target_len > shared.limits.max_uri_bytes {
-        return Err(CiError::new(
-            StatusCode::URI_TOO_LONG,
-            "InvalidUrl",
-            format!(
-                "The request URI is longer than {} bytes.",
-                shared.limits.max_uri_bytes
-            ),
-        ));
+impl RequestHandler {
+    /// Everything after fault injection: returns the XML body of a 200.
+    fn check<B>(
+        &self,
+        request: &Request<B>,
+        request_id: &str,
+        now: u64,
+    ) -> Result<String, CiError> {
+        let uri = request.uri();
+        let target_len = uri
+            .path_and_query()
+            .map_or(0, |target| target.as_str().len());
+        if target_len > self.max_uri_bytes {
+            return Err(CiError::new(
+                StatusCode::URI_TOO_LONG,
+                "InvalidUrl",
+                format!(
+                    "The request URI is longer than {} bytes.",
+                    self.max_uri_bytes
+                ),
+            ));
+        }
+        check_host(self, request)?;
+
+        let path = cos_ci_sign::decode(uri.path()).map_err(|_| {
+            CiError::new(
+                StatusCode::NOT_FOUND,
+                "InvalidUrl",
+                "The request path is not validly percent-encoded.",
+            )
+        })?;
+        if path != LIST_PATH {
+            return Err(CiError::new(
+                StatusCode::NOT_FOUND,
+                "InvalidUrl",
+                format!("No API at `{}`.", truncate_for_message(&path)),
+            ));
+        }
+        if request.method() != Method::GET {
+            return Err(CiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                format!(
+                    "`{}` is not allowed on {LIST_PATH}; use GET.",
+                    request.method()
+                ),
+            ));
+        }
+
+        // Form-style: a raw `+` is a space, as Go's and Python's SDKs assume
+        // when they send spaces as `+` and sign them as `%20`.
+        let wire_query = uri.query().unwrap_or("").replace('+', "%20");
+        let pairs = cos_ci_proto::query::decode_query(&wire_query)
+            .map_err(|error| invalid_argument(error.to_string()))?;
+
+        let api_pairs = authenticate(self, request, &path, &pairs, now)?;
+
+        let list = ListWorkflowExecutions::from_query_pairs(&api_pairs)
+            .map_err(|error| invalid_argument(error.to_string()))?;
+        list.validate()
+            .map_err(|error| invalid_argument(error.to_string()))?;
+        let query =
+            PageQuery::from_request(&list).map_err(|error| invalid_argument(error.to_string()))?;
+
+        let page = self
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .page(&query);
+        let output = ListWorkflowExecutionsOutput {
+            request_id: Some(request_id.to_owned()),
+            next_token: page.next_token(query.order).map(|token| token.encode()),
+            executions: page
+                .records
+                .iter()
+                .map(ExecutionRecord::to_execution)
+                .collect(),
+        };
+        Ok(output.write_xml())
     }
-    check_host(shared, request)?;
-
-    let path = cos_ci_sign::decode(uri.path()).map_err(|_| {
-        CiError::new(
-            StatusCode::NOT_FOUND,
-            "InvalidUrl",
-            "The request path is not validly percent-encoded.",
-        )
-    })?;
-    if path != LIST_PATH {
-        return Err(CiError::new(
-            StatusCode::NOT_FOUND,
-            "InvalidUrl",
-            format!("No API at `{}`.", truncate_for_message(&path)),
-        ));
-    }
-    if request.method() != Method::GET {
-        return Err(CiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!(
-                "`{}` is not allowed on {LIST_PATH}; use GET.",
-                request.method()
-            ),
-        ));
-    }
-
-    // Form-style: a raw `+` is a space, as Go's and Python's SDKs assume
-    // when they send spaces as `+` and sign them as `%20`.
-    let wire_query = uri.query().unwrap_or("").replace('+', "%20");
-    let pairs = cos_ci_proto::query::decode_query(&wire_query)
-        .map_err(|error| invalid_argument(error.to_string()))?;
-
-    let api_pairs = authenticate(shared, request, &path, &pairs)?;
-
-    let list = ListWorkflowExecutions::from_query_pairs(&api_pairs)
-        .map_err(|error| invalid_argument(error.to_string()))?;
-    list.validate()
-        .map_err(|error| invalid_argument(error.to_string()))?;
-    let query =
-        PageQuery::from_request(&list).map_err(|error| invalid_argument(error.to_string()))?;
-
-    let page = shared
-        .store
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .page(&query);
-    let output = ListWorkflowExecutionsOutput {
-        request_id: Some(request_id.to_owned()),
-        next_token: page.next_token(query.order).map(|token| token.encode()),
-        executions: page
-            .records
-            .iter()
-            .map(ExecutionRecord::to_execution)
-            .collect(),
-    };
-    Ok(output.write_xml())
 }
 
 fn truncate_for_message(text: &str) -> String {
@@ -478,7 +617,7 @@ fn truncate_for_message(text: &str) -> String {
 /// `Host` must be the bucket's virtual host (any port) or this listener's
 /// address (`127.0.0.1:PORT`, `localhost:PORT`, or any IP literal with our
 /// port when bound to an unspecified address).
-fn check_host<B>(shared: &Shared, request: &Request<B>) -> Result<(), CiError> {
+fn check_host<B>(handler: &RequestHandler, request: &Request<B>) -> Result<(), CiError> {
     let invalid = |message: String| CiError::new(StatusCode::BAD_REQUEST, "InvalidHost", message);
     let host = match request.headers().get(HOST) {
         Some(value) => value
@@ -488,10 +627,10 @@ fn check_host<B>(shared: &Shared, request: &Request<B>) -> Result<(), CiError> {
         None => return Err(invalid("The request has no Host header.".to_owned())),
     };
     let (name, port) = split_host_port(&host);
-    if name == shared.virtual_host {
+    if name == handler.virtual_host {
         return Ok(());
     }
-    let our_port = shared.local_addr.port();
+    let our_port = handler.local_addr.port();
     let port_matches = match port {
         Some(port) => port == our_port,
         None => our_port == 80,
@@ -502,7 +641,7 @@ fn check_host<B>(shared: &Shared, request: &Request<B>) -> Result<(), CiError> {
             .trim_end_matches(']')
             .parse::<IpAddr>()
             .is_ok_and(|ip| {
-                let listen = shared.local_addr.ip();
+                let listen = handler.local_addr.ip();
                 ip == listen
                     || listen.is_unspecified()
                     || (ip.is_loopback() && listen.is_loopback())
@@ -513,8 +652,8 @@ fn check_host<B>(shared: &Shared, request: &Request<B>) -> Result<(), CiError> {
     Err(invalid(format!(
         "Host `{}` is not served here; use `{}` or `{}`.",
         truncate_for_message(&host),
-        shared.virtual_host,
-        shared.local_addr
+        handler.virtual_host,
+        handler.local_addr
     )))
 }
 
@@ -533,10 +672,11 @@ fn split_host_port(host: &str) -> (&str, Option<u16>) {
 /// Check the signature (header or pre-signed query) and the session token;
 /// return the API's own parameters.
 fn authenticate<'p, B>(
-    shared: &Shared,
+    handler: &RequestHandler,
     request: &Request<B>,
     path: &str,
     pairs: &'p [(String, String)],
+    now: u64,
 ) -> Result<Vec<(&'p str, &'p str)>, CiError> {
     let is_signature_field = |key: &str| AUTHORIZATION_FIELDS.contains(&key);
     let header_authorization = match request.headers().get(AUTHORIZATION) {
@@ -582,8 +722,7 @@ fn authenticate<'p, B>(
         headers: &headers,
     };
     let lookup =
-        |secret_id: &str| (secret_id == shared.secret_id).then_some(shared.secret_key.as_str());
-    let now = unix_now();
+        |secret_id: &str| (secret_id == handler.secret_id).then_some(handler.secret_key.as_str());
     match verify(&authorization, &signable, lookup, now, &[]) {
         Ok(_) => {}
         // The official Python SDK signs the URL's host name without its port
@@ -611,7 +750,7 @@ fn authenticate<'p, B>(
         Err(error) => return Err(verify_error(error)),
     }
 
-    if let Some(expected) = &shared.session_token {
+    if let Some(expected) = &handler.session_token {
         let from_headers = SECURITY_TOKEN_NAMES
             .iter()
             .filter_map(|name| request.headers().get(*name))
@@ -754,22 +893,22 @@ impl BackgroundEmulator {
 
     /// `http://<listen address>`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.shared.local_addr)
+        format!("http://{}", self.shared.handler.local_addr)
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.local_addr
+        self.shared.handler.local_addr
     }
 
     /// Add (or replace, by run id) an execution while serving.
     pub fn insert(&self, record: ExecutionRecord) {
-        self.shared.insert(record);
+        self.shared.handler.insert(record);
     }
 
     /// How many executions are stored.
     pub fn len(&self) -> usize {
-        self.shared.len()
+        self.shared.handler.len()
     }
 
     /// No executions stored.

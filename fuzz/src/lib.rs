@@ -381,7 +381,9 @@ fn refusal(error: &ServiceError, query_decodes: bool) -> Refusal {
 /// back with the same request id, at most `size` executions, each one of
 /// the store's (unchanged) and matching the filters, strictly ordered,
 /// strictly after the request's token, with a next token that decodes
-/// back to the last one.
+/// back to the last one. With a session token configured, only a request
+/// carrying it is served; only a `Host` naming the virtual host or port
+/// 8080 is.
 pub fn emulator_request(data: &[u8]) -> Reached {
     let Some((&flags, head)) = data.split_first() else {
         return Reached::Nothing;
@@ -422,6 +424,34 @@ pub fn emulator_request(data: &[u8]) -> Reached {
         assert!(
             signed_here,
             "a request the target did not sign was served: {text:?}"
+        );
+        // Not the emulator's whole rule (which names are ours), but what
+        // any Host it serves has: the virtual host, or our port.
+        let host = request
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let virtual_host = emulator_handler(with_token).virtual_host();
+        let (name, port) = host.rsplit_once(':').unwrap_or((&host, ""));
+        assert!(
+            host == virtual_host
+                || name == virtual_host
+                || port.parse::<u16>() == Ok(EMULATOR_LISTEN.1),
+            "served a foreign Host {host:?}"
+        );
+        // Signed in the header, so only a token header counts.
+        let carries_token = SECURITY_TOKEN_NAMES.iter().any(|name| {
+            request
+                .headers()
+                .get_all(*name)
+                .iter()
+                .any(|value| value.as_bytes() == EMULATOR_SESSION_TOKEN.as_bytes())
+        });
+        assert!(
+            !with_token || carries_token,
+            "served without the session token: {request:?}"
         );
         let parsed = ListWorkflowExecutions::parse_response(status, headers, response.body());
         let output = match parsed {

@@ -348,18 +348,15 @@ fn parse_states(text: &str) -> Result<BTreeSet<StateFilter>, CliError> {
                     format!("has an empty item in `{}`", excerpt(text)),
                 ));
             }
-            StateFilter::ALL_VALUES
+            // The CLI forgives case; the wire spelling is what is sent, and
+            // an unknown name gets the protocol crate's own message.
+            let canonical = StateFilter::ALL_VALUES
                 .into_iter()
                 .find(|state| state.as_str().eq_ignore_ascii_case(item))
-                .ok_or_else(|| {
-                    CliError::invalid_flag(
-                        "--states",
-                        format!(
-                            "unknown state `{}`; expected one of All, Success, Failed, Running, Cancel",
-                            excerpt(item)
-                        ),
-                    )
-                })
+                .map_or(item, |state| state.as_str());
+            canonical
+                .parse::<StateFilter>()
+                .map_err(|error| CliError::invalid_flag("--states", error.rule))
         })
         .collect()
 }

@@ -89,7 +89,7 @@ impl Client {
         headers.push(("host", host));
         let token = config.credentials.expose_session_token();
         if let Some(token) = token {
-            headers.push(("x-ci-security-token", token));
+            headers.push((crate::SESSION_TOKEN_HEADER, token));
         }
         let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
@@ -125,7 +125,7 @@ impl Client {
             .header(http::header::USER_AGENT, config.user_agent.as_str())
             .header(http::header::AUTHORIZATION, authorization.as_str());
         if let Some(token) = token {
-            builder = builder.header("x-ci-security-token", token);
+            builder = builder.header(crate::SESSION_TOKEN_HEADER, token);
         }
         builder
             .body(Bytes::from(action.body()))

@@ -44,5 +44,10 @@ pub use operation::{Operation, Step};
 pub use paginator::Paginator;
 pub use retry::{Backoff, RetryDecision, RetryPolicy};
 
+/// The header that carries a session token (temporary credentials) to CI,
+/// signed with the request. CI hosts also accept `x-cos-security-token`;
+/// this is the one the CI documentation names.
+pub const SESSION_TOKEN_HEADER: &str = "x-ci-security-token";
+
 /// The `User-Agent` this crate sends unless configured otherwise.
 pub const USER_AGENT: &str = concat!("cos-ci/", env!("CARGO_PKG_VERSION"));

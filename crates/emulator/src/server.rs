@@ -16,6 +16,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -585,9 +586,8 @@ impl RequestHandler {
 
         let api_pairs = authenticate(self, request, &path, &pairs, now)?;
 
+        // Decoding also validates (size bounds, empty values, time order).
         let list = ListWorkflowExecutions::from_query_pairs(&api_pairs)
-            .map_err(|error| invalid_argument(error.to_string()))?;
-        list.validate()
             .map_err(|error| invalid_argument(error.to_string()))?;
         let query =
             PageQuery::from_request(&list).map_err(|error| invalid_argument(error.to_string()))?;
@@ -768,7 +768,7 @@ fn authenticate<'p, B>(
         }
         if !presented
             .iter()
-            .any(|token| constant_time_eq(token.as_bytes(), expected.as_bytes()))
+            .any(|token| bool::from(token.as_bytes().ct_eq(expected.as_bytes())))
         {
             return Err(access_denied("The security token is invalid."));
         }
@@ -820,15 +820,6 @@ fn verify_error(error: VerifyError) -> CiError {
              parameters and signed headers).",
         ),
     }
-}
-
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    left.len() == right.len()
-        && left
-            .iter()
-            .zip(right)
-            .fold(0u8, |acc, (l, r)| acc | (l ^ r))
-            == 0
 }
 
 /// An [`Emulator`] on its own thread and tokio runtime, for synchronous

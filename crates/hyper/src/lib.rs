@@ -34,7 +34,6 @@
 
 mod transport;
 
-use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
 use std::time::SystemTime;
 
@@ -220,9 +219,9 @@ where
 {
     use futures_util::StreamExt;
     pages.flat_map(|page| {
-        let items: VecDeque<Result<T, Error>> = match page {
+        let items: Vec<Result<T, Error>> = match page {
             Ok(page) => page.items.into_iter().map(Ok).collect(),
-            Err(error) => VecDeque::from([Err(error)]),
+            Err(error) => vec![Err(error)],
         };
         futures_util::stream::iter(items)
     })

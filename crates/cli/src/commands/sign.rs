@@ -1,6 +1,7 @@
 //! `cos-ci sign`: print the `Authorization` value for a described request.
 
-use cos_ci_sign::{HeaderPolicy, KeyTime, SignableRequest, Signer};
+use cos_ci_client::SESSION_TOKEN_HEADER;
+use cos_ci_sign::{HeaderPolicy, KeyTime, SECURITY_TOKEN_NAMES, SignableRequest, Signer};
 
 use crate::args::{SignArgs, excerpt, split_pair};
 use crate::error::CliError;
@@ -68,11 +69,12 @@ pub fn run(
     // given explicitly.
     if let Some(token) = credentials.expose_session_token() {
         let has_token_header = headers.iter().any(|(name, _)| {
-            name.eq_ignore_ascii_case("x-ci-security-token")
-                || name.eq_ignore_ascii_case("x-cos-security-token")
+            SECURITY_TOKEN_NAMES
+                .iter()
+                .any(|known| name.eq_ignore_ascii_case(known))
         });
         if !has_token_header {
-            headers.push(("x-ci-security-token", token));
+            headers.push((SESSION_TOKEN_HEADER, token));
             warnings.push(
                 "note: the session token is signed as the x-ci-security-token header; \
                  send it in that header",

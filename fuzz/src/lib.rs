@@ -20,6 +20,7 @@ use cos_ci_emulator::{
 };
 use cos_ci_proto::{
     CiAction, ListWorkflowExecutions, ListWorkflowExecutionsOutput, Order, PageSize, ServiceError,
+    XmlDocument,
 };
 use cos_ci_sign::{
     AUTHORIZATION_FIELDS, Credentials, HeaderPolicy, KeyTime, ParsedAuthorization,
@@ -54,7 +55,7 @@ pub fn list_response(data: &[u8]) {
         output.executions.iter().all(|e| !e.run_id.is_empty()),
         "an execution without a RunId was accepted"
     );
-    let written = output.write_xml();
+    let written = output.to_xml();
     let reparsed = ListWorkflowExecutions::parse_response(
         http::StatusCode::OK,
         &http::HeaderMap::new(),
@@ -113,9 +114,9 @@ pub fn wire_query(data: &[u8]) {
             }
         }
     }
-    if let Ok(request) = ListWorkflowExecutions::from_wire_query(wire) {
-        let encoded = request.to_wire_query();
-        match ListWorkflowExecutions::from_wire_query(&encoded) {
+    if let Ok(request) = ListWorkflowExecutions::from_wire("/workflowexecution", wire, b"") {
+        let encoded = request.wire_query();
+        match ListWorkflowExecutions::from_wire("/workflowexecution", &encoded, b"") {
             Ok(again) => assert_eq!(again, request, "to_wire_query then decode changed it"),
             Err(error) => panic!("to_wire_query produced {encoded:?} which is rejected: {error}"),
         }
@@ -543,7 +544,7 @@ fn check_page(pairs: &[(String, String)], output: &ListWorkflowExecutionsOutput)
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .filter(|(k, _)| !AUTHORIZATION_FIELDS.contains(k) && !SECURITY_TOKEN_NAMES.contains(k))
         .collect();
-    let query = ListWorkflowExecutions::from_query_pairs(&api_pairs)
+    let query = ListWorkflowExecutions::from_request("/workflowexecution", &api_pairs, b"")
         .map_err(|error| error.to_string())
         .and_then(|list| PageQuery::from_request(&list).map_err(|error| error.to_string()));
     let query = match query {

@@ -137,7 +137,9 @@ fn throughput() -> Result<Throughput, String> {
             size: Some(size),
             ..Default::default()
         };
-        let mut stream = std::pin::pin!(client.list_all_workflow_executions(request, None));
+        let mut stream = std::pin::pin!(
+            client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all())
+        );
         let mut count = 0usize;
         while let Some(execution) = stream.next().await {
             execution.map_err(|e| e.to_string())?;

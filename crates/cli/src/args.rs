@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cos_ci_client::Credentials;
-use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter};
+use cos_ci_proto::{CiAction, CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter};
 
 use crate::error::CliError;
 
@@ -350,8 +350,8 @@ fn parse_states(text: &str) -> Result<BTreeSet<StateFilter>, CliError> {
             }
             // The CLI forgives case; the wire spelling is what is sent, and
             // an unknown name gets the protocol crate's own message.
-            let canonical = StateFilter::ALL_VALUES
-                .into_iter()
+            let canonical = StateFilter::ALL
+                .iter()
                 .find(|state| state.as_str().eq_ignore_ascii_case(item))
                 .map_or(item, |state| state.as_str());
             canonical
@@ -475,7 +475,7 @@ mod tests {
         .request()
         .unwrap();
         assert_eq!(
-            request.to_wire_query(),
+            request.wire_query(),
             "workflowId=w1&orderByTime=Asc&size=100&states=Success%2CFailed&startCreationTime=2022-08-09T14%3A00%3A00%2B0800&endCreationTime=2022-08-10T14%3A00%3A00%2B0800"
         );
     }

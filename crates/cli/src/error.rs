@@ -92,9 +92,9 @@ impl CliError {
 pub fn client_exit_code(error: &ClientError) -> u8 {
     match error {
         ClientError::Config(_) | ClientError::InvalidRequest(_) => EXIT_USAGE,
-        ClientError::Service(_)
-        | ClientError::MalformedResponse(_)
-        | ClientError::RepeatedNextToken { .. } => EXIT_SERVICE,
+        ClientError::Service(_) | ClientError::MalformedResponse(_) | ClientError::Paging(_) => {
+            EXIT_SERVICE
+        }
         ClientError::Transport(_) | ClientError::DeadlineExceeded { .. } => EXIT_NETWORK,
         ClientError::Usage(_) => EXIT_INTERNAL,
     }

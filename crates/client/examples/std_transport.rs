@@ -17,7 +17,9 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use cos_ci_client::{Client, Config, Credentials, Step, TransportError, TransportErrorKind};
+use cos_ci_client::{
+    Client, Config, Credentials, PagingOptions, Step, TransportError, TransportErrorKind,
+};
 use cos_ci_proto::{ListWorkflowExecutions, PageSize};
 
 /// Responses larger than this are refused rather than buffered.
@@ -82,7 +84,7 @@ fn run() -> Result<usize, String> {
         size: PageSize::new(100).ok(),
         ..Default::default()
     };
-    let mut pages = client.paginator(request);
+    let mut pages = client.paginator(request, PagingOptions::default());
     let mut count = 0;
     while let Some(page_request) = pages.next_request() {
         let page_request = page_request.map_err(|e| e.to_string())?;

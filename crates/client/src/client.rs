@@ -8,7 +8,7 @@ use bytes::Bytes;
 use cos_ci_proto::{CiAction, PaginatedAction, ResponseError};
 use cos_ci_sign::{HeaderPolicy, KeyTime, SignableRequest, Signer};
 
-use crate::{Config, Error, Operation, Paginator};
+use crate::{Config, Error, Operation, Paginator, PagingOptions};
 
 /// How far before `now` each signature's window starts, so that a server
 /// whose clock is a little behind ours still accepts it. (Python's SDK uses
@@ -80,18 +80,25 @@ impl Client {
     ) -> Result<http::Request<Bytes>, Error> {
         action.validate()?;
         let config = &self.inner.config;
-        let method = action.method();
         let path = action.path();
-        let pairs = action.query_pairs();
+        let signed_query = action.signed_query_pairs();
+        let extra_headers = action.headers();
+        let body = action.body();
         let host = config.endpoint.authority().as_str();
 
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
+        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(3 + extra_headers.len());
         headers.push(("host", host));
         let token = config.credentials.expose_session_token();
         if let Some(token) = token {
             headers.push((crate::SESSION_TOKEN_HEADER, token));
         }
-        let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Some(body) = &body {
+            headers.push(("content-type", body.content_type));
+        }
+        for (name, value) in &extra_headers {
+            headers.push((name.as_str(), value.as_str()));
+        }
+        let query: Vec<(&str, &str)> = signed_query.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
         let start = self
             .corrected_unix_secs(now)
@@ -100,7 +107,7 @@ impl Client {
         let key_time = KeyTime::starting_at(start, lifetime);
         let authorization = self.inner.signer.authorization(
             &SignableRequest {
-                method: method.as_str(),
+                method: A::METHOD.as_str(),
                 path: &path,
                 query: &query,
                 headers: &headers,
@@ -108,27 +115,41 @@ impl Client {
             key_time,
         );
 
-        let mut uri = String::with_capacity(64 + path.len() + 32 * pairs.len());
+        let wire_query = action.wire_query();
+        let mut uri = String::with_capacity(64 + path.len() + wire_query.len());
         uri.push_str(config.endpoint.scheme().as_str());
         uri.push_str("://");
         uri.push_str(host);
         push_encoded_path(&mut uri, &path);
-        if !pairs.is_empty() {
+        if !wire_query.is_empty() {
             uri.push('?');
-            uri.push_str(&cos_ci_proto::query::encode_query(&pairs));
+            uri.push_str(&wire_query);
         }
 
         let mut builder = http::Request::builder()
-            .method(method)
+            .method(A::METHOD)
             .uri(uri)
             .header(http::header::HOST, host)
             .header(http::header::USER_AGENT, config.user_agent.as_str())
-            .header(http::header::AUTHORIZATION, authorization.as_str());
+            .header(
+                http::header::AUTHORIZATION,
+                sensitive(authorization.as_str())?,
+            );
         if let Some(token) = token {
-            builder = builder.header(crate::SESSION_TOKEN_HEADER, token);
+            builder = builder.header(crate::SESSION_TOKEN_HEADER, sensitive(token)?);
         }
+        for (name, value) in extra_headers {
+            builder = builder.header(name, value);
+        }
+        let bytes = match body {
+            Some(body) => {
+                builder = builder.header(http::header::CONTENT_TYPE, body.content_type);
+                Bytes::from(body.bytes)
+            }
+            None => Bytes::new(),
+        };
         builder
-            .body(Bytes::from(action.body()))
+            .body(bytes)
             .map_err(|e| Error::Usage(static_reason(&e)))
     }
 
@@ -154,8 +175,8 @@ impl Client {
     }
 
     /// A paginator over every page of `action` (see [`Paginator`]).
-    pub fn paginator<A: PaginatedAction>(&self, action: A) -> Paginator<A> {
-        Paginator::new(action)
+    pub fn paginator<A: PaginatedAction>(&self, action: A, options: PagingOptions) -> Paginator<A> {
+        Paginator::with_options(action, options)
     }
 }
 
@@ -178,6 +199,15 @@ fn push_encoded_path(out: &mut String, path: &str) {
         }
         cos_ci_sign::encode_into(out, segment.as_bytes());
     }
+}
+
+/// A header value that `http` marks sensitive, so HTTP/2 encoders never
+/// index it and well-behaved `Debug` output hides it.
+fn sensitive(value: &str) -> Result<http::HeaderValue, Error> {
+    let mut value = http::HeaderValue::from_str(value)
+        .map_err(|_| Error::Usage("a credential is not a valid header value"))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 fn static_reason(error: &http::Error) -> &'static str {

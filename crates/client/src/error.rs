@@ -78,13 +78,10 @@ pub enum Error {
         /// The last attempt's error, if an attempt finished.
         last_error: Option<Box<Error>>,
     },
-    /// The service returned a `NextToken` it had already returned: paging
-    /// would never end.
-    #[error("the service repeated NextToken `{token}`; stopping to avoid an endless listing")]
-    RepeatedNextToken {
-        /// The repeated token.
-        token: String,
-    },
+    /// A listing was stopped by one of its guards (repeated cursor, empty
+    /// pages, page limit).
+    #[error(transparent)]
+    Paging(#[from] crate::PagingError),
     /// The driver was used out of order (a bug in the calling transport).
     #[error("operation driver misuse: {0}")]
     Usage(&'static str),

@@ -41,7 +41,7 @@ pub use config::{Bucket, Config, ConfigError, Endpoint, Region};
 pub use cos_ci_sign::Credentials;
 pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};
-pub use paginator::Paginator;
+pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};
 pub use retry::{Backoff, RetryDecision, RetryPolicy};
 
 /// The header that carries a session token (temporary credentials) to CI,

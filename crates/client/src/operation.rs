@@ -255,7 +255,7 @@ impl<A: CiAction> Operation<A> {
         if !error.is_retryable() {
             return RetryDecision::DoNotRetry;
         }
-        if matches!(error, Error::Transport(_)) && !is_idempotent(&self.action.method()) {
+        if matches!(error, Error::Transport(_)) && !is_idempotent(&A::METHOD) {
             // The request may have been processed; sending it again could,
             // e.g., trigger a workflow twice.
             return RetryDecision::DoNotRetry;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use cos_ci_client::{Error, Paginator};
+use cos_ci_client::{Error, Paginator, PagingError, PagingOptions};
 use cos_ci_proto::{ListWorkflowExecutions, ListWorkflowExecutionsOutput, PageSize};
 use proptest::prelude::*;
 
@@ -72,7 +72,9 @@ fn a_repeated_token_is_an_error_not_an_endless_loop() {
     ];
     let (ids, _) = drain(Paginator::new(ListWorkflowExecutions::default()), &pages);
     match ids {
-        Err(Error::RepeatedNextToken { token }) => assert_eq!(token, "t1"),
+        Err(Error::Paging(PagingError::RepeatedCursor { cursor })) => {
+            assert_eq!(cursor, "NextToken `t1`")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -86,7 +88,10 @@ fn the_starting_token_counts_as_seen() {
     let pages = [page(0..2, Some("t0"))];
     let (ids, tokens) = drain(Paginator::new(start), &pages);
     assert_eq!(tokens, [Some("t0".to_owned())]);
-    assert!(matches!(ids, Err(Error::RepeatedNextToken { .. })));
+    assert!(matches!(
+        ids,
+        Err(Error::Paging(PagingError::RepeatedCursor { .. }))
+    ));
 }
 
 #[test]
@@ -130,6 +135,170 @@ fn next_request_twice_without_a_page_is_misuse() {
     assert!(matches!(
         paginator.next_request(),
         Some(Err(Error::Usage(_)))
+    ));
+}
+
+#[test]
+fn a_run_of_empty_pages_with_new_tokens_stops_with_an_error() {
+    let pages: Vec<_> = (0..50)
+        .map(|i| page(0..0, Some(&format!("fresh-{i}"))))
+        .collect();
+    let (ids, tokens) = drain(Paginator::new(ListWorkflowExecutions::default()), &pages);
+    assert_eq!(tokens.len(), 10, "stops after the default run of 10");
+    match ids {
+        Err(Error::Paging(PagingError::EmptyPages { pages })) => assert_eq!(pages, 10),
+        other => panic!("{other:?}"),
+    }
+    // A non-empty page resets the run.
+    let mut pages: Vec<_> = (0..9).map(|i| page(0..0, Some(&format!("a{i}")))).collect();
+    pages.push(page(0..1, Some("b")));
+    pages.extend((0..9).map(|i| page(0..0, Some(&format!("c{i}")))));
+    pages.push(page(1..2, None));
+    let (ids, _) = drain(Paginator::new(ListWorkflowExecutions::default()), &pages);
+    assert_eq!(ids.unwrap().len(), 2);
+}
+
+#[test]
+fn max_pages_stops_a_listing_that_never_ends() {
+    let options = PagingOptions {
+        max_pages: Some(3),
+        ..PagingOptions::default()
+    };
+    let pages: Vec<_> = (0..10)
+        .map(|i| page(i..i + 1, Some(&format!("t{i}"))))
+        .collect();
+    let (ids, tokens) = drain(
+        Paginator::with_options(ListWorkflowExecutions::default(), options),
+        &pages,
+    );
+    assert_eq!(tokens.len(), 3);
+    assert!(matches!(
+        ids,
+        Err(Error::Paging(PagingError::MaxPages { pages: 3 }))
+    ));
+}
+
+#[test]
+fn a_token_too_long_to_send_back_is_an_error() {
+    let huge = "x".repeat(cos_ci_client::MAX_CURSOR_BYTES + 1);
+    let pages = [page(0..1, Some(&huge))];
+    let (ids, _) = drain(Paginator::new(ListWorkflowExecutions::default()), &pages);
+    assert!(matches!(
+        ids,
+        Err(Error::Paging(PagingError::CursorTooLong { .. }))
+    ));
+}
+
+#[test]
+fn the_largest_page_is_asked_for_unless_set() {
+    let mut paginator = Paginator::new(ListWorkflowExecutions::default());
+    let request = paginator.next_request().unwrap().unwrap();
+    assert_eq!(request.size.map(PageSize::get), Some(100));
+    let options = PagingOptions {
+        page_size: Some(7),
+        ..PagingOptions::default()
+    };
+    let mut paginator = Paginator::with_options(ListWorkflowExecutions::default(), options);
+    let request = paginator.next_request().unwrap().unwrap();
+    assert_eq!(request.size.map(PageSize::get), Some(7));
+}
+
+/// A page-number listing, declared here as a user of the macros would.
+mod numbered {
+    use cos_ci_proto::{PageSize, ci_action, ci_response};
+
+    ci_response! {
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        pub struct ThingsOutput {
+            pub total: Option<u64> = "TotalCount",
+            pub things: Vec<String> = "Thing",
+        }
+    }
+
+    ci_action! {
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        pub struct ListThings {
+            pub page_number: Option<u32> = query "pageNumber",
+            pub page_size: Option<PageSize> = query "pageSize",
+        }
+        action {
+            name: "ListThings",
+            permission: "ci:ListThings",
+            method: GET,
+            path: "/things",
+            output: ThingsOutput,
+            paging: page_number {
+                page: page_number,
+                size: page_size: PageSize,
+                total: total,
+                items: things: String,
+            },
+        }
+    }
+}
+
+fn numbered_page(range: std::ops::Range<usize>, total: Option<u64>) -> numbered::ThingsOutput {
+    numbered::ThingsOutput {
+        request_id: None,
+        total,
+        things: range.map(|n| format!("thing-{n}")).collect(),
+    }
+}
+
+#[test]
+fn page_number_listings_stop_at_total_count_or_a_short_page() {
+    let request = numbered::ListThings {
+        page_size: Some(PageSize::new(3).unwrap()),
+        ..Default::default()
+    };
+    let mut paginator = Paginator::new(request.clone());
+    let mut asked = Vec::new();
+    let mut got = Vec::new();
+    let answers = [
+        numbered_page(0..3, Some(7)),
+        numbered_page(3..6, Some(7)),
+        numbered_page(6..7, Some(7)),
+    ];
+    let mut answers = answers.into_iter();
+    while let Some(next) = paginator.next_request() {
+        let next = next.unwrap();
+        asked.push(next.page_number);
+        got.extend(paginator.on_page(answers.next().unwrap()));
+    }
+    assert_eq!(asked, [None, Some(2), Some(3)]);
+    assert_eq!(got.len(), 7);
+
+    // Without TotalCount, a full page continues and a short one ends.
+    let mut paginator = Paginator::new(request.clone());
+    paginator.next_request().unwrap().unwrap();
+    paginator.on_page(numbered_page(0..3, None));
+    assert!(!paginator.is_done());
+    paginator.next_request().unwrap().unwrap();
+    paginator.on_page(numbered_page(3..4, None));
+    assert!(paginator.is_done());
+
+    // A server that keeps sending full pages past TotalCount is stopped by it;
+    // one that never says TotalCount is stopped by the page limit.
+    let options = PagingOptions {
+        max_pages: Some(5),
+        ..PagingOptions::default()
+    };
+    let mut paginator = Paginator::with_options(request, options);
+    let mut pages = 0;
+    let error = loop {
+        match paginator.next_request() {
+            Some(Ok(_)) => {
+                pages += 1;
+                paginator.on_page(numbered_page(0..3, None));
+            }
+            Some(Err(error)) => break error,
+            None => panic!("ended"),
+        }
+    };
+    assert_eq!(pages, 5);
+    assert!(matches!(
+        error,
+        Error::Paging(PagingError::MaxPages { pages: 5 })
     ));
 }
 

@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use cos_ci_proto::{ListWorkflowExecutions, ListWorkflowExecutionsOutput};
+use cos_ci_proto::{CiAction, ListWorkflowExecutions, ListWorkflowExecutionsOutput, XmlDocument};
 use cos_ci_sign::{
     AUTHORIZATION_FIELDS, SECURITY_TOKEN_NAMES, SignableRequest, VerifyError, split_presigned,
     verify,
@@ -587,7 +587,7 @@ impl RequestHandler {
         let api_pairs = authenticate(self, request, &path, &pairs, now)?;
 
         // Decoding also validates (size bounds, empty values, time order).
-        let list = ListWorkflowExecutions::from_query_pairs(&api_pairs)
+        let list = ListWorkflowExecutions::from_request(&path_for_decode(&path), &api_pairs, b"")
             .map_err(|error| invalid_argument(error.to_string()))?;
         let query =
             PageQuery::from_request(&list).map_err(|error| invalid_argument(error.to_string()))?;
@@ -606,7 +606,7 @@ impl RequestHandler {
                 .map(ExecutionRecord::to_execution)
                 .collect(),
         };
-        Ok(output.write_xml())
+        Ok(output.to_xml())
     }
 }
 
@@ -917,4 +917,13 @@ impl Drop for BackgroundEmulator {
             let _ = thread.join();
         }
     }
+}
+
+/// The decoded path as the action decoder expects it (it decodes segments
+/// itself): re-encode each segment.
+fn path_for_decode(path: &str) -> String {
+    path.split('/')
+        .map(cos_ci_sign::encode)
+        .collect::<Vec<_>>()
+        .join("/")
 }

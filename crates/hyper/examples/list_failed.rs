@@ -50,7 +50,9 @@ async fn run() -> Result<(), String> {
         size: PageSize::new(100).ok(),
         ..Default::default()
     };
-    let mut executions = std::pin::pin!(client.list_all_workflow_executions(request, None));
+    let mut executions = std::pin::pin!(
+        client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all())
+    );
     let mut count = 0;
     while let Some(execution) = executions.next().await {
         let execution = execution.map_err(|e| e.to_string())?;

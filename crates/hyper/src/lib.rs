@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cos_ci_client::Error> {
-//! use cos_ci_client::{Config, Credentials};
+//! use cos_ci_client::{Config, Credentials, PagingOptions};
 //! use cos_ci_hyper::HyperClient;
 //! use cos_ci_proto::ListWorkflowExecutions;
 //! use futures_util::StreamExt;
@@ -25,7 +25,7 @@
 //! let config = Config::new("examplebucket-1250000000", "ap-beijing",
 //!     Credentials::new("AKID…", "secret"))?;
 //! let client = HyperClient::new(config);
-//! let mut executions = std::pin::pin!(client.list_all_workflow_executions(ListWorkflowExecutions::default(), None));
+//! let mut executions = std::pin::pin!(client.list_all_workflow_executions(ListWorkflowExecutions::default(), PagingOptions::all()));
 //! while let Some(execution) = executions.next().await {
 //!     println!("{}", execution?.run_id);
 //! }
@@ -37,10 +37,10 @@ mod transport;
 use std::hash::{BuildHasher, Hasher};
 use std::time::SystemTime;
 
-use cos_ci_client::{Client, Config, Error, Paginator, RetryPolicy, Step};
+use cos_ci_client::{Client, Config, Error, Paginator, PagingOptions, RetryPolicy, Step};
 use cos_ci_proto::{
-    CiAction, ListWorkflowExecutions, ListWorkflowExecutionsOutput, PaginatedAction,
-    WorkflowExecution,
+    CiAction, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput,
+    ListWorkflowExecutions, ListWorkflowExecutionsOutput, PaginatedAction, WorkflowExecution,
 };
 use futures_core::Stream;
 use tracing::Instrument;
@@ -144,33 +144,24 @@ impl HyperClient {
         }
     }
 
-    /// One page of workflow executions (`GET /workflowexecution`).
-    pub async fn list_workflow_executions(
-        &self,
-        request: ListWorkflowExecutions,
-    ) -> Result<ListWorkflowExecutionsOutput, Error> {
-        self.execute(request).await
-    }
-
-    /// Every page of a paginated action, fetched lazily as the stream is
-    /// polled: one page in memory at a time. Ends after the last page, after
-    /// `limit` items, or after the first error (which it yields). Each
-    /// [`Page`] carries the token to resume from, so a listing stopped at
-    /// `limit` can be continued later.
+    /// Every page of a listing (either paging style), fetched lazily as
+    /// the stream is polled: one page in memory at a time, at the largest
+    /// page size unless `options` or the request say otherwise. Ends after
+    /// the last page, after `options.limit` items, or after the first
+    /// error (which it yields, including a [`cos_ci_client::PagingError`]
+    /// from the endless-listing guards). Each [`Page`] carries where to
+    /// resume, so a listing stopped at its limit can be continued later.
     pub fn pages<A>(
         &self,
         action: A,
-        limit: Option<u64>,
+        options: PagingOptions,
     ) -> impl Stream<Item = Result<Page<A::Item>, Error>> + Send + use<A>
     where
         A: PaginatedAction + Send + 'static,
         A::Output: Send,
         A::Item: Send,
     {
-        let mut paginator = Paginator::new(action);
-        if let Some(limit) = limit {
-            paginator = paginator.with_limit(limit);
-        }
+        let paginator = Paginator::with_options(action, options);
         let this = self.clone();
         futures_util::stream::unfold(Some(paginator), move |state| {
             let this = this.clone();
@@ -181,8 +172,8 @@ impl HyperClient {
                     Ok(request) => match this.execute(request).await {
                         Ok(output) => {
                             let items = paginator.on_page(output);
-                            let next_token = paginator.resume_token().map(str::to_owned);
-                            Some((Ok(Page { items, next_token }), Some(paginator)))
+                            let next_cursor = paginator.resume_cursor().cloned();
+                            Some((Ok(Page { items, next_cursor }), Some(paginator)))
                         }
                         Err(error) => Some((Err(error), None)),
                     },
@@ -191,14 +182,46 @@ impl HyperClient {
         })
     }
 
-    /// Every workflow execution matching `request`, following every page
-    /// lazily (memory stays one page), stopping after `limit` items if set.
+    /// Every item of a listing, lazily (see [`HyperClient::pages`]).
+    pub fn items<A>(
+        &self,
+        action: A,
+        options: PagingOptions,
+    ) -> impl Stream<Item = Result<A::Item, Error>> + Send + use<A>
+    where
+        A: PaginatedAction + Send + 'static,
+        A::Output: Send,
+        A::Item: Send,
+    {
+        flatten_pages(self.pages(action, options))
+    }
+
+    /// One page of workflow executions (`GET /workflowexecution`).
+    pub async fn list_workflow_executions(
+        &self,
+        request: ListWorkflowExecutions,
+    ) -> Result<ListWorkflowExecutionsOutput, Error> {
+        self.execute(request).await
+    }
+
+    /// Every workflow execution matching `request` (see [`HyperClient::items`]).
     pub fn list_all_workflow_executions(
         &self,
         request: ListWorkflowExecutions,
-        limit: Option<u64>,
+        options: PagingOptions,
     ) -> impl Stream<Item = Result<WorkflowExecution, Error>> + Send + use<> {
-        flatten_pages(self.pages(request, limit))
+        self.items(request, options)
+    }
+
+    /// One execution with its tasks and topology (`GET /workflowexecution/<RunId>`).
+    pub async fn describe_workflow_execution(
+        &self,
+        run_id: impl Into<String>,
+    ) -> Result<DescribeWorkflowExecutionOutput, Error> {
+        self.execute(DescribeWorkflowExecution {
+            run_id: run_id.into(),
+        })
+        .await
     }
 }
 
@@ -207,9 +230,19 @@ impl HyperClient {
 pub struct Page<T> {
     /// The page's items, in order (cut to the overall limit).
     pub items: Vec<T>,
-    /// The token of the next page; `None` after the last page. After the
+    /// Where the next page starts; `None` after the last page. After the
     /// page that reached the limit, where to resume the listing.
-    pub next_token: Option<String>,
+    pub next_cursor: Option<Cursor>,
+}
+
+impl<T> Page<T> {
+    /// [`Page::next_cursor`] as a `nextToken` (token listings only).
+    pub fn next_token(&self) -> Option<&str> {
+        match &self.next_cursor {
+            Some(Cursor::Token(token)) => Some(token),
+            _ => None,
+        }
+    }
 }
 
 /// Turn a stream of pages into a stream of items, keeping the first error.

@@ -54,7 +54,9 @@ async fn all_run_ids(
     client: &HyperClient,
     request: ListWorkflowExecutions,
 ) -> Result<Vec<String>, Error> {
-    let mut stream = std::pin::pin!(client.list_all_workflow_executions(request, None));
+    let mut stream = std::pin::pin!(
+        client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all())
+    );
     let mut ids = Vec::new();
     while let Some(item) = stream.next().await {
         ids.push(item?.run_id);
@@ -125,7 +127,9 @@ async fn filters_and_limits_travel_intact() {
     };
     assert_eq!(all_run_ids(&client, request).await.unwrap().len(), expected);
 
-    let mut limited = std::pin::pin!(client.list_all_workflow_executions(page_of(100), Some(250)));
+    let mut limited = std::pin::pin!(
+        client.list_all_workflow_executions(page_of(100), cos_ci_client::PagingOptions::limit(250))
+    );
     let mut count = 0;
     while let Some(item) = limited.next().await {
         item.unwrap();

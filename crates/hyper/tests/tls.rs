@@ -111,7 +111,9 @@ async fn lists_over_https_with_a_trusted_private_root() {
         size: PageSize::new(100).ok(),
         ..Default::default()
     };
-    let mut all = std::pin::pin!(client.list_all_workflow_executions(request, None));
+    let mut all = std::pin::pin!(
+        client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all())
+    );
     let mut count = 0;
     while let Some(item) = all.next().await {
         match item {

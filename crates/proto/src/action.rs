@@ -1,39 +1,99 @@
-//! The shape every API action has.
+//! The shape every API action has, and [`ci_action!`], which declares one.
 
 use std::borrow::Cow;
 
-use crate::ResponseError;
+use crate::error::{MalformedResponse, check_status, request_id_from_headers};
+use crate::schema::{CiOutput, QueryValue};
+use crate::{QueryError, ResponseError, ValidationError};
 
-/// One Cloud Infinite API action: how to put it on the wire and how to read
-/// the answer. Implementations are plain data; no IO.
-pub trait CiAction {
+/// A request body and its media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestBody {
+    /// `Content-Type`, e.g. `application/xml`.
+    pub content_type: &'static str,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// One Cloud Infinite API action: how to put it on the wire, how to read
+/// the answer, and (for the emulator) how to read it back off the wire.
+/// Implementations are plain data; no IO. Declare one with [`ci_action!`].
+pub trait CiAction: Sized {
     /// The typed result of a successful call.
-    type Output;
+    type Output: CiOutput;
     /// Short name used in logs and spans, e.g. `ListWorkflowExecutions`.
     const NAME: &'static str;
     /// The CAM permission a sub-account needs, e.g. `ci:DescribeMediaWorkflowExecutions`.
     const PERMISSION: &'static str;
-
     /// HTTP method.
-    fn method(&self) -> http::Method;
-    /// The DECODED path, starting with `/` (it is encoded when put on the wire
-    /// and signed decoded).
+    const METHOD: http::Method;
+    /// The path template: literal segments and `{Name}` parameters, e.g.
+    /// `/workflowexecution/{RunId}`.
+    const PATH: &'static str;
+    /// A bare sub-resource (`?active`): sent without `=`, signed as
+    /// `active=` (as the Go and Node SDKs do, which strict-signature buckets
+    /// accept).
+    const SUBRESOURCE: Option<&'static str> = None;
+
+    /// The DECODED path (parameters filled in), starting with `/`; it is
+    /// encoded segment by segment when put on the wire and signed decoded.
     fn path(&self) -> Cow<'_, str>;
-    /// Query pairs with raw (decoded) values, in wire order. Unset parameters
-    /// are absent.
+    /// Query pairs with raw (decoded) values, in wire order. Unset
+    /// parameters are absent.
     fn query_pairs(&self) -> Vec<(&'static str, String)>;
-    /// Check the rules that types cannot express; called before signing so
-    /// nothing invalid is ever sent.
-    fn validate(&self) -> Result<(), crate::ValidationError> {
-        Ok(())
-    }
-    /// Request body (empty for GET actions).
-    fn body(&self) -> Vec<u8> {
+    /// Check every rule; called before signing so nothing invalid is ever
+    /// sent, and by [`CiAction::from_request`].
+    fn validate(&self) -> Result<(), ValidationError>;
+    /// Extra request headers (besides `Host`, `Authorization`, the session
+    /// token and the body's `Content-Type`).
+    fn headers(&self) -> Vec<(http::HeaderName, String)> {
         Vec::new()
     }
-    /// Turn a response into the output or a typed error. A 2xx whose body is
-    /// an `<Error>` is an error; a body that is not the expected XML is
-    /// [`ResponseError::Malformed`], never a partial success.
+    /// The request body, if the action has one.
+    fn body(&self) -> Option<RequestBody> {
+        None
+    }
+    /// The emulator's side: rebuild the action from a request's path
+    /// (as on the wire, percent-encoded), decoded query pairs and body.
+    /// Unknown or repeated parameters and bad values are errors.
+    fn from_request<K: AsRef<str>, V: AsRef<str>>(
+        path: &str,
+        query: &[(K, V)],
+        body: &[u8],
+    ) -> Result<Self, QueryError>;
+    /// The query as signed: the sub-resource (as `name=""`) then
+    /// [`CiAction::query_pairs`].
+    fn signed_query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = self.query_pairs();
+        if let Some(subresource) = Self::SUBRESOURCE {
+            pairs.insert(0, (subresource, String::new()));
+        }
+        pairs
+    }
+    /// The encoded wire query (what follows `?`; empty for none): the bare
+    /// sub-resource, then each pair encoded with the signature's encoder.
+    fn wire_query(&self) -> String {
+        let pairs = self.query_pairs();
+        let mut out = String::new();
+        if let Some(subresource) = Self::SUBRESOURCE {
+            out.push_str(subresource);
+        }
+        if !pairs.is_empty() {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            out.push_str(&crate::query::encode_query(&pairs));
+        }
+        out
+    }
+    /// [`CiAction::from_request`] from the raw wire query (after `?`).
+    fn from_wire(path: &str, wire_query: &str, body: &[u8]) -> Result<Self, QueryError> {
+        Self::from_request(path, &crate::query::decode_query(wire_query)?, body)
+    }
+    /// Turn a response into the output or a typed error: a non-2xx, or a
+    /// 2xx whose body is an `<Error>`, is an error; a body that is not the
+    /// expected XML is [`ResponseError::Malformed`], never a partial
+    /// success. The request id falls back to the `x-ci-request-id` header.
     // Errors are the cold path and keep every detail the service gave; the
     // size is accepted rather than boxing what callers match on.
     #[allow(clippy::result_large_err)]
@@ -41,24 +101,433 @@ pub trait CiAction {
         status: http::StatusCode,
         headers: &http::HeaderMap,
         body: &[u8],
-    ) -> Result<Self::Output, ResponseError>;
+    ) -> Result<Self::Output, ResponseError> {
+        parse_output(status, headers, body)
+    }
 }
 
-/// An action whose output is one page of a longer listing, continued with a
-/// `nextToken`.
+/// The default `parse_response`: status check, `<Response>` document,
+/// request-id fallback.
+#[allow(clippy::result_large_err)]
+pub fn parse_output<O: CiOutput>(
+    status: http::StatusCode,
+    headers: &http::HeaderMap,
+    body: &[u8],
+) -> Result<O, ResponseError> {
+    check_status(status, headers, body)?;
+    let mut output = O::from_xml(body).map_err(|error| {
+        ResponseError::Malformed(MalformedResponse::new(
+            status,
+            headers,
+            "<Response>",
+            String::from(error),
+            body,
+        ))
+    })?;
+    let request_id = output.request_id_mut();
+    if request_id.is_none() {
+        *request_id = request_id_from_headers(headers);
+    }
+    Ok(output)
+}
+
+/// Where a listing continues.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Cursor {
+    /// `nextToken` listings: the token of the next page.
+    Token(String),
+    /// `pageNumber`/`pageSize` listings: the 1-based page number.
+    Page(u32),
+}
+
+/// An action whose output is one page of a longer listing, continued with
+/// a `nextToken` or a `pageNumber`. Declared by [`ci_action!`]'s `paging`.
 pub trait PaginatedAction: CiAction + Clone {
     /// One listed item.
     type Item;
-    /// The token this request starts from, if any.
-    fn start_token(&self) -> Option<&str>;
-    /// Set (or clear) the token of the page to fetch.
-    fn set_next_token(&mut self, token: Option<String>);
-    /// The token of the page after `output`; `None` (absent or empty) means
-    /// `output` was the last page.
-    fn next_token(output: &Self::Output) -> Option<&str>;
+    /// The largest page the service returns.
+    const MAX_PAGE_SIZE: u32;
+    /// Where this request starts (`None`: the first page).
+    fn cursor(&self) -> Option<Cursor>;
+    /// Set (or clear) where the request starts.
+    fn set_cursor(&mut self, cursor: Option<Cursor>);
+    /// The page size asked for, if set.
+    fn page_size(&self) -> Option<u32>;
+    /// Ask for `size` items per page (1..=[`Self::MAX_PAGE_SIZE`]).
+    fn set_page_size(&mut self, size: u32);
+    /// Where the page after `output` (the answer to `self`) starts; `None`
+    /// when `output` was the last page.
+    fn next_cursor(&self, output: &Self::Output) -> Option<Cursor>;
     /// The page's items, in order.
     fn into_items(output: Self::Output) -> Vec<Self::Item>;
-    /// Ask for at most `max` items per page (used to stop at an overall
-    /// limit without over-fetching). `max` is within the action's bounds.
-    fn cap_page_size(&mut self, max: u32);
+}
+
+/// A page-size parameter type (`size`, `pageSize`).
+pub trait PageSizeValue: Sized {
+    /// The service's default when the parameter is not sent.
+    const DEFAULT: u32;
+    /// The largest accepted value.
+    const MAX: u32;
+    /// The value.
+    fn get(&self) -> u32;
+    /// `size` if within bounds.
+    fn try_new(size: u32) -> Option<Self>;
+}
+
+/// The token-paging rule: a non-empty `NextToken` continues.
+pub fn next_token_cursor(token: Option<&str>) -> Option<Cursor> {
+    token
+        .filter(|token| !token.is_empty())
+        .map(|token| Cursor::Token(token.to_owned()))
+}
+
+/// The page-number rule: continue unless the page was empty, short, or the
+/// last one `TotalCount` allows.
+pub fn next_page_cursor(
+    page: Option<u32>,
+    size: u32,
+    total: Option<u64>,
+    items: usize,
+) -> Option<Cursor> {
+    let page = page.unwrap_or(1);
+    if items == 0 || (items as u64) < u64::from(size) {
+        return None;
+    }
+    if total.is_some_and(|total| u64::from(page) * u64::from(size) >= total) {
+        return None;
+    }
+    page.checked_add(1).map(Cursor::Page)
+}
+
+/// A field of an action's request, by how it travels. Used by the code
+/// [`ci_action!`] generates.
+pub trait QueryField: Sized {
+    /// Append `(name, raw value)` when set.
+    fn push_query(&self, name: &'static str, pairs: &mut Vec<(&'static str, String)>);
+    /// Check the value's own rules.
+    fn check_query(&self, name: &'static str) -> Result<(), ValidationError>;
+    /// From the decoded value (`None`: absent or empty).
+    fn decode_query(value: Option<&str>, name: &'static str) -> Result<Self, ValidationError>;
+}
+
+impl<T: QueryValue> QueryField for Option<T> {
+    fn push_query(&self, name: &'static str, pairs: &mut Vec<(&'static str, String)>) {
+        if let Some(value) = self {
+            pairs.push((name, value.to_query().into_owned()));
+        }
+    }
+    fn check_query(&self, name: &'static str) -> Result<(), ValidationError> {
+        self.as_ref().map_or(Ok(()), |value| value.check(name))
+    }
+    fn decode_query(value: Option<&str>, name: &'static str) -> Result<Self, ValidationError> {
+        value.map(|value| T::from_query(value, name)).transpose()
+    }
+}
+
+impl<T: QueryValue> QueryField for T {
+    fn push_query(&self, name: &'static str, pairs: &mut Vec<(&'static str, String)>) {
+        pairs.push((name, self.to_query().into_owned()));
+    }
+    fn check_query(&self, name: &'static str) -> Result<(), ValidationError> {
+        QueryValue::check(self, name)
+    }
+    fn decode_query(value: Option<&str>, name: &'static str) -> Result<Self, ValidationError> {
+        match value {
+            Some(value) => T::from_query(value, name),
+            None => Err(ValidationError::new(name, "is required")),
+        }
+    }
+}
+
+/// Fill a path template's `{Name}` parameters with (decoded) values.
+pub fn render_path(template: &'static str, params: &[(&'static str, Cow<'_, str>)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    for (index, segment) in template.split('/').enumerate() {
+        if index > 0 {
+            out.push('/');
+        }
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                if let Some((_, value)) = params.iter().find(|(param, _)| *param == name) {
+                    out.push_str(value);
+                }
+            }
+            None => out.push_str(segment),
+        }
+    }
+    out
+}
+
+/// Match a wire path (percent-encoded) against a template; on a match, the
+/// decoded value of each `{Name}`.
+pub fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+    let mut captures = Vec::new();
+    let mut wire = path.split('/');
+    for segment in template.split('/') {
+        let actual = wire.next()?;
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => captures.push((name, cos_ci_sign::decode(actual).ok()?)),
+            None if segment == actual => {}
+            None => return None,
+        }
+    }
+    wire.next().is_none().then_some(captures)
+}
+
+/// A path parameter by name from [`match_path`]'s captures.
+pub fn path_param<'c>(
+    captures: &'c [(&'static str, String)],
+    name: &'static str,
+) -> Option<&'c str> {
+    captures
+        .iter()
+        .find(|(param, _)| *param == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// Declare an API action once: the request struct with each field's wire
+/// name and how it travels (`query`, `path`, `body`), then the method, path
+/// template, output and paging. Generates the [`CiAction`] impl (and
+/// [`PaginatedAction`]): encoding, validation, the emulator's decoding and
+/// the default response parsing.
+///
+/// ```
+/// use cos_ci_proto::{ci_action, ci_response, CiAction};
+///
+/// ci_response! {
+///     /// The answer.
+///     #[derive(Debug, Clone, PartialEq, Eq, Default)]
+///     pub struct ThingOutput {
+///         /// `Name`
+///         pub name: Option<String> = "Name",
+///     }
+/// }
+///
+/// ci_action! {
+///     /// `GET /thing/<Id>?verbose=...`
+///     #[derive(Debug, Clone, PartialEq, Eq, Default)]
+///     pub struct GetThing {
+///         /// the id
+///         pub id: String = path "Id",
+///         /// `verbose`
+///         pub verbose: Option<String> = query "verbose",
+///     }
+///     action {
+///         name: "GetThing",
+///         permission: "ci:GetThing",
+///         method: GET,
+///         path: "/thing/{Id}",
+///         output: ThingOutput,
+///     }
+/// }
+///
+/// let thing = GetThing { id: "a b".into(), verbose: Some("1".into()) };
+/// assert_eq!(thing.path(), "/thing/a b");
+/// assert_eq!(thing.query_pairs(), [("verbose", "1".to_owned())]);
+/// let back = GetThing::from_request("/thing/a%20b", &[("verbose", "1")], b"").unwrap();
+/// assert_eq!(back, thing);
+/// ```
+#[macro_export]
+macro_rules! ci_action {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $Name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
+            ),* $(,)?
+        }
+        action {
+            name: $action_name:literal,
+            permission: $permission:literal,
+            method: $method:ident,
+            path: $path:literal,
+            $(subresource: $subresource:literal,)?
+            output: $Output:ty,
+            $(rules: $rules:path,)?
+            $(paging: $paging:ident { $($paging_args:tt)* },)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $Name {
+            $(
+                $(#[$field_meta])*
+                $field_vis $field: $ty,
+            )*
+        }
+
+        impl $crate::CiAction for $Name {
+            type Output = $Output;
+            const NAME: &'static str = $action_name;
+            const PERMISSION: &'static str = $permission;
+            const METHOD: $crate::http::Method = $crate::http::Method::$method;
+            const PATH: &'static str = $path;
+            $(const SUBRESOURCE: ::core::option::Option<&'static str> = Some($subresource);)?
+
+            fn path(&self) -> ::std::borrow::Cow<'_, str> {
+                #[allow(unused_mut)]
+                let mut params: ::std::vec::Vec<(&'static str, ::std::borrow::Cow<'_, str>)> =
+                    ::std::vec::Vec::new();
+                $( $crate::ci_action!(@path_param $kind $($wire)?, params, &self.$field); )*
+                if params.is_empty() {
+                    ::std::borrow::Cow::Borrowed($path)
+                } else {
+                    ::std::borrow::Cow::Owned($crate::action::render_path($path, &params))
+                }
+            }
+
+            fn query_pairs(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+                #[allow(unused_mut)]
+                let mut pairs = ::std::vec::Vec::new();
+                $( $crate::ci_action!(@query_push $kind $($wire)?, pairs, &self.$field); )*
+                pairs
+            }
+
+            fn validate(&self) -> ::core::result::Result<(), $crate::ValidationError> {
+                $( $crate::ci_action!(@check $kind $($wire)?, &self.$field); )*
+                $( $rules(self)?; )?
+                Ok(())
+            }
+
+            fn body(&self) -> ::core::option::Option<$crate::action::RequestBody> {
+                #[allow(unused_mut)]
+                let mut body = None;
+                $( $crate::ci_action!(@body $kind $($wire)?, body, &self.$field); )*
+                body
+            }
+
+            fn from_request<K: ::core::convert::AsRef<str>, V: ::core::convert::AsRef<str>>(
+                path: &str,
+                query: &[(K, V)],
+                body: &[u8],
+            ) -> ::core::result::Result<Self, $crate::QueryError> {
+                let _ = body;
+                let captures = $crate::action::match_path($path, path)
+                    .ok_or($crate::QueryError::PathMismatch)?;
+                let subresource: ::core::option::Option<&'static str> = None $(.or(Some($subresource)))?;
+                let query_names: &[::core::option::Option<&'static str>] =
+                    &[$( $crate::ci_action!(@query_name $kind $($wire)?) ),*];
+                let names: ::std::vec::Vec<&'static str> = subresource
+                    .into_iter()
+                    .chain(query_names.iter().copied().flatten())
+                    .collect();
+                let slots = $crate::query::QuerySlots::collect(&names, query)?;
+                let _ = (&slots, &captures);
+                let request = $Name {
+                    $( $field: $crate::ci_action!(@decode $kind $($wire)?, $ty, slots, captures, body), )*
+                };
+                <Self as $crate::CiAction>::validate(&request)?;
+                Ok(request)
+            }
+        }
+
+        $( $crate::ci_action!(@paging $paging, $Name, $Output, $($paging_args)*); )?
+    };
+
+    (@path_param query $wire:literal, $params:ident, $value:expr) => {};
+    (@path_param body, $params:ident, $value:expr) => {};
+    (@path_param path $wire:literal, $params:ident, $value:expr) => {
+        $params.push(($wire, $crate::schema::QueryValue::to_query($value)));
+    };
+
+    (@query_push query $wire:literal, $pairs:ident, $value:expr) => {
+        $crate::action::QueryField::push_query($value, $wire, &mut $pairs);
+    };
+    (@query_push $other:ident $($wire:literal)?, $pairs:ident, $value:expr) => {};
+
+    (@query_name query $wire:literal) => { Some($wire) };
+    (@query_name $other:ident $($wire:literal)?) => { None };
+
+    (@check query $wire:literal, $value:expr) => {
+        $crate::action::QueryField::check_query($value, $wire)?;
+    };
+    (@check path $wire:literal, $value:expr) => {
+        $crate::schema::check_path_segment(&$crate::schema::QueryValue::to_query($value), $wire)?;
+        $crate::schema::QueryValue::check($value, $wire)?;
+    };
+    (@check body, $value:expr) => {};
+
+    (@body body, $body:ident, $value:expr) => {
+        $body = Some($crate::action::RequestBody {
+            content_type: "application/xml",
+            bytes: $crate::schema::XmlDocument::to_xml($value).into_bytes(),
+        });
+    };
+    (@body $other:ident $($wire:literal)?, $body:ident, $value:expr) => {};
+
+    (@decode query $wire:literal, $ty:ty, $slots:ident, $captures:ident, $body:ident) => {
+        <$ty as $crate::action::QueryField>::decode_query($slots.get($wire), $wire)?
+    };
+    (@decode path $wire:literal, $ty:ty, $slots:ident, $captures:ident, $body:ident) => {
+        <$ty as $crate::schema::QueryValue>::from_query(
+            $crate::action::path_param(&$captures, $wire).unwrap_or_default(),
+            $wire,
+        )?
+    };
+    (@decode body, $ty:ty, $slots:ident, $captures:ident, $body:ident) => {
+        <$ty as $crate::schema::XmlDocument>::from_xml($body)
+            .map_err(|error| $crate::QueryError::BadBody(::std::string::String::from(error)))?
+    };
+
+    (@paging token, $Name:ident, $Output:ty,
+        cursor: $cursor:ident, size: $size:ident: $Size:ty, next: $next:ident, items: $items:ident: $Item:ty $(,)?) => {
+        impl $crate::PaginatedAction for $Name {
+            type Item = $Item;
+            const MAX_PAGE_SIZE: u32 = <$Size as $crate::action::PageSizeValue>::MAX;
+            fn cursor(&self) -> ::core::option::Option<$crate::Cursor> {
+                $crate::action::next_token_cursor(self.$cursor.as_deref())
+            }
+            fn set_cursor(&mut self, cursor: ::core::option::Option<$crate::Cursor>) {
+                self.$cursor = match cursor {
+                    Some($crate::Cursor::Token(token)) => Some(token),
+                    _ => None,
+                };
+            }
+            fn page_size(&self) -> ::core::option::Option<u32> {
+                self.$size.as_ref().map($crate::action::PageSizeValue::get)
+            }
+            fn set_page_size(&mut self, size: u32) {
+                self.$size = <$Size as $crate::action::PageSizeValue>::try_new(size);
+            }
+            fn next_cursor(&self, output: &$Output) -> ::core::option::Option<$crate::Cursor> {
+                $crate::action::next_token_cursor(output.$next.as_deref())
+            }
+            fn into_items(output: $Output) -> ::std::vec::Vec<$Item> {
+                output.$items
+            }
+        }
+    };
+
+    (@paging page_number, $Name:ident, $Output:ty,
+        page: $page:ident, size: $size:ident: $Size:ty, total: $total:ident, items: $items:ident: $Item:ty $(,)?) => {
+        impl $crate::PaginatedAction for $Name {
+            type Item = $Item;
+            const MAX_PAGE_SIZE: u32 = <$Size as $crate::action::PageSizeValue>::MAX;
+            fn cursor(&self) -> ::core::option::Option<$crate::Cursor> {
+                self.$page.filter(|page| *page > 1).map($crate::Cursor::Page)
+            }
+            fn set_cursor(&mut self, cursor: ::core::option::Option<$crate::Cursor>) {
+                self.$page = match cursor {
+                    Some($crate::Cursor::Page(page)) => Some(page),
+                    _ => None,
+                };
+            }
+            fn page_size(&self) -> ::core::option::Option<u32> {
+                self.$size.as_ref().map($crate::action::PageSizeValue::get)
+            }
+            fn set_page_size(&mut self, size: u32) {
+                self.$size = <$Size as $crate::action::PageSizeValue>::try_new(size);
+            }
+            fn next_cursor(&self, output: &$Output) -> ::core::option::Option<$crate::Cursor> {
+                let size = self.$size.as_ref().map_or(
+                    <$Size as $crate::action::PageSizeValue>::DEFAULT,
+                    $crate::action::PageSizeValue::get,
+                );
+                $crate::action::next_page_cursor(self.$page, size, output.$total, output.$items.len())
+            }
+            fn into_items(output: $Output) -> ::std::vec::Vec<$Item> {
+                output.$items
+            }
+        }
+    };
 }

@@ -1,31 +1,44 @@
 //! `cos-ci-proto`: the Cloud Infinite wire model.
 //!
-//! What it is for: typed API actions ([`CiAction`]) that turn into the exact
-//! wire query and that turn whatever body the service (or a proxy in front of
-//! it) sends into a typed value or a typed [`ResponseError`]; the XML writer
-//! the emulator uses; the timestamp forms CI speaks.
+//! What it is for: typed API actions ([`CiAction`]), each declared once with
+//! [`ci_action!`] (method, path template, parameters with their wire names
+//! and rules, body, output, paging), that turn into the exact wire request
+//! and that turn whatever body the service (or a proxy in front of it)
+//! sends into a typed value or a typed [`ResponseError`]; the XML schema
+//! macros ([`xml_record!`], [`ci_response!`], [`wire_enum!`],
+//! [`open_enum!`]) and the generic [`XmlTree`]; the timestamp forms CI
+//! speaks. The emulator reads requests back with the same declarations.
 //!
 //! What it never does: IO, reading the clock, signing or retrying. Those live
 //! in `cos-ci-sign` and `cos-ci-client`.
-//!
-//! One API action = one module with the same layout: the request type
-//! (validated, `to_query_pairs` / `from_query_pairs`), the output type,
-//! `parse_response` and `write_xml`, and the [`CiAction`] impl.
 
 pub mod action;
+pub mod describe_workflow_execution;
 pub mod error;
 pub mod list_workflow_executions;
 pub mod query;
+pub mod schema;
 pub mod time;
-mod xml;
+pub mod tree;
+pub mod types;
+pub mod xml;
 
-pub use action::{CiAction, PaginatedAction};
+/// Re-exported for the code the declaration macros generate.
+pub use http;
+
+pub use action::{CiAction, Cursor, PaginatedAction, RequestBody};
+pub use describe_workflow_execution::{
+    DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, WorkflowExecutionDetail,
+    WorkflowTask,
+};
 pub use error::{
     MalformedResponse, ResponseError, ServiceError, check_status, request_id_from_headers,
 };
 pub use list_workflow_executions::{
-    ExecutionState, ListWorkflowExecutions, ListWorkflowExecutionsOutput, Order, PageSize,
-    StateFilter, WorkflowExecution,
+    ListWorkflowExecutions, ListWorkflowExecutionsOutput, WorkflowExecution,
 };
 pub use query::{QueryError, ValidationError};
+pub use schema::{CiOutput, XmlDocument};
 pub use time::{CiTimestamp, TimestampError};
+pub use tree::{XmlNode, XmlTree};
+pub use types::{ExecutionState, JobState, Order, PageSize, StateFilter};

@@ -43,7 +43,7 @@ fn decode_component(component: &str, part: &str) -> Result<String, QueryError> {
 }
 
 /// At most `max_chars` characters of `text`, marked with `…` when cut.
-pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
+pub fn excerpt(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
@@ -78,6 +78,12 @@ pub enum QueryError {
     /// A known parameter with a bad value.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// The path is not this action's path.
+    #[error("the path does not match this action")]
+    PathMismatch,
+    /// The request body is not the expected document.
+    #[error("request body: {0}")]
+    BadBody(String),
 }
 
 impl ValidationError {
@@ -91,44 +97,41 @@ impl ValidationError {
 }
 
 /// Collects decoded pairs into one slot per known parameter, refusing
-/// unknown and repeated names, so each action's `from_query_pairs` only
-/// parses values. An empty value counts as unset (the official Python SDK
-/// sends `name=` and `nextToken=`), but still counts as given for the
-/// duplicate check.
+/// unknown and repeated names, so an action's decoding only parses values.
+/// An empty value counts as unset (the official Python SDK sends `name=`
+/// and `nextToken=`), but still counts as given for the duplicate check.
+/// Used by the code [`crate::ci_action!`] generates.
 #[derive(Debug)]
-pub(crate) struct QuerySlots<'p, const N: usize> {
-    names: [&'static str; N],
-    values: [Option<&'p str>; N],
-    seen: [bool; N],
+pub struct QuerySlots<'p> {
+    names: &'p [&'static str],
+    values: Vec<Option<&'p str>>,
 }
 
-impl<'p, const N: usize> QuerySlots<'p, N> {
-    pub(crate) fn collect<K: AsRef<str>, V: AsRef<str>>(
-        names: [&'static str; N],
+impl<'p> QuerySlots<'p> {
+    /// Sort `pairs` into the slots of `names`.
+    pub fn collect<K: AsRef<str>, V: AsRef<str>>(
+        names: &'p [&'static str],
         pairs: &'p [(K, V)],
     ) -> Result<Self, QueryError> {
-        let mut slots = QuerySlots {
-            names,
-            values: [None; N],
-            seen: [false; N],
-        };
+        let mut values = vec![None; names.len()];
+        let mut seen = vec![false; names.len()];
         for (key, value) in pairs {
             let key = key.as_ref();
             let index = names
                 .iter()
                 .position(|name| *name == key)
                 .ok_or_else(|| QueryError::UnknownParameter(excerpt(key, 64)))?;
-            if std::mem::replace(&mut slots.seen[index], true) {
+            if std::mem::replace(&mut seen[index], true) {
                 return Err(QueryError::DuplicateParameter(names[index].to_owned()));
             }
             let value = value.as_ref();
-            slots.values[index] = (!value.is_empty()).then_some(value);
+            values[index] = (!value.is_empty()).then_some(value);
         }
-        Ok(slots)
+        Ok(QuerySlots { names, values })
     }
 
     /// The non-empty value of `name` (a name given to [`Self::collect`]).
-    pub(crate) fn get(&self, name: &str) -> Option<&'p str> {
+    pub fn get(&self, name: &str) -> Option<&'p str> {
         let index = self.names.iter().position(|known| *known == name)?;
         self.values.get(index).copied().flatten()
     }

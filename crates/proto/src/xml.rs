@@ -30,16 +30,35 @@ use std::fmt;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use crate::tree::{XmlNode, XmlTree};
+
+/// How deep a generic [`XmlTree`] may nest.
+pub const MAX_TREE_DEPTH: usize = 64;
+
 /// Why a document could not be read. The message is what callers put in
 /// [`crate::MalformedResponse::reason`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct XmlError(String);
+pub struct XmlError(String);
 
 impl XmlError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
         XmlError(message.into())
     }
+
+    /// The same error, said to be inside element `<name>` (the `index`-th
+    /// of a repeated one, from 1), so nested errors read as a path:
+    /// `<Tasks> #2: <CreateTime>: invalid timestamp …`.
+    #[cold]
+    pub fn within(self, name: &str, index: Option<usize>) -> Self {
+        match index {
+            Some(index) => XmlError(format!("<{name}> #{index}: {}", self.0)),
+            None => XmlError(format!("<{name}>: {}", self.0)),
+        }
+    }
 }
+
+impl std::error::Error for XmlError {}
 
 impl fmt::Display for XmlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -57,7 +76,7 @@ impl From<XmlError> for String {
 /// `read_text`, `enter` or `skip` before the next `next_child` call.
 #[derive(Debug)]
 #[must_use = "an element must be read, entered or skipped"]
-pub(crate) struct Element<'a> {
+pub struct Element<'a> {
     /// The qualified name as written (`ci:Code`), borrowed from the input.
     qualified_name: &'a [u8],
     /// The same without its namespace prefix (`Code`).
@@ -82,12 +101,12 @@ impl<'a> Element<'a> {
     }
 
     /// The local name (namespace prefix removed).
-    pub(crate) fn name(&self) -> &'a [u8] {
+    pub fn name(&self) -> &'a [u8] {
         self.local_name
     }
 
     /// The name for error messages.
-    pub(crate) fn display_name(&self) -> String {
+    pub fn display_name(&self) -> String {
         String::from_utf8_lossy(self.name()).into_owned()
     }
 }
@@ -98,7 +117,7 @@ impl<'a> Element<'a> {
 /// moved through helper frames: on a full page that copying cost as much as
 /// the tokenising itself.
 #[derive(Debug)]
-pub(crate) struct XmlReader<'a> {
+pub struct XmlReader<'a> {
     reader: Reader<&'a [u8]>,
     /// The whole document, already checked to be UTF-8: text events are
     /// sliced out of it instead of being validated again.
@@ -115,7 +134,7 @@ pub(crate) struct XmlReader<'a> {
 
 impl<'a> XmlReader<'a> {
     /// Check the body is UTF-8 XML whose root element is `<root>`, and open it.
-    pub(crate) fn open(body: &'a [u8], root: &str) -> Result<Self, XmlError> {
+    pub fn open(body: &'a [u8], root: &str) -> Result<Self, XmlError> {
         let (mut reader, found) = Self::open_any(body)?;
         if found.name() != root.as_bytes() {
             return Err(XmlError::new(format!(
@@ -128,7 +147,7 @@ impl<'a> XmlReader<'a> {
     }
 
     /// Open the document and return its root element (not yet consumed).
-    pub(crate) fn open_any(body: &'a [u8]) -> Result<(Self, Element<'a>), XmlError> {
+    pub fn open_any(body: &'a [u8]) -> Result<(Self, Element<'a>), XmlError> {
         let text = std::str::from_utf8(body).map_err(|error| {
             XmlError::new(format!(
                 "body is not valid UTF-8 (at byte {})",
@@ -170,7 +189,7 @@ impl<'a> XmlReader<'a> {
 
     /// The next child element of the currently open element, or `None` once
     /// that element has closed.
-    pub(crate) fn next_child(&mut self) -> Result<Option<Element<'a>>, XmlError> {
+    pub fn next_child(&mut self) -> Result<Option<Element<'a>>, XmlError> {
         if self.depth == 0 {
             return Ok(None);
         }
@@ -203,14 +222,14 @@ impl<'a> XmlReader<'a> {
     }
 
     /// Walk `element`'s children with the following `next_child` calls.
-    pub(crate) fn enter(&mut self, element: Element<'a>) {
+    pub fn enter(&mut self, element: Element<'a>) {
         self.depth += 1;
         // A leaf read whole has no children left to walk.
         self.pending_end = element.consumed_text.is_some();
     }
 
     /// Skip `element` and everything inside it.
-    pub(crate) fn skip(&mut self, element: Element<'a>) -> Result<(), XmlError> {
+    pub fn skip(&mut self, element: Element<'a>) -> Result<(), XmlError> {
         if element.consumed_text.is_some() {
             return Ok(());
         }
@@ -230,7 +249,7 @@ impl<'a> XmlReader<'a> {
 
     /// The unescaped text of a leaf `element` (CDATA included). An element
     /// inside it is an error: a leaf that grew children is not what we know.
-    pub(crate) fn read_text(&mut self, element: Element<'a>) -> Result<Cow<'a, str>, XmlError> {
+    pub fn read_text(&mut self, element: Element<'a>) -> Result<Cow<'a, str>, XmlError> {
         if let Some(text) = element.consumed_text {
             return Ok(Cow::Borrowed(text));
         }
@@ -270,9 +289,64 @@ impl<'a> XmlReader<'a> {
         }
     }
 
+    /// The content of `element` as a generic tree: its text if it has no
+    /// child elements, else its children in order (text between them is
+    /// ignored). Nesting deeper than [`MAX_TREE_DEPTH`] is an error, so a
+    /// hostile document cannot make later recursive walks overflow.
+    pub fn read_tree(&mut self, element: Element<'a>) -> Result<XmlTree, XmlError> {
+        if let Some(text) = element.consumed_text {
+            return Ok(XmlTree::Text(text.to_owned()));
+        }
+        // (name, text so far, children so far) per open element.
+        let mut open: Vec<(String, String, Vec<XmlNode>)> =
+            vec![(element.display_name(), String::new(), Vec::new())];
+        loop {
+            let event = self.reader.read_event();
+            let Some((_, text, _)) = open.last_mut() else {
+                return Err(self.error_here("internal: tree stack empty"));
+            };
+            match &event {
+                Ok(Event::Start(start)) => {
+                    if open.len() >= MAX_TREE_DEPTH {
+                        return Err(self.error_here(format!(
+                            "elements nested more than {MAX_TREE_DEPTH} deep"
+                        )));
+                    }
+                    let name =
+                        String::from_utf8_lossy(start.local_name().into_inner()).into_owned();
+                    open.push((name, String::new(), Vec::new()));
+                }
+                Ok(Event::Text(piece)) => text.push_str(&self.source_text(piece)),
+                Ok(Event::CData(piece)) => text.push_str(&self.source_text(piece)),
+                Ok(Event::GeneralRef(reference)) => {
+                    let resolved =
+                        resolve_reference(reference).map_err(|reason| self.error_here(reason))?;
+                    text.push_str(&resolved);
+                }
+                Ok(Event::End(_)) => {
+                    let Some((name, text, children)) = open.pop() else {
+                        return Err(self.error_here("internal: tree stack empty"));
+                    };
+                    let content = if children.is_empty() {
+                        XmlTree::Text(text)
+                    } else {
+                        XmlTree::Elements(children)
+                    };
+                    match open.last_mut() {
+                        Some((_, _, siblings)) => siblings.push(XmlNode { name, content }),
+                        None => return Ok(content),
+                    }
+                }
+                Ok(Event::Eof) => return Err(self.truncated()),
+                Ok(_) => {}
+                Err(error) => return Err(self.syntax_error(error)),
+            }
+        }
+    }
+
     /// After the root closed: only comments, processing instructions and
     /// whitespace may follow.
-    pub(crate) fn finish(mut self) -> Result<(), XmlError> {
+    pub fn finish(mut self) -> Result<(), XmlError> {
         if self.depth != 0 {
             return Err(XmlError::new("internal: document not fully read"));
         }
@@ -512,7 +586,7 @@ pub(crate) fn root_is(body: &[u8], name: &str) -> bool {
 
 /// Append `text` with `&`, `<`, `>` escaped, and `\r` as a character
 /// reference so it survives line-end normalisation in other readers.
-pub(crate) fn escape_text_into(out: &mut String, text: &str) {
+pub fn escape_text_into(out: &mut String, text: &str) {
     let mut rest = text;
     while let Some(index) = rest.find(['&', '<', '>', '\r']) {
         let (plain, tail) = rest.split_at(index);
@@ -533,7 +607,7 @@ pub(crate) fn escape_text_into(out: &mut String, text: &str) {
 
 /// Append `<name>text</name>` (text escaped) and a newline, the layout the
 /// service uses.
-pub(crate) fn write_text_element(out: &mut String, name: &str, text: &str) {
+pub fn write_text_element(out: &mut String, name: &str, text: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');
@@ -544,30 +618,17 @@ pub(crate) fn write_text_element(out: &mut String, name: &str, text: &str) {
 }
 
 /// Append `<name>` and a newline.
-pub(crate) fn open_element(out: &mut String, name: &str) {
+pub fn open_element(out: &mut String, name: &str) {
     out.push('<');
     out.push_str(name);
     out.push_str(">\n");
 }
 
 /// Append `</name>` and a newline.
-pub(crate) fn close_element(out: &mut String, name: &str) {
+pub fn close_element(out: &mut String, name: &str) {
     out.push_str("</");
     out.push_str(name);
     out.push_str(">\n");
-}
-
-/// Keeps the first value of a singleton field and refuses a second one:
-/// two `<RunId>`s in one record are ambiguous, and guessing would be a
-/// partial success.
-pub(crate) fn set_once<T>(slot: &mut Option<T>, value: T, name: &str) -> Result<(), XmlError> {
-    if slot.is_some() {
-        return Err(XmlError::new(format!(
-            "element <{name}> appears more than once"
-        )));
-    }
-    *slot = Some(value);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use cos_ci_proto::{
     CiAction, CiTimestamp, ExecutionState, ListWorkflowExecutions, ListWorkflowExecutionsOutput,
-    PaginatedAction, ResponseError, ServiceError, WorkflowExecution, check_status,
+    ResponseError, ServiceError, WorkflowExecution, XmlDocument, check_status,
 };
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
@@ -57,7 +57,7 @@ fn describe(result: Result<ListWorkflowExecutionsOutput, ResponseError>) -> Stri
 fn sample_response_parsed() {
     let ci_headers = headers(&[("x-ci-request-id", "NjJmMjEyMmFfZWM0YTYyNjRfN2U2NV8yNmI0")]);
     let output = parse(200, &ci_headers, SAMPLE).unwrap();
-    assert_eq!(ListWorkflowExecutions::next_token(&output), Some("115716"));
+    assert_eq!(output.next_token.as_deref(), Some("115716"));
     assert_eq!(output.executions.len(), 2);
     assert_eq!(output.executions[0].state, ExecutionState::Success);
     insta::assert_yaml_snapshot!(output);
@@ -67,7 +67,7 @@ fn sample_response_parsed() {
 fn sample_response_written_back_is_the_same() {
     let output = ListWorkflowExecutionsOutput::from_xml(SAMPLE.as_bytes()).unwrap();
     assert_eq!(
-        output.write_xml(),
+        output.to_xml(),
         SAMPLE,
         "the writer uses the service's layout"
     );
@@ -181,9 +181,9 @@ fn malformed_bodies_are_typed_errors() {
         ("invalid utf-8", b"<Response><RequestId>\xff\xfe</RequestId></Response>", "not valid UTF-8"),
         ("unknown entity", b"<Response><RequestId>&nbsp;</RequestId></Response>", "unknown entity"),
         ("two roots", b"<Response></Response><Response></Response>", "content after the root element"),
-        ("missing RunId", b"<Response><WorkflowExecutionList><State>Success</State></WorkflowExecutionList></Response>", "has no <RunId>"),
+        ("missing RunId", b"<Response><WorkflowExecutionList><State>Success</State></WorkflowExecutionList></Response>", "<WorkflowExecutionList> #1: missing <RunId>"),
         ("duplicate RunId", b"<Response><WorkflowExecutionList><RunId>a</RunId><RunId>b</RunId></WorkflowExecutionList></Response>", "<RunId> appears more than once"),
-        ("bad time", b"<Response><WorkflowExecutionList><RunId>a</RunId><CreateTime>soon</CreateTime></WorkflowExecutionList></Response>", "WorkflowExecutionList #1 (RunId a): <CreateTime>: invalid timestamp"),
+        ("bad time", b"<Response><WorkflowExecutionList><RunId>a</RunId><CreateTime>soon</CreateTime></WorkflowExecutionList></Response>", "<WorkflowExecutionList> #1: <CreateTime>: invalid timestamp"),
         ("leaf with children", b"<Response><NextToken><A/></NextToken></Response>", "unexpected element <A> inside <NextToken>"),
     ];
     let hdrs = headers(&[("x-ci-request-id", "hdr-9")]);
@@ -386,7 +386,7 @@ proptest! {
 
     #[test]
     fn parse_of_write_is_identity(output in arb_output()) {
-        let xml = output.write_xml();
+        let xml = output.to_xml();
         let parsed = ListWorkflowExecutionsOutput::from_xml(xml.as_bytes());
         prop_assert_eq!(&parsed, &Ok(output.clone()));
         // The original texts survive too, not only the instants.
@@ -402,7 +402,7 @@ proptest! {
 
     #[test]
     fn every_truncation_is_an_error_never_a_panic(output in arb_output(), cut in 0.0f64..1.0) {
-        let xml = output.write_xml();
+        let xml = output.to_xml();
         let trimmed = xml.trim_end();
         let mut at = ((trimmed.len() as f64) * cut) as usize;
         while !trimmed.is_char_boundary(at) {

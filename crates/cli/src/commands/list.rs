@@ -3,7 +3,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::pin::pin;
 
-use cos_ci_client::{Config, RetryPolicy};
+use cos_ci_client::{Config, PagingOptions, RetryPolicy};
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::ListWorkflowExecutions;
 use futures_util::StreamExt;
@@ -100,7 +100,11 @@ async fn every_page<W: Write>(
     out: &mut W,
     endpoint: &str,
 ) -> Result<(), CliError> {
-    let mut pages = pin!(client.pages(request, limit));
+    let options = PagingOptions {
+        limit,
+        ..PagingOptions::default()
+    };
+    let mut pages = pin!(client.pages(request, options));
     let mut progress = Progress::new(io::stderr().is_terminal());
     let mut table = TableWriter::new();
     let mut json = JsonListWriter::new();
@@ -120,7 +124,7 @@ async fn every_page<W: Write>(
         };
         page_count += 1;
         executions += page.items.len() as u64;
-        resume_token = page.next_token;
+        resume_token = page.next_token().map(str::to_owned);
         let page = page.items;
         // The progress line and table rows may share one terminal: erase
         // the line, print the rows, then draw it again below them.

@@ -63,7 +63,7 @@ pub fn ok_response(output: &ListWorkflowExecutionsOutput) -> http::Response<Byte
         .status(200)
         .header("content-type", "application/xml")
         .header("x-ci-request-id", "req-1")
-        .body(Bytes::from(output.write_xml()))
+        .body(Bytes::from(cos_ci_proto::XmlDocument::to_xml(output)))
         .unwrap()
 }
 

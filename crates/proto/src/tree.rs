@@ -1,0 +1,224 @@
+//! A generic, ordered XML subtree for elements whose child names are data
+//! (`Topology`: `<Nodes><Start>…</Start><Transcode_1>…</Transcode_1></Nodes>`),
+//! and for parts of a document cos-ci keeps without modelling them.
+
+use std::fmt;
+
+use crate::schema::XmlElement;
+use crate::xml::{Element, XmlError, XmlReader};
+
+/// The content of one element: text, or child elements in document order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlTree {
+    /// A leaf's unescaped text (`""` for an empty element).
+    Text(String),
+    /// Child elements, in order (repeated names kept as repeated nodes).
+    Elements(Vec<XmlNode>),
+}
+
+/// One named element of an [`XmlTree`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlNode {
+    /// The element's local name.
+    pub name: String,
+    /// What it holds.
+    pub content: XmlTree,
+}
+
+impl Default for XmlTree {
+    fn default() -> Self {
+        XmlTree::Elements(Vec::new())
+    }
+}
+
+impl XmlTree {
+    /// The child elements (none for text).
+    pub fn children(&self) -> &[XmlNode] {
+        match self {
+            XmlTree::Elements(children) => children,
+            XmlTree::Text(_) => &[],
+        }
+    }
+    /// The first child named `name`.
+    pub fn child(&self, name: &str) -> Option<&XmlTree> {
+        self.children()
+            .iter()
+            .find(|node| node.name == name)
+            .map(|node| &node.content)
+    }
+    /// The text of a leaf (`None` for an element with children).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            XmlTree::Text(text) => Some(text),
+            XmlTree::Elements(_) => None,
+        }
+    }
+    /// Append this content's XML (children one per line; text escaped).
+    pub fn write_content(&self, out: &mut String) {
+        match self {
+            XmlTree::Text(text) => crate::xml::escape_text_into(out, text),
+            XmlTree::Elements(children) => {
+                out.push('\n');
+                for node in children {
+                    node.content.write_element(&node.name, out);
+                }
+            }
+        }
+    }
+}
+
+impl XmlElement for XmlTree {
+    fn read_element<'a>(
+        reader: &mut XmlReader<'a>,
+        element: Element<'a>,
+    ) -> Result<Option<Self>, XmlError> {
+        reader.read_tree(element).map(Some)
+    }
+    fn write_element(&self, name: &str, out: &mut String) {
+        out.push('<');
+        out.push_str(name);
+        out.push('>');
+        self.write_content(out);
+        out.push_str("</");
+        out.push_str(name);
+        out.push_str(">\n");
+    }
+}
+
+/// JSON: text is a string; elements are an object in document order, a
+/// repeated name becoming an array at its first position (the shape CI's
+/// JSON callbacks use).
+impl serde::Serialize for XmlTree {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            XmlTree::Text(text) => serializer.serialize_str(text),
+            XmlTree::Elements(children) => {
+                let mut names: Vec<&str> = Vec::new();
+                for node in children {
+                    if !names.contains(&node.name.as_str()) {
+                        names.push(&node.name);
+                    }
+                }
+                let mut map = serializer.serialize_map(Some(names.len()))?;
+                for name in names {
+                    let same: Vec<&XmlTree> = children
+                        .iter()
+                        .filter(|node| node.name == name)
+                        .map(|node| &node.content)
+                        .collect();
+                    match same.as_slice() {
+                        [one] => map.serialize_entry(name, one)?,
+                        many => map.serialize_entry(name, many)?,
+                    }
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for XmlTree {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TreeVisitor)
+    }
+}
+
+struct TreeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TreeVisitor {
+    type Value = XmlTree;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, number or object (an XML element's content)")
+    }
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<XmlTree, E> {
+        Ok(XmlTree::Text(text.to_owned()))
+    }
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<XmlTree, E> {
+        Ok(XmlTree::Text(text))
+    }
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<XmlTree, E> {
+        Ok(XmlTree::Text(value.to_string()))
+    }
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<XmlTree, E> {
+        Ok(XmlTree::Text(value.to_string()))
+    }
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<XmlTree, E> {
+        Ok(XmlTree::Text(value.to_string()))
+    }
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<XmlTree, E> {
+        Ok(XmlTree::Text(value.to_string()))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<XmlTree, E> {
+        Ok(XmlTree::Text(String::new()))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<XmlTree, A::Error> {
+        let mut children = Vec::new();
+        while let Some(name) = map.next_key::<String>()? {
+            match map.next_value::<OneOrMany>()? {
+                OneOrMany::One(content) => children.push(XmlNode { name, content }),
+                OneOrMany::Many(contents) => {
+                    children.extend(contents.into_iter().map(|content| XmlNode {
+                        name: name.clone(),
+                        content,
+                    }))
+                }
+            }
+        }
+        Ok(XmlTree::Elements(children))
+    }
+}
+
+/// A map value: one element's content, or an array of repeated ones.
+enum OneOrMany {
+    One(XmlTree),
+    Many(Vec<XmlTree>),
+}
+
+impl<'de> serde::Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an element's content or an array of them")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<XmlTree>()? {
+                    items.push(item);
+                }
+                Ok(OneOrMany::Many(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<OneOrMany, A::Error> {
+                TreeVisitor.visit_map(map).map(OneOrMany::One)
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<OneOrMany, E> {
+                TreeVisitor.visit_str(text).map(OneOrMany::One)
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<OneOrMany, E> {
+                TreeVisitor.visit_u64(value).map(OneOrMany::One)
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<OneOrMany, E> {
+                TreeVisitor.visit_i64(value).map(OneOrMany::One)
+            }
+            fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<OneOrMany, E> {
+                TreeVisitor.visit_f64(value).map(OneOrMany::One)
+            }
+            fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<OneOrMany, E> {
+                TreeVisitor.visit_bool(value).map(OneOrMany::One)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<OneOrMany, E> {
+                TreeVisitor.visit_unit().map(OneOrMany::One)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}

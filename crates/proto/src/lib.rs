@@ -1,5 +1,13 @@
 //! `cos-ci-proto`: the Cloud Infinite wire model.
 //!
+//! ```toml
+//! [dependencies]
+//! cos-ci-proto = "0.1"
+//! ```
+//!
+//! (`cos-ci-client` and `cos-ci-hyper` re-export this crate; depend on it
+//! directly only to use the wire model without them.)
+//!
 //! What it is for: typed API actions ([`CiAction`]) that turn into the exact
 //! wire query and that turn whatever body the service (or a proxy in front of
 //! it) sends into a typed value or a typed [`ResponseError`]; the XML writer

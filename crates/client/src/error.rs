@@ -85,6 +85,10 @@ pub enum Error {
     /// pages, page limit).
     #[error(transparent)]
     Paging(#[from] crate::PagingError),
+    /// No credentials could be had: none found, a source that is broken, or
+    /// a metadata/STS fetch that failed.
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialError),
     /// The driver was used out of order (a bug in the calling transport).
     #[error("operation driver misuse: {0}")]
     Usage(&'static str),

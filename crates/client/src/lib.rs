@@ -120,12 +120,13 @@ pub use cos_ci_proto::{
     ValidationError, WorkflowExecution,
 };
 pub use cos_ci_sign;
-pub use cos_ci_sign::Credentials;
+pub use cos_ci_sign::{Credentials, SecretString};
 pub use http;
 
 pub mod blocking;
 mod client;
 mod config;
+pub mod credentials;
 mod error;
 mod operation;
 mod paginator;
@@ -135,6 +136,10 @@ mod waiter;
 pub use blocking::{BlockingClient, BlockingTransport};
 pub use client::Client;
 pub use config::{Bucket, Config, ConfigError, Endpoint, Region};
+pub use credentials::{
+    CredentialChain, CredentialError, CredentialProvider, CredentialRequest, CredentialSource,
+    ProvidedCredentials,
+};
 pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};

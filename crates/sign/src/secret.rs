@@ -95,7 +95,10 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, SecretString::from("abd"));
         assert_ne!(a, SecretString::from("ab"));
-        assert_eq!(format!("{a} {a:?} {a:#?}"), "<redacted> <redacted> <redacted>");
+        assert_eq!(
+            format!("{a} {a:?} {a:#?}"),
+            "<redacted> <redacted> <redacted>"
+        );
         assert_eq!(a.len(), 3);
         assert!(SecretString::default().is_empty());
     }

@@ -140,6 +140,18 @@ impl CredentialCache {
         if let (false, Some(current)) = (due, &usable) {
             return Acquire::Use(Arc::clone(current));
         }
+        if usable.is_none()
+            && let Some(seen) = failures_seen
+            && state.failures > seen
+        {
+            // The refresh this operation waited for failed: so does it.
+            return Acquire::Fail(
+                state
+                    .last_failure
+                    .clone()
+                    .unwrap_or(CredentialError::NotFetched),
+            );
+        }
         // A refresh whose operation vanished without a word (a transport
         // stuck past every timeout) must not block the others for good.
         if let Some((_, since)) = state.claim
@@ -162,16 +174,6 @@ impl CredentialCache {
         if let Some(current) = usable {
             // Early refresh under way elsewhere: these still work.
             return Acquire::Use(current);
-        }
-        if let Some(seen) = failures_seen
-            && state.failures > seen
-        {
-            return Acquire::Fail(
-                state
-                    .last_failure
-                    .clone()
-                    .unwrap_or(CredentialError::NotFetched),
-            );
         }
         Acquire::Wait {
             delay: self.policy.wait_interval.max(Duration::from_millis(1)),

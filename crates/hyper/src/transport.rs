@@ -46,6 +46,22 @@ impl Default for TransportOptions {
     }
 }
 
+impl TransportOptions {
+    /// For the metadata service and STS: a 2 s connect timeout, each
+    /// request capped by the fetch's own timeout, answers of at most
+    /// 64 KiB, one idle connection kept briefly; `options`' extra roots.
+    pub(crate) fn for_credentials(options: &TransportOptions) -> TransportOptions {
+        TransportOptions {
+            connect_timeout: Duration::from_secs(2).min(options.connect_timeout),
+            request_timeout: Duration::from_secs(30),
+            max_response_bytes: 64 * 1024,
+            pool_idle_timeout: Duration::from_secs(5),
+            pool_max_idle_per_host: 1,
+            extra_root_certificates: options.extra_root_certificates.clone(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct Transport {
     pool: PoolClient<HttpsConnector<HttpConnector>, Full<Bytes>>,

@@ -16,8 +16,11 @@
 //! What it never does: talk to Tencent Cloud, persist anything, serve TLS,
 //! or log a secret key, a session token or an `Authorization` value.
 
+mod auth;
 mod dataset;
 mod faults;
+mod handler;
+mod host;
 mod ids;
 mod response;
 mod server;
@@ -26,7 +29,8 @@ mod token;
 
 pub use dataset::{Dataset, DatasetError, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
-pub use server::{BackgroundEmulator, Emulator, EmulatorConfig, Limits, RequestHandler};
+pub use handler::{EmulatorConfig, RequestHandler};
+pub use server::{BackgroundEmulator, Emulator, Limits};
 pub use store::{ExecutionStore, Page, PageQuery, Position};
 pub use token::{NextToken, TokenError};
 

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use http::StatusCode;
 
-use crate::dataset::mix64;
+use crate::random::mix64;
 use crate::response::CiError;
 
 /// One way a request can fail.

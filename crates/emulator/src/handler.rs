@@ -9,10 +9,7 @@ use std::sync::{PoisonError, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
-
-use cos_ci_proto::query::excerpt;
-use cos_ci_proto::{CiAction, ListWorkflowExecutions, ListWorkflowExecutionsOutput, XmlDocument};
+use http::{Request, Response, StatusCode};
 
 use crate::auth::authenticate;
 use crate::dataset::{Dataset, ExecutionRecord};
@@ -20,12 +17,10 @@ use crate::faults::{FaultConfig, FaultKind};
 use crate::host::check_host;
 use crate::ids::IdGenerator;
 use crate::response::{self, CiError};
+use crate::routes::{self, Call, Resources, canonical_path, invalid_argument};
 use crate::server::Limits;
-use crate::store::{ExecutionStore, PageQuery};
+use crate::store::ExecutionStore;
 use crate::{DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY};
-
-/// The only API path served.
-const LIST_PATH: &str = "/workflowexecution";
 
 /// Everything the emulator serves and checks. `Debug` never shows the
 /// secret key or the session token.
@@ -131,7 +126,7 @@ pub struct RequestHandler {
     pub(crate) local_addr: SocketAddr,
     max_uri_bytes: usize,
     log_requests: bool,
-    store: RwLock<ExecutionStore>,
+    resources: Resources,
     pub(crate) request_ids: IdGenerator,
     trace_ids: IdGenerator,
 }
@@ -161,7 +156,11 @@ impl RequestHandler {
             local_addr,
             max_uri_bytes: config.limits.max_uri_bytes,
             log_requests: config.log_requests,
-            store: RwLock::new(ExecutionStore::from_dataset(config.dataset)),
+            resources: Resources {
+                bucket: config.bucket,
+                region: config.region,
+                executions: RwLock::new(ExecutionStore::from_dataset(config.dataset)),
+            },
             request_ids: IdGenerator::new(config.seed ^ u64::from(local_addr.port())),
             trace_ids: IdGenerator::new(!config.seed ^ u64::from(local_addr.port())),
         }
@@ -203,7 +202,8 @@ impl RequestHandler {
 
     /// Add (or replace, by run id) an execution.
     pub fn insert(&self, record: ExecutionRecord) {
-        self.store
+        self.resources
+            .executions
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(record);
@@ -211,7 +211,8 @@ impl RequestHandler {
 
     /// How many executions are stored.
     pub fn len(&self) -> usize {
-        self.store
+        self.resources
+            .executions
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
@@ -271,10 +272,6 @@ impl RequestHandler {
     }
 }
 
-fn invalid_argument(message: impl Into<String>) -> CiError {
-    CiError::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
-}
-
 impl RequestHandler {
     /// Everything after fault injection: returns the XML body of a 200.
     pub(crate) fn check<B>(
@@ -299,30 +296,16 @@ impl RequestHandler {
         }
         check_host(self, request)?;
 
-        let path = cos_ci_sign::decode(uri.path()).map_err(|_| {
+        let not_encoded = || {
             CiError::new(
                 StatusCode::NOT_FOUND,
                 "InvalidUrl",
                 "The request path is not validly percent-encoded.",
             )
-        })?;
-        if path != LIST_PATH {
-            return Err(CiError::new(
-                StatusCode::NOT_FOUND,
-                "InvalidUrl",
-                format!("No API at `{}`.", excerpt(&path, 100)),
-            ));
-        }
-        if request.method() != Method::GET {
-            return Err(CiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
-                format!(
-                    "`{}` is not allowed on {LIST_PATH}; use GET.",
-                    request.method()
-                ),
-            ));
-        }
+        };
+        let path = cos_ci_sign::decode(uri.path()).map_err(|_| not_encoded())?;
+        let wire_path = canonical_path(uri.path()).ok_or_else(not_encoded)?;
+        let route = routes::find(request.method(), &wire_path, &path)?;
 
         // Form-style: a raw `+` is a space, as Go's and Python's SDKs assume
         // when they send spaces as `+` and sign them as `%20`.
@@ -332,40 +315,20 @@ impl RequestHandler {
 
         let api_pairs = authenticate(self, request, &path, &pairs, now)?;
 
-        // Decoding also validates (size bounds, empty values, time order).
-        let list = ListWorkflowExecutions::from_request(&path_for_decode(&path), &api_pairs, b"")
-            .map_err(|error| invalid_argument(error.to_string()))?;
-        let query =
-            PageQuery::from_request(&list).map_err(|error| invalid_argument(error.to_string()))?;
-
-        let page = self
-            .store
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .page(&query);
-        let output = ListWorkflowExecutionsOutput {
-            request_id: Some(request_id.to_owned()),
-            next_token: page.next_token(query.order).map(|token| token.encode()),
-            executions: page
-                .records
-                .iter()
-                .map(ExecutionRecord::to_execution)
-                .collect(),
-        };
-        Ok(output.to_xml())
+        route.dispatch(
+            &self.resources,
+            &Call {
+                wire_path: &wire_path,
+                query: &api_pairs,
+                // No action served has a request body yet.
+                body: b"",
+                request_id,
+            },
+        )
     }
 }
 
 pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
-}
-
-/// The decoded path as the action decoder expects it (it decodes segments
-/// itself): re-encode each segment.
-fn path_for_decode(path: &str) -> String {
-    path.split('/')
-        .map(cos_ci_sign::encode)
-        .collect::<Vec<_>>()
-        .join("/")
 }

@@ -18,18 +18,23 @@
 
 mod auth;
 mod dataset;
+mod details;
+mod executions;
 mod faults;
 mod handler;
 mod host;
 mod ids;
+mod random;
 mod response;
+mod routes;
 mod server;
 mod store;
 mod token;
 
-pub use dataset::{Dataset, DatasetError, ExecutionRecord};
+pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
 pub use handler::{EmulatorConfig, RequestHandler};
+pub use routes::{Route, routes};
 pub use server::{BackgroundEmulator, Emulator, Limits};
 pub use store::{ExecutionStore, Page, PageQuery, Position};
 pub use token::{NextToken, TokenError};

@@ -21,7 +21,8 @@ mod xml;
 
 pub use action::{CiAction, PaginatedAction};
 pub use error::{
-    MalformedResponse, ResponseError, ServiceError, check_status, request_id_from_headers,
+    MAX_ID_CHARS, MAX_MESSAGE_CHARS, MalformedResponse, ResponseError, ServiceError, check_status,
+    request_id_from_headers,
 };
 pub use list_workflow_executions::{
     ExecutionState, ListWorkflowExecutions, ListWorkflowExecutionsOutput, Order, PageSize,

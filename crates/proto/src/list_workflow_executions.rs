@@ -52,6 +52,15 @@ const START_CREATION_TIME: &str = "startCreationTime";
 const END_CREATION_TIME: &str = "endCreationTime";
 const NEXT_TOKEN: &str = "nextToken";
 const JOB_ID: &str = "jobId";
+/// Longest `name` in bytes: COS's limit on an object key.
+pub const MAX_NAME_BYTES: usize = 850;
+/// Longest `workflowId` or `jobId` in bytes (real ids are 33–35 characters).
+pub const MAX_ID_BYTES: usize = 128;
+/// Longest `nextToken` in bytes, sent or received. Together with the other
+/// limits this keeps every request URI (each byte encoded as up to three)
+/// under 8 KiB, which proxies and the emulator accept and `http::Uri` can
+/// hold; a longer token from the service could never be sent back.
+pub const MAX_NEXT_TOKEN_BYTES: usize = 1024;
 const PARAMETERS: [&str; 9] = [
     WORKFLOW_ID,
     NAME,
@@ -344,20 +353,33 @@ pub struct ListWorkflowExecutions {
 
 impl ListWorkflowExecutions {
     /// Check the rules that types cannot: no empty strings where a value was
-    /// set, a non-empty states set, start not after end.
+    /// set, lengths ([`MAX_NAME_BYTES`], [`MAX_ID_BYTES`],
+    /// [`MAX_NEXT_TOKEN_BYTES`]), a non-empty states set, start not after end.
     pub fn validate(&self) -> Result<(), ValidationError> {
         let texts = [
-            (WORKFLOW_ID, &self.workflow_id),
-            (NAME, &self.name),
-            (NEXT_TOKEN, &self.next_token),
-            (JOB_ID, &self.job_id),
+            (WORKFLOW_ID, &self.workflow_id, MAX_ID_BYTES),
+            (NAME, &self.name, MAX_NAME_BYTES),
+            (NEXT_TOKEN, &self.next_token, MAX_NEXT_TOKEN_BYTES),
+            (JOB_ID, &self.job_id, MAX_ID_BYTES),
         ];
-        for (parameter, value) in texts {
-            if value.as_deref() == Some("") {
-                return Err(ValidationError::new(
-                    parameter,
-                    "must not be empty when set (leave it unset instead)",
-                ));
+        for (parameter, value, max_bytes) in texts {
+            match value.as_deref() {
+                Some("") => {
+                    return Err(ValidationError::new(
+                        parameter,
+                        "must not be empty when set (leave it unset instead)",
+                    ));
+                }
+                Some(text) if text.len() > max_bytes => {
+                    return Err(ValidationError::new(
+                        parameter,
+                        format!(
+                            "must be at most {max_bytes} bytes, got {} bytes",
+                            text.len()
+                        ),
+                    ));
+                }
+                _ => {}
             }
         }
         if self.states.as_ref().is_some_and(BTreeSet::is_empty) {
@@ -574,6 +596,18 @@ fn read_output(body: &[u8]) -> Result<ListWorkflowExecutionsOutput, XmlError> {
     reader.finish()?;
     output.request_id = non_empty(request_id);
     output.next_token = non_empty(next_token);
+    if let Some(token) = output
+        .next_token
+        .as_ref()
+        .filter(|token| token.len() > MAX_NEXT_TOKEN_BYTES)
+    {
+        // Accepting the page would only fail at the next request, as if the
+        // caller had asked for something wrong.
+        return Err(XmlError::new(format!(
+            "<NextToken> is {} bytes, longer than the {MAX_NEXT_TOKEN_BYTES} bytes a request may carry",
+            token.len()
+        )));
+    }
     Ok(output)
 }
 

@@ -37,7 +37,7 @@ mod paginator;
 mod retry;
 
 pub use client::Client;
-pub use config::{Bucket, Config, ConfigError, Endpoint, Region};
+pub use config::{Bucket, Config, ConfigError, CredentialPart, Endpoint, Region};
 pub use cos_ci_sign::Credentials;
 pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};

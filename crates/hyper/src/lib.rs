@@ -45,8 +45,8 @@ use cos_ci_proto::{
 use futures_core::Stream;
 use tracing::Instrument;
 
-use transport::Transport;
 pub use transport::TransportOptions;
+use transport::{SendError, Transport};
 
 /// The async client: a [`cos_ci_client::Client`] plus a pooled hyper
 /// transport. Cheap to clone; clones share the pool and the learned clock
@@ -124,7 +124,18 @@ impl HyperClient {
                             });
                             operation.on_response(response, now);
                         }
-                        Err(error) => {
+                        Err(SendError::TooLarge { response, cap }) => {
+                            span.record("status", response.status().as_u16());
+                            span.in_scope(|| {
+                                tracing::debug!(
+                                    status = response.status().as_u16(),
+                                    cap,
+                                    "response body over the cap"
+                                )
+                            });
+                            operation.on_oversized_response(response, cap, now);
+                        }
+                        Err(SendError::Transport(error)) => {
                             span.in_scope(
                                 || tracing::debug!(kind = ?error.kind, %error, "transport error"),
                             );

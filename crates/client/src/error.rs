@@ -82,7 +82,7 @@ pub enum Error {
     },
     /// The operation's overall deadline ([`crate::RetryPolicy::total_deadline`])
     /// passed, or left no time for another attempt.
-    #[error("gave up after {attempts} attempt(s) in {elapsed:?} at the overall deadline of {deadline:?}{}", last_error_suffix(.last_error))]
+    #[error("gave up after {attempts} attempt(s) in {:?} at the overall deadline of {deadline:?}{}", to_millis(.elapsed), last_error_suffix(.last_error))]
     DeadlineExceeded {
         /// Attempts made.
         attempts: u32,
@@ -115,6 +115,11 @@ pub enum Error {
     /// The driver was used out of order (a bug in the calling transport).
     #[error("operation driver misuse: {0}")]
     Usage(&'static str),
+}
+
+/// Whole milliseconds: finer is noise in a message.
+fn to_millis(duration: &Duration) -> Duration {
+    Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn last_error_suffix(last: &Option<Box<Error>>) -> String {

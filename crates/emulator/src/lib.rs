@@ -26,7 +26,9 @@ mod token;
 
 pub use dataset::{Dataset, DatasetError, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
-pub use server::{BackgroundEmulator, Emulator, EmulatorConfig, Limits, RequestHandler};
+pub use server::{
+    BackgroundEmulator, Emulator, EmulatorConfig, Limits, RequestHandler, check_bucket_and_region,
+};
 pub use store::{ExecutionStore, Page, PageQuery, Position};
 pub use token::{NextToken, TokenError};
 

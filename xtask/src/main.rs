@@ -3,6 +3,8 @@
 //! - `cargo xtask test`  — formatting check, clippy (warnings denied), every test.
 //! - `cargo xtask demo`  — the emulator plus the real `cos-ci` binary, end to end.
 //! - `cargo xtask bench` — the end-to-end listing benchmark.
+//! - `cargo xtask load`  — sustained load and slow clients against the emulator
+//!   binary (not part of `test`).
 //! - `cargo xtask fuzz --seconds N` — run every fuzz target for N seconds (nightly).
 //!
 //! It only orchestrates other cargo commands; it never touches the network
@@ -13,6 +15,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod demo;
 mod fuzz;
+mod load;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +25,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("bench-inner") => bench::inner(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("load") => load::run(&args[1..]),
         Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
         None => Err(USAGE.to_owned()),
     };
@@ -34,7 +38,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench|fuzz --seconds N>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench|load|fuzz --seconds N>";
 
 /// `cargo` for a nested build. `cargo run` gives xtask the variables it
 /// sets for a package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...); ring's

@@ -1,8 +1,10 @@
 //! `cargo xtask load`: the emulator under sustained load, and under a
 //! slow-client attack, from outside its process.
 //!
-//! 1. Builds the `cos-ci-emulator` binary (release unless `--dev`) and
-//!    starts it on 127.0.0.1 with a generated dataset.
+//! 1. Builds the `cos-ci-emulator` binary and xtask (release unless
+//!    `--dev`; then the measuring runs in the release xtask as
+//!    `load-inner`) and starts the emulator on 127.0.0.1 with a generated
+//!    dataset.
 //! 2. **Sustained listing**: requests pages at a fixed rate for a bounded
 //!    time through `HyperClient` (one attempt each, so no error is hidden
 //!    by a retry), following `NextToken` round the dataset so the whole
@@ -14,7 +16,8 @@
 //! 3. **Slow clients**: `--slow-clients` connections each send a request
 //!    line, then one header byte every 500 ms, never finishing (and
 //!    reconnect when cut off), while a good request on a fresh connection
-//!    is sent every second; reports how long the good ones wait.
+//!    is started every second (the attack lasts until the last one is
+//!    answered); reports how long the good ones wait.
 //! 4. The emulator's `VmRSS` (and `VmHWM`) from `/proc/<pid>/status`
 //!    before, between and after.
 //!
@@ -25,7 +28,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -131,11 +134,42 @@ impl Settings {
     }
 }
 
-/// `cargo xtask load ...`.
+/// `cargo xtask load ...`: build, then measure. With a release build the
+/// measuring runs in the release xtask (`load-inner`), so the load
+/// generator's own parsing is not what limits the rate.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let settings = Settings::parse(args)?;
     let binary = build_emulator(settings.release)?;
-    let emulator = EmulatorProcess::start(&binary, settings.executions)?;
+    if settings.release && cfg!(debug_assertions) {
+        let xtask = crate::demo::target_dir()
+            .join("release")
+            .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+        let mut inner = Command::new(xtask);
+        inner.arg("load-inner").args(args);
+        return crate::run("xtask load-inner (release)", inner);
+    }
+    measure(&settings, &binary)
+}
+
+/// `cargo xtask load-inner ...`: measure with an emulator binary already
+/// built by `load`.
+pub(crate) fn inner(args: &[String]) -> Result<(), String> {
+    let settings = Settings::parse(args)?;
+    let folder = if settings.release { "release" } else { "debug" };
+    let binary = crate::demo::target_dir()
+        .join(folder)
+        .join(format!("cos-ci-emulator{}", std::env::consts::EXE_SUFFIX));
+    if !binary.is_file() {
+        return Err(format!(
+            "no emulator at {}; run `cargo xtask load`",
+            binary.display()
+        ));
+    }
+    measure(&settings, &binary)
+}
+
+fn measure(settings: &Settings, binary: &Path) -> Result<(), String> {
+    let emulator = EmulatorProcess::start(binary, settings.executions)?;
     eprintln!(
         "xtask: load: emulator pid {} on {} with {} executions",
         emulator.pid(),
@@ -152,14 +186,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "xtask: load: {} s at {} requests/s, at most {} in flight",
         settings.seconds, settings.rate, settings.concurrency
     );
-    let sustained = runtime.block_on(sustained(&settings, emulator.addr))?;
+    let sustained = runtime.block_on(sustained(settings, emulator.addr))?;
     let rss_after_load = emulator.memory()?;
     let slow = if settings.slow_clients > 0 {
         eprintln!(
             "xtask: load: {} slow clients for {} s",
             settings.slow_clients, settings.slow_seconds
         );
-        Some(runtime.block_on(slow_clients(&settings, emulator.addr)))
+        Some(runtime.block_on(slow_clients(settings, emulator.addr)))
     } else {
         None
     };
@@ -167,7 +201,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     drop(emulator);
 
     report(
-        &settings,
+        settings,
         &sustained,
         slow.as_ref(),
         [rss_before, rss_after_load, rss_after_slow],
@@ -221,7 +255,7 @@ struct Memory {
 }
 
 impl EmulatorProcess {
-    fn start(binary: &PathBuf, executions: usize) -> Result<Self, String> {
+    fn start(binary: &Path, executions: usize) -> Result<Self, String> {
         let mut child = Command::new(binary)
             .args(["--listen", "127.0.0.1:0", "--seed", "1", "--quiet"])
             .args(["--executions", &executions.to_string()])
@@ -397,13 +431,13 @@ async fn slow_clients(settings: &Settings, addr: SocketAddr) -> Slow {
     let mut attackers = tokio::task::JoinSet::new();
     for _ in 0..settings.slow_clients {
         let (opened, cut) = (Arc::clone(&opened), Arc::clone(&cut));
-        attackers.spawn(trickle(addr, until, opened, cut));
+        attackers.spawn(trickle(addr, opened, cut));
     }
     // Let the slow connections take their places first.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut good = Vec::new();
     // A fresh connection each time: a pooled one would already be past the
-    // accept queue the slow clients fill.
+    // accept queue the slow clients fill. One per second, each on its own
+    // task, so a request that waits does not hold back the next one.
     let options = TransportOptions {
         request_timeout: Duration::from_secs(30),
         pool_max_idle_per_host: 0,
@@ -413,21 +447,25 @@ async fn slow_clients(settings: &Settings, addr: SocketAddr) -> Slow {
         size: PageSize::new(10).ok(),
         ..ListWorkflowExecutions::default()
     };
+    let mut good_requests = tokio::task::JoinSet::new();
     while Instant::now() + Duration::from_secs(1) < until {
         let next = Instant::now() + Duration::from_secs(1);
-        let result = match client(addr, options.clone()) {
-            Ok(client) => {
-                let started = Instant::now();
-                client
-                    .list_workflow_executions(request.clone())
-                    .await
-                    .map(|_| started.elapsed())
-                    .map_err(|error| error_kind(&error))
-            }
-            Err(error) => Err(error),
-        };
-        good.push(result);
+        let (options, request) = (options.clone(), request.clone());
+        good_requests.spawn(async move {
+            let client = client(addr, options)?;
+            let started = Instant::now();
+            client
+                .list_workflow_executions(request)
+                .await
+                .map(|_| started.elapsed())
+                .map_err(|error| error_kind(&error))
+        });
         tokio::time::sleep_until(next.into()).await;
+    }
+    // The attack goes on until every good request has its answer.
+    let mut good = Vec::new();
+    while let Some(joined) = good_requests.join_next().await {
+        good.push(joined.map_err(|e| e.to_string()).and_then(|result| result));
     }
     attackers.shutdown().await;
     Slow {
@@ -437,10 +475,10 @@ async fn slow_clients(settings: &Settings, addr: SocketAddr) -> Slow {
     }
 }
 
-/// One slow client until `until`: a request line, then a header byte every
-/// 500 ms; when the server cuts it off, it connects again.
-async fn trickle(addr: SocketAddr, until: Instant, opened: Arc<AtomicU64>, cut: Arc<AtomicU64>) {
-    while Instant::now() < until {
+/// One slow client, until its task is aborted: a request line, then a
+/// header byte every 500 ms; when the server cuts it off, it connects again.
+async fn trickle(addr: SocketAddr, opened: Arc<AtomicU64>, cut: Arc<AtomicU64>) {
+    loop {
         let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
@@ -452,9 +490,6 @@ async fn trickle(addr: SocketAddr, until: Instant, opened: Arc<AtomicU64>, cut: 
             continue;
         }
         loop {
-            if Instant::now() >= until {
-                return;
-            }
             tokio::time::sleep(Duration::from_millis(500)).await;
             if stream.write_all(b"a").await.is_err() {
                 cut.fetch_add(1, Ordering::Relaxed);
@@ -497,9 +532,14 @@ fn report(settings: &Settings, load: &Sustained, slow: Option<&Slow>, memory: [M
     println!("Command: `{}`", settings.command_line());
     println!(
         "Emulator: {} build, separate process, {} executions; load generator: xtask's own \
-         (one tokio thread, `HyperClient`, one attempt per request).",
+         ({} build, one tokio thread, `HyperClient`, one attempt per request).",
         if settings.release { "release" } else { "dev" },
-        settings.executions
+        settings.executions,
+        if cfg!(debug_assertions) {
+            "dev"
+        } else {
+            "release"
+        },
     );
     println!("Machine: {}.", crate::bench::machine());
     println!();
@@ -556,7 +596,7 @@ fn report(settings: &Settings, load: &Sustained, slow: Option<&Slow>, memory: [M
             settings.slow_seconds
         );
         println!(
-            "| good requests meanwhile (fresh connection, 1 per s): answered / failed | {} / {} |",
+            "| good requests meanwhile (fresh connection each, one started per second): answered / failed | {} / {} |",
             waits.len(),
             failures.len()
         );

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Some("bench-inner") => bench::inner(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("load") => load::run(&args[1..]),
+        Some("load-inner") => load::inner(&args[1..]),
         Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
         None => Err(USAGE.to_owned()),
     };

@@ -8,6 +8,8 @@ use std::io::{self, Write};
 
 use cos_ci_proto::{ListWorkflowExecutionsOutput, WorkflowExecution};
 
+use crate::terminal::printable;
+
 /// Column titles: the API's element names.
 const HEADERS: [&str; 5] = ["RunId", "WorkflowId", "State", "CreateTime", "Object"];
 /// Gap between columns.
@@ -90,35 +92,21 @@ fn write_row<W: Write, S: AsRef<str>>(
     out.write_all(b"\n")
 }
 
+/// The cells of a row, escaped for the terminal (control characters, a
+/// newline in an object key, a right-to-left override from a hostile
+/// server): a row stays a row and the terminal is not driven by data.
 fn cells(execution: &WorkflowExecution) -> [String; 5] {
+    let cell = |text: &str| printable(text).into_owned();
     [
-        printable(&execution.run_id),
-        printable(&execution.workflow_id),
-        printable(execution.state.as_str()),
+        cell(&execution.run_id),
+        cell(&execution.workflow_id),
+        cell(execution.state.as_str()),
         execution
             .create_time
             .as_ref()
-            .map_or_else(String::new, |time| printable(time.as_str())),
-        printable(&execution.object),
+            .map_or_else(String::new, |time| cell(time.as_str())),
+        cell(&execution.object),
     ]
-}
-
-/// Control characters (a newline in an object key, an escape sequence from
-/// a hostile server) are shown escaped so a row stays a row and the
-/// terminal is not driven by data.
-fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// One execution per line as compact JSON with the API's element names
@@ -288,6 +276,8 @@ mod tests {
                 &[
                     execution("i1", "a.mp4", ExecutionState::Success),
                     execution("i22", "line\nbreak.mp4", ExecutionState::Running),
+                    execution("i4", "\u{202e}4pm.exe", ExecutionState::Failed),
+                    execution("i5", "zero\u{200b}width\u{2066}", ExecutionState::Success),
                 ],
             )
             .unwrap();
@@ -298,11 +288,13 @@ mod tests {
                 &[execution("i3", "视频 1.mp4", ExecutionState::Cancel)],
             )
             .unwrap();
-        assert_eq!(table.rows(), 3);
+        assert_eq!(table.rows(), 5);
         insta::assert_snapshot!(text(out), @r"
         RunId  WorkflowId  State    CreateTime                 Object
         i1     w1          Success  2022-08-09T14:54:17+08:00  a.mp4
         i22    w1          Running  2022-08-09T14:54:17+08:00  line\nbreak.mp4
+        i4     w1          Failed   2022-08-09T14:54:17+08:00  \u{202e}4pm.exe
+        i5     w1          Success  2022-08-09T14:54:17+08:00  zero\u{200b}width\u{2066}
         i3     w1          Cancel   2022-08-09T14:54:17+08:00  视频 1.mp4
         ");
     }
@@ -380,5 +372,6 @@ mod tests {
         assert_eq!(summary_line(1, 1), "listed 1 execution in 1 page");
         assert_eq!(summary_line(0, 2), "listed 0 executions in 2 pages");
         assert_eq!(next_token_line("abc"), "NextToken: abc");
+        assert_eq!(next_token_line("a\u{202e}b"), "NextToken: a\\u{202e}b");
     }
 }

@@ -154,7 +154,7 @@ where
 ///     BlockingClient, BlockingTransport, Config, Credentials, ListWorkflowExecutions,
 ///     ListWorkflowExecutionsOutput, PagingOptions, TransportError, http,
 /// };
-/// use cos_ci_client::cos_ci_proto::XmlDocument as _;
+/// use cos_ci_client::cos_ci_proto::XmlDocument;
 ///
 /// /// Answers every request with an empty page (a real one does HTTP).
 /// struct EmptyPages;

@@ -156,7 +156,7 @@ mod waiter;
 
 pub use blocking::{BlockingClient, BlockingTransport};
 pub use client::Client;
-pub use config::{Bucket, Config, ConfigError, Endpoint, Region};
+pub use config::{Bucket, Config, ConfigError, CredentialPart, Endpoint, Region};
 pub use credentials::{
     CredentialChain, CredentialError, CredentialProvider, CredentialRequest, CredentialSource,
     ProvidedCredentials,

@@ -1,5 +1,6 @@
 //! `cos-ci workflow-executions list`: one page, or every page streamed.
 
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::pin::pin;
 
@@ -18,28 +19,26 @@ use crate::output::{
 /// Run the listing described by `args`, printing to stdout (results) and
 /// stderr (NextToken, summary, progress). `env` looks up environment
 /// variables (credentials).
-pub async fn run(args: &ListArgs, env: impl Fn(&str) -> Option<String>) -> Result<(), CliError> {
+pub async fn run(args: &ListArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
     let request = args.request()?;
     let following = args.following()?;
-    let timeout = args.timeout()?;
-    let max_attempts = args.max_attempts()?;
+    let mut options = TransportOptions::default();
+    let limits = args.time_limits(options.request_timeout)?;
     let credentials = args.credentials.resolve(env)?;
     let mut config = Config::new(&args.target.bucket, &args.target.region, credentials)?;
     if let Some(endpoint) = &args.target.endpoint {
         config = config.with_endpoint(endpoint)?;
     }
-    if let Some(max_attempts) = max_attempts {
-        let retry = RetryPolicy {
-            max_attempts,
-            ..config.retry_policy().clone()
-        };
-        config = config.with_retry_policy(retry);
-    }
-    let mut options = TransportOptions::default();
-    if let Some(timeout) = timeout {
-        options.request_timeout = timeout;
-        options.connect_timeout = options.connect_timeout.min(timeout);
-    }
+    let retry = RetryPolicy {
+        max_attempts: limits.max_attempts,
+        ..config.retry_policy().clone()
+    };
+    config = config
+        .with_retry_policy(retry)
+        .with_deadline(limits.deadline)
+        .map_err(|error| CliError::invalid_flag("--deadline", error.to_string()))?;
+    options.request_timeout = limits.attempt_timeout;
+    options.connect_timeout = options.connect_timeout.min(limits.attempt_timeout);
     let endpoint = config.endpoint().to_string();
     tracing::debug!(%endpoint, bucket = %config.bucket(), region = %config.region(), "listing workflow executions");
     let client = HyperClient::with_options(config, options);

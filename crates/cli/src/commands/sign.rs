@@ -1,5 +1,7 @@
 //! `cos-ci sign`: print the `Authorization` value for a described request.
 
+use std::ffi::OsString;
+
 use cos_ci_client::SESSION_TOKEN_HEADER;
 use cos_ci_sign::{HeaderPolicy, KeyTime, SECURITY_TOKEN_NAMES, SignableRequest, Signer};
 
@@ -11,7 +13,7 @@ use crate::error::CliError;
 /// the value and, if there is one, a warning for stderr.
 pub fn run(
     args: &SignArgs,
-    env: impl Fn(&str) -> Option<String>,
+    env: impl Fn(&str) -> Option<OsString>,
 ) -> Result<(String, Option<String>), CliError> {
     let method = args.method.trim();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {

@@ -690,26 +690,18 @@ pub(crate) fn unix_secs(time: SystemTime) -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-/// Check one fetched or configured credential part: non-empty printable
-/// ASCII without surrounding spaces (it goes into a header and a key). The
-/// error says what is wrong, never the value.
+/// Check one fetched or configured credential part: non-empty, and what
+/// [`crate::CredentialPart::check`] allows (printable ASCII without
+/// surrounding spaces: it goes into a header and a key). The error says
+/// what is wrong, never the value.
 pub(crate) fn check_credential_text(value: &str) -> Result<(), String> {
     if value.is_empty() {
         return Err("is empty".to_owned());
     }
-    if let Some((index, c)) = value.char_indices().find(|(_, c)| !(' '..='~').contains(c)) {
-        let what = match c {
-            '\r' => "a carriage return".to_owned(),
-            '\n' => "a line feed".to_owned(),
-            c if c.is_control() => format!("a control character (U+{:04X})", u32::from(c)),
-            _ => "a non-ASCII character".to_owned(),
-        };
-        return Err(format!(
-            "contains {what} at byte {index}; credentials are printable ASCII"
-        ));
-    }
-    if value.starts_with(' ') || value.ends_with(' ') {
-        return Err("starts or ends with a space".to_owned());
-    }
-    Ok(())
+    crate::CredentialPart::SecretId
+        .check(value)
+        .map_err(|error| match error {
+            crate::ConfigError::InvalidCredentials { reason, .. } => reason,
+            other => other.to_string(),
+        })
 }

@@ -22,6 +22,7 @@
 //! or log a secret key, a session token or an `Authorization` value.
 
 mod auth;
+mod credentials;
 mod dataset;
 mod details;
 mod executions;
@@ -38,7 +39,7 @@ mod token;
 
 pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
-pub use handler::{EmulatorConfig, RequestHandler};
+pub use handler::{DEFAULT_CREDENTIAL_LIFETIME, EmulatorConfig, RequestHandler};
 pub use routes::{Route, routes};
 pub use server::{BackgroundEmulator, Emulator, Limits, check_bucket_and_region};
 pub use store::{ExecutionStore, Page, PageQuery, Position};

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use http::{Request, Response};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -21,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::credentials::MAX_STS_BODY;
 use crate::dataset::ExecutionRecord;
 use crate::faults::{FaultConfig, FaultKind};
 use crate::handler::{EmulatorConfig, RequestHandler, unix_seconds};
@@ -238,8 +241,23 @@ async fn serve(
     shared: Arc<Shared>,
     request: Request<Incoming>,
 ) -> Result<Response<EmulatorBody>, ConnectionDropped> {
-    let started = Instant::now();
     let handler = &shared.handler;
+    if crate::credentials::is_credential_request(handler, &request) {
+        // The metadata and STS stand-ins: outside fault injection (and its
+        // request count), so a CI fault sequence does not depend on how
+        // often credentials were fetched.
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, MAX_STS_BODY).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => Bytes::new(),
+        };
+        let request = Request::from_parts(parts, body);
+        let response = handler
+            .handle_credentials_at(&request, SystemTime::now())
+            .unwrap_or_else(|| Response::new(Bytes::new()));
+        return Ok(response.map(EmulatorBody::full));
+    }
+    let started = Instant::now();
     let request_id = handler.request_ids.next(unix_seconds(SystemTime::now()));
     let number = shared.requests.fetch_add(1, Ordering::Relaxed);
     let fault = shared.faults.fault_for(shared.seed, number);

@@ -32,6 +32,10 @@ fn bad_flags_exit_2() {
         &["--faults", "1.5"][..],
         &["--fault-kinds", "teapot"],
         &["--data", "/nonexistent.ndjson"],
+        &["--credential-lifetime", "0"],
+        &["--credential-lifetime", "1d"],
+        &["--credential-lifetime", "13h"],
+        &["--metadata-role", "a/b"],
     ] {
         let output = Command::new(BINARY).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");

@@ -1,14 +1,19 @@
-//! The executions the emulator serves: one record type, NDJSON in and out,
-//! and a deterministic generator.
+//! The executions the emulator serves: one record type (with optional
+//! detail fields), NDJSON in and out, and a deterministic generator.
 
 use std::collections::HashSet;
 use std::io;
 
-use cos_ci_proto::{CiTimestamp, ExecutionState, WorkflowExecution};
+use cos_ci_proto::{
+    CiTimestamp, ExecutionState, JobState, WorkflowExecution, WorkflowTask, XmlTree,
+};
+
+use crate::random::{SplitMix64, mix64};
 
 /// One stored workflow execution. Serialised (NDJSON for `--data` and
 /// `--dump`) with the API's element names: `RunId`, `WorkflowId`, `Object`,
-/// `CreateTime`, `State` and, only when set, `JobId`.
+/// `CreateTime`, `State` and, only when set, `JobId` and the detail fields
+/// `WorkflowName`, `Tasks` and `Topology` (see [`ExecutionDetails`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecutionRecord {
     /// `RunId`, unique in a dataset.
@@ -23,6 +28,31 @@ pub struct ExecutionRecord {
     pub state: ExecutionState,
     /// `JobId`: the batch (inventory) trigger job that started it, if any.
     pub job_id: Option<String>,
+    /// What `GET /workflowexecution/<RunId>` adds, as loaded; `None` (as
+    /// in generated data) derives all of it from the fields above when a
+    /// request asks (see [`ExecutionRecord::to_detail`]). Boxed, so a
+    /// record without details costs one pointer.
+    pub details: Option<Box<ExecutionDetails>>,
+}
+
+/// The detail fields of an execution, each optional: one left `None` is
+/// derived from the record when served, consistently with the others
+/// (see [`ExecutionRecord::to_detail`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecutionDetails {
+    /// `WorkflowName` (served as `<Name>`).
+    pub workflow_name: Option<String>,
+    /// `Tasks`; `Some(vec![])` serves none.
+    pub tasks: Option<Vec<WorkflowTask>>,
+    /// `Topology`, as a generic tree (`Dependencies`, `Nodes`).
+    pub topology: Option<XmlTree>,
+}
+
+impl ExecutionDetails {
+    /// No field set: nothing to keep.
+    fn is_empty(&self) -> bool {
+        self.workflow_name.is_none() && self.tasks.is_none() && self.topology.is_none()
+    }
 }
 
 impl ExecutionRecord {
@@ -54,6 +84,52 @@ struct RecordOut<'a> {
     state: &'a str,
     #[serde(rename = "JobId", skip_serializing_if = "Option::is_none")]
     job_id: Option<&'a str>,
+    #[serde(rename = "WorkflowName", skip_serializing_if = "Option::is_none")]
+    workflow_name: Option<&'a str>,
+    #[serde(rename = "Tasks", skip_serializing_if = "Option::is_none")]
+    tasks: Option<Vec<TaskOut<'a>>>,
+    #[serde(rename = "Topology", skip_serializing_if = "Option::is_none")]
+    topology: Option<&'a XmlTree>,
+}
+
+/// One task of the NDJSON line, borrowed for writing: unset fields are left
+/// out.
+#[derive(serde::Serialize)]
+struct TaskOut<'a> {
+    #[serde(rename = "Type")]
+    task_type: &'a str,
+    #[serde(rename = "Name")]
+    name: &'a str,
+    #[serde(rename = "State")]
+    state: &'a str,
+    #[serde(rename = "JobId", skip_serializing_if = "Option::is_none")]
+    job_id: Option<&'a str>,
+    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
+    create_time: Option<&'a str>,
+    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
+    start_time: Option<&'a str>,
+    #[serde(rename = "EndTime", skip_serializing_if = "Option::is_none")]
+    end_time: Option<&'a str>,
+    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+impl<'a> From<&'a WorkflowTask> for TaskOut<'a> {
+    fn from(task: &'a WorkflowTask) -> Self {
+        TaskOut {
+            task_type: &task.task_type,
+            name: &task.name,
+            state: task.state.as_str(),
+            job_id: task.job_id.as_deref(),
+            create_time: task.create_time.as_ref().map(CiTimestamp::as_str),
+            start_time: task.start_time.as_ref().map(CiTimestamp::as_str),
+            end_time: task.end_time.as_ref().map(CiTimestamp::as_str),
+            code: task.code.as_deref(),
+            message: task.message.as_deref(),
+        }
+    }
 }
 
 /// The NDJSON line as read. Unknown fields are ignored so that the output of
@@ -72,6 +148,59 @@ struct RecordIn {
     state: String,
     #[serde(rename = "JobId", default)]
     job_id: Option<String>,
+    #[serde(rename = "WorkflowName", default)]
+    workflow_name: Option<String>,
+    #[serde(rename = "Tasks", default)]
+    tasks: Option<Vec<TaskIn>>,
+    #[serde(rename = "Topology", default)]
+    topology: Option<XmlTree>,
+}
+
+/// One task as read: `Type`, `Name` and `State` are required, the rest
+/// optional. Times may also be empty or `-` (unset), as CI writes them for a
+/// job that has not started or ended.
+#[derive(serde::Deserialize)]
+struct TaskIn {
+    #[serde(rename = "Type")]
+    task_type: String,
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "State")]
+    state: String,
+    #[serde(rename = "JobId", default)]
+    job_id: Option<String>,
+    #[serde(rename = "CreateTime", default)]
+    create_time: Option<String>,
+    #[serde(rename = "StartTime", default)]
+    start_time: Option<String>,
+    #[serde(rename = "EndTime", default)]
+    end_time: Option<String>,
+    #[serde(rename = "Code", default)]
+    code: Option<String>,
+    #[serde(rename = "Message", default)]
+    message: Option<String>,
+}
+
+impl TaskIn {
+    fn into_task(self, index: usize) -> Result<WorkflowTask, String> {
+        let time = |text: Option<String>, field: &str| match text.as_deref() {
+            None | Some("" | "-") => Ok(None),
+            Some(text) => CiTimestamp::parse(text)
+                .map(Some)
+                .map_err(|error| format!("`Tasks[{index}].{field}`: {error}")),
+        };
+        Ok(WorkflowTask {
+            create_time: time(self.create_time, "CreateTime")?,
+            start_time: time(self.start_time, "StartTime")?,
+            end_time: time(self.end_time, "EndTime")?,
+            task_type: self.task_type,
+            name: self.name,
+            state: JobState::from(self.state),
+            job_id: self.job_id,
+            code: self.code,
+            message: self.message,
+        })
+    }
 }
 
 impl TryFrom<RecordIn> for ExecutionRecord {
@@ -82,6 +211,21 @@ impl TryFrom<RecordIn> for ExecutionRecord {
         }
         let create_time = CiTimestamp::parse(&input.create_time)
             .map_err(|error| format!("`CreateTime`: {error}"))?;
+        let tasks = input
+            .tasks
+            .map(|tasks| {
+                tasks
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, task)| task.into_task(index))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let details = ExecutionDetails {
+            workflow_name: input.workflow_name,
+            tasks,
+            topology: input.topology,
+        };
         Ok(ExecutionRecord {
             run_id: input.run_id,
             workflow_id: input.workflow_id,
@@ -89,6 +233,7 @@ impl TryFrom<RecordIn> for ExecutionRecord {
             create_time,
             state: ExecutionState::from(input.state.as_str()),
             job_id: input.job_id.filter(|job| !job.is_empty()),
+            details: (!details.is_empty()).then(|| Box::new(details)),
         })
     }
 }
@@ -102,6 +247,19 @@ impl serde::Serialize for ExecutionRecord {
             create_time: self.create_time.as_str(),
             state: self.state.as_str(),
             job_id: self.job_id.as_deref(),
+            workflow_name: self
+                .details
+                .as_ref()
+                .and_then(|details| details.workflow_name.as_deref()),
+            tasks: self
+                .details
+                .as_ref()
+                .and_then(|details| details.tasks.as_ref())
+                .map(|tasks| tasks.iter().map(TaskOut::from).collect()),
+            topology: self
+                .details
+                .as_ref()
+                .and_then(|details| details.topology.as_ref()),
         }
         .serialize(serializer)
     }
@@ -254,6 +412,7 @@ impl Dataset {
                     create_time,
                     state,
                     job_id,
+                    details: None,
                 })
             })
             .collect();
@@ -301,31 +460,6 @@ fn run_id(salt: u64, index: u64) -> String {
     let low = mix64(index ^ 0x5851_f42d_4c95_7f2d);
     let high = mix64(salt ^ low);
     format!("i{high:016x}{low:016x}")
-}
-
-/// The SplitMix64 finaliser: a bijection on u64 with good avalanche.
-pub(crate) fn mix64(value: u64) -> u64 {
-    let mut z = value;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// A tiny deterministic generator; quality is ample for test data.
-#[derive(Debug, Clone)]
-pub(crate) struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
-        SplitMix64 { state: seed }
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        mix64(self.state)
-    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
-//! Deterministic fault injection: which requests misbehave, and how.
+//! Deterministic fault injection: which requests misbehave, and how (the
+//! error answers are here; the server acts out the connection faults).
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::dataset::mix64;
+use http::StatusCode;
+
+use crate::random::mix64;
+use crate::response::CiError;
 
 /// One way a request can fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,6 +47,32 @@ impl FaultKind {
             FaultKind::CloseConnection => "close",
             FaultKind::TruncateBody => "truncate",
             FaultKind::SlowResponse => "slow",
+        }
+    }
+}
+
+impl FaultKind {
+    /// The answer of a fault that is an error response in CI's shape
+    /// (`503`, `429`, `500`); `None` for the others, which the server acts
+    /// out itself (close, truncate, slow).
+    pub(crate) fn injected_error(self) -> Option<CiError> {
+        match self {
+            FaultKind::ServiceUnavailable503 => Some(CiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "Service is temporarily unavailable, please retry (injected fault).",
+            )),
+            FaultKind::SlowDown429 => Some(CiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "SlowDown",
+                "Please reduce your request rate (injected fault).",
+            )),
+            FaultKind::InternalError500 => Some(CiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "Internal server error (injected fault).",
+            )),
+            FaultKind::CloseConnection | FaultKind::TruncateBody | FaultKind::SlowResponse => None,
         }
     }
 }

@@ -16,17 +16,26 @@
 //! What it never does: talk to Tencent Cloud, persist anything, serve TLS,
 //! or log a secret key, a session token or an `Authorization` value.
 
+mod auth;
 mod dataset;
+mod details;
+mod executions;
 mod faults;
+mod handler;
+mod host;
 mod ids;
+mod random;
 mod response;
+mod routes;
 mod server;
 mod store;
 mod token;
 
-pub use dataset::{Dataset, DatasetError, ExecutionRecord};
+pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
-pub use server::{BackgroundEmulator, Emulator, EmulatorConfig, Limits, RequestHandler};
+pub use handler::{EmulatorConfig, RequestHandler};
+pub use routes::{Route, routes};
+pub use server::{BackgroundEmulator, Emulator, Limits};
 pub use store::{ExecutionStore, Page, PageQuery, Position};
 pub use token::{NextToken, TokenError};
 

@@ -230,6 +230,7 @@ async fn plus_on_the_wire_is_a_space() {
         create_time: CiTimestamp::from_unix(1_767_542_400, 28_800).unwrap(),
         state: ExecutionState::Success,
         job_id: None,
+        details: None,
     };
     config.dataset = Dataset::new(vec![record.clone()]).unwrap();
     let emulator = Emulator::start(config).await.unwrap();
@@ -893,6 +894,7 @@ async fn paging_is_stable_while_inserting() {
                 .unwrap(),
                 state: ExecutionState::Running,
                 job_id: None,
+                details: None,
             });
         }
         token = reply.element("NextToken");

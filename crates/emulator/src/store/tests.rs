@@ -20,6 +20,7 @@ fn record(
         create_time: CiTimestamp::from_unix(1_767_542_400 + time, 28_800).unwrap(),
         state,
         job_id: job.map(str::to_owned),
+        details: None,
     }
 }
 

@@ -1,0 +1,67 @@
+//! The workflow-execution actions, answered from the execution store.
+
+use std::sync::PoisonError;
+
+use http::StatusCode;
+
+use cos_ci_proto::query::excerpt;
+use cos_ci_proto::{
+    DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ListWorkflowExecutions,
+    ListWorkflowExecutionsOutput,
+};
+
+use crate::dataset::ExecutionRecord;
+use crate::response::CiError;
+use crate::routes::{Resources, invalid_argument};
+use crate::store::PageQuery;
+
+/// `GET /workflowexecution`: one page.
+pub(crate) fn list(
+    resources: &Resources,
+    request: ListWorkflowExecutions,
+) -> Result<ListWorkflowExecutionsOutput, CiError> {
+    let query =
+        PageQuery::from_request(&request).map_err(|error| invalid_argument(error.to_string()))?;
+    let page = resources
+        .executions
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .page(&query);
+    Ok(ListWorkflowExecutionsOutput {
+        request_id: None,
+        next_token: page.next_token(query.order).map(|token| token.encode()),
+        executions: page
+            .records
+            .iter()
+            .map(ExecutionRecord::to_execution)
+            .collect(),
+    })
+}
+
+/// `GET /workflowexecution/<RunId>`: one execution with its tasks and
+/// topology; an unknown run id is `400 ResourceNotFound`.
+pub(crate) fn describe(
+    resources: &Resources,
+    request: DescribeWorkflowExecution,
+) -> Result<DescribeWorkflowExecutionOutput, CiError> {
+    let record = resources
+        .executions
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&request.run_id)
+        .cloned()
+        .ok_or_else(|| {
+            CiError::new(
+                StatusCode::BAD_REQUEST,
+                "ResourceNotFound",
+                format!(
+                    "The workflow execution `{}` does not exist.",
+                    excerpt(&request.run_id, 100)
+                ),
+            )
+        })?;
+    Ok(DescribeWorkflowExecutionOutput {
+        request_id: None,
+        execution: record.to_detail(&resources.bucket, &resources.region),
+    })
+}

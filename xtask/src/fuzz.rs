@@ -14,17 +14,30 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Every target in `fuzz/fuzz_targets/`, in the order they run.
-pub(crate) const TARGETS: &[&str] = &[
-    "list_response",
-    "error_body",
-    "wire_query",
-    "authorization",
-    "emulator_request",
-];
+#[macro_use]
+#[path = "../../fuzz/src/registry.rs"]
+mod registry;
 
-const FUZZ_USAGE: &str = "usage: cargo xtask fuzz --seconds N [--minimize] [TARGET...] [-- LIBFUZZER_ARGS...]\n\
-    targets: list_response, error_body, wire_query, authorization, emulator_request";
+/// Every target of `fuzz/src/registry.rs`, in the order they run.
+pub(crate) const TARGETS: &[&str] = {
+    macro_rules! names {
+        ($($name:ident => $body:expr),* $(,)?) => {
+            &[$(stringify!($name)),*]
+        };
+    }
+    for_each_target!(names)
+};
+
+/// The one fuzz binary; `COS_CI_FUZZ_TARGET` selects the target.
+const FUZZ_BINARY: &str = "target";
+
+fn usage() -> String {
+    format!(
+        "usage: cargo xtask fuzz --seconds N [--minimize] [TARGET...] [-- LIBFUZZER_ARGS...]\n\
+         targets: {}",
+        TARGETS.join(", ")
+    )
+}
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,7 +59,7 @@ fn parse_args(args: &[String]) -> Result<FuzzArgs, String> {
             "--seconds" => {
                 let value = rest
                     .next()
-                    .ok_or_else(|| format!("--seconds needs a value\n{FUZZ_USAGE}"))?;
+                    .ok_or_else(|| format!("--seconds needs a value\n{}", usage()))?;
                 let parsed = value
                     .parse::<u64>()
                     .ok()
@@ -60,12 +73,12 @@ fn parse_args(args: &[String]) -> Result<FuzzArgs, String> {
             "--" => {
                 libfuzzer_args.extend(rest.by_ref().cloned());
             }
-            "-h" | "--help" => return Err(FUZZ_USAGE.to_owned()),
+            "-h" | "--help" => return Err(usage()),
             name if TARGETS.contains(&name) => targets.push(name.to_owned()),
-            other => return Err(format!("unknown fuzz argument `{other}`\n{FUZZ_USAGE}")),
+            other => return Err(format!("unknown fuzz argument `{other}`\n{}", usage())),
         }
     }
-    let seconds = seconds.ok_or_else(|| format!("--seconds N is required\n{FUZZ_USAGE}"))?;
+    let seconds = seconds.ok_or_else(|| format!("--seconds N is required\n{}", usage()))?;
     if targets.is_empty() {
         targets = TARGETS.iter().map(|t| (*t).to_owned()).collect();
     }
@@ -177,13 +190,19 @@ fn run_target(
 ) -> Result<(String, Option<String>), String> {
     let artifacts = fuzz_dir.join("artifacts").join(target);
     let corpus = fuzz_dir.join("corpus").join(target);
-    std::fs::create_dir_all(&corpus)
-        .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+    for dir in [&corpus, &artifacts] {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
     let crashes_before = count_files(&artifacts);
 
     let mut command = nightly_cargo(fuzz_dir);
     command
-        .args(["fuzz", "run", target, "--"])
+        .env("COS_CI_FUZZ_TARGET", target)
+        .args(["fuzz", "run", FUZZ_BINARY])
+        .arg(&corpus)
+        .arg("--")
+        .arg(format!("-artifact_prefix={}/", artifacts.display()))
         .arg(format!("-max_total_time={}", args.seconds))
         .arg("-print_final_stats=1")
         .args(&args.libfuzzer_args)
@@ -217,7 +236,10 @@ fn run_target(
         let mut cmin = nightly_cargo(fuzz_dir);
         // Set cover keeps every feature with fewer files than a plain merge
         // (about half here), which keeps the committed corpora small.
-        cmin.args(["fuzz", "cmin", target, "--", "-set_cover_merge=1"]);
+        cmin.env("COS_CI_FUZZ_TARGET", target)
+            .args(["fuzz", "cmin", FUZZ_BINARY])
+            .arg(&corpus)
+            .args(["--", "-set_cover_merge=1"]);
         crate::run(
             &format!("cargo +nightly fuzz cmin {target} -- -set_cover_merge=1"),
             cmin,

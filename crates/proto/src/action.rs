@@ -115,7 +115,16 @@ pub fn parse_output<O: CiOutput>(
     body: &[u8],
 ) -> Result<O, ResponseError> {
     check_status(status, headers, body)?;
-    let mut output = O::from_xml(body).map_err(|error| {
+    let empty = body
+        .trim_ascii()
+        .is_empty()
+        .then(O::from_empty_body)
+        .flatten();
+    let mut output = match empty {
+        Some(output) => Ok(output),
+        None => O::from_xml(body),
+    }
+    .map_err(|error| {
         ResponseError::Malformed(MalformedResponse::new(
             status,
             headers,
@@ -390,7 +399,7 @@ macro_rules! ci_action {
             }
 
             fn body(&self) -> ::core::option::Option<$crate::action::RequestBody> {
-                #[allow(unused_mut)]
+                #[allow(unused_mut, unused_assignments)]
                 let mut body = None;
                 $( $crate::ci_action!(@body $kind $($wire)?, body, &self.$field); )*
                 body

@@ -21,6 +21,7 @@ pub mod schema;
 pub mod time;
 pub mod tree;
 pub mod types;
+pub mod workflow;
 pub mod xml;
 
 /// Re-exported for the code the declaration macros generate.
@@ -38,7 +39,12 @@ pub use list_workflow_executions::{
     ListWorkflowExecutions, ListWorkflowExecutionsOutput, WorkflowExecution,
 };
 pub use query::{QueryError, ValidationError};
-pub use schema::{CiOutput, XmlDocument};
+pub use schema::{CiOutput, EmptyOutput, XmlDocument};
 pub use time::{CiTimestamp, TimestampError};
 pub use tree::{XmlNode, XmlTree};
 pub use types::{ExecutionState, JobState, Order, PageSize, StateFilter};
+pub use workflow::{
+    ActivateWorkflow, CreateWorkflow, DeleteWorkflow, DeleteWorkflowOutput, ListWorkflows,
+    ListWorkflowsOutput, MediaWorkflow, PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput,
+    UpdateWorkflow, WorkflowDefinition, WorkflowOutput, WorkflowRequest, WorkflowState,
+};

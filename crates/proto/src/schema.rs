@@ -106,6 +106,32 @@ pub trait CiOutput: XmlDocument {
     /// `RequestId` from the body; [`crate::CiAction::parse_response`] fills
     /// it from the `x-ci-request-id` header when the body has none.
     fn request_id_mut(&mut self) -> &mut Option<String>;
+    /// The output of a 2xx with an empty body, for actions whose success
+    /// is exactly that (pause, activate, cancel). `None`: an empty body is
+    /// malformed.
+    fn from_empty_body() -> Option<Self> {
+        None
+    }
+}
+
+crate::xml_record! {
+    /// The output of actions that answer success with an empty 200 (or a
+    /// `<Response>` holding at most a `RequestId`).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct EmptyOutput {
+        /// `RequestId` (body, else the `x-ci-request-id` header).
+        pub request_id: Option<String> = "RequestId",
+    }
+    root = "Response"
+}
+
+impl CiOutput for EmptyOutput {
+    fn request_id_mut(&mut self) -> &mut Option<String> {
+        &mut self.request_id
+    }
+    fn from_empty_body() -> Option<Self> {
+        Some(EmptyOutput::default())
+    }
 }
 
 /// How a field's Rust type maps to element cardinality (see the module

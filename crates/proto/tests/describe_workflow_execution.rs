@@ -7,11 +7,9 @@ use cos_ci_proto::{
     QueryError, ResponseError, WorkflowExecutionDetail, WorkflowTask, XmlDocument, XmlNode,
     XmlTree,
 };
+use cos_ci_testkit::fixture;
 use http::{HeaderMap, StatusCode};
 use proptest::prelude::*;
-
-const SAMPLE: &str = include_str!("fixtures/describe_workflow_execution.xml");
-const OLD_SAMPLE: &str = include_str!("fixtures/describe_workflow_execution_old.xml");
 
 fn parse(body: &str) -> Result<DescribeWorkflowExecutionOutput, ResponseError> {
     DescribeWorkflowExecution::parse_response(StatusCode::OK, &HeaderMap::new(), body.as_bytes())
@@ -61,7 +59,7 @@ fn the_run_id_is_one_path_segment_both_ways() {
 
 #[test]
 fn documented_sample_parsed() {
-    let output = parse(SAMPLE).unwrap();
+    let output = parse(&fixture("describe_workflow_execution.xml")).unwrap();
     let execution = &output.execution;
     assert_eq!(execution.workflow_name.as_deref(), Some("workflow-1"));
     assert_eq!(execution.state, ExecutionState::Failed);
@@ -94,7 +92,7 @@ fn documented_sample_parsed() {
 
 #[test]
 fn older_form_is_accepted() {
-    let output = parse(OLD_SAMPLE).unwrap();
+    let output = parse(&fixture("describe_workflow_execution_old.xml")).unwrap();
     let execution = output.execution;
     assert_eq!(output.request_id, None);
     assert_eq!(execution.workflow_name, None, "empty WorkflowName");

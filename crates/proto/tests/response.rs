@@ -4,29 +4,14 @@ use cos_ci_proto::{
     CiAction, CiTimestamp, ExecutionState, ListWorkflowExecutions, ListWorkflowExecutionsOutput,
     ResponseError, ServiceError, WorkflowExecution, XmlDocument, check_status,
 };
+use std::sync::LazyLock;
+
+use cos_ci_testkit::fixture;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
 
 /// The sample response of the API page (2025-09-09), verbatim.
-const SAMPLE: &str = "<Response>
-<RequestId>NjJmMjEyMmFfZWM0YTYyNjRfN2U2NV8yNmI0</RequestId>
-<WorkflowExecutionList>
-<RunId>i166ee19017b011eda8a5525400c540df</RunId>
-<WorkflowId>web6ac56c1ef54dbfa44d7f4103203be9</WorkflowId>
-<Object>wk-test/game.mp4</Object>
-<CreateTime>2022-08-09T14:54:17+08:00</CreateTime>
-<State>Success</State>
-</WorkflowExecutionList>
-<WorkflowExecutionList>
-<RunId>i769bd26517af11ed917f525400a3c59f</RunId>
-<WorkflowId>web6ac56c1ef54dbfa44d7f4103203be9</WorkflowId>
-<Object>wk-test/game.mp4</Object>
-<CreateTime>2022-08-09T14:49:49+08:00</CreateTime>
-<State>Success</State>
-</WorkflowExecutionList>
-<NextToken>115716</NextToken>
-</Response>
-";
+static SAMPLE: LazyLock<String> = LazyLock::new(|| fixture("list_workflow_executions.xml"));
 
 fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
@@ -56,7 +41,7 @@ fn describe(result: Result<ListWorkflowExecutionsOutput, ResponseError>) -> Stri
 #[test]
 fn sample_response_parsed() {
     let ci_headers = headers(&[("x-ci-request-id", "NjJmMjEyMmFfZWM0YTYyNjRfN2U2NV8yNmI0")]);
-    let output = parse(200, &ci_headers, SAMPLE).unwrap();
+    let output = parse(200, &ci_headers, &SAMPLE).unwrap();
     assert_eq!(output.next_token.as_deref(), Some("115716"));
     assert_eq!(output.executions.len(), 2);
     assert_eq!(output.executions[0].state, ExecutionState::Success);
@@ -68,7 +53,7 @@ fn sample_response_written_back_is_the_same() {
     let output = ListWorkflowExecutionsOutput::from_xml(SAMPLE.as_bytes()).unwrap();
     assert_eq!(
         output.to_xml(),
-        SAMPLE,
+        *SAMPLE,
         "the writer uses the service's layout"
     );
 }
@@ -157,7 +142,7 @@ fn request_id_falls_back_to_the_header() {
     let body = "<Response><NextToken>7</NextToken></Response>";
     let output = parse(200, &headers(&[("x-ci-request-id", "hdr-1")]), body).unwrap();
     assert_eq!(output.request_id.as_deref(), Some("hdr-1"));
-    let output = parse(200, &headers(&[("x-ci-request-id", "hdr-1")]), SAMPLE).unwrap();
+    let output = parse(200, &headers(&[("x-ci-request-id", "hdr-1")]), &SAMPLE).unwrap();
     assert_eq!(
         output.request_id.as_deref(),
         Some("NjJmMjEyMmFfZWM0YTYyNjRfN2U2NV8yNmI0"),
@@ -300,7 +285,7 @@ fn error_forms_details() {
     assert_eq!(error.body_excerpt.map(|e| e.chars().count()), Some(200));
     // Non-2xx with a <Response> body is still an error.
     assert!(
-        matches!(parse(500, &HeaderMap::new(), SAMPLE), Err(ResponseError::Service(e)) if e.status == 500)
+        matches!(parse(500, &HeaderMap::new(), &SAMPLE), Err(ResponseError::Service(e)) if e.status == 500)
     );
     // check_status lets a normal page through.
     assert_eq!(

@@ -59,17 +59,11 @@ pub fn page(
 }
 
 pub fn ok_response(output: &ListWorkflowExecutionsOutput) -> http::Response<Bytes> {
-    http::Response::builder()
-        .status(200)
-        .header("content-type", "application/xml")
-        .header("x-ci-request-id", "req-1")
-        .body(Bytes::from(cos_ci_proto::XmlDocument::to_xml(output)))
-        .unwrap()
+    cos_ci_testkit::ok_response(cos_ci_proto::XmlDocument::to_xml(output))
 }
 
-pub fn error_response(status: u16, code: &str, message: &str) -> http::Response<Bytes> {
-    error_response_with(status, code, message, &[])
-}
+#[allow(unused_imports)]
+pub use cos_ci_testkit::error_response;
 
 pub fn error_response_with(
     status: u16,

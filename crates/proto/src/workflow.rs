@@ -1,0 +1,327 @@
+//! Workflows (`/workflow`, `/triggerworkflow`): list, create, update,
+//! delete, activate, pause and trigger (`ci:DescribeMediaWorkflows`,
+//! `ci:CreateMediaWorkflow`, `ci:UpdateMediaWorkflow`,
+//! `ci:DeleteMediaWorkflow`, `ci:TriggerMediaWorkflow`).
+
+use crate::schema::EmptyOutput;
+use crate::{
+    CiTimestamp, PageSize, ValidationError, XmlTree, ci_action, ci_response, open_enum, xml_record,
+};
+
+open_enum! {
+    /// Whether a workflow runs on new objects.
+    pub enum WorkflowState {
+        /// `Active`
+        Active = "Active",
+        /// `Paused`
+        Paused = "Paused",
+    }
+}
+
+xml_record! {
+    /// One workflow as the service reports it.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct MediaWorkflow {
+        /// `Name`
+        pub name: String = "Name" [default],
+        /// `State`
+        pub state: WorkflowState = "State" [default],
+        /// `WorkflowId`
+        pub workflow_id: String = "WorkflowId",
+        /// `BucketId`
+        pub bucket_id: Option<String> = "BucketId",
+        /// `CreateTime`
+        pub create_time: Option<CiTimestamp> = "CreateTime" | "CreationTime",
+        /// `UpdateTime`
+        pub update_time: Option<CiTimestamp> = "UpdateTime",
+        /// `Topology` (`Dependencies`, `Nodes`), kept whole.
+        pub topology: Option<XmlTree> = "Topology",
+    }
+}
+
+xml_record! {
+    /// What a user writes to create or update a workflow.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct WorkflowDefinition {
+        /// `Name`: at most 128 letters, digits, `-`, `_` or Chinese characters.
+        pub name: String = "Name",
+        /// `State` (`Active` or `Paused`; the service's default when unset).
+        pub state: Option<WorkflowState> = "State",
+        /// `Topology`
+        pub topology: XmlTree = "Topology",
+    }
+}
+
+xml_record! {
+    /// The `<Request>` body of create and update.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct WorkflowRequest {
+        /// `MediaWorkflow`
+        pub workflow: WorkflowDefinition = "MediaWorkflow",
+    }
+    root = "Request"
+}
+
+impl WorkflowRequest {
+    /// A request body for `definition`.
+    pub fn new(definition: WorkflowDefinition) -> Self {
+        WorkflowRequest {
+            workflow: definition,
+        }
+    }
+
+    fn check(&self) -> Result<(), ValidationError> {
+        check_workflow_name(&self.workflow.name)?;
+        if self.workflow.topology.children().is_empty() {
+            return Err(ValidationError::new(
+                "Topology",
+                "must have `Dependencies` and `Nodes`",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A workflow `Name`: 1 to 128 characters, each a letter, digit, `-`, `_`
+/// or a Chinese character (the documented set).
+pub fn check_workflow_name(name: &str) -> Result<(), ValidationError> {
+    let count = name.chars().count();
+    if count == 0 || count > 128 {
+        return Err(ValidationError::new(
+            "Name",
+            format!("must be 1 to 128 characters, got {count}"),
+        ));
+    }
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric() || c == '-' || c == '_' || ('\u{4e00}'..='\u{9fff}').contains(&c)
+    };
+    if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
+        return Err(ValidationError::new(
+            "Name",
+            format!(
+                "may hold only letters, digits, `-`, `_` and Chinese characters, not {:?}",
+                bad
+            ),
+        ));
+    }
+    Ok(())
+}
+
+ci_response! {
+    /// One page of workflows.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct ListWorkflowsOutput {
+        /// `TotalCount` (absent when listing by `ids`).
+        pub total_count: Option<u64> = "TotalCount",
+        /// `PageNumber`
+        pub page_number: Option<u32> = "PageNumber",
+        /// `PageSize`
+        pub page_size: Option<u32> = "PageSize",
+        /// `MediaWorkflowList`, flat repeated.
+        pub workflows: Vec<MediaWorkflow> = "MediaWorkflowList",
+        /// `NonExistIDs`: asked-for ids that do not exist.
+        pub non_exist_ids: Vec<String> = "NonExistIDs",
+    }
+}
+
+ci_action! {
+    /// `GET /workflow` (`DescribeMediaWorkflows`): list workflows, by page.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct ListWorkflows {
+        /// `ids`: these workflows only (sent comma-separated).
+        pub ids: Option<Vec<String>> = query "ids",
+        /// `name`
+        pub name: Option<String> = query "name",
+        /// `pageNumber`, from 1.
+        pub page_number: Option<u32> = query "pageNumber",
+        /// `pageSize`
+        pub page_size: Option<PageSize> = query "pageSize",
+    }
+    action {
+        name: "DescribeMediaWorkflows",
+        permission: "ci:DescribeMediaWorkflows",
+        method: GET,
+        path: "/workflow",
+        output: ListWorkflowsOutput,
+        rules: check_page_number,
+        paging: page_number {
+            page: page_number,
+            size: page_size: PageSize,
+            total: total_count,
+            items: workflows: MediaWorkflow,
+        },
+    }
+}
+
+fn check_page_number(request: &ListWorkflows) -> Result<(), ValidationError> {
+    match request.page_number {
+        Some(0) => Err(ValidationError::new("pageNumber", "must be at least 1")),
+        _ => Ok(()),
+    }
+}
+
+ci_response! {
+    /// The workflow as created or updated.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct WorkflowOutput {
+        /// `MediaWorkflow`
+        pub workflow: MediaWorkflow = "MediaWorkflow",
+    }
+}
+
+ci_action! {
+    /// `POST /workflow` (`CreateMediaWorkflow`).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct CreateWorkflow {
+        /// The `<Request>` body.
+        pub request: WorkflowRequest = body,
+    }
+    action {
+        name: "CreateMediaWorkflow",
+        permission: "ci:CreateMediaWorkflow",
+        method: POST,
+        path: "/workflow",
+        output: WorkflowOutput,
+        rules: CreateWorkflow::check,
+    }
+}
+
+impl CreateWorkflow {
+    fn check(&self) -> Result<(), ValidationError> {
+        self.request.check()
+    }
+}
+
+ci_action! {
+    /// `PUT /workflow/<WorkflowId>` (`UpdateMediaWorkflow`).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct UpdateWorkflow {
+        /// `WorkflowId`, in the path.
+        pub workflow_id: String = path "WorkflowId",
+        /// The `<Request>` body.
+        pub request: WorkflowRequest = body,
+    }
+    action {
+        name: "UpdateMediaWorkflow",
+        permission: "ci:UpdateMediaWorkflow",
+        method: PUT,
+        path: "/workflow/{WorkflowId}",
+        output: WorkflowOutput,
+        rules: UpdateWorkflow::check,
+    }
+}
+
+impl UpdateWorkflow {
+    fn check(&self) -> Result<(), ValidationError> {
+        self.request.check()
+    }
+}
+
+ci_response! {
+    /// The deleted workflow's id.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct DeleteWorkflowOutput {
+        /// `WorkflowId`
+        pub workflow_id: Option<String> = "WorkflowId",
+    }
+}
+
+ci_action! {
+    /// `DELETE /workflow/<WorkflowId>` (`DeleteMediaWorkflow`).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct DeleteWorkflow {
+        /// `WorkflowId`, in the path.
+        pub workflow_id: String = path "WorkflowId",
+    }
+    action {
+        name: "DeleteMediaWorkflow",
+        permission: "ci:DeleteMediaWorkflow",
+        method: DELETE,
+        path: "/workflow/{WorkflowId}",
+        output: DeleteWorkflowOutput,
+    }
+}
+
+ci_action! {
+    /// `PUT /workflow/<WorkflowId>?active` (`UpdateMediaWorkflow`): run on
+    /// new objects again.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct ActivateWorkflow {
+        /// `WorkflowId`, in the path.
+        pub workflow_id: String = path "WorkflowId",
+    }
+    action {
+        name: "ActivateMediaWorkflow",
+        permission: "ci:UpdateMediaWorkflow",
+        method: PUT,
+        path: "/workflow/{WorkflowId}",
+        subresource: "active",
+        output: EmptyOutput,
+    }
+}
+
+ci_action! {
+    /// `PUT /workflow/<WorkflowId>?paused` (`UpdateMediaWorkflow`): stop
+    /// running on new objects.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct PauseWorkflow {
+        /// `WorkflowId`, in the path.
+        pub workflow_id: String = path "WorkflowId",
+    }
+    action {
+        name: "PauseMediaWorkflow",
+        permission: "ci:UpdateMediaWorkflow",
+        method: PUT,
+        path: "/workflow/{WorkflowId}",
+        subresource: "paused",
+        output: EmptyOutput,
+    }
+}
+
+ci_response! {
+    /// The new execution's id.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct TriggerWorkflowOutput {
+        /// `InstanceId`: the `RunId` of the execution started.
+        pub instance_id: String = "InstanceId",
+    }
+}
+
+ci_action! {
+    /// `POST /triggerworkflow` (`TriggerMediaWorkflow`): run a workflow on
+    /// one object. Not idempotent: never retried once it may have reached
+    /// the service.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct TriggerWorkflow {
+        /// `workflowId`
+        pub workflow_id: String = query "workflowId",
+        /// `object`: the object key.
+        pub object: String = query "object",
+        /// `name`: a batch-trigger job name (at most 128 characters).
+        pub name: Option<String> = query "name",
+    }
+    action {
+        name: "TriggerMediaWorkflow",
+        permission: "ci:TriggerMediaWorkflow",
+        method: POST,
+        path: "/triggerworkflow",
+        output: TriggerWorkflowOutput,
+        rules: TriggerWorkflow::check,
+    }
+}
+
+impl TriggerWorkflow {
+    fn check(&self) -> Result<(), ValidationError> {
+        if self
+            .name
+            .as_ref()
+            .is_some_and(|name| name.chars().count() > 128)
+        {
+            return Err(ValidationError::new(
+                "name",
+                "must be at most 128 characters",
+            ));
+        }
+        Ok(())
+    }
+}

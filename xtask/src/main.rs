@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's tasks.
 //!
-//! - `cargo xtask test`  — formatting check, clippy (warnings denied), every test.
+//! - `cargo xtask test`  — formatting check, clippy (warnings denied), the
+//!   docs (rustdoc warnings denied), packaging of the published crates, and
+//!   every test.
 //! - `cargo xtask demo`  — the emulator plus the real `cos-ci` binary, end to end.
 //! - `cargo xtask bench` — the end-to-end listing benchmark.
 //! - `cargo xtask fuzz --seconds N` — run every fuzz target for N seconds (nightly).
@@ -35,6 +37,15 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask <test|demo|bench|fuzz --seconds N>";
+
+/// The crates published to crates.io; every other member says
+/// `publish = false` in its Cargo.toml.
+const PUBLISHED_CRATES: [&str; 4] = [
+    "cos-ci-sign",
+    "cos-ci-proto",
+    "cos-ci-client",
+    "cos-ci-hyper",
+];
 
 /// `cargo` for a nested build. `cargo run` gives xtask the variables it
 /// sets for a package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...); ring's
@@ -92,6 +103,29 @@ fn test() -> Result<(), String> {
         "warnings",
     ]);
     run("cargo clippy -D warnings", clippy)?;
+
+    let mut doc = cargo();
+    doc.args(["doc", "--workspace", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run("cargo doc (rustdoc warnings denied)", doc)?;
+
+    // What crates.io would receive: manifests, readme and license files,
+    // and path dependencies turned into versioned ones. `--no-verify`
+    // because verifying rebuilds every dependency from the packaged
+    // sources (minutes); `--offline` because it needs nothing the build
+    // steps above have not already fetched.
+    let mut package = cargo();
+    package.args([
+        "package",
+        "--no-verify",
+        "--offline",
+        "--locked",
+        "--allow-dirty",
+    ]);
+    for name in PUBLISHED_CRATES {
+        package.args(["-p", name]);
+    }
+    run("cargo package (published crates)", package)?;
 
     let mut test = cargo();
     test.args(["test", "--workspace", "--locked"]);

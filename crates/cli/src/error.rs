@@ -98,6 +98,9 @@ pub fn client_exit_code(error: &ClientError) -> u8 {
         }
         ClientError::Transport(_) | ClientError::DeadlineExceeded { .. } => EXIT_NETWORK,
         ClientError::Usage(_) => EXIT_INTERNAL,
+        // The error enum is non-exhaustive: a kind added later is not known
+        // to be the user's input, the service or the network.
+        _ => EXIT_INTERNAL,
     }
 }
 

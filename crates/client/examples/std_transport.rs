@@ -1,6 +1,7 @@
 //! Driving the sans-IO client over a plain blocking `std::net::TcpStream`,
 //! with HTTP/1.1 written by hand and no async runtime: proof that the client
-//! embeds in any transport.
+//! embeds in any transport. The retry and paging loops are
+//! `BlockingClient`'s; this file only moves bytes.
 //!
 //! ```text
 //! cargo run -p cos-ci-client --example std_transport -- \
@@ -16,14 +17,17 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
+use cos_ci_client::bytes::Bytes;
 use cos_ci_client::{
-    Client, Config, Credentials, PagingOptions, Step, TransportError, TransportErrorKind,
+    BlockingClient, BlockingTransport, Config, Credentials, ListWorkflowExecutions, PageSize,
+    PagingOptions, TransportError, TransportErrorKind, http,
 };
-use cos_ci_proto::{ListWorkflowExecutions, PageSize};
 
 /// Responses larger than this are refused rather than buffered.
 const MAX_BODY: usize = 8 * 1024 * 1024;
+/// One attempt never waits longer than this for the server, nor past the
+/// operation's deadline.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn main() -> ExitCode {
     match run() {
@@ -74,32 +78,18 @@ fn run() -> Result<usize, String> {
     if config.endpoint().is_https() {
         return Err("this example speaks plain http only; use cos-ci-hyper for https".into());
     }
-    let client = Client::new(config);
-    let mut transport = Transport {
-        address: client.config().endpoint().authority().to_string(),
+    let transport = Transport {
+        address: config.endpoint().authority().to_string(),
         stream: None,
     };
-
+    let mut client = BlockingClient::new(config, transport);
     let request = ListWorkflowExecutions {
         size: PageSize::new(100).ok(),
         ..Default::default()
     };
-    let mut pages = client.paginator(request, PagingOptions::default());
     let mut count = 0;
-    while let Some(page_request) = pages.next_request() {
-        let page_request = page_request.map_err(|e| e.to_string())?;
-        let mut operation = client.operation(page_request);
-        let output = loop {
-            match operation.poll(SystemTime::now()) {
-                Step::Send(request) => match transport.send(&request) {
-                    Ok(response) => operation.on_response(response, SystemTime::now()),
-                    Err(error) => operation.on_transport_error(error, SystemTime::now()),
-                },
-                Step::Wait(delay) => std::thread::sleep(delay),
-                Step::Done(result) => break result.map_err(|e| e.to_string())?,
-            }
-        };
-        count += pages.on_page(output).len();
+    for page in client.pages(request, PagingOptions::all()) {
+        count += page.map_err(|e| e.to_string())?.len();
     }
     Ok(count)
 }
@@ -110,34 +100,49 @@ struct Transport {
     stream: Option<BufReader<TcpStream>>,
 }
 
-impl Transport {
+impl BlockingTransport for Transport {
     fn send(
         &mut self,
-        request: &http::Request<Bytes>,
+        request: http::Request<Bytes>,
+        deadline: Option<SystemTime>,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let result = self.try_send(request);
+        let result = self.try_send(&request, deadline);
         if result.is_err() {
             self.stream = None;
         }
         result
     }
+}
 
+impl Transport {
     fn try_send(
         &mut self,
         request: &http::Request<Bytes>,
+        deadline: Option<SystemTime>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         let io = |kind| move |e: std::io::Error| TransportError::new(kind, e.to_string());
+        let left = deadline.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default());
+        let timeout = left.unwrap_or(ATTEMPT_TIMEOUT).min(ATTEMPT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(TransportError::new(
+                TransportErrorKind::Timeout,
+                "deadline passed",
+            ));
+        }
         if self.stream.is_none() {
             let stream =
                 TcpStream::connect(&self.address).map_err(io(TransportErrorKind::Connect))?;
-            stream
-                .set_read_timeout(Some(Duration::from_secs(30)))
-                .map_err(io(TransportErrorKind::Io))?;
             self.stream = Some(BufReader::new(stream));
         }
         let Some(reader) = self.stream.as_mut() else {
             return Err(TransportError::new(TransportErrorKind::Io, "no connection"));
         };
+        // A read timeout bounds each wait for the server, not the whole
+        // exchange: a hand-written transport's approximation of the deadline.
+        reader
+            .get_ref()
+            .set_read_timeout(Some(timeout))
+            .map_err(io(TransportErrorKind::Io))?;
 
         let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let mut head = format!("{} {} HTTP/1.1\r\n", request.method(), target);
@@ -156,6 +161,16 @@ impl Transport {
             .write_all(request.body())
             .map_err(io(TransportErrorKind::Io))?;
 
+        // The read timeout expiring is the contract's `Timeout`.
+        let read_failed = |e: std::io::Error| {
+            let kind = match e.kind() {
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                    TransportErrorKind::Timeout
+                }
+                _ => TransportErrorKind::Io,
+            };
+            TransportError::new(kind, e.to_string())
+        };
         let closed = || {
             TransportError::new(
                 TransportErrorKind::ConnectionClosed,
@@ -163,11 +178,7 @@ impl Transport {
             )
         };
         let mut line = String::new();
-        if reader
-            .read_line(&mut line)
-            .map_err(io(TransportErrorKind::Io))?
-            == 0
-        {
+        if reader.read_line(&mut line).map_err(read_failed)? == 0 {
             return Err(closed());
         }
         let status: u16 = line
@@ -180,11 +191,7 @@ impl Transport {
         let mut chunked = false;
         loop {
             line.clear();
-            if reader
-                .read_line(&mut line)
-                .map_err(io(TransportErrorKind::Io))?
-                == 0
-            {
+            if reader.read_line(&mut line).map_err(read_failed)? == 0 {
                 return Err(closed());
             }
             let header = line.trim_end();

@@ -295,6 +295,7 @@ impl Config {
 
 /// A configuration value that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// Bad bucket.
     #[error("invalid bucket `{bucket}`: {reason}")]

@@ -6,8 +6,10 @@ use cos_ci_proto::{MalformedResponse, ServiceError, ValidationError};
 
 use crate::ConfigError;
 
-/// What the transport reports when no response arrived.
+/// What the transport reports when no response arrived. The crate docs'
+/// transport contract says which failure maps to which kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TransportErrorKind {
     /// Could not connect (refused, DNS, TLS handshake).
     Connect,
@@ -50,6 +52,7 @@ impl TransportError {
 
 /// Why a CI call failed. Never contains the secret key or session token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The configuration cannot work.
     #[error(transparent)]

@@ -1,5 +1,15 @@
 //! `cos-ci-client`: the transport-agnostic, sans-IO Cloud Infinite client.
 //!
+//! ```toml
+//! [dependencies]
+//! cos-ci-client = "0.1"
+//! ```
+//!
+//! That one line is enough: the crate re-exports [`http`] and [`bytes`]
+//! (its requests are `http::Request<Bytes>`), the wire model
+//! ([`cos_ci_proto`], with the common request and error types at the root)
+//! and the signer ([`cos_ci_sign`], with [`Credentials`] at the root).
+//!
 //! What it is for: everything about a CI call except moving bytes — the
 //! [`Config`] (bucket, region, endpoint, credentials), building signed
 //! `http::Request`s ([`Client::prepare`]), reading `http::Response`s into
@@ -8,15 +18,18 @@
 //! wait this long / done, with retries, backoff, `Retry-After`, deadlines and
 //! clock-skew correction) and the [`Paginator`].
 //!
-//! What it never does: open a socket, sleep, spawn, or read the clock or an
-//! entropy source. The caller passes `now` in and acts on each [`Step`]; see
-//! `cos-ci-hyper` for a tokio/hyper loop and `examples/std_transport.rs` for a
-//! blocking `std::net` one.
+//! What it never does: open a socket, spawn, or decide anything from the
+//! clock or randomness by itself. The caller passes `now` in and acts on
+//! each [`Step`]. The opt-in [`blocking`] module is the one place that
+//! sleeps and reads the clock (through [`BlockingTransport`]'s overridable
+//! `sleep` and `now`), and [`RetryPolicy::random_jitter_seed`] the one place
+//! that draws a random number. `cos-ci-hyper` is a ready tokio/hyper
+//! transport; `examples/std_transport.rs` (hand-written HTTP/1.1 over
+//! `std::net`) and `examples/ureq_transport.rs` (ureq) are blocking ones.
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
-//! use cos_ci_client::{Client, Config, Step, Credentials};
-//! use cos_ci_proto::ListWorkflowExecutions;
+//! use cos_ci_client::{Client, Config, Credentials, ListWorkflowExecutions, Step};
 //!
 //! let config = Config::new("examplebucket-1250000000", "ap-beijing", Credentials::new("AKID", "key"))?;
 //! let client = Client::new(config);
@@ -28,7 +41,89 @@
 //! }
 //! # Ok::<(), cos_ci_client::Error>(())
 //! ```
+//!
+//! # Credentials and sharing
+//!
+//! Temporary credentials (STS) are the long-term pair plus a session token:
+//! `Credentials::new(tmp_secret_id, tmp_secret_key).with_session_token(token)`.
+//! The token is sent as the signed `x-ci-security-token` header; `Debug` of
+//! [`Credentials`] and [`Config`] never shows the key or the token. When the
+//! token expires, build a new [`Config`] and [`Client`].
+//!
+//! A [`Client`] is `Clone + Send + Sync`: clone it into every thread or task
+//! (clones share the learned clock offset). An [`Operation`] or a
+//! [`Paginator`] is one call's state, owned by whoever drives it.
+//!
+//! # Writing a transport
+//!
+//! A transport turns each [`Step::Send`] request into a response. With the
+//! [`blocking`] helper it implements only [`BlockingTransport::send`]
+//! (`examples/ureq_transport.rs` does it in about 30 lines); an async one
+//! writes the loop of [`Operation`]'s example with its own timer, as
+//! `cos-ci-hyper` does. Either way, the contract is:
+//!
+//! - **Send the request as it is.** The URI is absolute
+//!   (`https://<bucket>.ci.<region>.myqcloud.com/workflowexecution?…`) and
+//!   already encoded with the signature's encoder: do not re-encode,
+//!   normalise or reorder it. Connect to its authority and send its path and
+//!   query as the request target. `Host`, `Authorization`, `User-Agent` and,
+//!   with temporary credentials, `x-ci-security-token` are already set and
+//!   `Host` is signed: send them byte for byte and never a second `Host`.
+//!   Adding unsigned headers (`Accept`) is harmless.
+//! - **Every HTTP status is `Ok(response)`**, with its headers and whole
+//!   body. The client reads CI's error body into [`Error::Service`] (Code,
+//!   Message, RequestId) and decides what to retry: a 403 `AccessDenied` is
+//!   final, a 503 is retried. Many HTTP clients turn 4xx/5xx into their own
+//!   error by default (ureq's `http_status_as_error`); mapped to a
+//!   [`TransportError`], the Code is lost and a final 403 is retried for
+//!   nothing. Keep the response headers: `Date` corrects clock skew,
+//!   `Retry-After` sets waits, `x-ci-request-id` identifies the call.
+//! - **Never follow redirects.** Return the 3xx itself (it becomes a
+//!   service error); following it would send the signed request, and any
+//!   session token, to another host.
+//! - **Honour the deadline.** `deadline` ([`Operation::deadline`]) is when
+//!   the whole operation gives up: cap each attempt's timeout at what
+//!   remains of it (and at your own per-attempt limit), and once it has
+//!   passed return [`TransportErrorKind::Timeout`] without sending.
+//! - **Use real time.** Pass the current time to [`Operation::poll`],
+//!   [`Operation::on_response`] and [`Operation::on_transport_error`], and
+//!   wait exactly each [`Step::Wait`] before polling again.
+//! - **Seed the jitter per client.** Set [`RetryPolicy::jitter_seed`] to
+//!   [`RetryPolicy::random_jitter_seed`] (as [`BlockingClient::new`] and
+//!   `HyperClient::new` do) so that many processes do not retry in
+//!   lockstep.
+//! - **Report failures by kind**, with no secret in the message (never
+//!   format the request or its headers):
+//!
+//! | what happened | [`TransportErrorKind`] | retried |
+//! |---|---|---|
+//! | DNS failure, connection refused, TLS handshake failed | `Connect` | yes |
+//! | connect or attempt timeout, or the deadline has passed | `Timeout` | yes |
+//! | connection closed or reset before the whole response, body shorter than its `Content-Length` | `ConnectionClosed` | yes |
+//! | body larger than your cap (bound what you buffer) | `ResponseTooLarge` | no |
+//! | anything else: malformed HTTP, other IO errors | `Io` | yes |
+//!
+//! Transport failures are retried only for idempotent methods (a
+//! `POST /triggerworkflow` is never sent twice), within
+//! [`RetryPolicy::max_attempts`] and the deadline.
 
+#![warn(missing_docs)]
+
+// Re-exported so that one dependency line is enough: the public API takes
+// and returns `http` and `bytes` types, the proto crate's requests, outputs
+// and errors, and the sign crate's credentials.
+pub use bytes;
+pub use cos_ci_proto;
+pub use cos_ci_proto::{
+    CiAction, CiTimestamp, ExecutionState, ListWorkflowExecutions, ListWorkflowExecutionsOutput,
+    MalformedResponse, Order, PageSize, PaginatedAction, ServiceError, StateFilter,
+    ValidationError, WorkflowExecution,
+};
+pub use cos_ci_sign;
+pub use cos_ci_sign::Credentials;
+pub use http;
+
+pub mod blocking;
 mod client;
 mod config;
 mod error;
@@ -36,9 +131,9 @@ mod operation;
 mod paginator;
 mod retry;
 
+pub use blocking::{BlockingClient, BlockingTransport};
 pub use client::Client;
 pub use config::{Bucket, Config, ConfigError, Endpoint, Region};
-pub use cos_ci_sign::Credentials;
 pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};

@@ -18,8 +18,9 @@ pub struct RetryPolicy {
     pub total_deadline: Duration,
     /// A `Retry-After` longer than this is treated as "give up".
     pub max_retry_after: Duration,
-    /// Seed for the jitter. Transports should set a random one per client so
-    /// that many processes do not retry in lockstep; tests set a fixed one.
+    /// Seed for the jitter. Transports should set a random one per client
+    /// ([`RetryPolicy::random_jitter_seed`]) so that many processes do not
+    /// retry in lockstep; tests set a fixed one.
     pub jitter_seed: u64,
 }
 
@@ -44,10 +45,22 @@ impl RetryPolicy {
             ..Self::default()
         }
     }
+
+    /// A seed for [`RetryPolicy::jitter_seed`] that differs from process to
+    /// process and from call to call, drawn from the standard library's
+    /// randomly keyed hasher. The crate's only source of randomness, used
+    /// only when asked (`BlockingClient::new` asks).
+    pub fn random_jitter_seed() -> u64 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    }
 }
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryDecision {
     /// Send again after this delay.
     RetryAfter(Duration),
@@ -143,6 +156,14 @@ mod tests {
         for retry in 1..10 {
             assert_eq!(a.delay(&policy, retry), b.delay(&policy, retry));
         }
+    }
+
+    #[test]
+    fn random_seeds_differ_between_calls() {
+        assert_ne!(
+            RetryPolicy::random_jitter_seed(),
+            RetryPolicy::random_jitter_seed()
+        );
     }
 
     #[test]

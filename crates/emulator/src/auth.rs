@@ -167,5 +167,9 @@ fn verify_error(error: VerifyError) -> CiError {
             "The signature does not match the request (check the secret key, method, path, \
              parameters and signed headers).",
         ),
+        // The URL forms (`NotPresigned`, `BadUrlEncoding`) never reach here:
+        // the emulator decodes the query itself and calls `verify`. A
+        // variant added later is still a refusal.
+        other => access_denied(format!("The request is not authorized: {other}.")),
     }
 }

@@ -1,13 +1,27 @@
 //! `cos-ci-hyper`: runs the `cos-ci-client` sans-IO client over hyper 1 and
 //! tokio.
 //!
+//! ```toml
+//! [dependencies]
+//! cos-ci-hyper = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! Those two lines are enough: tokio for your runtime (`#[tokio::main]`;
+//! `rt` alone with a current-thread runtime works too, the crate enables
+//! the timer and networking it needs itself), and this crate re-exports
+//! what its API takes and returns — [`Config`], [`Credentials`], [`Error`],
+//! the list request and output types, the [`Stream`] trait and
+//! [`StreamExt`] (for `.next().await`), and the [`cos_ci_client`] and
+//! [`cos_ci_proto`] crates for everything else.
+//!
 //! What it is for: the ready-made async transport — pooled keep-alive
 //! connections, TLS for `https` (rustls with the `ring` provider and the
 //! webpki roots, no OpenSSL), plain `http` for the emulator, connect and
 //! request timeouts, a response-size cap, the client's retry waits carried
 //! out on tokio's timer, one call ([`HyperClient::execute`],
-//! [`HyperClient::list_workflow_executions`]) or a lazy [`futures_core::Stream`]
-//! over every page ([`HyperClient::list_all_workflow_executions`]), and a
+//! [`HyperClient::list_workflow_executions`]) or a lazy [`Stream`] over
+//! every page ([`HyperClient::list_all_workflow_executions`]), and a
 //! `tracing` span per attempt.
 //!
 //! What it never does: decide anything about signing, retries, clock skew or
@@ -16,33 +30,91 @@
 //! errors.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), cos_ci_client::Error> {
-//! use cos_ci_client::{Config, Credentials, PagingOptions};
-//! use cos_ci_hyper::HyperClient;
-//! use cos_ci_proto::ListWorkflowExecutions;
-//! use futures_util::StreamExt;
+//! use cos_ci_hyper::{Config, Credentials, HyperClient, ListWorkflowExecutions, PagingOptions, StreamExt};
 //!
-//! let config = Config::new("examplebucket-1250000000", "ap-beijing",
-//!     Credentials::new("AKID…", "secret"))?;
+//! #[tokio::main]
+//! async fn main() -> Result<(), cos_ci_hyper::Error> {
+//!     let config = Config::new("examplebucket-1250000000", "ap-beijing",
+//!         Credentials::new("AKID…", "secret"))?;
+//!     let client = HyperClient::new(config);
+//!     let mut executions = std::pin::pin!(client.list_all_workflow_executions(ListWorkflowExecutions::default(), PagingOptions::all()));
+//!     while let Some(execution) = executions.next().await {
+//!         println!("{}", execution?.run_id);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Temporary credentials
+//!
+//! Temporary (STS) credentials are the temporary pair plus the session
+//! token; the token is signed and sent as `x-ci-security-token`, and never
+//! shown by `Debug`. When it expires, build a new client.
+//!
+//! ```
+//! use cos_ci_hyper::{Config, Credentials, HyperClient};
+//!
+//! let credentials = Credentials::new("AKIDtmp…", "tmp-secret").with_session_token("token…");
+//! let config = Config::new("examplebucket-1250000000", "ap-beijing", credentials)?;
+//! assert!(!format!("{config:?}").contains("token…"));
 //! let client = HyperClient::new(config);
-//! let mut executions = std::pin::pin!(client.list_all_workflow_executions(ListWorkflowExecutions::default(), PagingOptions::all()));
-//! while let Some(execution) = executions.next().await {
-//!     println!("{}", execution?.run_id);
+//! # drop(client);
+//! # Ok::<(), cos_ci_hyper::Error>(())
+//! ```
+//!
+//! # One client, many tasks
+//!
+//! A [`HyperClient`] is `Clone + Send + Sync`. Make one per process (or per
+//! set of credentials) and clone it into every task: clones share the
+//! connection pool and the learned clock offset, so concurrent calls reuse
+//! connections instead of opening new ones.
+//!
+//! ```no_run
+//! use cos_ci_hyper::{HyperClient, ListWorkflowExecutions};
+//!
+//! # async fn demo(client: HyperClient) -> Result<(), cos_ci_hyper::Error> {
+//! let mut tasks = tokio::task::JoinSet::new();
+//! for workflow_id in ["w1", "w2", "w3"] {
+//!     let client = client.clone(); // same pool, same clock offset
+//!     tasks.spawn(async move {
+//!         let request = ListWorkflowExecutions {
+//!             workflow_id: Some(workflow_id.to_owned()),
+//!             ..Default::default()
+//!         };
+//!         client.list_workflow_executions(request).await
+//!     });
+//! }
+//! while let Some(joined) = tasks.join_next().await {
+//!     let page = joined.expect("the task panicked")?;
+//!     println!("{} executions", page.executions.len());
 //! }
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
+// Re-exported so that one dependency line (plus tokio for the runtime) is
+// enough: the API takes and returns these types.
+pub use cos_ci_client;
+pub use cos_ci_client::{
+    Config, Credentials, Error, PagingError, PagingOptions, RetryPolicy, TransportError,
+    TransportErrorKind,
+};
+pub use cos_ci_proto;
+pub use cos_ci_proto::{
+    ListWorkflowExecutions, ListWorkflowExecutionsOutput, PageSize, StateFilter, WorkflowExecution,
+};
+pub use futures_core::Stream;
+pub use futures_util::StreamExt;
+
 mod transport;
 
-use std::hash::{BuildHasher, Hasher};
 use std::time::SystemTime;
 
-use cos_ci_client::{Client, Config, Error, Paginator, PagingOptions, RetryPolicy, Step};
+use cos_ci_client::{Client, Paginator, Step};
 use cos_ci_proto::{
-    CiAction, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput,
-    ListWorkflowExecutions, ListWorkflowExecutionsOutput, PaginatedAction, WorkflowExecution,
+    CiAction, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, PaginatedAction,
 };
-use futures_core::Stream;
 use tracing::Instrument;
 
 use transport::Transport;
@@ -70,9 +142,7 @@ impl HyperClient {
         if retry.jitter_seed == RetryPolicy::default().jitter_seed {
             // Processes that retry in lockstep hammer a recovering service
             // together; a per-process seed spreads them out.
-            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-            hasher.write_u64(std::process::id().into());
-            retry.jitter_seed = hasher.finish();
+            retry.jitter_seed = RetryPolicy::random_jitter_seed();
         }
         let config = config.with_retry_policy(retry);
         Self {

@@ -1,5 +1,13 @@
 //! `cos-ci-proto`: the Cloud Infinite wire model.
 //!
+//! ```toml
+//! [dependencies]
+//! cos-ci-proto = "0.1"
+//! ```
+//!
+//! (`cos-ci-client` and `cos-ci-hyper` re-export this crate; depend on it
+//! directly only to use the wire model without them.)
+//!
 //! What it is for: typed API actions ([`CiAction`]), each declared once with
 //! [`ci_action!`] (method, path template, parameters with their wire names
 //! and rules, body, output, paging), that turn into the exact wire request

@@ -2,44 +2,18 @@
 //! errors for bad parameters.
 
 /// Encode pairs to a wire query string `k=v&k=v` with the signature's
-/// encoder (`cos_ci_sign::encode`) on every key and value, so the bytes on
-/// the wire decode to exactly what was signed.
+/// encoder on every key and value, so the bytes on the wire decode to
+/// exactly what was signed. The same function as [`cos_ci_sign::encode_query`].
 pub fn encode_query<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
-    let mut out = String::with_capacity(
-        pairs
-            .iter()
-            .map(|(k, v)| k.as_ref().len() + v.as_ref().len() + 2)
-            .sum(),
-    );
-    for (index, (key, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push('&');
-        }
-        cos_ci_sign::encode_into(&mut out, key.as_ref().as_bytes());
-        out.push('=');
-        cos_ci_sign::encode_into(&mut out, value.as_ref().as_bytes());
-    }
-    out
+    cos_ci_sign::encode_query(pairs)
 }
 
 /// Split a wire query (without `?`) into decoded pairs. Strict percent
 /// decoding; `+` is kept as a literal `+` (CI signs `%2B` for `+`, and we
 /// always send `%20` for space). A part without `=` is `(key, "")`.
+/// [`cos_ci_sign::decode_query`] with this crate's error type.
 pub fn decode_query(wire: &str) -> Result<Vec<(String, String)>, QueryError> {
-    // Empty parts (`a=1&&b=2`, a trailing `&`) carry nothing and are skipped.
-    wire.split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let (key, value) = part.split_once('=').unwrap_or((part, ""));
-            Ok((decode_component(key, part)?, decode_component(value, part)?))
-        })
-        .collect()
-}
-
-fn decode_component(component: &str, part: &str) -> Result<String, QueryError> {
-    cos_ci_sign::decode(component).map_err(|_| QueryError::BadEncoding {
-        near: excerpt(part, 40),
-    })
+    cos_ci_sign::decode_query(wire).map_err(|error| QueryError::BadEncoding { near: error.near })
 }
 
 /// At most `max_chars` characters of `text`, marked with `…` when cut.

@@ -1,5 +1,7 @@
 //! The signature's validity window, `start;end` in Unix seconds.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 /// The key time (also sent as `q-sign-time`): the window, in Unix seconds,
 /// in which a signature is valid. Both ends are inclusive for the verifier.
 ///
@@ -8,11 +10,18 @@
 /// accepted text prints back to the same bytes: the verifier recomputes the
 /// signature from the parsed value.
 ///
+/// The `u64` constructors take Unix seconds; the `SystemTime` ones
+/// ([`KeyTime::starting_at_time`], [`KeyTime::from_system_time`]) take what a
+/// clock returns. The crate never reads the clock itself.
+///
 /// ```
+/// use std::time::{Duration, UNIX_EPOCH};
 /// use cos_ci_sign::KeyTime;
 /// let kt: KeyTime = "1557989151;1557996351".parse().unwrap();
 /// assert_eq!(kt, KeyTime::starting_at(1557989151, 7200));
 /// assert_eq!(kt.to_string(), "1557989151;1557996351");
+/// let start = UNIX_EPOCH + Duration::from_secs(1557989151);
+/// assert_eq!(kt, KeyTime::starting_at_time(start, Duration::from_secs(7200)));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyTime {
@@ -36,6 +45,23 @@ impl KeyTime {
             end: start.saturating_add(lifetime_secs),
         }
     }
+    /// A window of `lifetime` starting at `start`, both cut to whole
+    /// seconds (saturating). A time before the Unix epoch counts as the
+    /// epoch: such a window has long ended, so the signature is refused.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let kt = cos_ci_sign::KeyTime::starting_at_time(SystemTime::now(), Duration::from_secs(900));
+    /// assert_eq!(kt.end() - kt.start(), 900);
+    /// ```
+    pub fn starting_at_time(start: SystemTime, lifetime: Duration) -> Self {
+        Self::starting_at(unix_secs(start), lifetime.as_secs())
+    }
+    /// A window from `start` to `end`, cut to whole seconds; `end` before
+    /// `start` is an error. Times before the Unix epoch count as the epoch.
+    pub fn from_system_time(start: SystemTime, end: SystemTime) -> Result<Self, KeyTimeError> {
+        Self::new(unix_secs(start), unix_secs(end))
+    }
     /// Start, Unix seconds.
     pub fn start(&self) -> u64 {
         self.start
@@ -48,6 +74,10 @@ impl KeyTime {
     pub fn contains(&self, now: u64) -> bool {
         self.start <= now && now <= self.end
     }
+    /// [`KeyTime::contains`] for a `SystemTime` (cut to whole seconds).
+    pub fn contains_time(&self, now: SystemTime) -> bool {
+        self.contains(unix_secs(now))
+    }
 
     /// Write `start;end` into `buf` without allocating; returns the length.
     pub(crate) fn write_to(&self, buf: &mut [u8; KEY_TIME_MAX_LEN]) -> usize {
@@ -57,6 +87,12 @@ impl KeyTime {
         n += write_u64(&mut buf[n..], self.end);
         n
     }
+}
+
+/// `time` in whole Unix seconds; 0 for times before the epoch.
+pub(crate) fn unix_secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 /// Longest `start;end`: two 20-digit numbers and the `;`.
@@ -106,6 +142,7 @@ fn parse_digits(s: &str) -> Result<u64, KeyTimeError> {
 
 /// Why a key time was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyTimeError {
     /// Not of the form `digits;digits` (or a number with a leading zero,
     /// or one that does not fit in 64 bits).
@@ -172,6 +209,35 @@ mod tests {
         assert_eq!(&buf[..n], full.to_string().as_bytes());
         let n = kt.write_to(&mut buf);
         assert_eq!(&buf[..n], b"0;18446744073709551615");
+    }
+
+    #[test]
+    fn system_time_forms_match_the_seconds_forms() {
+        let at = |secs: u64, nanos: u32| UNIX_EPOCH + Duration::new(secs, nanos);
+        assert_eq!(
+            KeyTime::starting_at_time(at(100, 999_999_999), Duration::from_millis(60_999)),
+            KeyTime::starting_at(100, 60)
+        );
+        assert_eq!(
+            KeyTime::from_system_time(at(5, 0), at(7, 500)),
+            KeyTime::new(5, 7)
+        );
+        assert_eq!(
+            KeyTime::from_system_time(at(7, 0), at(5, 0)),
+            Err(KeyTimeError::EndBeforeStart { start: 7, end: 5 })
+        );
+        let before_epoch = UNIX_EPOCH - Duration::from_secs(10);
+        assert_eq!(
+            KeyTime::starting_at_time(before_epoch, Duration::from_secs(3)),
+            KeyTime::starting_at(0, 3)
+        );
+        assert_eq!(
+            KeyTime::starting_at_time(at(100, 0), Duration::MAX).end(),
+            u64::MAX
+        );
+        let kt = KeyTime::new(10, 20).unwrap();
+        assert!(kt.contains_time(at(20, 999_999_999)));
+        assert!(!kt.contains_time(at(21, 0)));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha1::{Digest, Sha1};
 
-use crate::encode::{HEX_LOWER, encode_bytes_into};
+use crate::encode::{HEX_LOWER, encode_bytes_into, encode_path, encode_query};
 use crate::key_time::KEY_TIME_MAX_LEN;
 use crate::{Canonical, Credentials, KeyTime, canonicalize};
 
@@ -27,6 +27,7 @@ pub struct SignableRequest<'a> {
 /// Which headers are signed. `host` is always signed when present; every
 /// query parameter is always signed (COS strict signature mode requires it).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HeaderPolicy {
     /// The official SDKs' set: `host`, `cache-control`, `content-disposition`,
     /// `content-encoding`, `content-length`, `content-md5`, `content-type`,
@@ -136,10 +137,46 @@ impl Authorization {
 /// Query pairs (raw, not yet encoded) to append for a pre-signed URL: the
 /// seven `q-*` fields and, with temporary credentials,
 /// `x-cos-security-token`.
+///
+/// [`PresignedQuery::to_query_string`] encodes them ready to append;
+/// [`Signer::presigned_url`] builds the whole URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresignedQuery {
     /// `(name, value)` in the order they should be appended.
     pub pairs: Vec<(String, String)>,
+}
+
+impl PresignedQuery {
+    /// The pairs encoded with the signature's encoder and joined with `&`,
+    /// without a leading `?` or `&`: append it after the request's own
+    /// (identically encoded) query.
+    ///
+    /// It holds the session token of temporary credentials: treat it, and
+    /// any URL made from it, as a secret until it expires.
+    pub fn to_query_string(&self) -> String {
+        encode_query(&self.pairs)
+    }
+}
+
+/// Why [`Signer::presigned_url`] could not build a URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PresignError {
+    /// The scheme is neither `http` nor `https`.
+    #[error("the scheme must be http or https")]
+    UnsupportedScheme,
+    /// The request has no `host` header, so the URL has no host (and the
+    /// signature would not bind one).
+    #[error("the request has no host header to build the URL from")]
+    MissingHost,
+    /// The `host` header holds something other than a host and optional
+    /// port (`A-Z a-z 0-9 . - _`, `:` and IPv6 brackets).
+    #[error("the host header is not a host name with an optional port")]
+    InvalidHost,
+    /// The path is neither empty nor starts with `/`, so no URL path
+    /// decodes back to it and the signature could never verify.
+    #[error("the path must start with `/`")]
+    RelativePath,
 }
 
 /// HMAC-SHA1 keyed with `key`, built without a fallible constructor: keys
@@ -507,9 +544,10 @@ impl Signer {
 
     /// Query pairs that make `request` a pre-signed URL.
     ///
-    /// The pairs are raw: encode each key and value (with [`encode`](crate::encode))
-    /// when appending them to the URL. With temporary credentials the token
-    /// follows as `x-cos-security-token`; it is not itself signed.
+    /// The pairs are raw: [`PresignedQuery::to_query_string`] encodes them,
+    /// or use [`Signer::presigned_url`] for the whole URL. With temporary
+    /// credentials the token follows as `x-cos-security-token`; it is not
+    /// itself signed.
     pub fn presign(&self, request: &SignableRequest<'_>, key_time: KeyTime) -> PresignedQuery {
         let mut kt = [0u8; KEY_TIME_MAX_LEN];
         let kt_len = key_time.write_to(&mut kt);
@@ -540,5 +578,73 @@ impl Signer {
             pairs.push(("x-cos-security-token".to_owned(), token.to_owned()));
         }
         PresignedQuery { pairs }
+    }
+
+    /// The whole pre-signed URL for `request`:
+    /// `scheme://host/encoded/path?request-query&q-sign-algorithm=sha1&…`.
+    ///
+    /// The host is the request's `host` header (which is signed), the path
+    /// is encoded segment by segment and the query with the signature's own
+    /// encoder, so the server decodes exactly what was signed
+    /// ([`verify_presigned_url`](crate::verify_presigned_url) checks such a
+    /// URL). Whoever uses the URL must send any other header the policy
+    /// signed, with the same value. With temporary credentials the URL
+    /// carries the session token: keep it secret until it expires.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer};
+    ///
+    /// let signer = Signer::new(Credentials::new("AKIDexample", "secret"), HeaderPolicy::OfficialDefault);
+    /// let request = SignableRequest {
+    ///     method: "GET",
+    ///     path: "/workflowexecution",
+    ///     query: &[("workflowId", "w1")],
+    ///     headers: &[("host", "examplebucket-1250000000.ci.ap-beijing.myqcloud.com")],
+    /// };
+    /// let signed_at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let key_time = KeyTime::starting_at_time(signed_at, Duration::from_secs(600));
+    /// let url = signer.presigned_url("https", &request, key_time)?;
+    /// assert!(url.starts_with(
+    ///     "https://examplebucket-1250000000.ci.ap-beijing.myqcloud.com/workflowexecution?workflowId=w1&q-sign-algorithm=sha1&q-ak=AKIDexample&"
+    /// ));
+    /// # Ok::<(), cos_ci_sign::PresignError>(())
+    /// ```
+    pub fn presigned_url(
+        &self,
+        scheme: &str,
+        request: &SignableRequest<'_>,
+        key_time: KeyTime,
+    ) -> Result<String, PresignError> {
+        let scheme = if scheme.eq_ignore_ascii_case("https") {
+            "https"
+        } else if scheme.eq_ignore_ascii_case("http") {
+            "http"
+        } else {
+            return Err(PresignError::UnsupportedScheme);
+        };
+        let host = request
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+            .map(|&(_, value)| value)
+            .ok_or(PresignError::MissingHost)?;
+        let host_byte_ok = |b: u8| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
+        };
+        if host.is_empty() || !host.bytes().all(host_byte_ok) {
+            return Err(PresignError::InvalidHost);
+        }
+        if !(request.path.is_empty() || request.path.starts_with('/')) {
+            return Err(PresignError::RelativePath);
+        }
+        let presigned = self.presign(request, key_time).to_query_string();
+        let mut url = format!("{scheme}://{host}{}?", encode_path(request.path));
+        if !request.query.is_empty() {
+            url.push_str(&encode_query(request.query));
+            url.push('&');
+        }
+        url.push_str(&presigned);
+        Ok(url)
     }
 }

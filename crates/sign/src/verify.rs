@@ -1,11 +1,15 @@
 //! Server side: parse an `Authorization` value and check it against the
 //! request as received.
 
+use std::time::SystemTime;
+
 use subtle::ConstantTimeEq;
 
 use crate::encode::encode_into;
+use crate::key_time::unix_secs;
 use crate::{
-    KeyTime, SignableRequest, canonicalize, http_string, sign_key, signature, string_to_sign,
+    KeyTime, SignableRequest, UrlDecodeError, canonicalize, decode, decode_query, http_string,
+    sign_key, signature, string_to_sign,
 };
 
 /// The seven fields of an `Authorization` value, in the order the signers
@@ -152,6 +156,7 @@ pub fn split_presigned<'a>(
 
 /// Why an `Authorization` value could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthorizationParseError {
     /// A field is absent.
     #[error("authorization is missing `{0}`")]
@@ -191,6 +196,7 @@ pub struct Verified {
 
 /// Which check failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// The value could not be parsed.
     #[error("malformed authorization: {0}")]
@@ -228,6 +234,14 @@ pub enum VerifyError {
     /// Everything parsed but the recomputed signature differs.
     #[error("signature does not match")]
     Mismatch,
+    /// The URL given to [`verify_presigned_url`] carries none of the seven
+    /// `q-*` fields.
+    #[error("the URL is not pre-signed (it has no q-sign-algorithm … q-signature parameters)")]
+    NotPresigned,
+    /// The path or query of the URL given to [`verify_presigned_url`] is
+    /// not validly percent-encoded.
+    #[error("the URL's {0}")]
+    BadUrlEncoding(UrlDecodeError),
 }
 
 /// Verify `authorization` for `request` as received.
@@ -327,6 +341,93 @@ pub fn verify<'k>(
     } else {
         Err(VerifyError::Mismatch)
     }
+}
+
+/// [`verify`] with the time as a `SystemTime` (cut to whole seconds; a time
+/// before the Unix epoch counts as the epoch).
+pub fn verify_at<'k>(
+    authorization: &str,
+    request: &SignableRequest<'_>,
+    lookup_secret_key: impl FnOnce(&str) -> Option<&'k str>,
+    now: SystemTime,
+    required_headers: &[&str],
+) -> Result<Verified, VerifyError> {
+    verify(
+        authorization,
+        request,
+        lookup_secret_key,
+        unix_secs(now),
+        required_headers,
+    )
+}
+
+/// Verify a pre-signed URL as received, e.g. one built by
+/// [`Signer::presigned_url`](crate::Signer::presigned_url).
+///
+/// `url` is absolute (`https://host/path?query`) or just the request target
+/// (`/path?query`); a `#fragment` is ignored. Its path and query are decoded
+/// strictly ([`decode`], [`decode_query`]), the `q-*` fields are split off
+/// ([`split_presigned`]) and the rest is checked like [`verify`] does, with
+/// `headers` (as received, including `host`) and `now` as a `SystemTime`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer, VerifyError};
+///
+/// let signer = Signer::new(Credentials::new("AKIDexample", "secret"), HeaderPolicy::OfficialDefault);
+/// let headers = [("host", "examplebucket-1250000000.ci.ap-beijing.myqcloud.com")];
+/// let request = SignableRequest { method: "GET", path: "/workflowexecution", query: &[("size", "10")], headers: &headers };
+/// let now = SystemTime::now();
+/// let url = signer.presigned_url("https", &request, KeyTime::starting_at_time(now, Duration::from_secs(600)))?;
+///
+/// let lookup = |id: &str| (id == "AKIDexample").then_some("secret");
+/// let verified = cos_ci_sign::verify_presigned_url("GET", &url, &headers, lookup, now, &[])?;
+/// assert_eq!(verified.secret_id, "AKIDexample");
+///
+/// let tampered = url.replace("size=10", "size=99");
+/// assert_eq!(
+///     cos_ci_sign::verify_presigned_url("GET", &tampered, &headers, lookup, now, &[]),
+///     Err(VerifyError::Mismatch)
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn verify_presigned_url<'k>(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    lookup_secret_key: impl FnOnce(&str) -> Option<&'k str>,
+    now: SystemTime,
+    required_headers: &[&str],
+) -> Result<Verified, VerifyError> {
+    let target = match url.split_once("://") {
+        Some((_, after_scheme)) => after_scheme
+            .find(['/', '?', '#'])
+            .and_then(|start| after_scheme.get(start..))
+            .unwrap_or(""),
+        None => url,
+    };
+    let target = target.split_once('#').map_or(target, |(before, _)| before);
+    let (wire_path, wire_query) = target.split_once('?').unwrap_or((target, ""));
+    let path = decode(wire_path)
+        .map_err(|reason| VerifyError::BadUrlEncoding(UrlDecodeError::new(wire_path, reason)))?;
+    let pairs = decode_query(wire_query).map_err(VerifyError::BadUrlEncoding)?;
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let (authorization, signed_query) = split_presigned(&pairs).ok_or(VerifyError::NotPresigned)?;
+    verify_at(
+        &authorization,
+        &SignableRequest {
+            method,
+            path: &path,
+            query: &signed_query,
+            headers,
+        },
+        lookup_secret_key,
+        now,
+        required_headers,
+    )
 }
 
 /// A header name or query key as it appears in the lists: encoded, then

@@ -130,6 +130,7 @@ mod error;
 mod operation;
 mod paginator;
 mod retry;
+mod waiter;
 
 pub use blocking::{BlockingClient, BlockingTransport};
 pub use client::Client;
@@ -138,6 +139,10 @@ pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};
 pub use retry::{Backoff, RetryDecision, RetryPolicy};
+pub use waiter::{
+    ExecutionWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep, WaitTarget, Waiter,
+    failed_task,
+};
 
 /// The header that carries a session token (temporary credentials) to CI,
 /// signed with the request. CI hosts also accept `x-cos-security-token`;

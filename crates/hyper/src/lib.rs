@@ -97,8 +97,8 @@
 // enough: the API takes and returns these types.
 pub use cos_ci_client;
 pub use cos_ci_client::{
-    Config, Credentials, Error, PagingError, PagingOptions, RetryPolicy, TransportError,
-    TransportErrorKind,
+    Config, Credentials, Error, ExecutionWait, PagingError, PagingOptions, RetryPolicy, Terminal,
+    TransportError, TransportErrorKind, WaitEvent, WaitOutcome, WaitPolicy, WaitTarget,
 };
 pub use cos_ci_proto;
 pub use cos_ci_proto::{
@@ -111,7 +111,7 @@ mod transport;
 
 use std::time::SystemTime;
 
-use cos_ci_client::{Client, Paginator, Step};
+use cos_ci_client::{Client, Paginator, Step, WaitStep, Waiter};
 use cos_ci_proto::{
     CiAction, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, PaginatedAction,
 };
@@ -264,6 +264,33 @@ impl HyperClient {
         A::Item: Send,
     {
         flatten_pages(self.pages(action, options))
+    }
+
+    /// Follow `target` until it ends or `policy`'s deadline passes, calling
+    /// `on_event` with each change seen between polls (the sans-IO
+    /// [`Waiter`] decides when to poll and how long to sleep; each poll is
+    /// an ordinary call with its own retries).
+    pub async fn wait<T: WaitTarget>(
+        &self,
+        target: T,
+        policy: WaitPolicy,
+        mut on_event: impl FnMut(&WaitEvent),
+    ) -> Result<WaitOutcome<<T::Action as CiAction>::Output>, Error> {
+        let mut waiter = Waiter::new(target, policy);
+        loop {
+            match waiter.poll(SystemTime::now()) {
+                WaitStep::Poll(action) => match self.execute(action).await {
+                    Ok(output) => {
+                        for event in waiter.on_output(output, SystemTime::now()) {
+                            on_event(&event);
+                        }
+                    }
+                    Err(error) => waiter.on_error(error),
+                },
+                WaitStep::Sleep(delay) => tokio::time::sleep(delay).await,
+                WaitStep::Done(result) => return result,
+            }
+        }
     }
 
     /// One page of workflow executions (`GET /workflowexecution`).

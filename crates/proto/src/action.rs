@@ -1,4 +1,4 @@
-//! The shape every API action has, and [`ci_action!`], which declares one.
+//! The shape every API action has, and [`ci_action!`](crate::ci_action), which declares one.
 
 use std::borrow::Cow;
 
@@ -17,7 +17,7 @@ pub struct RequestBody {
 
 /// One Cloud Infinite API action: how to put it on the wire, how to read
 /// the answer, and (for the emulator) how to read it back off the wire.
-/// Implementations are plain data; no IO. Declare one with [`ci_action!`].
+/// Implementations are plain data; no IO. Declare one with [`ci_action!`](crate::ci_action).
 pub trait CiAction: Sized {
     /// The typed result of a successful call.
     type Output: CiOutput;
@@ -150,7 +150,7 @@ pub enum Cursor {
 }
 
 /// An action whose output is one page of a longer listing, continued with
-/// a `nextToken` or a `pageNumber`. Declared by [`ci_action!`]'s `paging`.
+/// a `nextToken` or a `pageNumber`. Declared by [`ci_action!`](crate::ci_action)'s `paging`.
 pub trait PaginatedAction: CiAction + Clone {
     /// One listed item.
     type Item;
@@ -209,7 +209,7 @@ pub fn next_page_cursor(
 }
 
 /// A field of an action's request, by how it travels. Used by the code
-/// [`ci_action!`] generates.
+/// [`ci_action!`](crate::ci_action) generates.
 pub trait QueryField: Sized {
     /// Append `(name, raw value)` when set.
     fn push_query(&self, name: &'static str, pairs: &mut Vec<(&'static str, String)>);

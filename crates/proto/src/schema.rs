@@ -1,5 +1,5 @@
-//! Declaring the wire shape once: the traits behind [`xml_record!`],
-//! [`ci_response!`], [`wire_enum!`], [`open_enum!`] and [`ci_action!`].
+//! Declaring the wire shape once: the traits behind [`xml_record!`](crate::xml_record),
+//! [`ci_response!`](crate::ci_response), [`wire_enum!`](crate::wire_enum), [`open_enum!`](crate::open_enum) and [`ci_action!`](crate::ci_action).
 //!
 //! An XML field is named once, in its declaration; its Rust type says how
 //! it is read:
@@ -11,7 +11,7 @@
 //! | `Vec<T>` | flat repeated siblings, 0..n | empty | one element each |
 //!
 //! where `T` is a text value ([`XmlText`]: strings, numbers, timestamps,
-//! enums), a record declared with [`xml_record!`], or the generic
+//! enums), a record declared with [`xml_record!`](crate::xml_record), or the generic
 //! [`XmlTree`](crate::XmlTree) for subtrees whose element names are data.
 //! An empty text element (and `-` for timestamps) counts as unset. A second
 //! element for a singleton field is an error (guessing would be a partial
@@ -42,7 +42,7 @@ pub trait XmlText: Sized {
 }
 
 /// What one element holds: a text value, a record of child elements, or a
-/// generic tree. Records get this from [`xml_record!`]; text values from
+/// generic tree. Records get this from [`xml_record!`](crate::xml_record); text values from
 /// [`XmlText`].
 pub trait XmlElement: Sized {
     /// Read `element`, just yielded by [`XmlReader::next_child`]. `None`:
@@ -68,7 +68,7 @@ impl<T: XmlText> XmlElement for T {
     }
 }
 
-/// A struct whose fields are child elements. Implemented by [`xml_record!`].
+/// A struct whose fields are child elements. Implemented by [`xml_record!`](crate::xml_record).
 pub trait XmlRecord: Sized {
     /// Read the children of the element just entered, up to its end.
     fn read_children(reader: &mut XmlReader<'_>) -> Result<Self, XmlError>;
@@ -101,7 +101,7 @@ pub trait XmlDocument: XmlRecord {
 }
 
 /// A `<Response>` document: an action's output. Declared with
-/// [`ci_response!`], which adds its `RequestId`.
+/// [`ci_response!`](crate::ci_response), which adds its `RequestId`.
 pub trait CiOutput: XmlDocument {
     /// `RequestId` from the body; [`crate::CiAction::parse_response`] fills
     /// it from the `x-ci-request-id` header when the body has none.
@@ -135,7 +135,7 @@ impl CiOutput for EmptyOutput {
 }
 
 /// How a field's Rust type maps to element cardinality (see the module
-/// docs). Used by the code [`xml_record!`] generates.
+/// docs). Used by the code [`xml_record!`](crate::xml_record) generates.
 pub trait XmlField: Sized {
     /// What is collected while walking the children.
     type Slot: Default;
@@ -600,7 +600,7 @@ macro_rules! xml_record {
 
 /// Declare an action's output: a `<Response>` document whose first field is
 /// `RequestId` (filled from the `x-ci-request-id` header when the body has
-/// none). Fields as in [`xml_record!`].
+/// none). Fields as in [`xml_record!`](crate::xml_record).
 #[macro_export]
 macro_rules! ci_response {
     (

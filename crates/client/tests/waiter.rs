@@ -1,0 +1,276 @@
+//! The waiter on virtual time: polls, sleeps with backoff, progress events,
+//! the terminal rule, the deadline and errors. No clock, no sockets.
+
+mod common;
+
+use std::time::Duration;
+
+use common::t0;
+use cos_ci_client::{
+    Error, ExecutionWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep, Waiter,
+    failed_task,
+};
+use cos_ci_proto::{
+    DescribeWorkflowExecutionOutput, ExecutionState, JobState, WorkflowExecutionDetail,
+    WorkflowTask,
+};
+
+fn task(name: &str, state: JobState) -> WorkflowTask {
+    WorkflowTask {
+        task_type: "Transcode".to_owned(),
+        job_id: Some(format!("j-{name}")),
+        name: name.to_owned(),
+        state: state.clone(),
+        code: matches!(state, JobState::Failed).then(|| "InvalidInput".to_owned()),
+        message: matches!(state, JobState::Failed).then(|| "no video stream".to_owned()),
+        ..Default::default()
+    }
+}
+
+fn snapshot(state: ExecutionState, tasks: Vec<WorkflowTask>) -> DescribeWorkflowExecutionOutput {
+    DescribeWorkflowExecutionOutput {
+        request_id: None,
+        execution: WorkflowExecutionDetail {
+            run_id: "i1".to_owned(),
+            state,
+            tasks,
+            ..Default::default()
+        },
+    }
+}
+
+fn policy(deadline: Option<u64>) -> WaitPolicy {
+    WaitPolicy {
+        initial_interval: Duration::from_secs(2),
+        max_interval: Duration::from_secs(5),
+        deadline: deadline.map(Duration::from_secs),
+    }
+}
+
+/// Drive the waiter over canned answers on virtual time; returns the
+/// outcome, the sleeps and the events.
+fn drive(
+    mut waiter: Waiter<ExecutionWait>,
+    answers: Vec<DescribeWorkflowExecutionOutput>,
+) -> (
+    Result<WaitOutcome<DescribeWorkflowExecutionOutput>, Error>,
+    Vec<Duration>,
+    Vec<WaitEvent>,
+) {
+    let mut now = t0();
+    let mut answers = answers.into_iter();
+    let mut sleeps = Vec::new();
+    let mut events = Vec::new();
+    loop {
+        match waiter.poll(now) {
+            WaitStep::Poll(action) => {
+                assert_eq!(action.run_id, "i1");
+                let answer = answers.next().expect("polled more often than answered");
+                events.extend(waiter.on_output(answer, now));
+            }
+            WaitStep::Sleep(delay) => {
+                sleeps.push(delay);
+                now += delay;
+            }
+            WaitStep::Done(result) => return (result, sleeps, events),
+        }
+    }
+}
+
+#[test]
+fn follows_a_run_to_success_with_task_events() {
+    let answers = vec![
+        snapshot(ExecutionState::Running, vec![]),
+        snapshot(ExecutionState::Running, vec![]),
+        snapshot(
+            ExecutionState::Running,
+            vec![task("Transcode_1", JobState::Running)],
+        ),
+        snapshot(
+            ExecutionState::Running,
+            vec![task("Transcode_1", JobState::Running)],
+        ),
+        snapshot(
+            ExecutionState::Running,
+            vec![task("Transcode_1", JobState::Running)],
+        ),
+        snapshot(
+            ExecutionState::Running,
+            vec![task("Transcode_1", JobState::Running)],
+        ),
+        snapshot(
+            ExecutionState::Success,
+            vec![task("Transcode_1", JobState::Success)],
+        ),
+    ];
+    let (outcome, sleeps, events) = drive(
+        Waiter::new(
+            ExecutionWait {
+                run_id: "i1".into(),
+            },
+            policy(None),
+        ),
+        answers,
+    );
+    match outcome {
+        Ok(WaitOutcome::Finished { terminal, .. }) => assert_eq!(terminal, Terminal::Succeeded),
+        other => panic!("{other:?}"),
+    }
+    // 2 s after the first answer (news), 3 s after a quiet one, back to 2 s
+    // after news, then 3, 4.5 and the 5 s cap.
+    let secs: Vec<f64> = sleeps.iter().map(Duration::as_secs_f64).collect();
+    assert_eq!(secs, [2.0, 3.0, 2.0, 3.0, 4.5, 5.0]);
+    assert_eq!(
+        events,
+        [
+            WaitEvent::StateChanged {
+                state: "Running".into()
+            },
+            WaitEvent::TaskStarted {
+                name: "Transcode_1".into(),
+                task_type: "Transcode".into(),
+                job_id: Some("j-Transcode_1".into())
+            },
+            WaitEvent::StateChanged {
+                state: "Success".into()
+            },
+            WaitEvent::TaskSucceeded {
+                name: "Transcode_1".into(),
+                task_type: "Transcode".into(),
+                job_id: Some("j-Transcode_1".into())
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_failed_run_names_its_failed_task() {
+    let answers = vec![
+        snapshot(
+            ExecutionState::Running,
+            vec![task("Snapshot_1", JobState::Success)],
+        ),
+        snapshot(
+            ExecutionState::Failed,
+            vec![
+                task("Snapshot_1", JobState::Success),
+                task("Transcode_1", JobState::Failed),
+            ],
+        ),
+    ];
+    let (outcome, _, events) = drive(
+        Waiter::new(
+            ExecutionWait {
+                run_id: "i1".into(),
+            },
+            policy(None),
+        ),
+        answers,
+    );
+    let output = match outcome {
+        Ok(WaitOutcome::Finished {
+            terminal: Terminal::Failed,
+            output,
+        }) => output,
+        other => panic!("{other:?}"),
+    };
+    let failed = failed_task(&output).unwrap();
+    assert_eq!(failed.name, "Transcode_1");
+    assert_eq!(failed.code.as_deref(), Some("InvalidInput"));
+    assert!(events.contains(&WaitEvent::TaskFailed {
+        name: "Transcode_1".into(),
+        task_type: "Transcode".into(),
+        job_id: Some("j-Transcode_1".into()),
+        code: Some("InvalidInput".into()),
+        message: Some("no video stream".into()),
+    }));
+}
+
+#[test]
+fn the_deadline_ends_the_wait_and_shortens_the_last_sleep() {
+    let answers = vec![snapshot(ExecutionState::Running, vec![]); 10];
+    let (outcome, sleeps, _) = drive(
+        Waiter::new(
+            ExecutionWait {
+                run_id: "i1".into(),
+            },
+            policy(Some(6)),
+        ),
+        answers,
+    );
+    match outcome {
+        Ok(WaitOutcome::TimedOut { last: Some(last) }) => {
+            assert_eq!(last.execution.state, ExecutionState::Running)
+        }
+        other => panic!("{other:?}"),
+    }
+    let total: Duration = sleeps.iter().sum();
+    assert_eq!(
+        total,
+        Duration::from_secs(6),
+        "sleeps end exactly at the deadline: {sleeps:?}"
+    );
+}
+
+#[test]
+fn a_zero_deadline_still_polls_once() {
+    let answers = vec![snapshot(ExecutionState::Running, vec![])];
+    let (outcome, sleeps, _) = drive(
+        Waiter::new(
+            ExecutionWait {
+                run_id: "i1".into(),
+            },
+            policy(Some(0)),
+        ),
+        answers,
+    );
+    assert!(matches!(
+        outcome,
+        Ok(WaitOutcome::TimedOut { last: Some(_) })
+    ));
+    assert!(sleeps.is_empty());
+    let answers = vec![snapshot(ExecutionState::Cancel, vec![])];
+    let (outcome, _, _) = drive(
+        Waiter::new(
+            ExecutionWait {
+                run_id: "i1".into(),
+            },
+            policy(Some(0)),
+        ),
+        answers,
+    );
+    assert!(matches!(
+        outcome,
+        Ok(WaitOutcome::Finished {
+            terminal: Terminal::Cancelled,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_failed_poll_ends_the_wait_with_its_error_and_misuse_is_reported() {
+    let mut waiter = Waiter::new(
+        ExecutionWait {
+            run_id: "i1".into(),
+        },
+        policy(None),
+    );
+    assert!(matches!(waiter.poll(t0()), WaitStep::Poll(_)));
+    waiter.on_error(Error::Usage("boom"));
+    assert!(matches!(
+        waiter.poll(t0()),
+        WaitStep::Done(Err(Error::Usage("boom")))
+    ));
+    let mut waiter = Waiter::new(
+        ExecutionWait {
+            run_id: "i1".into(),
+        },
+        policy(None),
+    );
+    assert!(matches!(waiter.poll(t0()), WaitStep::Poll(_)));
+    assert!(matches!(
+        waiter.poll(t0()),
+        WaitStep::Done(Err(Error::Usage(_)))
+    ));
+}

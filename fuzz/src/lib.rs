@@ -15,12 +15,12 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use cos_ci_emulator::{
-    DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig, ExecutionRecord, NextToken,
-    PageQuery, Position, RequestHandler,
+    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig,
+    ExecutionRecord, NextToken, PageQuery, Position, RequestHandler,
 };
 use cos_ci_proto::{
-    CiAction, ListWorkflowExecutions, ListWorkflowExecutionsOutput, Order, PageSize, ServiceError,
-    XmlDocument,
+    CiAction, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ListWorkflowExecutions,
+    ListWorkflowExecutionsOutput, Order, PageSize, ServiceError, XmlDocument,
 };
 use cos_ci_sign::{
     AUTHORIZATION_FIELDS, Credentials, HeaderPolicy, KeyTime, ParsedAuthorization,
@@ -380,7 +380,7 @@ fn refusal(error: &ServiceError, query_decodes: bool) -> Refusal {
     match code {
         "InvalidUrl" | "MethodNotAllowed" => Refusal::Request,
         "InvalidHost" => Refusal::Host,
-        "InvalidArgument" if query_decodes => Refusal::Parameters,
+        "InvalidArgument" | "ResourceNotFound" if query_decodes => Refusal::Parameters,
         "InvalidArgument" => Refusal::Query,
         "AccessDenied"
             if message.starts_with("The request is signed with temporary credentials")
@@ -416,13 +416,16 @@ fn refusal(error: &ServiceError, query_decodes: bool) -> Refusal {
 /// head as text (see `request_from_text`), answered as `127.0.0.1:8080`.
 ///
 /// Every answer carries `x-ci-request-id`; an error is CI's error XML with
-/// that id, a trace id and a code the emulator sends. A 200's XML parses
-/// back with the same request id, at most `size` executions, each one of
-/// the store's (unchanged) and matching the filters, strictly ordered,
-/// strictly after the request's token, with a next token that decodes
-/// back to the last one. With a session token configured, only a request
-/// carrying it is served; only a `Host` naming the virtual host or port
-/// 8080 is.
+/// that id, a trace id and a code the emulator sends. A 200 is for a route
+/// of `cos_ci_emulator::routes()`, whose action says what it must hold. Its
+/// XML parses back with the same request id. A page has at most `size`
+/// executions, each one of the store's (unchanged) and matching the
+/// filters, strictly ordered, strictly after the request's token, with a
+/// next token that decodes back to the last one. Details are those of the
+/// execution the path names, agreeing with the listing; a
+/// `ResourceNotFound` names a run id the store does not hold. With a
+/// session token configured, only a request carrying it is served; only a
+/// `Host` naming the virtual host or port 8080 is.
 pub fn emulator_request(data: &[u8]) -> Reached {
     let Some((&flags, head)) = data.split_first() else {
         return Reached::Nothing;
@@ -492,16 +495,41 @@ pub fn emulator_request(data: &[u8]) -> Reached {
             !with_token || carries_token,
             "served without the session token: {request:?}"
         );
-        let parsed = ListWorkflowExecutions::parse_response(status, headers, response.body());
-        let output = match parsed {
-            Ok(output) => output,
-            Err(error) => panic!("a 200 whose XML does not parse ({error}): {text:?}"),
-        };
-        assert_eq!(output.request_id.as_deref(), Some(request_id), "RequestId");
         let Some(pairs) = pairs else {
             panic!("a 200 for a query that does not decode: {text:?}");
         };
-        return check_page(&pairs, &output);
+        // The route table says which action, and so which document, a
+        // 200 on this method and path is.
+        let path = request.uri().path();
+        let route = cos_ci_emulator::routes()
+            .iter()
+            .find(|route| route.method() == request.method() && route.matches_path(path));
+        let Some(route) = route else {
+            panic!("a 200 on no route: {text:?}");
+        };
+        return match route.action() {
+            ListWorkflowExecutions::NAME => {
+                let parsed =
+                    ListWorkflowExecutions::parse_response(status, headers, response.body());
+                let output = match parsed {
+                    Ok(output) => output,
+                    Err(error) => panic!("a 200 whose XML does not parse ({error}): {text:?}"),
+                };
+                assert_eq!(output.request_id.as_deref(), Some(request_id), "RequestId");
+                check_page(&pairs, &output)
+            }
+            DescribeWorkflowExecution::NAME => {
+                let parsed =
+                    DescribeWorkflowExecution::parse_response(status, headers, response.body());
+                let output = match parsed {
+                    Ok(output) => output,
+                    Err(error) => panic!("a 200 whose XML does not parse ({error}): {text:?}"),
+                };
+                assert_eq!(output.request_id.as_deref(), Some(request_id), "RequestId");
+                check_details(path, &pairs, &output)
+            }
+            other => panic!("a route the oracle does not know: {other}"),
+        };
     }
 
     let error = ServiceError::from_response(status, headers, response.body());
@@ -514,6 +542,13 @@ pub fn emulator_request(data: &[u8]) -> Reached {
         trace_id.is_some_and(|id| !id.is_empty()) && error.trace_id.as_deref() == trace_id,
         "an error without its trace id: {error:?}"
     );
+    if error.code.as_deref() == Some("ResourceNotFound") {
+        let run_id = details_run_id(request.uri().path());
+        assert!(
+            run_id.is_some_and(|run_id| !emulator_records().contains_key(&run_id)),
+            "ResourceNotFound for an execution the store holds, or off the details route: {text:?}"
+        );
+    }
     match refusal(&error, pairs.is_some()) {
         Refusal::Request | Refusal::Query => Reached::Request,
         Refusal::Host => Reached::Host,
@@ -562,6 +597,8 @@ pub enum Reached {
     Token,
     /// Signed and verified; the parameters or the token were refused.
     Signature,
+    /// One execution's details were served.
+    Details,
     /// A page was served, with this many executions, continuing a token or
     /// not.
     Page {
@@ -645,4 +682,66 @@ fn check_page(pairs: &[(String, String)], output: &ListWorkflowExecutionsOutput)
         executions: output.executions.len(),
         continued: query.after.is_some(),
     }
+}
+
+/// The run id of a details path (`/workflowexecution/<RunId>`, decoded),
+/// read independently of the emulator's own routing.
+fn details_run_id(wire_path: &str) -> Option<String> {
+    let path = cos_ci_sign::decode(wire_path).ok()?;
+    path.strip_prefix("/workflowexecution/")
+        .filter(|run_id| !run_id.is_empty() && !run_id.contains('/'))
+        .map(str::to_owned)
+}
+
+/// The invariants for served details: the path names an execution of the
+/// store, the request carried no API parameter, and the answer is that
+/// execution (the listing's fields) with its details, exactly as the
+/// record derives them.
+fn check_details(
+    wire_path: &str,
+    pairs: &[(String, String)],
+    output: &DescribeWorkflowExecutionOutput,
+) -> Reached {
+    let api_pairs = pairs
+        .iter()
+        .filter(|(k, _)| {
+            !AUTHORIZATION_FIELDS.contains(&k.as_str())
+                && !SECURITY_TOKEN_NAMES.contains(&k.as_str())
+        })
+        .count();
+    assert_eq!(api_pairs, 0, "details served despite parameters: {pairs:?}");
+    let Some(run_id) = details_run_id(wire_path) else {
+        panic!("details served for a path without a run id: {wire_path:?}");
+    };
+    let Some(record) = emulator_records().get(&run_id) else {
+        panic!("details served for an execution not in the store: {run_id:?}");
+    };
+    let detail = &output.execution;
+    let listed = record.to_execution();
+    assert_eq!(
+        (
+            &detail.run_id,
+            &detail.workflow_id,
+            &detail.object,
+            &detail.state
+        ),
+        (
+            &listed.run_id,
+            &listed.workflow_id,
+            &listed.object,
+            &listed.state
+        ),
+        "details disagree with the listing"
+    );
+    assert_eq!(
+        detail.create_time.as_ref().map(|time| time.as_str()),
+        Some(record.create_time.as_str()),
+        "details disagree with the listing's CreateTime"
+    );
+    assert_eq!(
+        detail,
+        &record.to_detail(DEFAULT_BUCKET, DEFAULT_REGION),
+        "served changed details"
+    );
+    Reached::Details
 }

@@ -114,7 +114,8 @@ fn the_correctly_signed_value_is_accepted_and_a_tampered_one_is_not() {
 fn the_emulator_corpus_reaches_every_check() {
     // The target drives the emulator's own handler, so these say which of
     // its checks the saved inputs exercise: the Host match, the signature,
-    // the session token, and paging from the start and from a token.
+    // the session token, paging from the start and from a token, and the
+    // details route.
     let reached: Vec<targets::Reached> =
         inputs(&fuzz_dir().join("corpus").join("emulator_request"))
             .iter()
@@ -131,6 +132,10 @@ fn the_emulator_corpus_reaches_every_check() {
         "no saved input gets a first page: {reached:?}"
     );
     assert!(pages(true), "no saved input continues a token: {reached:?}");
+    assert!(
+        reached.contains(&targets::Reached::Details),
+        "no saved input gets an execution's details: {reached:?}"
+    );
     for (check, what) in [
         (targets::Reached::Host, "the Host check"),
         (targets::Reached::Query, "the signature check"),

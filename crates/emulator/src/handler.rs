@@ -92,7 +92,7 @@ impl fmt::Debug for EmulatorConfig {
 /// The emulator's request handling without a socket: the host, path,
 /// signature and session-token checks, parameter decoding, paging, and the
 /// response (CI's error XML, `x-ci-request-id`, `x-ci-trace-id`), exactly as
-/// a request that fault injection let through gets it from [`Emulator`],
+/// a request that fault injection let through gets it from [`Emulator`](crate::Emulator),
 /// which serves every request through one of these.
 ///
 /// Useful for in-process tests that need no port, and for fuzzing. Nothing

@@ -1,5 +1,6 @@
-//! `cos-ci-emulator`: a local Cloud Infinite server for
-//! `GET /workflowexecution`, faithful enough to test real clients against.
+//! `cos-ci-emulator`: a local Cloud Infinite server for workflow executions
+//! (`GET /workflowexecution` and `GET /workflowexecution/<RunId>`),
+//! faithful enough to test real clients against.
 //!
 //! What it is for: serving one bucket's workflow executions over plain HTTP
 //! on loopback, checking every request's COS signature (through
@@ -12,6 +13,10 @@
 //! binary. [`RequestHandler`] answers an `http::Request` without any socket
 //! or runtime, through the same code the server runs after fault injection,
 //! for tests that need no port (and for fuzzing).
+//!
+//! Each API action is served through one route of [`routes()`], built from
+//! the action's declaration in `cos-ci-proto`: its method, path template and
+//! decoder, and its output's XML writer.
 //!
 //! What it never does: talk to Tencent Cloud, persist anything, serve TLS,
 //! or log a secret key, a session token or an `Authorization` value.

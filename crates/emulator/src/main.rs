@@ -12,8 +12,8 @@ use cos_ci_emulator::{
     EmulatorConfig, FaultConfig, FaultKind,
 };
 
-/// A local Cloud Infinite server for `GET /workflowexecution` that checks
-/// signatures. Prints `listening on http://ADDR` as its first line of stdout,
+/// A local Cloud Infinite server for workflow executions (the list and each
+/// execution's details) that checks signatures. Prints `listening on http://ADDR` as its first line of stdout,
 /// then serves until Ctrl-C or SIGTERM.
 #[derive(Debug, Parser)]
 #[command(name = "cos-ci-emulator", version)]

@@ -11,7 +11,7 @@ use cos_ci_emulator::{
     EmulatorConfig, FaultConfig, FaultKind,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
-use cos_ci_proto::{ListWorkflowExecutions, PageSize};
+use cos_ci_proto::{CiTimestamp, JobState, ListWorkflowExecutions, PageSize, WorkflowTask};
 use futures_util::StreamExt;
 
 async fn emulator(config: EmulatorConfig) -> Emulator {
@@ -89,6 +89,89 @@ async fn one_page_then_every_page_of_thousands() {
     let ids = all_run_ids(&client, page_of(100)).await.unwrap();
     assert_eq!(ids.len(), 3_000);
     assert_exactly(&ids, &dataset);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn describe_returns_the_tasks_of_listed_executions() {
+    let dataset = Dataset::generate(200, 12);
+    let emu = emulator(EmulatorConfig {
+        dataset: dataset.clone(),
+        ..Default::default()
+    })
+    .await;
+    let client = HyperClient::new(config_for(&emu, default_credentials()));
+
+    let page = client.list_workflow_executions(page_of(40)).await.unwrap();
+    assert_eq!(page.executions.len(), 40);
+    for listed in &page.executions {
+        let output = client
+            .describe_workflow_execution(listed.run_id.clone())
+            .await
+            .unwrap();
+        assert!(output.request_id.is_some());
+        let detail = output.execution;
+        assert_eq!(
+            (
+                &detail.run_id,
+                &detail.workflow_id,
+                &detail.object,
+                &detail.state
+            ),
+            (
+                &listed.run_id,
+                &listed.workflow_id,
+                &listed.object,
+                &listed.state
+            )
+        );
+        assert_eq!(
+            detail.create_time.as_ref().map(CiTimestamp::as_str),
+            listed.create_time.as_ref().map(CiTimestamp::as_str)
+        );
+        assert!(!detail.tasks.is_empty(), "{detail:?}");
+        assert!(detail.tasks.iter().all(|task| task.job_id.is_some()));
+        assert!(detail.topology.is_some());
+    }
+
+    // A run id that needs encoding, with tasks given as data.
+    let mut record = dataset.records()[0].clone();
+    record.run_id = "run 1+ü".to_owned();
+    let task = WorkflowTask {
+        task_type: "Transcode".into(),
+        job_id: Some("j1".into()),
+        create_time: Some(CiTimestamp::parse("2026-01-05T10:00:00+0800").unwrap()),
+        name: "Transcode_1".into(),
+        state: JobState::Failed,
+        start_time: None,
+        end_time: None,
+        code: Some("InvalidInput".into()),
+        message: Some("the input file has no video stream".into()),
+    };
+    record.details = Some(Box::new(cos_ci_emulator::ExecutionDetails {
+        tasks: Some(vec![task.clone()]),
+        ..Default::default()
+    }));
+    emu.insert(record.clone());
+    let output = client
+        .describe_workflow_execution(record.run_id.clone())
+        .await
+        .unwrap();
+    assert_eq!(output.execution.run_id, record.run_id);
+    assert_eq!(output.execution.tasks, [task]);
+
+    let error = client
+        .describe_workflow_execution("i-no-such-run")
+        .await
+        .unwrap_err();
+    let service = error
+        .service_error()
+        .unwrap_or_else(|| panic!("not a service error: {error}"));
+    assert_eq!(
+        (service.status, service.code.as_deref()),
+        (400, Some("ResourceNotFound"))
+    );
+    assert!(!error.is_retryable());
     emu.shutdown().await;
 }
 

@@ -23,8 +23,10 @@
 pub mod action;
 pub mod describe_workflow_execution;
 pub mod error;
+pub mod job;
 pub mod list_workflow_executions;
 pub mod query;
+pub mod queue;
 pub mod schema;
 pub mod time;
 pub mod tree;
@@ -43,13 +45,21 @@ pub use describe_workflow_execution::{
 pub use error::{
     MalformedResponse, ResponseError, ServiceError, check_status, request_id_from_headers,
 };
+pub use job::{
+    CancelJob, CosHeader, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput,
+    JobDetail, JobInput, JobOperation, JobOutput, JobRequest, JobRequestInput, JobStateFilter,
+    JobWorkflow, ListJobs, ListJobsOutput, Md5Info, MediaResult, OutputFile,
+};
 pub use list_workflow_executions::{
     ListWorkflowExecutions, ListWorkflowExecutionsOutput, WorkflowExecution,
 };
 pub use query::{QueryError, ValidationError};
+pub use queue::{
+    ListQueues, ListQueuesOutput, MediaQueue, QueueCategory, QueueState, QueueStateFilter,
+};
 pub use schema::{CiOutput, EmptyOutput, XmlDocument};
 pub use time::{CiTimestamp, TimestampError};
-pub use tree::{XmlNode, XmlTree};
+pub use tree::{UnknownElements, XmlNode, XmlTree};
 pub use types::{ExecutionState, JobState, Order, PageSize, StateFilter};
 pub use workflow::{
     ActivateWorkflow, CreateWorkflow, DeleteWorkflow, DeleteWorkflowOutput, ListWorkflows,

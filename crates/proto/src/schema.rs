@@ -151,6 +151,16 @@ pub trait XmlField: Sized {
     fn take(slot: Self::Slot, alias: Self::Slot) -> Option<Self>;
     /// Append the field's elements.
     fn write_field(&self, name: &str, out: &mut String);
+    /// Take an element no field names (only a `"*"` field, of type
+    /// [`crate::UnknownElements`], keeps it; others never get here).
+    fn accept_unknown<'a>(
+        slot: &mut Self::Slot,
+        reader: &mut XmlReader<'a>,
+        element: Element<'a>,
+    ) -> Result<(), XmlError> {
+        let _ = slot;
+        reader.skip(element)
+    }
 }
 
 /// The slot of a field that holds at most one element.
@@ -497,6 +507,10 @@ pub fn check_path_segment(value: &str, parameter: &'static str) -> Result<(), Va
 /// assert!(Point::from_xml(b"<P></P>").is_err(), "X is required");
 /// ```
 ///
+/// A field `pub other: UnknownElements = "*"` (with `#[serde(flatten)]`)
+/// keeps every element no other field names, in order, and writes them
+/// back after the declared ones.
+///
 /// The struct also derives `serde::Serialize`/`Deserialize` with the element
 /// names as keys (the JSON the CLI prints); the caller's crate needs `serde`
 /// and must derive `Default` (JSON input may leave fields out).
@@ -554,6 +568,14 @@ macro_rules! xml_record {
                                 continue;
                             }
                         )*
+                    )*
+                    $(
+                        if $xml == "*" {
+                            <$ty as $crate::schema::XmlField>::accept_unknown(
+                                &mut slots.$field.0, reader, child,
+                            )?;
+                            continue;
+                        }
                     )*
                     reader.skip(child)?;
                 }

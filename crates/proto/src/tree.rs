@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::schema::XmlElement;
+use crate::schema::{XmlElement, XmlField};
 use crate::xml::{Element, XmlError, XmlReader};
 
 /// The content of one element: text, or child elements in document order.
@@ -90,30 +90,98 @@ impl XmlElement for XmlTree {
 /// JSON callbacks use).
 impl serde::Serialize for XmlTree {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
         match self {
             XmlTree::Text(text) => serializer.serialize_str(text),
-            XmlTree::Elements(children) => {
-                let mut names: Vec<&str> = Vec::new();
-                for node in children {
-                    if !names.contains(&node.name.as_str()) {
-                        names.push(&node.name);
-                    }
-                }
-                let mut map = serializer.serialize_map(Some(names.len()))?;
-                for name in names {
-                    let same: Vec<&XmlTree> = children
-                        .iter()
-                        .filter(|node| node.name == name)
-                        .map(|node| &node.content)
-                        .collect();
-                    match same.as_slice() {
-                        [one] => map.serialize_entry(name, one)?,
-                        many => map.serialize_entry(name, many)?,
-                    }
-                }
-                map.end()
-            }
+            XmlTree::Elements(children) => serialize_nodes(children, serializer),
+        }
+    }
+}
+
+fn serialize_nodes<S: serde::Serializer>(
+    children: &[XmlNode],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut names: Vec<&str> = Vec::new();
+    for node in children {
+        if !names.contains(&node.name.as_str()) {
+            names.push(&node.name);
+        }
+    }
+    let mut map = serializer.serialize_map(Some(names.len()))?;
+    for name in names {
+        let same: Vec<&XmlTree> = children
+            .iter()
+            .filter(|node| node.name == name)
+            .map(|node| &node.content)
+            .collect();
+        match same.as_slice() {
+            [one] => map.serialize_entry(name, one)?,
+            many => map.serialize_entry(name, many)?,
+        }
+    }
+    map.end()
+}
+
+/// The elements of a record that no declared field names, kept in
+/// document order and written back after the declared ones. Declare it as
+/// `#[serde(flatten)] pub other: UnknownElements = "*"` in an
+/// [`xml_record!`](crate::xml_record): in JSON its elements sit beside the
+/// declared ones.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnknownElements(pub Vec<XmlNode>);
+
+impl UnknownElements {
+    /// The first kept element named `name`.
+    pub fn get(&self, name: &str) -> Option<&XmlTree> {
+        self.0
+            .iter()
+            .find(|node| node.name == name)
+            .map(|node| &node.content)
+    }
+}
+
+impl XmlField for UnknownElements {
+    type Slot = Vec<XmlNode>;
+    fn accept<'a>(
+        slot: &mut Vec<XmlNode>,
+        reader: &mut XmlReader<'a>,
+        element: Element<'a>,
+        _: &str,
+    ) -> Result<(), XmlError> {
+        Self::accept_unknown(slot, reader, element)
+    }
+    fn accept_unknown<'a>(
+        slot: &mut Vec<XmlNode>,
+        reader: &mut XmlReader<'a>,
+        element: Element<'a>,
+    ) -> Result<(), XmlError> {
+        let name = element.display_name();
+        let content = reader.read_tree(element)?;
+        slot.push(XmlNode { name, content });
+        Ok(())
+    }
+    fn take(slot: Vec<XmlNode>, _: Vec<XmlNode>) -> Option<Self> {
+        Some(UnknownElements(slot))
+    }
+    fn write_field(&self, _: &str, out: &mut String) {
+        for node in &self.0 {
+            node.content.write_element(&node.name, out);
+        }
+    }
+}
+
+impl serde::Serialize for UnknownElements {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_nodes(&self.0, serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UnknownElements {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match deserializer.deserialize_map(TreeVisitor)? {
+            XmlTree::Elements(nodes) => Ok(UnknownElements(nodes)),
+            XmlTree::Text(_) => Ok(UnknownElements::default()),
         }
     }
 }

@@ -118,6 +118,12 @@ fn request_part(url: &str) -> (usize, usize) {
     (path_start + 1, fields_start)
 }
 
+/// What a URL says: its decoded part before `?` and its decoded pairs.
+fn meaning(url: &str) -> (Option<String>, Option<Vec<(String, String)>>) {
+    let (before, query) = url.split_once('?').unwrap_or((url, ""));
+    (cos_ci_sign::decode(before).ok(), decode_query(query).ok())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -161,6 +167,9 @@ proptest! {
         prop_assume!(!original.eq_ignore_ascii_case(&replacement));
         let mut tampered = url.clone();
         tampered.replace_range(i..=i, &replacement);
+        // Some edits change bytes but not meaning (`k=` and `k` are the
+        // same empty parameter, `&&` is no parameter): those must verify.
+        prop_assume!(meaning(&tampered) != meaning(&url));
         prop_assert!(req.verify(&tampered, now).is_err(), "{} verified", tampered);
     }
 

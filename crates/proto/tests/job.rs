@@ -1,0 +1,192 @@
+//! Jobs and queues: the wire forms both ways, the documented samples,
+//! kept unknown elements, submission rules.
+
+use cos_ci_proto::{
+    CancelJob, CiAction, CreateJobs, Cursor, DescribeJobs, JobRequest, JobState, JobStateFilter,
+    ListJobs, ListQueues, PaginatedAction, QueryError, QueueState, XmlDocument, XmlTree,
+};
+use cos_ci_testkit::fixture;
+use http::{HeaderMap, StatusCode};
+
+#[test]
+fn list_sample_keeps_what_the_service_sends() {
+    let output = ListJobs::parse_response(
+        StatusCode::OK,
+        &HeaderMap::new(),
+        fixture("list_jobs.xml").as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(output.jobs.len(), 2);
+    let running = &output.jobs[0];
+    assert_eq!(running.state, JobState::Running);
+    assert_eq!(running.progress, Some(30));
+    assert_eq!(running.end_time, None, "`-` is unset");
+    assert_eq!(running.message, None);
+    let done = &output.jobs[1];
+    let operation = done.operation.as_ref().unwrap();
+    let file = operation
+        .media_result
+        .as_ref()
+        .unwrap()
+        .output_file
+        .as_ref()
+        .unwrap();
+    assert_eq!(file.keys(), ["trans/game.mp4"]);
+    assert_eq!(done.input.as_ref().unwrap().cos_headers.len(), 2);
+    assert_eq!(
+        done.workflow.as_ref().unwrap().run_id.as_deref(),
+        Some("i166ee19017b011eda8a5525400c540df")
+    );
+    // An element the model does not name is kept, and written back.
+    let watermark = operation.other.get("DigitalWatermark").unwrap();
+    assert_eq!(
+        watermark.child("Message").and_then(XmlTree::text),
+        Some("cos-ci")
+    );
+    let again = ListJobs::parse_response(
+        StatusCode::OK,
+        &HeaderMap::new(),
+        output.to_xml().as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(again, output);
+    let request = ListJobs {
+        tag: "Transcode".to_owned(),
+        ..Default::default()
+    };
+    assert_eq!(
+        request.next_cursor(&output),
+        Some(Cursor::Token("225508".to_owned()))
+    );
+    insta::assert_yaml_snapshot!(output);
+    insta::assert_json_snapshot!("list_jobs_json", output.jobs[1]);
+}
+
+#[test]
+fn list_requires_a_tag_and_knows_job_states() {
+    let none: &[(&str, &str)] = &[];
+    match ListJobs::from_request("/jobs", none, b"") {
+        Err(QueryError::Invalid(error)) => assert_eq!(error.parameter, "tag"),
+        other => panic!("{other:?}"),
+    }
+    let request = ListJobs::from_wire(
+        "/jobs",
+        "tag=Transcode&workflowId=w1&inputObject=a%2Fb.mp4&states=Failed,Pause&size=100",
+        b"",
+    )
+    .unwrap();
+    assert_eq!(request.input_object.as_deref(), Some("a/b.mp4"));
+    assert!(
+        request
+            .states
+            .as_ref()
+            .unwrap()
+            .contains(&JobStateFilter::Pause)
+    );
+    assert_eq!(
+        request.wire_query(),
+        "tag=Transcode&workflowId=w1&inputObject=a%2Fb.mp4&states=Failed%2CPause&size=100"
+    );
+}
+
+#[test]
+fn describe_takes_several_ids_in_one_segment() {
+    let request = DescribeJobs {
+        job_ids: vec!["j1".to_owned(), "j2".to_owned()],
+    };
+    assert_eq!(request.path(), "/jobs/j1,j2");
+    let none: &[(&str, &str)] = &[];
+    assert_eq!(
+        DescribeJobs::from_request("/jobs/j1%2Cj2", none, b""),
+        Ok(request.clone())
+    );
+    assert_eq!(
+        DescribeJobs::from_request("/jobs/j1,j2", none, b""),
+        Ok(request)
+    );
+    assert!(DescribeJobs { job_ids: vec![] }.validate().is_err());
+    let output = DescribeJobs::parse_response(
+        StatusCode::OK,
+        &HeaderMap::new(),
+        b"<Response><NonExistJobIds>j3,j4</NonExistJobIds><NonExistJobIds>j5</NonExistJobIds></Response>",
+    )
+    .unwrap();
+    assert_eq!(output.missing_ids(), ["j3", "j4", "j5"]);
+}
+
+#[test]
+fn submission_sends_the_documented_request_and_checks_its_rules() {
+    let request = JobRequest::from_xml(fixture("create_job_request.xml").as_bytes()).unwrap();
+    let create = CreateJobs {
+        request: request.clone(),
+    };
+    create.validate().unwrap();
+    let body = create.body().unwrap();
+    assert_eq!(
+        String::from_utf8(body.bytes).unwrap(),
+        fixture("create_job_request.xml")
+    );
+    let mut bad = request.clone();
+    bad.operation.template_id = None;
+    assert_eq!(
+        CreateJobs { request: bad }
+            .validate()
+            .unwrap_err()
+            .parameter,
+        "Operation.TemplateId"
+    );
+    let mut bad = request.clone();
+    bad.operation.output = None;
+    assert_eq!(
+        CreateJobs { request: bad }
+            .validate()
+            .unwrap_err()
+            .parameter,
+        "Operation.Output"
+    );
+    let mut bad = request.clone();
+    bad.operation.job_level = Some(3);
+    assert!(CreateJobs { request: bad }.validate().is_err());
+    let mut bad = request.clone();
+    bad.operation.user_data = Some("tab\there".to_owned());
+    assert!(CreateJobs { request: bad }.validate().is_err());
+    let mut bad = request;
+    bad.callback_format = Some("YAML".to_owned());
+    assert_eq!(
+        CreateJobs { request: bad }
+            .validate()
+            .unwrap_err()
+            .parameter,
+        "CallBackFormat"
+    );
+}
+
+#[test]
+fn cancel_is_a_signed_sub_resource_and_an_empty_answer() {
+    let cancel = CancelJob {
+        job_id: "j1".to_owned(),
+    };
+    assert_eq!(CancelJob::METHOD, http::Method::PUT);
+    assert_eq!(cancel.path(), "/jobs/j1");
+    assert_eq!(cancel.wire_query(), "cancel");
+    assert_eq!(cancel.signed_query_pairs(), [("cancel", String::new())]);
+    assert!(CancelJob::parse_response(StatusCode::OK, &HeaderMap::new(), b"").is_ok());
+}
+
+#[test]
+fn queues_sample_and_filters() {
+    let output = ListQueues::parse_response(
+        StatusCode::OK,
+        &HeaderMap::new(),
+        fixture("list_queues.xml").as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(output.queues[0].state, QueueState::Active);
+    assert_eq!(output.queues[0].max_concurrent, Some(10));
+    assert_eq!(output.non_exist_pids, ["p1"]);
+    assert!(output.queues[0].other.get("BucketId").is_some());
+    let request =
+        ListQueues::from_wire("/queue", "state=All&category=CateAll&pageNumber=2", b"").unwrap();
+    assert_eq!(request.cursor(), Some(Cursor::Page(2)));
+    assert!(ListQueues::from_wire("/queue", "category=Bogus", b"").is_err());
+}

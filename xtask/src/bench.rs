@@ -75,7 +75,7 @@ pub(crate) fn inner() -> Result<(), String> {
     let pages = (THROUGHPUT_EXECUTIONS as f64 / f64::from(PAGE_SIZE)).ceil();
     println!();
     println!("Command: `cargo xtask bench` (release build; emulator in-process on 127.0.0.1).");
-    println!("Machine: {}, {} cores.", cpu_model(), cores());
+    println!("Machine: {}.", machine());
     println!();
     println!("| measure | figure |");
     println!("| --- | --- |");
@@ -339,6 +339,11 @@ fn mib(kib: u64) -> String {
         return "n/a (exited before the first sample)".to_owned();
     }
     format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// The CPU model and core count, for reports.
+pub(crate) fn machine() -> String {
+    format!("{}, {} cores", cpu_model(), cores())
 }
 
 fn cores() -> usize {

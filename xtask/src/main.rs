@@ -5,6 +5,8 @@
 //!   every test.
 //! - `cargo xtask demo`  — the emulator plus the real `cos-ci` binary, end to end.
 //! - `cargo xtask bench` — the end-to-end listing benchmark.
+//! - `cargo xtask load`  — sustained load and slow clients against the emulator
+//!   binary (not part of `test`).
 //! - `cargo xtask fuzz --seconds N` — run every fuzz target for N seconds (nightly).
 //!
 //! It only orchestrates other cargo commands; it never touches the network
@@ -15,6 +17,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod demo;
 mod fuzz;
+mod load;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +27,8 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("bench-inner") => bench::inner(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("load") => load::run(&args[1..]),
+        Some("load-inner") => load::inner(&args[1..]),
         Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
         None => Err(USAGE.to_owned()),
     };
@@ -36,7 +41,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench|fuzz --seconds N>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench|load|fuzz --seconds N>";
 
 /// The crates published to crates.io; every other member says
 /// `publish = false` in its Cargo.toml.

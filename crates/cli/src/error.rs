@@ -6,6 +6,8 @@ use std::io;
 
 use cos_ci_client::{ConfigError, Error as ClientError};
 
+use crate::terminal::printable;
+
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
 /// Exit code: a bug in cos-ci itself (never expected).
@@ -31,6 +33,14 @@ pub enum CliError {
         /// The flag, e.g. `--size` (or an argument, e.g. `RUN_ID`).
         flag: Cow<'static, str>,
         /// What was wrong.
+        message: String,
+    },
+    /// An environment variable with a value that cannot work.
+    #[error("invalid environment variable {variable}: {message}")]
+    InvalidEnv {
+        /// The variable, e.g. `TENCENTCLOUD_SECRET_ID`.
+        variable: &'static str,
+        /// What was wrong (never the value of a secret).
         message: String,
     },
     /// Bucket, region, endpoint or credentials that cannot work.
@@ -77,30 +87,31 @@ impl CliError {
     /// The process exit code: 2 usage/input, 3 service, 4 network/timeout.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::InvalidFlag { .. } | CliError::Config(_) => EXIT_USAGE,
+            CliError::Usage(_)
+            | CliError::InvalidFlag { .. }
+            | CliError::InvalidEnv { .. }
+            | CliError::Config(_) => EXIT_USAGE,
             CliError::Client { error, .. } => client_exit_code(error),
             CliError::Output(_) | CliError::Runtime(_) => EXIT_INTERNAL,
         }
     }
 
-    /// The line printed on stderr: `error: ...`, on one line.
+    /// The line printed on stderr: `error: ...`, on one line, with anything
+    /// that could drive the terminal escaped.
     pub fn to_line(&self) -> String {
-        one_line(&format!("error: {self}"))
+        printable(&format!("error: {self}")).into_owned()
     }
 }
 
-/// Exit code for a failed call.
+/// Exit code for a failed call: 3 whenever the service (or a proxy in
+/// front of it) answered, even if the call then gave up at a limit; 4 only
+/// when no answer came (network failures, timeouts).
 pub fn client_exit_code(error: &ClientError) -> u8 {
     match error {
         ClientError::Config(_) | ClientError::InvalidRequest(_) => EXIT_USAGE,
-        ClientError::Service(_) | ClientError::MalformedResponse(_) | ClientError::Paging(_) => {
-            EXIT_SERVICE
-        }
-        ClientError::Transport(_) | ClientError::DeadlineExceeded { .. } => EXIT_NETWORK,
         ClientError::Usage(_) => EXIT_INTERNAL,
-        // The error enum is non-exhaustive: a kind added later is not known
-        // to be the user's input, the service or the network.
-        _ => EXIT_INTERNAL,
+        error if error.is_answer() => EXIT_SERVICE,
+        _ => EXIT_NETWORK,
     }
 }
 
@@ -115,23 +126,17 @@ fn describe_config(error: &ConfigError) -> String {
 
 fn describe_client(error: &ClientError, endpoint: &str) -> String {
     match error {
-        // Already "service error: HTTP 403 AccessDenied: ... (RequestId: ...)".
-        ClientError::Service(_) => error.to_string(),
         ClientError::MalformedResponse(_) => format!("unreadable response: {error}"),
+        ClientError::Config(config) => describe_config(config),
+        // Service errors already read "service error: HTTP 403 AccessDenied:
+        // ... (RequestId: ...)"; a call that gave up after an answer says
+        // why and then gives that answer.
+        error if error.is_answer() => error.to_string(),
         ClientError::Transport(_) | ClientError::DeadlineExceeded { .. } => {
             format!("no answer from {endpoint}: {error}")
         }
-        ClientError::Config(config) => describe_config(config),
         _ => error.to_string(),
     }
-}
-
-/// Control characters (newlines from a body excerpt, say) become spaces so
-/// the message stays one line.
-pub(crate) fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]
@@ -156,12 +161,52 @@ mod tests {
             error.to_line(),
             "error: service error: HTTP 403 AccessDenied: no way (RequestId: req-1)"
         );
+        // Whatever reaches an error line, nothing can drive the terminal.
+        let line = CliError::usage("bad \u{1b}[2J\u{202e}value\n").to_line();
+        assert_eq!(line, "error: bad \\u{1b}[2J\\u{202e}value\\n");
 
         let transport =
             ClientError::Transport(TransportError::new(TransportErrorKind::Connect, "refused"));
         let error = CliError::client(transport, "http://127.0.0.1:1");
         assert_eq!(error.exit_code(), EXIT_NETWORK);
         assert!(error.to_line().contains("http://127.0.0.1:1"));
+
+        // The service answered before the call gave up: its answer, exit 3.
+        let answered = ClientError::RetryAfterTooLong {
+            retry_after: std::time::Duration::from_secs(86_400),
+            limit: std::time::Duration::from_secs(60),
+            last_error: Box::new(ClientError::Service(ServiceError {
+                status: 429,
+                code: Some("SlowDown".into()),
+                message: Some("slow down".into()),
+                request_id: Some("req-2".into()),
+                trace_id: None,
+                body_excerpt: None,
+            })),
+        };
+        let error = CliError::client(answered, "http://x");
+        assert_eq!(error.exit_code(), EXIT_SERVICE);
+        assert_eq!(
+            error.to_line(),
+            "error: service error: HTTP 429 SlowDown: slow down (RequestId: req-2); \
+             not retried: Retry-After 86400s is over the 60s limit"
+        );
+        let timed_out = ClientError::DeadlineExceeded {
+            attempts: 1,
+            elapsed: std::time::Duration::from_secs(2),
+            deadline: std::time::Duration::from_secs(2),
+            last_error: Some(Box::new(ClientError::Transport(TransportError::new(
+                TransportErrorKind::Timeout,
+                "slow",
+            )))),
+        };
+        let error = CliError::client(timed_out, "http://x");
+        assert_eq!(error.exit_code(), EXIT_NETWORK);
+        assert!(
+            error
+                .to_line()
+                .starts_with("error: no answer from http://x: ")
+        );
 
         let invalid = ClientError::InvalidRequest(ValidationError::new("size", "bad"));
         assert_eq!(CliError::client(invalid, "x").exit_code(), EXIT_USAGE);

@@ -58,18 +58,30 @@ pub fn at_least_one(text: &str) -> Result<u64, String> {
 
 /// Longest `--timeout`: an hour is already far beyond any sane request.
 pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+/// Longest `--deadline`: a day (the client's own limit).
+pub const MAX_DEADLINE_SECS: f64 = 86_400.0;
 /// Most `--max-attempts`.
 pub const MAX_ATTEMPTS: u32 = 10;
 
 /// `--timeout`: seconds, fractions allowed, 0.001 to [`MAX_TIMEOUT_SECS`].
 pub fn timeout(text: &str) -> Result<Duration, String> {
+    seconds(text, MAX_TIMEOUT_SECS)
+}
+
+/// `--deadline`: seconds, fractions allowed, 0.001 to [`MAX_DEADLINE_SECS`].
+pub fn deadline(text: &str) -> Result<Duration, String> {
+    seconds(text, MAX_DEADLINE_SECS)
+}
+
+/// A number of seconds from 0.001 to `max`, as a duration.
+fn seconds(text: &str, max: f64) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
-        .filter(|secs| (0.001..=MAX_TIMEOUT_SECS).contains(secs))
+        .filter(|secs| (0.001..=max).contains(secs))
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
         .ok_or_else(|| {
             format!(
-                "must be a number of seconds between 0.001 and {MAX_TIMEOUT_SECS}, got `{}`",
+                "must be a number of seconds between 0.001 and {max}, got `{}`",
                 excerpt(text)
             )
         })
@@ -254,6 +266,11 @@ mod tests {
         for bad in ["0", "-1", "NaN", "inf", "1e9", "soon"] {
             assert!(timeout(bad).is_err(), "{bad}");
         }
+        assert_eq!(deadline("86400"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(
+            deadline("86401").unwrap_err(),
+            "must be a number of seconds between 0.001 and 86400, got `86401`"
+        );
         assert_eq!(attempts("1"), Ok(1));
         for bad in ["0", "11", "x"] {
             assert!(attempts(bad).is_err(), "{bad}");

@@ -26,6 +26,7 @@ pub mod error;
 pub mod flags;
 pub mod output;
 pub mod runner;
+pub mod terminal;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -36,9 +37,10 @@ use crate::args::{Cli, Command, WorkflowExecutionsCommand};
 use crate::error::{CliError, EXIT_INTERNAL, EXIT_OK};
 
 /// Run `cos-ci` with these arguments (the first is the program name) and
-/// this environment lookup; returns the exit code. Everything the user sees
-/// goes to stdout and stderr.
-pub fn run<I, T>(argv: I, env: impl Fn(&str) -> Option<String>) -> u8
+/// this environment lookup (`std::env::var_os` in the binary, so that a
+/// variable that is set but not UTF-8 is reported as such); returns the exit
+/// code. Everything the user sees goes to stdout and stderr.
+pub fn run<I, T>(argv: I, env: impl Fn(&str) -> Option<OsString>) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -71,7 +73,7 @@ where
     }
 }
 
-fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Result<(), CliError> {
+fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
     match &cli.command {
         Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args)) => {
             runner::list(args, env)

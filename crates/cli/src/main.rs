@@ -9,6 +9,6 @@ fn main() -> ExitCode {
         eprintln!("error: internal error in cos-ci (please report it): {info}");
     }));
     ExitCode::from(cos_ci_cli::run(std::env::args_os(), |name| {
-        std::env::var(name).ok()
+        std::env::var_os(name)
     }))
 }

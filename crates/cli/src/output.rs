@@ -7,9 +7,10 @@
 //!
 //! Every writer writes to any `io::Write` so tests can use a `Vec<u8>`, and
 //! a listing is written one page at a time so memory stays one page however
-//! long it is. Text from the service is passed through [`printable`] before
-//! it reaches a table or stderr; column widths are display widths, so wide
-//! (CJK) characters line up.
+//! long it is. Text from the service is passed through
+//! [`crate::terminal::printable`] (the one escaping rule) before it reaches
+//! a table or stderr; column widths are display widths of the escaped text,
+//! so wide (CJK) characters line up and invisible ones cannot shift a column.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -20,6 +21,7 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::args::OutputFormat;
+use crate::terminal::printable;
 
 /// One table column of `T`: its header and how to get a row's cell text
 /// (raw; the writer escapes it).
@@ -124,7 +126,7 @@ impl<T: Row> TableWriter<T> {
             .map(|item| {
                 T::COLUMNS
                     .iter()
-                    .map(|column| printable(&(column.cell)(item)))
+                    .map(|column| printable(&(column.cell)(item)).into_owned())
                     .collect()
             })
             .collect();
@@ -277,24 +279,6 @@ impl<T: Row> ListWriter<T> {
     }
 }
 
-/// Control characters (a newline in an object key, an escape sequence from
-/// a hostile server) are shown escaped so a row stays a row and the
-/// terminal is not driven by data.
-pub fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 /// The stderr line that tells where to resume a listing.
 pub fn resume_line(cursor: &Cursor) -> String {
     match cursor {
@@ -398,6 +382,8 @@ mod tests {
                 &[
                     execution("i1", "a.mp4", ExecutionState::Success),
                     execution("i22", "line\nbreak.mp4", ExecutionState::Running),
+                    execution("i4", "\u{202e}4pm.exe", ExecutionState::Failed),
+                    execution("i5", "zero\u{200b}width\u{2066}", ExecutionState::Success),
                 ],
             )
             .unwrap();
@@ -408,11 +394,13 @@ mod tests {
                 &[execution("i3", "视频 1.mp4", ExecutionState::Cancel)],
             )
             .unwrap();
-        assert_eq!(table.rows(), 3);
+        assert_eq!(table.rows(), 5);
         insta::assert_snapshot!(text(out), @r"
         RunId  WorkflowId  State    CreateTime                 Object
         i1     w1          Success  2022-08-09T14:54:17+08:00  a.mp4
         i22    w1          Running  2022-08-09T14:54:17+08:00  line\nbreak.mp4
+        i4     w1          Failed   2022-08-09T14:54:17+08:00  \u{202e}4pm.exe
+        i5     w1          Success  2022-08-09T14:54:17+08:00  zero\u{200b}width\u{2066}
         i3     w1          Cancel   2022-08-09T14:54:17+08:00  视频 1.mp4
         ");
     }
@@ -569,6 +557,7 @@ mod tests {
             "listed 0 executions in 2 pages"
         );
         assert_eq!(next_token_line("abc"), "NextToken: abc");
+        assert_eq!(next_token_line("a\u{202e}b"), "NextToken: a\\u{202e}b");
         assert_eq!(resume_line(&Cursor::Page(3)), "NextPageNumber: 3");
     }
 }

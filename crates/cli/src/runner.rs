@@ -10,6 +10,7 @@
 //! a [`CliError`] with its exit code.
 
 use std::borrow::Cow;
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::pin::pin;
 
@@ -59,7 +60,7 @@ type Output<A> = <<A as ActionArgs>::Action as CiAction>::Output;
 type Item<A> = <<A as ActionArgs>::Action as PaginatedAction>::Item;
 
 /// Run a one-call action and print its answer (`get`).
-pub fn call<A>(args: &A, env: impl Fn(&str) -> Option<String>) -> Result<(), CliError>
+pub fn call<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
 where
     A: ActionArgs,
     Output<A>: Render,
@@ -77,7 +78,7 @@ where
 /// Run a listing: one page, or (with `--all`, `--limit`, `--max-pages`)
 /// every page streamed, printing results to stdout and the NextToken,
 /// summary and progress to stderr.
-pub fn list<A>(args: &A, env: impl Fn(&str) -> Option<String>) -> Result<(), CliError>
+pub fn list<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
 where
     A: ListingArgs,
     A::Action: Send + 'static,
@@ -122,30 +123,31 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Resolve credentials (flags, then `env`), check bucket, region and
-    /// endpoint, and apply `--timeout` and `--max-attempts`.
+    /// Make `--timeout`, `--max-attempts` and `--deadline` agree, resolve
+    /// credentials (flags, then `env`, checked and named by source), check
+    /// bucket, region and endpoint.
     pub fn new(
         service: &ServiceArgs,
-        env: impl Fn(&str) -> Option<String>,
+        env: impl Fn(&str) -> Option<OsString>,
     ) -> Result<Self, CliError> {
+        let mut options = TransportOptions::default();
+        let limits = service.request.time_limits(options.request_timeout)?;
         let credentials = service.credentials.resolve(env)?;
         let target = &service.target;
         let mut config = Config::new(&target.bucket, &target.region, credentials)?;
         if let Some(endpoint) = &target.endpoint {
             config = config.with_endpoint(endpoint)?;
         }
-        if let Some(max_attempts) = service.request.max_attempts {
-            let retry = RetryPolicy {
-                max_attempts,
-                ..config.retry_policy().clone()
-            };
-            config = config.with_retry_policy(retry);
-        }
-        let mut options = TransportOptions::default();
-        if let Some(timeout) = service.request.timeout {
-            options.request_timeout = timeout;
-            options.connect_timeout = options.connect_timeout.min(timeout);
-        }
+        let retry = RetryPolicy {
+            max_attempts: limits.max_attempts,
+            ..config.retry_policy().clone()
+        };
+        config = config
+            .with_retry_policy(retry)
+            .with_deadline(limits.deadline)
+            .map_err(|error| CliError::invalid_flag("--deadline", error.to_string()))?;
+        options.request_timeout = limits.attempt_timeout;
+        options.connect_timeout = options.connect_timeout.min(limits.attempt_timeout);
         let endpoint = config.endpoint().to_string();
         tracing::debug!(%endpoint, bucket = %config.bucket(), region = %config.region(), "client");
         let runtime = tokio::runtime::Builder::new_current_thread()

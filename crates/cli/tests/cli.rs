@@ -376,6 +376,18 @@ fn errors_are_one_line_with_the_right_exit_code() {
     let only_id = [("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)];
     let default = default_env();
     let unreachable = closed_port_url();
+    let long_value = "v".repeat(66_000);
+    let crlf_id = [
+        (
+            "TENCENTCLOUD_SECRET_ID",
+            "AKIDcosciEMULATOR0000000000000000\r",
+        ),
+        ("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
+    ];
+    let non_ascii_id = [
+        ("TENCENTCLOUD_SECRET_ID", "AKIDcosciEMULATÖR"),
+        ("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
+    ];
     let cases: Vec<(&str, Vec<&str>, &Env<'_>)> = vec![
         ("size 0", vec!["--size", "0"], &default),
         ("size 101", vec!["--size", "101"], &default),
@@ -417,12 +429,46 @@ fn errors_are_one_line_with_the_right_exit_code() {
             vec!["--endpoint", "http://127.0.0.1:1/ci"],
             &default,
         ),
+        (
+            "endpoint port 65536",
+            vec!["--endpoint", "http://127.0.0.1:65536"],
+            &default,
+        ),
+        (
+            "endpoint port 99999999999",
+            vec!["--endpoint", "http://127.0.0.1:99999999999"],
+            &default,
+        ),
         ("bad bucket", vec!["--bucket", "Example"], &default),
         ("bad region", vec!["--region", "beijing"], &default),
         ("timeout not a number", vec!["--timeout", "soon"], &default),
         ("max attempts 0", vec!["--max-attempts", "0"], &default),
         ("max pages 0", vec!["--max-pages", "0"], &default),
         ("negative limit", vec!["--limit", "-1"], &default),
+        ("deadline 0", vec!["--deadline", "0"], &default),
+        (
+            "timeout longer than the deadline",
+            vec!["--timeout", "300", "--deadline", "120"],
+            &default,
+        ),
+        ("66 KB name", vec!["--name", &long_value], &default),
+        (
+            "66 KB workflow id",
+            vec!["--workflow-id", &long_value],
+            &default,
+        ),
+        (
+            "66 KB next token",
+            vec!["--next-token", &long_value],
+            &default,
+        ),
+        ("secret id from a CRLF file", vec![], &crlf_id),
+        (
+            "session token with a line feed",
+            vec!["--session-token", "token\n"],
+            &default,
+        ),
+        ("non-ASCII secret id", vec![], &non_ascii_id),
         ("unknown flag", vec!["--colour", "red"], &default),
         ("missing credentials", vec![], &[]),
         ("missing secret key", vec![], &only_id),
@@ -654,6 +700,11 @@ fn all_pages_survive_injected_faults() {
 /// A server on 127.0.0.1 that answers every request with `response`, or
 /// never answers when `response` is `None`. Returns its base URL.
 fn fake_server(response: Option<&'static str>) -> String {
+    fake_server_bytes(response.map(|text| text.as_bytes().to_vec()))
+}
+
+/// [`fake_server`] with any bytes as the response.
+fn fake_server_bytes(response: Option<Vec<u8>>) -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -661,7 +712,7 @@ fn fake_server(response: Option<&'static str>) -> String {
         let mut held = Vec::new();
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let Some(response) = response else {
+            let Some(response) = &response else {
                 // Keep the connection open and silent.
                 held.push(stream);
                 continue;
@@ -671,10 +722,264 @@ fn fake_server(response: Option<&'static str>) -> String {
             while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
                 head.push(byte[0]);
             }
-            let _ = stream.write_all(response.as_bytes());
+            // The client may hang up mid-body (a body over its cap).
+            let _ = stream.write_all(response);
         }
     });
     url
+}
+
+/// An HTTP/1.1 response with `status`, extra header lines and `body`
+/// (`Content-Length` set to `declared`, or the body's length).
+fn http_response(status: &str, headers: &[&str], body: &[u8], declared: Option<usize>) -> Vec<u8> {
+    let mut out =
+        format!("HTTP/1.1 {status}\r\nConnection: close\r\nx-ci-request-id: fake-req-1\r\n");
+    for header in headers {
+        out.push_str(header);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\n\r\n",
+        declared.unwrap_or(body.len())
+    ));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// `workflow-executions list` against `url` with the default credentials.
+fn list_at(url: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["--endpoint", url];
+    args.extend_from_slice(extra);
+    list_with_env(&args, &default_env())
+}
+
+/// Whatever the server sent, if it answered, the exit code is 3 and the
+/// line has its status, Code and RequestId; exit 4 is only for no answer.
+#[test]
+fn answers_the_server_sent_exit_3_with_status_code_and_request_id() {
+    let error_xml = |code: &str| {
+        format!(
+            "<?xml version='1.0' encoding='utf-8' ?><Error><Code>{code}</Code>\
+             <Message>try later</Message><RequestId>body-req-7</RequestId></Error>"
+        )
+        .into_bytes()
+    };
+    let throttled = fake_server_bytes(Some(http_response(
+        "429 Too Many Requests",
+        &["Retry-After: 86400"],
+        &error_xml("SlowDown"),
+        None,
+    )));
+    let unavailable = fake_server_bytes(Some(http_response(
+        "503 Service Unavailable",
+        &["Retry-After: 59"],
+        &error_xml("ServiceUnavailable"),
+        None,
+    )));
+    // Declares 17 MB (over the 16 MiB cap) and sends the start of it.
+    let mut huge = b"<?xml version='1.0'?><Error><Code>InternalError</Code><Message>".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 100_000));
+    let oversized = fake_server_bytes(Some(http_response(
+        "500 Internal Server Error",
+        &["Content-Type: application/xml"],
+        &huge,
+        Some(17_000_000),
+    )));
+    let long_token = format!(
+        "<Response><RequestId>page-req</RequestId><NextToken>{}</NextToken></Response>",
+        "t".repeat(70_000)
+    );
+    let endless_token = fake_server_bytes(Some(http_response(
+        "200 OK",
+        &["Content-Type: application/xml"],
+        long_token.as_bytes(),
+        None,
+    )));
+    let nested_json = fake_server_bytes(Some(http_response(
+        "400 Bad Request",
+        &["Content-Type: application/json"],
+        br#"{"Error":{"Code":"InvalidParameter","Message":"size is bad"},"RequestId":"json-req-1"}"#,
+        None,
+    )));
+    let mut report = String::new();
+    for (name, url, extra) in [
+        ("429 with Retry-After: 86400", &throttled, vec![]),
+        (
+            "503 with Retry-After: 59 and --deadline 5",
+            &unavailable,
+            vec!["--deadline", "5"],
+        ),
+        ("500 with a 17 MB body", &oversized, vec![]),
+        ("NextToken of 70,000 bytes", &endless_token, vec!["--all"]),
+        ("JSON error nested under Error", &nested_json, vec![]),
+    ] {
+        let started = std::time::Instant::now();
+        let run = list_at(url, &extra);
+        assert_eq!(run.code, 3, "{name}: {run:?}");
+        assert_eq!(run.stdout, "", "{name}: {run:?}");
+        assert!(!run.stderr.contains("no answer"), "{name}: {run:?}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{name}"
+        );
+        let mut stderr = run.stderr.replace(url.as_str(), "[server]");
+        // The time taken varies from run to run.
+        if let Some(start) = stderr.find(" attempt(s) in ")
+            && let Some(end) = stderr[start..].find(" at the overall deadline")
+        {
+            stderr.replace_range(start + " attempt(s) in ".len()..start + end, "[elapsed]");
+        }
+        writeln!(
+            report,
+            "## {name}\nexit {}\n{}",
+            run.code,
+            stderr.trim_end()
+        )
+        .unwrap();
+    }
+    insta::assert_snapshot!("answers_the_server_sent", report);
+}
+
+/// A 10 MB `<Message>` is cut to the documented length with a marker,
+/// not printed as one 10 MB line.
+#[test]
+fn a_huge_error_message_is_cut_with_a_marker() {
+    let body = format!(
+        "<Error><Code>InvalidArgument</Code><Message>{}</Message><RequestId>r-1</RequestId></Error>",
+        "m".repeat(10_000_000)
+    );
+    let url = fake_server_bytes(Some(http_response(
+        "400 Bad Request",
+        &[],
+        body.as_bytes(),
+        None,
+    )));
+    let run = list_at(&url, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    assert!(run.stderr.len() < 1_300, "{} bytes", run.stderr.len());
+    assert!(
+        run.stderr.contains(&format!(
+            "{}… [{} more bytes cut] (RequestId: r-1)",
+            "m".repeat(20),
+            10_000_000 - 1024
+        )),
+        "{}",
+        &run.stderr[run.stderr.len().saturating_sub(200)..]
+    );
+}
+
+/// Bidirectional overrides and invisible characters from the server are
+/// escaped in the table and in error lines; JSON output keeps them exact.
+#[test]
+fn data_and_errors_cannot_drive_the_terminal() {
+    let object = "invoice\u{202e}fdp.exe\u{200b}\u{2066}";
+    let page = cos_ci_proto::ListWorkflowExecutionsOutput {
+        request_id: Some("page-req".into()),
+        executions: vec![cos_ci_proto::WorkflowExecution {
+            run_id: "i1\u{feff}".into(),
+            workflow_id: "w\u{061c}1".into(),
+            object: object.into(),
+            create_time: None,
+            state: ExecutionState::Success,
+        }],
+        next_token: Some("next\u{202e}".into()),
+    };
+    let url = fake_server_bytes(Some(http_response(
+        "200 OK",
+        &["Content-Type: application/xml"],
+        cos_ci_proto::XmlDocument::to_xml(&page).as_bytes(),
+        None,
+    )));
+    let table = list_at(&url, &[]);
+    assert_eq!(table.code, 0, "{table:?}");
+    let hostile = ['\u{202e}', '\u{200b}', '\u{2066}', '\u{feff}', '\u{061c}'];
+    for text in [&table.stdout, &table.stderr] {
+        assert!(!text.contains(hostile), "{text:?}");
+    }
+    assert!(
+        table
+            .stdout
+            .contains("invoice\\u{202e}fdp.exe\\u{200b}\\u{2066}"),
+        "{table:?}"
+    );
+    assert_eq!(table.stderr, "NextToken: next\\u{202e}\n");
+    let json = list_at(&url, &["--output", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(value["WorkflowExecutionList"][0]["Object"], object);
+    assert_eq!(value["NextToken"], "next\u{202e}");
+
+    let error = fake_server_bytes(Some(http_response(
+        "403 Forbidden",
+        &[],
+        "<Error><Code>Access\u{202e}Denied</Code><Message>see \u{2067}file\u{2069} \u{1b}[2J</Message></Error>".as_bytes(),
+        None,
+    )));
+    let run = list_at(&error, &[]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(!run.stderr.contains(hostile), "{run:?}");
+    assert!(!run.stderr.contains('\u{1b}'), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: service error: HTTP 403 Access\\u{202e}Denied: see \\u{2067}file\\u{2069} \\u{1b}[2J (RequestId: fake-req-1)\n"
+    );
+}
+
+/// The overall deadline is a flag: it ends the call when it passes, and
+/// the error names it.
+#[test]
+fn the_deadline_flag_ends_the_call_and_is_named() {
+    let silent = fake_server(None);
+    let started = std::time::Instant::now();
+    let run = list_at(&silent, &["--deadline", "0.5"]);
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    assert!(
+        run.stderr.contains("at the overall deadline of 500ms"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("(what was left of the call's overall deadline)"),
+        "{run:?}"
+    );
+}
+
+/// A credential variable that is set but not UTF-8 says so (it is not
+/// "missing", and the next variable is not used instead).
+#[cfg(unix)]
+#[test]
+fn a_credential_variable_that_is_not_utf8_says_so() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
+    command.args([
+        "workflow-executions",
+        "list",
+        "--bucket",
+        DEFAULT_BUCKET,
+        "--region",
+        DEFAULT_REGION,
+        "--endpoint",
+        &emulator().base_url(),
+    ]);
+    for name in ENV_VARS {
+        command.env_remove(name);
+    }
+    command
+        .env(
+            "TENCENTCLOUD_SECRET_ID",
+            std::ffi::OsStr::from_bytes(b"AKID\xff\xfe"),
+        )
+        .env("COS_SECRET_ID", DEFAULT_SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY);
+    let output = command.output().expect("run cos-ci");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: invalid environment variable TENCENTCLOUD_SECRET_ID: is set but not valid UTF-8\n"
+    );
 }
 
 /// What a proxy or a hung server does: typed errors, the right exit codes.

@@ -92,8 +92,9 @@ where
 /// use cos_ci_client::bytes::Bytes;
 /// use cos_ci_client::{
 ///     BlockingClient, BlockingTransport, Config, Credentials, ListWorkflowExecutions,
-///     ListWorkflowExecutionsOutput, TransportError, http,
+///     ListWorkflowExecutionsOutput, PagingOptions, TransportError, http,
 /// };
+/// use cos_ci_client::cos_ci_proto::XmlDocument;
 ///
 /// /// Answers every request with an empty page (a real one does HTTP).
 /// struct EmptyPages;
@@ -105,7 +106,7 @@ where
 ///         _deadline: Option<std::time::SystemTime>,
 ///     ) -> Result<http::Response<Bytes>, TransportError> {
 ///         assert!(request.headers().contains_key("authorization"));
-///         let body = ListWorkflowExecutionsOutput::default().write_xml();
+///         let body = ListWorkflowExecutionsOutput::default().to_xml();
 ///         Ok(http::Response::new(Bytes::from(body)))
 ///     }
 /// }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use cos_ci_proto::{CiAction, PaginatedAction, ResponseError};
+use cos_ci_proto::{CiAction, PaginatedAction, ResponseError, ServiceError};
 use cos_ci_sign::{HeaderPolicy, KeyTime, SignableRequest, Signer};
 
 use crate::{Config, Error, Operation, Paginator, PagingOptions};
@@ -161,6 +161,20 @@ impl Client {
                 ResponseError::Malformed(e) => Error::MalformedResponse(e),
             }
         })
+    }
+
+    /// The error for a response whose body was over the transport's `cap`:
+    /// `response` carries the status, the headers and the start of the
+    /// body (see [`Operation::on_oversized_response`]).
+    pub fn read_oversized(&self, response: &http::Response<Bytes>, cap: usize) -> Error {
+        Error::ResponseTooLarge {
+            cap,
+            answer: ServiceError::from_partial_response(
+                response.status(),
+                response.headers(),
+                response.body(),
+            ),
+        }
     }
 
     /// A driver for one call of `action` with retries and clock-skew

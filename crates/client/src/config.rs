@@ -159,6 +159,19 @@ impl Endpoint {
         if authority.as_str().contains('@') {
             return Err(invalid("user information in the URL is not supported"));
         }
+        // `http` keeps a port it cannot read as a u16 (`:65536`) and callers
+        // then fall back to the scheme's default: the request would go to
+        // port 80 or 443 instead of failing.
+        let after_host = authority
+            .as_str()
+            .get(authority.host().len()..)
+            .unwrap_or_default();
+        if let Some(port) = after_host.strip_prefix(':')
+            && !(port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u16>().is_ok_and(|number| number != 0))
+        {
+            return Err(invalid("the port must be a number from 1 to 65535"));
+        }
         if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
             return Err(invalid("must be a base URL without a path or query"));
         }
@@ -221,6 +234,11 @@ impl Config {
                 "the session token is empty (leave it unset for long-term keys)",
             ));
         }
+        CredentialPart::SecretId.check(credentials.secret_id())?;
+        CredentialPart::SecretKey.check(credentials.expose_secret_key())?;
+        if let Some(token) = credentials.expose_session_token() {
+            CredentialPart::SessionToken.check(token)?;
+        }
         Ok(Self {
             endpoint: Endpoint::for_bucket(&bucket, &region),
             bucket,
@@ -263,6 +281,20 @@ impl Config {
         self
     }
 
+    /// Give up on a call (every attempt and wait included) once `deadline`
+    /// has passed since its first attempt: 1 ms to 24 h. The default is
+    /// [`RetryPolicy::DEFAULT_TOTAL_DEADLINE`]; a transport must not let
+    /// one attempt run past it (see [`crate::Operation::deadline`]), and
+    /// [`RetryPolicy::deadline_for`] gives the deadline that lets every
+    /// attempt use a whole per-attempt timeout.
+    pub fn with_deadline(mut self, deadline: Duration) -> Result<Self, ConfigError> {
+        if deadline < Duration::from_millis(1) || deadline > MAX_DEADLINE {
+            return Err(ConfigError::InvalidDeadline(deadline));
+        }
+        self.retry.total_deadline = deadline;
+        Ok(self)
+    }
+
     /// The bucket.
     pub fn bucket(&self) -> &Bucket {
         &self.bucket
@@ -290,6 +322,68 @@ impl Config {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
+    }
+}
+
+/// Longest deadline [`Config::with_deadline`] accepts.
+pub(crate) const MAX_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
+/// One part of the credentials, for errors that must say which part is wrong
+/// without showing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialPart {
+    /// The SecretId (sent in every `Authorization`).
+    SecretId,
+    /// The SecretKey (never sent).
+    SecretKey,
+    /// The session token of temporary credentials (sent as a header).
+    SessionToken,
+}
+
+impl CredentialPart {
+    /// Check the characters of this part: printable ASCII (space allowed
+    /// inside, not at either end). A CR or LF, which a credentials file with
+    /// Windows line endings leaves behind, or any other control or
+    /// non-ASCII character could not be sent in a header or would sign
+    /// with the wrong key. The error says where, never what the value is.
+    pub fn check(self, value: &str) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::InvalidCredentials { part: self, reason };
+        if let Some((index, c)) = value.char_indices().find(|(_, c)| !(' '..='~').contains(c)) {
+            let (what, hint) = match c {
+                '\r' => (
+                    "a carriage return (CR)".to_owned(),
+                    " (was it read from a file with Windows line endings?)",
+                ),
+                '\n' => (
+                    "a line feed (LF)".to_owned(),
+                    " (was a trailing newline kept?)",
+                ),
+                '\t' => ("a tab".to_owned(), ""),
+                c if c.is_control() => {
+                    (format!("a control character (U+{:04X})", u32::from(c)), "")
+                }
+                _ => ("a non-ASCII character".to_owned(), ""),
+            };
+            return Err(invalid(format!(
+                "contains {what} at byte {index}; credentials must be printable ASCII{hint}"
+            )));
+        }
+        if value.starts_with(' ') || value.ends_with(' ') {
+            return Err(invalid(
+                "starts or ends with a space; credentials never do".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for CredentialPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CredentialPart::SecretId => "secret id",
+            CredentialPart::SecretKey => "secret key",
+            CredentialPart::SessionToken => "session token",
+        })
     }
 }
 
@@ -324,6 +418,18 @@ pub enum ConfigError {
     /// Credentials missing or empty.
     #[error("missing credentials: {0}")]
     MissingCredentials(&'static str),
+    /// A credential part with characters that cannot work (the value itself
+    /// is never included).
+    #[error("invalid {part}: {reason}")]
+    InvalidCredentials {
+        /// Which part.
+        part: CredentialPart,
+        /// What is wrong and where.
+        reason: String,
+    },
+    /// Deadline out of range.
+    #[error("the deadline must be between 1 ms and 24 h, got {0:?}")]
+    InvalidDeadline(Duration),
     /// Signature lifetime out of range.
     #[error("signature lifetime must be between 1 s and 7 days, got {0:?}")]
     InvalidSignatureLifetime(Duration),
@@ -384,6 +490,14 @@ mod tests {
         let e = Endpoint::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!(e.to_string(), "http://127.0.0.1:8080");
         assert!(Endpoint::parse("http://127.0.0.1:8080/").is_ok());
+        for port in ["1", "80", "65535"] {
+            let url = format!("http://[::1]:{port}");
+            let e = Endpoint::parse(&url).unwrap();
+            assert_eq!(
+                e.authority().port_u16().map(|p| p.to_string()).as_deref(),
+                Some(port)
+            );
+        }
         for bad in [
             "",
             "127.0.0.1:80",
@@ -392,6 +506,11 @@ mod tests {
             "http://h/p",
             "http://h/?q",
             "http://u@h",
+            "http://127.0.0.1:65536",
+            "http://127.0.0.1:99999999999",
+            "http://127.0.0.1:0",
+            "http://127.0.0.1:",
+            "https://h:-1",
         ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }

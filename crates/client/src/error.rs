@@ -21,7 +21,10 @@ pub enum TransportErrorKind {
     /// Any other IO failure.
     Io,
     /// The response body exceeded the transport's size cap. Not retried:
-    /// the same request would get the same body.
+    /// the same request would get the same body. A transport that still has
+    /// the response's head should report it with
+    /// [`crate::Operation::on_oversized_response`] instead, so that the
+    /// caller learns the status and request id ([`Error::ResponseTooLarge`]).
     ResponseTooLarge,
 }
 
@@ -69,8 +72,20 @@ pub enum Error {
     /// No response arrived.
     #[error("transport error: {0}")]
     Transport(TransportError),
-    /// The operation's total deadline passed before it could finish.
-    #[error("gave up after {attempts} attempt(s) in {elapsed:?} (deadline {deadline:?}){}", last_error_suffix(.last_error))]
+    /// The service answered, but with a body over the transport's size cap.
+    /// What could be read is kept: status, request id, and the `<Error>`
+    /// fields complete before the cap. Not retried: the same request would
+    /// get the same body.
+    #[error("the service answered with a body over the {cap}-byte cap: {answer}")]
+    ResponseTooLarge {
+        /// The cap, in bytes.
+        cap: usize,
+        /// The answer, as far as it was read.
+        answer: ServiceError,
+    },
+    /// The operation's overall deadline ([`crate::RetryPolicy::total_deadline`])
+    /// passed, or left no time for another attempt.
+    #[error("gave up after {attempts} attempt(s) in {:?} at the overall deadline of {deadline:?}{}", to_millis(.elapsed), last_error_suffix(.last_error))]
     DeadlineExceeded {
         /// Attempts made.
         attempts: u32,
@@ -85,9 +100,26 @@ pub enum Error {
     /// pages, page limit).
     #[error(transparent)]
     Paging(#[from] crate::PagingError),
+    /// The service asked to wait longer than
+    /// [`crate::RetryPolicy::max_retry_after`] before retrying; its answer
+    /// is `last_error`.
+    #[error("{last_error}; not retried: Retry-After {retry_after:?} is over the {limit:?} limit")]
+    RetryAfterTooLong {
+        /// What the service asked for.
+        retry_after: Duration,
+        /// The policy's `max_retry_after`.
+        limit: Duration,
+        /// The answer that carried the `Retry-After`.
+        last_error: Box<Error>,
+    },
     /// The driver was used out of order (a bug in the calling transport).
     #[error("operation driver misuse: {0}")]
     Usage(&'static str),
+}
+
+/// Whole milliseconds: finer is noise in a message.
+fn to_millis(duration: &Duration) -> Duration {
+    Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn last_error_suffix(last: &Option<Box<Error>>) -> String {
@@ -112,9 +144,15 @@ impl Error {
     pub fn service_error(&self) -> Option<&ServiceError> {
         match self {
             Error::Service(e) => Some(e),
+            Error::ResponseTooLarge { answer, .. } if !(200..300).contains(&answer.status) => {
+                Some(answer)
+            }
             Error::DeadlineExceeded {
                 last_error: Some(last),
                 ..
+            }
+            | Error::RetryAfterTooLong {
+                last_error: last, ..
             } => last.service_error(),
             _ => None,
         }
@@ -125,7 +163,43 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::MalformedResponse(e) => e.request_id.as_deref(),
+            Error::ResponseTooLarge { answer, .. } => answer.request_id.as_deref(),
+            Error::DeadlineExceeded {
+                last_error: Some(last),
+                ..
+            }
+            | Error::RetryAfterTooLong {
+                last_error: last, ..
+            } => last.request_id(),
             _ => self.service_error().and_then(|e| e.request_id.as_deref()),
+        }
+    }
+
+    /// Whether the service (or something in front of it) answered: the
+    /// error, or the last attempt's error for an operation that gave up,
+    /// carries a response's status. `false` for network failures and
+    /// timeouts, and for errors found before anything was sent.
+    pub fn is_answer(&self) -> bool {
+        match self {
+            Error::Service(_)
+            | Error::MalformedResponse(_)
+            | Error::ResponseTooLarge { .. }
+            | Error::Paging(_) => true,
+            // A response arrived; only its size was refused.
+            Error::Transport(e) => e.kind == TransportErrorKind::ResponseTooLarge,
+            Error::DeadlineExceeded {
+                last_error: Some(last),
+                ..
+            }
+            | Error::RetryAfterTooLong {
+                last_error: last, ..
+            } => last.is_answer(),
+            Error::DeadlineExceeded {
+                last_error: None, ..
+            }
+            | Error::Config(_)
+            | Error::InvalidRequest(_)
+            | Error::Usage(_) => false,
         }
     }
 }

@@ -134,7 +134,7 @@ mod waiter;
 
 pub use blocking::{BlockingClient, BlockingTransport};
 pub use client::Client;
-pub use config::{Bucket, Config, ConfigError, Endpoint, Region};
+pub use config::{Bucket, Config, ConfigError, CredentialPart, Endpoint, Region};
 pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};

@@ -181,6 +181,27 @@ impl<A: CiAction> Operation<A> {
         }
     }
 
+    /// Report that the last [`Step::Send`] got a response whose body was
+    /// larger than the transport's `cap` (in bytes): `response` holds its
+    /// status and headers and as much of the start of the body as the
+    /// transport kept. The call ends with [`Error::ResponseTooLarge`]: the
+    /// service answered, so this is not a network failure.
+    pub fn on_oversized_response(
+        &mut self,
+        response: http::Response<Bytes>,
+        cap: usize,
+        now: SystemTime,
+    ) {
+        if !matches!(self.state, State::AwaitingResponse) {
+            self.state = State::Finished(Some(Err(Error::Usage(
+                "a response was reported but no request was outstanding",
+            ))));
+            return;
+        }
+        let error = self.client.read_oversized(&response, cap);
+        self.after_failure(error, None, None, now);
+    }
+
     /// Report that the last [`Step::Send`] got no (complete) response.
     pub fn on_transport_error(&mut self, error: TransportError, now: SystemTime) {
         if !matches!(self.state, State::AwaitingResponse) {
@@ -213,6 +234,14 @@ impl<A: CiAction> Operation<A> {
             }
             RetryDecision::DoNotRetry | RetryDecision::AttemptsExhausted => {
                 State::Finished(Some(Err(error)))
+            }
+            RetryDecision::RetryAfterTooLong => {
+                let policy = self.client.config().retry_policy();
+                State::Finished(Some(Err(Error::RetryAfterTooLong {
+                    retry_after: retry_after.unwrap_or(Duration::MAX),
+                    limit: policy.max_retry_after,
+                    last_error: Box::new(error),
+                })))
             }
             RetryDecision::DeadlineExceeded => {
                 let policy = self.client.config().retry_policy();
@@ -261,20 +290,26 @@ impl<A: CiAction> Operation<A> {
             return RetryDecision::DoNotRetry;
         }
         let policy = self.client.config().retry_policy().clone();
+        let elapsed = self
+            .first_attempt_at
+            .and_then(|first| now.duration_since(first).ok())
+            .unwrap_or(Duration::ZERO);
+        // Checked before the attempt budget: when the deadline cut the last
+        // attempt short, the deadline is what ended the call, and the error
+        // must say so.
+        if elapsed >= policy.total_deadline {
+            return RetryDecision::DeadlineExceeded;
+        }
         if self.attempts >= policy.max_attempts {
             return RetryDecision::AttemptsExhausted;
         }
         let mut delay = self.backoff.delay(&policy, self.attempts);
         if let Some(retry_after) = retry_after {
             if retry_after > policy.max_retry_after {
-                return RetryDecision::DeadlineExceeded;
+                return RetryDecision::RetryAfterTooLong;
             }
             delay = delay.max(retry_after);
         }
-        let elapsed = self
-            .first_attempt_at
-            .and_then(|first| now.duration_since(first).ok())
-            .unwrap_or(Duration::ZERO);
         if elapsed.saturating_add(delay) >= policy.total_deadline {
             return RetryDecision::DeadlineExceeded;
         }

@@ -61,9 +61,9 @@ pub struct PagingOptions {
     pub max_empty_pages: u32,
 }
 
-/// The longest `NextToken` sent back: beyond this the request URI could
-/// not be built (and no real token is anywhere near it).
-pub const MAX_CURSOR_BYTES: usize = 16 * 1024;
+/// The longest `NextToken` sent back (a longer one could not be sent in a
+/// request; no real token is anywhere near it).
+pub const MAX_CURSOR_BYTES: usize = cos_ci_proto::list_workflow_executions::MAX_NEXT_TOKEN_BYTES;
 
 impl Default for PagingOptions {
     fn default() -> Self {

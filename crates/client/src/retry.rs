@@ -4,7 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 /// When and how often to retry. Defaults: 5 attempts, full-jitter
-/// exponential backoff from 200 ms capped at 20 s, 2 minutes in total.
+/// exponential backoff from 200 ms capped at 20 s, a `Retry-After` of at
+/// most 60 s, and 180 s in total ([`RetryPolicy::DEFAULT_TOTAL_DEADLINE`]),
+/// which lets five attempts of `cos-ci-hyper`'s default 30 s request timeout
+/// and the backoff between them all happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in total, including the first (1 = never retry).
@@ -14,7 +17,10 @@ pub struct RetryPolicy {
     /// Upper bound of any computed delay.
     pub max_delay: Duration,
     /// The operation gives up once this much time has passed since its first
-    /// attempt, or when a wait would end after it.
+    /// attempt, or when a wait would end after it. Transports cut an attempt
+    /// short at it ([`crate::Operation::deadline`]), so it bounds the whole
+    /// call; see [`RetryPolicy::deadline_for`] to fit it to a per-attempt
+    /// timeout.
     pub total_deadline: Duration,
     /// A `Retry-After` longer than this is treated as "give up".
     pub max_retry_after: Duration,
@@ -30,7 +36,7 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(20),
-            total_deadline: Duration::from_secs(120),
+            total_deadline: Self::DEFAULT_TOTAL_DEADLINE,
             max_retry_after: Duration::from_secs(60),
             jitter_seed: 0x636f_732d_6369_2131,
         }
@@ -38,6 +44,25 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The default overall deadline of a call.
+    pub const DEFAULT_TOTAL_DEADLINE: Duration = Duration::from_secs(180);
+
+    /// The shortest overall deadline that lets every one of `max_attempts`
+    /// attempts run for a whole `attempt_timeout`, with the longest backoff
+    /// before each retry and one second to spare for signing and
+    /// scheduling (a `Retry-After` longer than the backoff is not counted).
+    /// 154 s for the defaults and a 30 s timeout.
+    pub fn deadline_for(&self, attempt_timeout: Duration) -> Duration {
+        let attempts = self.max_attempts.max(1);
+        let backoff = (1..attempts)
+            .map(|retry| backoff_ceiling(self, retry))
+            .fold(Duration::ZERO, Duration::saturating_add);
+        attempt_timeout
+            .saturating_mul(attempts)
+            .saturating_add(backoff)
+            .saturating_add(Duration::from_secs(1))
+    }
+
     /// A policy that never retries.
     pub fn no_retries() -> Self {
         Self {
@@ -71,9 +96,12 @@ pub enum RetryDecision {
     DoNotRetry,
     /// The error was retryable but the attempt budget is spent.
     AttemptsExhausted,
-    /// The error was retryable but the next attempt would start after the
-    /// deadline.
+    /// The error was retryable but the deadline has passed, or the next
+    /// attempt would start after it.
     DeadlineExceeded,
+    /// The service asked to wait (`Retry-After`) longer than
+    /// [`RetryPolicy::max_retry_after`].
+    RetryAfterTooLong,
 }
 
 /// Full-jitter exponential backoff: the delay before retry `n` (1-based) is
@@ -113,11 +141,7 @@ impl Backoff {
 
     /// The delay before retry number `retry` (1 = the first retry).
     pub fn delay(&mut self, policy: &RetryPolicy, retry: u32) -> Duration {
-        let exponent = retry.saturating_sub(1).min(31);
-        let ceiling = policy
-            .base_delay
-            .saturating_mul(1u32 << exponent)
-            .min(policy.max_delay);
+        let ceiling = backoff_ceiling(policy, retry);
         let ceiling_nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         if ceiling_nanos == 0 {
             return Duration::ZERO;
@@ -127,6 +151,15 @@ impl Backoff {
         let nanos = ((u128::from(random) * (u128::from(ceiling_nanos) + 1)) >> 64) as u64;
         Duration::from_nanos(nanos)
     }
+}
+
+/// The longest delay before retry number `retry` (1 = the first retry).
+fn backoff_ceiling(policy: &RetryPolicy, retry: u32) -> Duration {
+    let exponent = retry.saturating_sub(1).min(31);
+    policy
+        .base_delay
+        .saturating_mul(1u32 << exponent)
+        .min(policy.max_delay)
 }
 
 #[cfg(test)]

@@ -234,10 +234,203 @@ fn gives_up_on_a_retry_after_beyond_the_maximum() {
         ),
         t0(),
     );
-    assert!(matches!(
-        expect_done(&mut op, t0()),
-        Err(Error::DeadlineExceeded { .. })
-    ));
+    // The service answered: its status, Code and RequestId are kept, and
+    // the error names the limit that stopped the retries.
+    let error = expect_done(&mut op, t0()).unwrap_err();
+    match &error {
+        Error::RetryAfterTooLong {
+            retry_after,
+            limit,
+            last_error,
+        } => {
+            assert_eq!(*retry_after, Duration::from_secs(3600));
+            assert_eq!(*limit, Duration::from_secs(60));
+            assert!(matches!(**last_error, Error::Service(_)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(op.last_decision(), Some(RetryDecision::RetryAfterTooLong));
+    assert_eq!(error.service_error().map(|e| e.status), Some(503));
+    assert_eq!(error.request_id(), Some("req-err"));
+    assert!(error.is_answer());
+    assert_eq!(
+        error.to_string(),
+        "service error: HTTP 503 ServiceUnavailable: later (RequestId: req-err); not retried: \
+         Retry-After 3600s is over the 60s limit"
+    );
+}
+
+/// A 503 that keeps asking for `Retry-After: 59` runs into the deadline;
+/// the error still carries the service's answer (an answer, not a network
+/// failure).
+#[test]
+fn repeated_retry_after_runs_into_the_deadline_keeping_the_answer() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    let mut now = t0();
+    let error = loop {
+        match op.poll(now) {
+            Step::Send(_) => op.on_response(
+                error_response_with(503, "ServiceUnavailable", "busy", &[("retry-after", "59")]),
+                now,
+            ),
+            Step::Wait(delay) => now += delay,
+            Step::Done(result) => break result.unwrap_err(),
+        }
+    };
+    assert_eq!(
+        op.attempts(),
+        4,
+        "at 0, 59, 118 and 177 s; 236 s is past 180 s"
+    );
+    assert!(
+        matches!(error, Error::DeadlineExceeded { attempts: 4, .. }),
+        "{error:?}"
+    );
+    assert!(error.is_answer());
+    assert_eq!(error.service_error().map(|e| e.status), Some(503));
+    assert_eq!(error.request_id(), Some("req-err"));
+}
+
+/// A transport that honours [`Operation::deadline`]: a silent server costs
+/// each attempt its whole timeout, or what is left of the deadline.
+fn against_a_silent_server(
+    policy: RetryPolicy,
+    attempt_timeout: Duration,
+) -> (Op, Error, Duration) {
+    let mut op = client_with(policy).operation(ListWorkflowExecutions::default());
+    let mut now = t0();
+    let error = loop {
+        match op.poll(now) {
+            Step::Send(_) => {
+                let deadline = op.deadline().expect("started");
+                let left = deadline.duration_since(now).unwrap_or(Duration::ZERO);
+                now += attempt_timeout.min(left);
+                op.on_transport_error(
+                    TransportError::new(TransportErrorKind::Timeout, "silent"),
+                    now,
+                );
+            }
+            Step::Wait(delay) => now += delay,
+            Step::Done(result) => break result.unwrap_err(),
+        }
+    };
+    let elapsed = now.duration_since(t0()).unwrap();
+    (op, error, elapsed)
+}
+
+/// With the defaults (5 attempts, hyper's 30 s request timeout) every
+/// attempt happens: the default deadline used to end the call during the
+/// fifth attempt.
+#[test]
+fn default_deadline_leaves_room_for_every_attempt_of_30_seconds() {
+    let (op, error, elapsed) = against_a_silent_server(policy(), Duration::from_secs(30));
+    assert_eq!(op.attempts(), 5);
+    assert_eq!(op.last_decision(), Some(RetryDecision::AttemptsExhausted));
+    assert!(
+        matches!(error, Error::Transport(ref e) if e.kind == TransportErrorKind::Timeout),
+        "{error:?}"
+    );
+    assert!(
+        elapsed >= Duration::from_secs(150) && elapsed < RetryPolicy::DEFAULT_TOTAL_DEADLINE,
+        "{elapsed:?}"
+    );
+    assert!(
+        RetryPolicy::default().deadline_for(Duration::from_secs(30))
+            <= RetryPolicy::DEFAULT_TOTAL_DEADLINE
+    );
+}
+
+/// `--timeout 300 --max-attempts 1`: with the deadline fitted to the
+/// timeout, the one attempt gets its whole 300 s.
+#[test]
+fn deadline_fitted_to_the_timeout_never_cuts_an_attempt_short() {
+    let one = RetryPolicy {
+        max_attempts: 1,
+        ..policy()
+    };
+    let fitted = one.deadline_for(Duration::from_secs(300));
+    assert_eq!(fitted, Duration::from_secs(301));
+    assert_eq!(
+        policy().deadline_for(Duration::from_secs(30)),
+        Duration::from_secs(154)
+    );
+    let (op, error, elapsed) = against_a_silent_server(
+        RetryPolicy {
+            total_deadline: fitted,
+            ..one
+        },
+        Duration::from_secs(300),
+    );
+    assert_eq!(elapsed, Duration::from_secs(300));
+    assert_eq!(op.attempts(), 1);
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+}
+
+/// When the deadline is what cut an attempt short, the error says so, even
+/// on the last attempt.
+#[test]
+fn an_attempt_cut_short_by_the_deadline_is_reported_as_the_deadline() {
+    let (op, error, elapsed) = against_a_silent_server(
+        RetryPolicy {
+            max_attempts: 1,
+            total_deadline: Duration::from_secs(120),
+            ..policy()
+        },
+        Duration::from_secs(300),
+    );
+    assert_eq!(elapsed, Duration::from_secs(120));
+    assert_eq!(op.last_decision(), Some(RetryDecision::DeadlineExceeded));
+    match &error {
+        Error::DeadlineExceeded {
+            attempts: 1,
+            deadline,
+            last_error: Some(last),
+            ..
+        } => {
+            assert_eq!(*deadline, Duration::from_secs(120));
+            assert!(matches!(**last, Error::Transport(_)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!error.is_answer());
+    assert!(
+        error
+            .to_string()
+            .contains("at the overall deadline of 120s"),
+        "{error}"
+    );
+}
+
+/// A body over the transport's cap is an answer: status, Code and
+/// RequestId survive, and it is not retried.
+#[test]
+fn an_oversized_answer_keeps_its_status_code_and_request_id() {
+    let mut op = client().operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    let head = http::Response::builder()
+        .status(503)
+        .header("x-ci-request-id", "big-req")
+        .body(bytes::Bytes::from_static(
+            b"<Error><Code>ServiceUnavailable</Code><Message>xxxxxxxx",
+        ))
+        .unwrap();
+    op.on_oversized_response(head, 2048, t0());
+    let error = expect_done(&mut op, t0()).unwrap_err();
+    assert_eq!(op.attempts(), 1);
+    assert_eq!(op.last_decision(), Some(RetryDecision::DoNotRetry));
+    match &error {
+        Error::ResponseTooLarge { cap: 2048, answer } => {
+            assert_eq!(answer.status, 503);
+            assert_eq!(answer.code.as_deref(), Some("ServiceUnavailable"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(error.request_id(), Some("big-req"));
+    assert!(error.is_answer());
+    assert_eq!(
+        error.to_string(),
+        "the service answered with a body over the 2048-byte cap: HTTP 503 ServiceUnavailable (RequestId: big-req)"
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use http::{Request, Response, StatusCode};
 use crate::auth::authenticate;
 use crate::dataset::{Dataset, ExecutionRecord};
 use crate::faults::{FaultConfig, FaultKind};
-use crate::host::check_host;
+use crate::host::{check_host, reject_repeated_headers};
 use crate::ids::IdGenerator;
 use crate::response::{self, CiError};
 use crate::routes::{self, Call, Resources, canonical_path, invalid_argument};
@@ -294,6 +294,7 @@ impl RequestHandler {
                 ),
             ));
         }
+        reject_repeated_headers(request)?;
         check_host(self, request)?;
 
         let not_encoded = || {

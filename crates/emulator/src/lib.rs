@@ -40,7 +40,7 @@ pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
 pub use handler::{EmulatorConfig, RequestHandler};
 pub use routes::{Route, routes};
-pub use server::{BackgroundEmulator, Emulator, Limits};
+pub use server::{BackgroundEmulator, Emulator, Limits, check_bucket_and_region};
 pub use store::{ExecutionStore, Page, PageQuery, Position};
 pub use token::{NextToken, TokenError};
 

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use cos_ci_client::ConfigError;
 use cos_ci_emulator::{
     DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig, FaultConfig, FaultKind,
+    EmulatorConfig, FaultConfig, FaultKind, check_bucket_and_region,
 };
 
 /// A local Cloud Infinite server for workflow executions (the list and each
@@ -83,6 +84,10 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), String> {
+    check_bucket_and_region(&args.bucket, &args.region).map_err(|error| match error {
+        ConfigError::InvalidRegion { .. } => format!("--region: {error}"),
+        _ => format!("--bucket: {error}"),
+    })?;
     let dataset = match &args.data {
         Some(path) => {
             let text = std::fs::read_to_string(path)

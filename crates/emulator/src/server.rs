@@ -84,9 +84,25 @@ impl fmt::Debug for Emulator {
     }
 }
 
+/// `bucket` and `region` checked with the client's own rules
+/// (`cos_ci_client::Bucket::parse`, `Region::parse`): a bucket no client
+/// could name would make an emulator nobody can reach.
+pub fn check_bucket_and_region(
+    bucket: &str,
+    region: &str,
+) -> Result<(), cos_ci_client::ConfigError> {
+    cos_ci_client::Bucket::parse(bucket)?;
+    cos_ci_client::Region::parse(region)?;
+    Ok(())
+}
+
 impl Emulator {
-    /// Bind `config.listen` and serve on the current tokio runtime.
+    /// Bind `config.listen` and serve on the current tokio runtime. A
+    /// bucket or region the client would refuse is an
+    /// [`io::ErrorKind::InvalidInput`] error (see [`check_bucket_and_region`]).
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        check_bucket_and_region(&config.bucket, &config.region)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
         let faults = config.faults.clone();
@@ -172,6 +188,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
         .timer(TokioTimer::new())
         .header_read_timeout(shared.limits.header_read_timeout)
         .max_buf_size(shared.limits.max_header_bytes.max(8192))
+        // A client may shut down its sending side right after the request
+        // (`nc -N`, some proxies); without this hyper sometimes sees that
+        // EOF before answering and drops the connection unanswered.
+        .half_close(true)
         .keep_alive(true);
     loop {
         // Waiting for a permit before accepting leaves extra connections in

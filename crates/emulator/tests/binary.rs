@@ -39,6 +39,31 @@ fn bad_flags_exit_2() {
     }
 }
 
+/// The bucket and region follow the client's own rules, checked before
+/// anything is generated or bound.
+#[test]
+fn a_bucket_or_region_no_client_could_name_is_refused_at_start() {
+    for (args, message) in [
+        (
+            &["--bucket", "Example"][..],
+            "cos-ci-emulator: error: --bucket: invalid bucket `Example`: expected <name>-<appid>, e.g. examplebucket-1250000000\n",
+        ),
+        (
+            &["--bucket", "bucket_x-1250000000"],
+            "cos-ci-emulator: error: --bucket: invalid bucket `bucket_x-1250000000`: the name may contain only lower-case letters, digits and '-'\n",
+        ),
+        (
+            &["--region", "ap beijing"],
+            "cos-ci-emulator: error: --region: invalid region `ap beijing`: may contain only lower-case letters, digits and '-', e.g. ap-beijing\n",
+        ),
+    ] {
+        let output = Command::new(BINARY).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), message, "{args:?}");
+    }
+}
+
 #[test]
 #[cfg(unix)]
 fn serves_after_printing_its_address_and_stops_on_sigterm() {

@@ -96,6 +96,8 @@ fn a_foreign_host_is_refused_before_the_signature() {
     let handler = handler(None);
     for host in [
         "127.0.0.1:8081",
+        "127.0.0.2:8080",
+        "[::1]:8080",
         "example.com",
         "otherbucket-1.ci.ap-beijing.myqcloud.com",
     ] {

@@ -54,9 +54,9 @@
 //! ```
 //! use cos_ci_hyper::{Config, Credentials, HyperClient};
 //!
-//! let credentials = Credentials::new("AKIDtmp…", "tmp-secret").with_session_token("token…");
+//! let credentials = Credentials::new("AKIDtmp", "tmp-secret").with_session_token("token-1");
 //! let config = Config::new("examplebucket-1250000000", "ap-beijing", credentials)?;
-//! assert!(!format!("{config:?}").contains("token…"));
+//! assert!(!format!("{config:?}").contains("token-1"));
 //! let client = HyperClient::new(config);
 //! # drop(client);
 //! # Ok::<(), cos_ci_hyper::Error>(())
@@ -117,8 +117,8 @@ use cos_ci_proto::{
 };
 use tracing::Instrument;
 
-use transport::Transport;
 pub use transport::TransportOptions;
+use transport::{SendError, Transport};
 
 /// The async client: a [`cos_ci_client::Client`] plus a pooled hyper
 /// transport. Cheap to clone; clones share the pool and the learned clock
@@ -194,7 +194,18 @@ impl HyperClient {
                             });
                             operation.on_response(response, now);
                         }
-                        Err(error) => {
+                        Err(SendError::TooLarge { response, cap }) => {
+                            span.record("status", response.status().as_u16());
+                            span.in_scope(|| {
+                                tracing::debug!(
+                                    status = response.status().as_u16(),
+                                    cap,
+                                    "response body over the cap"
+                                )
+                            });
+                            operation.on_oversized_response(response, cap, now);
+                        }
+                        Err(SendError::Transport(error)) => {
                             span.in_scope(
                                 || tracing::debug!(kind = ?error.kind, %error, "transport error"),
                             );

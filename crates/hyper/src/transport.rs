@@ -3,8 +3,9 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use bytes::BytesMut;
 use cos_ci_client::{TransportError, TransportErrorKind};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as PoolClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -17,9 +18,14 @@ pub struct TransportOptions {
     /// request timeout).
     pub connect_timeout: Duration,
     /// Time allowed for one attempt, from sending to the last body byte.
-    /// Never longer than what remains of the operation's deadline.
+    /// Never longer than what remains of the operation's overall deadline
+    /// (`RetryPolicy::total_deadline`); a timeout error says which of the
+    /// two ran out.
     pub request_timeout: Duration,
-    /// A response body larger than this is refused (not buffered).
+    /// A response body larger than this is refused (never buffered past
+    /// the cap): the call ends with `Error::ResponseTooLarge`, which keeps
+    /// the status, the request id and the `<Error>` fields at the start of
+    /// the body.
     pub max_response_bytes: usize,
     /// Idle pooled connections are closed after this long.
     pub pool_idle_timeout: Duration,
@@ -43,6 +49,29 @@ impl Default for TransportOptions {
             pool_max_idle_per_host: 8,
             extra_root_certificates: Vec::new(),
         }
+    }
+}
+
+/// The start of an oversized body kept for the error: enough for CI's
+/// `<Error>` children before a huge `<Message>`, and for an excerpt.
+const OVERSIZED_PREFIX_BYTES: usize = 64 * 1024;
+
+/// Why [`Transport::send`] returned no whole response.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// No (complete) response.
+    Transport(TransportError),
+    /// A response whose body was over the cap: its head and the start of
+    /// the body (at most [`OVERSIZED_PREFIX_BYTES`]).
+    TooLarge {
+        response: http::Response<Bytes>,
+        cap: usize,
+    },
+}
+
+impl From<TransportError> for SendError {
+    fn from(error: TransportError) -> Self {
+        SendError::Transport(error)
     }
 }
 
@@ -79,32 +108,37 @@ impl Transport {
     }
 
     /// Send `request`; give up at the request timeout or `deadline`,
-    /// whichever is sooner.
+    /// whichever is sooner (the error says which).
     pub(crate) async fn send(
         &self,
         request: http::Request<Bytes>,
         deadline: Option<SystemTime>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
+    ) -> Result<http::Response<Bytes>, SendError> {
         let mut timeout = self.options.request_timeout;
+        let mut limit = "the request timeout";
         if let Some(deadline) = deadline {
             let remaining = deadline
                 .duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO);
-            timeout = timeout.min(remaining.max(Duration::from_millis(1)));
+                .unwrap_or(Duration::ZERO)
+                .max(Duration::from_millis(1));
+            if remaining < timeout {
+                timeout = remaining;
+                limit = "what was left of the call's overall deadline";
+            }
         }
         match tokio::time::timeout(timeout, self.send_inner(request)).await {
             Ok(result) => result,
-            Err(_) => Err(TransportError::new(
+            Err(_) => Err(SendError::Transport(TransportError::new(
                 TransportErrorKind::Timeout,
-                format!("no complete response within {timeout:?}"),
-            )),
+                format!("no complete response within {timeout:?} ({limit})"),
+            ))),
         }
     }
 
     async fn send_inner(
         &self,
         request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
+    ) -> Result<http::Response<Bytes>, SendError> {
         let response = self
             .pool
             .request(request.map(Full::new))
@@ -117,18 +151,47 @@ impl Transport {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > cap as u64) {
-            return Err(too_large(cap));
+        // Read at most the cap (or, when the declared length is already
+        // over it, just the prefix the error needs), never the whole body.
+        let budget = if declared.is_some_and(|len| len > cap as u64) {
+            OVERSIZED_PREFIX_BYTES.min(cap)
+        } else {
+            cap
+        };
+        let (body, complete) = read_at_most(body, budget)
+            .await
+            .map_err(|error| classify_body_error(&error))?;
+        if complete && budget == cap {
+            return Ok(http::Response::from_parts(parts, body));
         }
-        let body = Limited::new(body, cap).collect().await.map_err(|error| {
-            if error.is::<http_body_util::LengthLimitError>() {
-                too_large(cap)
-            } else {
-                classify_body_error(&*error)
-            }
-        })?;
-        Ok(http::Response::from_parts(parts, body.to_bytes()))
+        let prefix = body.slice(..body.len().min(OVERSIZED_PREFIX_BYTES));
+        Err(SendError::TooLarge {
+            response: http::Response::from_parts(parts, prefix),
+            cap,
+        })
     }
+}
+
+/// Read `body` up to `budget` bytes: the bytes, and whether the body ended
+/// within the budget. Stops as soon as the budget is passed, so an
+/// oversized body is never buffered past it.
+async fn read_at_most(
+    mut body: hyper::body::Incoming,
+    budget: usize,
+) -> Result<(Bytes, bool), hyper::Error> {
+    let mut buffer = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue; // trailers carry nothing we use
+        };
+        if buffer.len() + data.len() > budget {
+            let room = budget - buffer.len();
+            buffer.extend_from_slice(data.get(..room).unwrap_or_default());
+            return Ok((buffer.freeze(), false));
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok((buffer.freeze(), true))
 }
 
 /// rustls with the `ring` provider (no aws-lc, no cmake), the webpki roots
@@ -151,13 +214,6 @@ fn tls_config(extra_roots: &[rustls::pki_types::CertificateDer<'static>]) -> rus
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth(),
     }
-}
-
-fn too_large(cap: usize) -> TransportError {
-    TransportError::new(
-        TransportErrorKind::ResponseTooLarge,
-        format!("response body larger than the {cap}-byte cap"),
-    )
 }
 
 fn classify_client_error(error: hyper_util::client::legacy::Error) -> TransportError {

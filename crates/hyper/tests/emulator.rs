@@ -418,8 +418,24 @@ async fn a_body_over_the_cap_is_refused_not_buffered_or_retried() {
         ..Default::default()
     };
     let client = HyperClient::with_options(config_for(&emu, default_credentials()), options);
+    // The service answered: its status and request id are kept (only the
+    // first bytes of the body were read).
     match client.list_workflow_executions(page_of(100)).await {
-        Err(Error::Transport(e)) => assert_eq!(e.kind, TransportErrorKind::ResponseTooLarge),
+        Err(error @ Error::ResponseTooLarge { cap: 2_048, .. }) => {
+            let Error::ResponseTooLarge { answer, .. } = &error else {
+                unreachable!()
+            };
+            assert_eq!(answer.status, 200);
+            assert!(error.request_id().is_some_and(|id| !id.is_empty()));
+            assert!(error.is_answer());
+            assert!(
+                answer
+                    .body_excerpt
+                    .as_deref()
+                    .is_some_and(|excerpt| excerpt.starts_with("<Response>")),
+                "{answer:?}"
+            );
+        }
         other => panic!("expected ResponseTooLarge, got {other:?}"),
     }
     // A small page still fits.

@@ -11,6 +11,15 @@ use crate::xml::{self, XmlReader};
 /// Longest body excerpt kept in an error, in characters.
 const EXCERPT_CHARS: usize = 200;
 
+/// Longest `Message` kept in a [`ServiceError`], in characters. A longer one
+/// is cut and ends with a marker saying how many bytes were dropped, so a
+/// hostile or broken server cannot flood a terminal or a log with one error.
+pub const MAX_MESSAGE_CHARS: usize = 1024;
+
+/// Longest `Code`, `RequestId` or `TraceId` kept in an error, in characters
+/// (cut the same way as the message). Real ones are under 64.
+pub const MAX_ID_CHARS: usize = 128;
+
 /// An error answered by the service (or something in front of it).
 ///
 /// Keeps the HTTP status, the service's Code, Message, RequestId and TraceId
@@ -36,9 +45,18 @@ impl ServiceError {
     /// Build from any non-success response (or a 2xx whose body is `<Error>`).
     ///
     /// Reads CI's `<Error>` XML (every child optional, `<Resource>` and
-    /// unknown children ignored), else a JSON `{"code","message","request_id"}`
-    /// object (code may be a number), else keeps an excerpt of the body.
-    /// Request and trace ids fall back to the `x-ci-*`, then `x-cos-*` headers.
+    /// unknown children ignored), else a JSON error object (see below), else
+    /// keeps an excerpt of the body. Request and trace ids fall back to the
+    /// `x-ci-*`, then `x-cos-*` headers.
+    ///
+    /// JSON: a flat `{"code","message","request_id"}` object (either
+    /// spelling convention; code may be a number), or the nested
+    /// `{"Error":{"Code","Message"},"RequestId"}` shape, also inside a
+    /// top-level `"Response"` (Tencent Cloud API 3.0).
+    ///
+    /// Every string taken from the response is cut to [`MAX_MESSAGE_CHARS`]
+    /// (message) or [`MAX_ID_CHARS`] (code and ids), with a marker of what
+    /// was cut.
     pub fn from_response(status: http::StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Self {
         let fields = parse_error_xml(body)
             .or_else(|| parse_error_json(body))
@@ -46,18 +64,45 @@ impl ServiceError {
                 body_excerpt: body_excerpt(body),
                 ..Default::default()
             });
+        Self::from_fields(status, headers, fields)
+    }
+
+    /// Build from a response whose body was cut short, e.g. by a transport's
+    /// size cap: `prefix` is the start of the body. The `<Error>` children
+    /// complete within the prefix are kept (CI writes `Code` first), the
+    /// rest falls back as in [`ServiceError::from_response`].
+    pub fn from_partial_response(
+        status: http::StatusCode,
+        headers: &http::HeaderMap,
+        prefix: &[u8],
+    ) -> Self {
+        let fields = parse_partial_error_xml(prefix)
+            .filter(|fields| fields.code.is_some() || fields.message.is_some())
+            .unwrap_or_else(|| ErrorFields {
+                body_excerpt: body_excerpt(prefix),
+                ..Default::default()
+            });
+        Self::from_fields(status, headers, fields)
+    }
+
+    fn from_fields(
+        status: http::StatusCode,
+        headers: &http::HeaderMap,
+        fields: ErrorFields,
+    ) -> Self {
+        let id = |value: Option<String>| value.map(|text| cap_text(text, MAX_ID_CHARS));
         ServiceError {
             status: status.as_u16(),
-            code: fields.code,
-            message: fields.message,
-            request_id: fields
+            code: id(fields.code),
+            message: fields.message.map(|text| cap_text(text, MAX_MESSAGE_CHARS)),
+            request_id: id(fields
                 .request_id
                 .or_else(|| header_value(headers, "x-ci-request-id"))
-                .or_else(|| header_value(headers, "x-cos-request-id")),
-            trace_id: fields
+                .or_else(|| header_value(headers, "x-cos-request-id"))),
+            trace_id: id(fields
                 .trace_id
                 .or_else(|| header_value(headers, "x-ci-trace-id"))
-                .or_else(|| header_value(headers, "x-cos-trace-id")),
+                .or_else(|| header_value(headers, "x-cos-trace-id"))),
             body_excerpt: fields.body_excerpt,
         }
     }
@@ -128,49 +173,102 @@ struct ErrorFields {
 /// CI's `<Error>` document, or `None` if the body is not one (then the
 /// caller keeps an excerpt instead of half-read fields).
 fn parse_error_xml(body: &[u8]) -> Option<ErrorFields> {
-    let mut reader = XmlReader::open(body, "Error").ok()?;
     let mut fields = ErrorFields::default();
-    while let Some(child) = reader.next_child().ok()? {
+    let mut reader = XmlReader::open(body, "Error").ok()?;
+    read_error_children(&mut reader, &mut fields).ok()?;
+    reader.finish().ok()?;
+    Some(fields)
+}
+
+/// The `<Error>` children that are complete in a body cut short; `None` if
+/// it does not even start as an `<Error>` document.
+fn parse_partial_error_xml(prefix: &[u8]) -> Option<ErrorFields> {
+    // The cut may split a multi-byte character; the reader needs UTF-8.
+    let prefix = match std::str::from_utf8(prefix) {
+        Ok(_) => prefix,
+        Err(error) => prefix.get(..error.valid_up_to()).unwrap_or_default(),
+    };
+    let mut fields = ErrorFields::default();
+    let mut reader = XmlReader::open(prefix, "Error").ok()?;
+    // The cut makes the reader fail somewhere; what was read before stays.
+    let _ = read_error_children(&mut reader, &mut fields);
+    Some(fields)
+}
+
+fn read_error_children(
+    reader: &mut XmlReader<'_>,
+    fields: &mut ErrorFields,
+) -> Result<(), xml::XmlError> {
+    while let Some(child) = reader.next_child()? {
         let slot = match child.name() {
             b"Code" => &mut fields.code,
             b"Message" => &mut fields.message,
             b"RequestId" => &mut fields.request_id,
             b"TraceId" => &mut fields.trace_id,
             _ => {
-                reader.skip(child).ok()?;
+                reader.skip(child)?;
                 continue;
             }
         };
-        let text = reader.read_text(child).ok()?;
+        let text = reader.read_text(child)?;
         if slot.is_none() && !text.trim().is_empty() {
             *slot = Some(text.into_owned());
         }
     }
-    reader.finish().ok()?;
-    Some(fields)
+    Ok(())
 }
 
-/// A JSON object with at least one of the error keys Go's SDK reads
-/// (`code`, `message`, `request_id`), in either spelling convention.
+/// A JSON error object: the flat shape with at least one of the keys Go's
+/// SDK reads (`code`, `message`, `request_id`, in either spelling
+/// convention), or `{"Error":{"Code","Message"},"RequestId"}`, optionally
+/// wrapped in `{"Response": …}`.
 fn parse_error_json(body: &[u8]) -> Option<ErrorFields> {
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
-    let field = |names: &[&str]| {
+    type Object = serde_json::Map<String, serde_json::Value>;
+    let mut object: Object = serde_json::from_slice(body).ok()?;
+    if let Some(serde_json::Value::Object(inner)) = object.remove("Response") {
+        object = inner;
+    }
+    let field = |object: &Object, names: &[&str]| {
         names.iter().find_map(|name| match object.get(*name)? {
             serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
             serde_json::Value::Number(number) => Some(number.to_string()),
             _ => None,
         })
     };
+    let nested = ["Error", "error"]
+        .iter()
+        .find_map(|name| match object.get(*name) {
+            Some(serde_json::Value::Object(error)) => Some(error),
+            _ => None,
+        });
+    // Keys inside the nested error win; the request id usually sits beside it.
+    let pick = |names: &[&str]| {
+        nested
+            .and_then(|error| field(error, names))
+            .or_else(|| field(&object, names))
+    };
     let fields = ErrorFields {
-        code: field(&["code", "Code", "error_code", "errorCode"]),
-        message: field(&["message", "Message", "msg", "error_message", "errorMessage"]),
-        request_id: field(&["request_id", "RequestId", "requestId"]),
-        trace_id: field(&["trace_id", "TraceId", "traceId"]),
+        code: pick(&["code", "Code", "error_code", "errorCode"]),
+        message: pick(&["message", "Message", "msg", "error_message", "errorMessage"]),
+        request_id: pick(&["request_id", "RequestId", "requestId"]),
+        trace_id: pick(&["trace_id", "TraceId", "traceId"]),
         body_excerpt: None,
     };
     let understood =
         fields.code.is_some() || fields.message.is_some() || fields.request_id.is_some();
     understood.then_some(fields)
+}
+
+/// `text` cut to `max_chars` characters, ending with `… [N more bytes cut]`
+/// when something was cut (so a reader knows the value is incomplete and by
+/// how much).
+pub(crate) fn cap_text(mut text: String, max_chars: usize) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(max_chars) {
+        let dropped = text.len() - cut;
+        text.truncate(cut);
+        text.push_str(&format!("… [{dropped} more bytes cut]"));
+    }
+    text
 }
 
 /// The first ≤ 200 characters of a body (lossy UTF-8, surrounding
@@ -232,8 +330,9 @@ impl MalformedResponse {
         MalformedResponse {
             status: status.as_u16(),
             expected,
-            reason: reason.into(),
-            request_id: request_id_from_headers(headers),
+            // The reason may quote the body (a run id, an element name).
+            reason: cap_text(reason.into(), MAX_MESSAGE_CHARS),
+            request_id: request_id_from_headers(headers).map(|id| cap_text(id, MAX_ID_CHARS)),
             body_excerpt: body_excerpt(body).unwrap_or_default(),
         }
     }

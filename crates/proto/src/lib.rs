@@ -43,7 +43,8 @@ pub use describe_workflow_execution::{
     WorkflowTask,
 };
 pub use error::{
-    MalformedResponse, ResponseError, ServiceError, check_status, request_id_from_headers,
+    MAX_ID_CHARS, MAX_MESSAGE_CHARS, MalformedResponse, ResponseError, ServiceError, check_status,
+    request_id_from_headers,
 };
 pub use job::{
     CancelJob, CosHeader, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput,

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::types::check_time_range;
+use crate::types::{check_max_bytes, check_time_range};
 use crate::{
     CiTimestamp, ExecutionState, Order, PageSize, StateFilter, ValidationError, ci_action,
     ci_response, xml_record,
@@ -52,8 +52,27 @@ ci_action! {
     }
 }
 
+/// Longest `name` in bytes: COS's limit on an object key.
+pub const MAX_NAME_BYTES: usize = 850;
+/// Longest `workflowId` or `jobId` in bytes (real ids are 33–35 characters).
+pub const MAX_ID_BYTES: usize = 128;
+/// Longest `nextToken` in bytes, sent or received. Together with the other
+/// limits this keeps every request URI (each byte encoded as up to three)
+/// under 8 KiB, which proxies and the emulator accept and `http::Uri` can
+/// hold; a longer token from the service could never be sent back (the
+/// client's paginator stops with an error on one).
+pub const MAX_NEXT_TOKEN_BYTES: usize = 1024;
+
 impl ListWorkflowExecutions {
     fn check_rules(&self) -> Result<(), ValidationError> {
+        check_max_bytes(self.workflow_id.as_deref(), "workflowId", MAX_ID_BYTES)?;
+        check_max_bytes(self.name.as_deref(), "name", MAX_NAME_BYTES)?;
+        check_max_bytes(
+            self.next_token.as_deref(),
+            "nextToken",
+            MAX_NEXT_TOKEN_BYTES,
+        )?;
+        check_max_bytes(self.job_id.as_deref(), "jobId", MAX_ID_BYTES)?;
         check_time_range(
             self.start_creation_time.as_ref(),
             self.end_creation_time.as_ref(),

@@ -200,3 +200,21 @@ pub fn check_time_range(
     }
     Ok(())
 }
+
+/// A text parameter's length limit, in bytes.
+pub fn check_max_bytes(
+    value: Option<&str>,
+    parameter: &'static str,
+    max_bytes: usize,
+) -> Result<(), ValidationError> {
+    match value {
+        Some(text) if text.len() > max_bytes => Err(ValidationError::new(
+            parameter,
+            format!(
+                "must be at most {max_bytes} bytes, got {} bytes",
+                text.len()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}

@@ -121,6 +121,42 @@ fn validation_rules() {
             "must not be empty",
         ),
         (
+            "name one byte over the object-key limit",
+            ListWorkflowExecutions {
+                name: Some("n".repeat(851)),
+                ..base()
+            },
+            "name",
+            "at most 850 bytes, got 851 bytes",
+        ),
+        (
+            "workflowId of 66 KB",
+            ListWorkflowExecutions {
+                workflow_id: Some("w".repeat(66_000)),
+                ..base()
+            },
+            "workflowId",
+            "at most 128 bytes",
+        ),
+        (
+            "nextToken of 66 KB",
+            ListWorkflowExecutions {
+                next_token: Some("t".repeat(66_000)),
+                ..base()
+            },
+            "nextToken",
+            "at most 1024 bytes",
+        ),
+        (
+            "jobId too long",
+            ListWorkflowExecutions {
+                job_id: Some("j".repeat(129)),
+                ..base()
+            },
+            "jobId",
+            "at most 128 bytes",
+        ),
+        (
             "empty states",
             ListWorkflowExecutions {
                 states: Some(BTreeSet::new()),
@@ -168,6 +204,14 @@ fn validation_rules() {
         },
         every_parameter_set(),
         base(),
+        // Each length limit itself is allowed (multi-byte names count bytes).
+        ListWorkflowExecutions {
+            name: Some("视".repeat(283)),
+            workflow_id: Some("w".repeat(128)),
+            job_id: Some("j".repeat(128)),
+            next_token: Some("t".repeat(1024)),
+            ..base()
+        },
     ];
     for request in ok {
         assert_eq!(request.validate(), Ok(()), "{request:?}");

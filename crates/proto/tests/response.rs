@@ -233,6 +233,165 @@ fn error_json() {
     insta::assert_snapshot!(describe(result));
 }
 
+/// The `{"Error":{"Code","Message"},"RequestId"}` shape keeps its Code and
+/// Message, bare or inside `"Response"`; the flat shape still works.
+#[test]
+fn error_json_nested_shapes() {
+    let json = headers(&[("content-type", "application/json")]);
+    let nested =
+        r#"{"Error":{"Code":"InvalidParameter","Message":"size is bad"},"RequestId":"req-9"}"#;
+    let wrapped =
+        r#"{"Response":{"Error":{"Code":"AuthFailure","Message":"no"},"RequestId":"req-3"}}"#;
+    let inner_id = r#"{"error":{"code":"E1","message":"m","request_id":"in"},"RequestId":"out"}"#;
+    let cases = [
+        (nested, "InvalidParameter", "size is bad", "req-9"),
+        (wrapped, "AuthFailure", "no", "req-3"),
+        (inner_id, "E1", "m", "in"),
+    ];
+    for (body, code, message, request_id) in cases {
+        let error = ServiceError::from_response(StatusCode::BAD_REQUEST, &json, body.as_bytes());
+        assert_eq!(error.code.as_deref(), Some(code), "{body}");
+        assert_eq!(error.message.as_deref(), Some(message), "{body}");
+        assert_eq!(error.request_id.as_deref(), Some(request_id), "{body}");
+        assert_eq!(error.body_excerpt, None, "{body}");
+    }
+    assert_eq!(
+        ServiceError::from_response(StatusCode::BAD_REQUEST, &json, nested.as_bytes()).to_string(),
+        "HTTP 400 InvalidParameter: size is bad (RequestId: req-9)"
+    );
+    // An "Error" that is not an object is not an error shape by itself.
+    let odd = ServiceError::from_response(StatusCode::BAD_GATEWAY, &json, br#"{"Error":"x"}"#);
+    assert_eq!(odd.code, None);
+    assert_eq!(odd.body_excerpt.as_deref(), Some(r#"{"Error":"x"}"#));
+}
+
+/// Every string the service supplies is capped, with a marker saying how
+/// much was cut, however large the body (a 10 MB `<Message>` here).
+#[test]
+fn error_fields_are_capped_with_a_marker() {
+    use cos_ci_proto::{MAX_ID_CHARS, MAX_MESSAGE_CHARS};
+    let huge_message = "m".repeat(10_000_000);
+    let huge_code = "C".repeat(5_000);
+    let body = format!(
+        "<Error><Code>{huge_code}</Code><Message>{huge_message}</Message>\
+         <RequestId>{}</RequestId><TraceId>{}</TraceId></Error>",
+        "r".repeat(300),
+        "t".repeat(300)
+    );
+    let error =
+        ServiceError::from_response(StatusCode::BAD_REQUEST, &HeaderMap::new(), body.as_bytes());
+    let message = error.message.as_deref().unwrap();
+    assert_eq!(
+        message,
+        format!(
+            "{}… [{} more bytes cut]",
+            "m".repeat(MAX_MESSAGE_CHARS),
+            10_000_000 - MAX_MESSAGE_CHARS
+        )
+    );
+    let code = error.code.as_deref().unwrap();
+    assert_eq!(
+        code,
+        format!("{}… [4872 more bytes cut]", "C".repeat(MAX_ID_CHARS))
+    );
+    assert!(
+        error
+            .request_id
+            .as_deref()
+            .unwrap()
+            .ends_with("… [172 more bytes cut]")
+    );
+    assert!(
+        error
+            .trace_id
+            .as_deref()
+            .unwrap()
+            .ends_with("… [172 more bytes cut]")
+    );
+    assert!(
+        error.to_string().len() < 2_000,
+        "{}",
+        error.to_string().len()
+    );
+    // Multi-byte text is cut on a character boundary; the marker counts bytes.
+    let body = format!("<Error><Message>{}</Message></Error>", "错".repeat(2_000));
+    let error =
+        ServiceError::from_response(StatusCode::BAD_REQUEST, &HeaderMap::new(), body.as_bytes());
+    let message = error.message.unwrap();
+    assert!(message.starts_with(&"错".repeat(MAX_MESSAGE_CHARS)));
+    assert!(message.ends_with(&format!(
+        "… [{} more bytes cut]",
+        3 * (2_000 - MAX_MESSAGE_CHARS)
+    )));
+    // JSON bodies and header fallbacks too; short values stay as they are.
+    let json = format!(r#"{{"code":"E","message":"{}"}}"#, "j".repeat(5_000));
+    let long_id = "h".repeat(1_000);
+    let mut map = HeaderMap::new();
+    map.insert("x-ci-request-id", HeaderValue::from_str(&long_id).unwrap());
+    let error = ServiceError::from_response(StatusCode::BAD_REQUEST, &map, json.as_bytes());
+    assert_eq!(error.code.as_deref(), Some("E"));
+    assert!(error.message.unwrap().ends_with("… [3976 more bytes cut]"));
+    assert!(
+        error
+            .request_id
+            .unwrap()
+            .ends_with("… [872 more bytes cut]")
+    );
+}
+
+/// A body cut short by a size cap keeps the `<Error>` children that are
+/// complete before the cut.
+#[test]
+fn partial_error_bodies_keep_what_is_complete() {
+    let ids = headers(&[("x-ci-request-id", "hdr-id")]);
+    let prefix = format!(
+        "<?xml version='1.0'?><Error><Code>SlowDown</Code><Message>{}",
+        "x".repeat(5_000)
+    );
+    let error = ServiceError::from_partial_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &ids,
+        prefix.as_bytes(),
+    );
+    assert_eq!(error.code.as_deref(), Some("SlowDown"));
+    assert_eq!(error.message, None);
+    assert_eq!(error.request_id.as_deref(), Some("hdr-id"));
+    assert_eq!(error.to_string(), "HTTP 503 SlowDown (RequestId: hdr-id)");
+    // A cut inside a multi-byte character, and a body that is not XML.
+    let mut cut = "<Error><Code>E</Code><Message>错".as_bytes().to_vec();
+    cut.pop();
+    let error = ServiceError::from_partial_response(StatusCode::BAD_REQUEST, &ids, &cut);
+    assert_eq!(error.code.as_deref(), Some("E"));
+    let error = ServiceError::from_partial_response(StatusCode::BAD_GATEWAY, &ids, b"<html>busy");
+    assert_eq!(error.code, None);
+    assert_eq!(error.body_excerpt.as_deref(), Some("<html>busy"));
+}
+
+/// A `NextToken` longer than a request may carry cannot be followed: the
+/// page is unreadable (exit 3 in the CLI), not a request error later.
+#[test]
+fn next_token_too_long_to_send_back_cannot_be_sent() {
+    // The page itself parses (the paginator refuses to follow such a token,
+    // see `cos-ci-client`'s paginator tests); sending it back is invalid.
+    use cos_ci_proto::list_workflow_executions::MAX_NEXT_TOKEN_BYTES;
+    let over = format!(
+        "<Response><NextToken>{}</NextToken></Response>",
+        "t".repeat(70_000)
+    );
+    let page = parse(200, &headers(&[("x-ci-request-id", "rid")]), &over).unwrap();
+    let next = ListWorkflowExecutions {
+        next_token: page.next_token,
+        ..Default::default()
+    };
+    let error = next.validate().unwrap_err();
+    assert_eq!(error.parameter, "nextToken");
+    assert!(
+        error
+            .rule
+            .contains(&format!("at most {MAX_NEXT_TOKEN_BYTES} bytes"))
+    );
+}
+
 #[test]
 fn error_truncated_xml() {
     let body = "<Response>\n<RequestId>NjJm</RequestId>\n<WorkflowExecutionList>\n<RunId>i166ee19017b011eda8a5525400c540df</RunId>\n<WorkflowId>web6ac";

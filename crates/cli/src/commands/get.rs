@@ -19,8 +19,9 @@ use cos_ci_proto::{
 
 use crate::args::{OutputArgs, OutputFormat, ServiceArgs};
 use crate::error::CliError;
-use crate::output::{Column, Render, Row, TableWriter, printable, write_fields};
+use crate::output::{Column, Render, Row, TableWriter, write_fields};
 use crate::runner::ActionArgs;
+use crate::terminal::printable;
 
 /// `cos-ci workflow-executions get`.
 #[derive(Debug, Args)]
@@ -118,7 +119,7 @@ pub fn failure_line(task: &WorkflowTask) -> String {
         .into_iter()
         .flatten()
         .filter(|text| !text.is_empty())
-        .map(printable)
+        .map(|text| printable(text).into_owned())
         .collect();
     if !detail.is_empty() {
         line.push_str(": ");

@@ -1,5 +1,7 @@
 //! `cos-ci sign`: print the `Authorization` value for a described request.
 
+use std::ffi::OsString;
+
 use clap::Args;
 use cos_ci_client::SESSION_TOKEN_HEADER;
 use cos_ci_sign::{HeaderPolicy, KeyTime, SECURITY_TOKEN_NAMES, SignableRequest, Signer};
@@ -37,7 +39,7 @@ pub struct SignArgs {
 /// the value and, if there is one, a warning for stderr.
 pub fn run(
     args: &SignArgs,
-    env: impl Fn(&str) -> Option<String>,
+    env: impl Fn(&str) -> Option<OsString>,
 ) -> Result<(String, Option<String>), CliError> {
     let params: Vec<(&str, &str)> = args
         .params

@@ -161,18 +161,6 @@ type Case = (
 fn broken_sources_are_errors_that_name_the_place_not_the_value() {
     let cases: Vec<Case> = vec![
         (
-            vec![("TENCENTCLOUD_SECRET_ID", "AKIDenv")],
-            vec![],
-            "TENCENTCLOUD_SECRET_ID",
-            "no secret key",
-        ),
-        (
-            vec![("COS_SECRET_KEY", "k")],
-            vec![],
-            "COS_SECRET_KEY",
-            "no secret id",
-        ),
-        (
             vec![
                 ("TENCENTCLOUD_SECRET_ID", "AKID"),
                 ("TENCENTCLOUD_SECRET_KEY", "sec\r\nret"),
@@ -262,6 +250,31 @@ fn broken_sources_are_errors_that_name_the_place_not_the_value() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn half_a_pair_is_an_error_saying_what_is_missing() {
+    let error = resolve(&[("TENCENTCLOUD_SECRET_ID", "AKIDenv")], &[]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "missing credentials: no secret key (the secret id comes from TENCENTCLOUD_SECRET_ID); \
+         pass --secret-key or set TENCENTCLOUD_SECRET_KEY (or COS_SECRET_KEY)"
+    );
+    let chain = CredentialChain {
+        secret_key: Some(SecretString::from("k")),
+        ..CredentialChain::default()
+    };
+    let error = resolve_with(&chain, &[], &[]).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CredentialError::Incomplete {
+                found: "--secret-key",
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]

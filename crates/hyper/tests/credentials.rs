@@ -205,7 +205,7 @@ async fn off_a_cvm_the_chain_ends_quickly_with_every_place_named() {
         assert!(
             error
                 .to_string()
-                .contains(&format!("instance metadata {metadata}")),
+                .contains(&format!("CVM instance role (metadata at {metadata})")),
             "{error}"
         );
     }

@@ -369,14 +369,14 @@ impl CredentialChain {
             (None, None) => {
                 if use_flags {
                     looked_at.push(LookedAt::new(
-                        "flags --secret-id, --secret-key",
+                        "flags (--secret-id, --secret-key)",
                         "not given",
                     ));
                 }
                 if use_env {
                     looked_at.push(LookedAt::new(
-                        "environment TENCENTCLOUD_SECRET_ID/COS_SECRET_ID, \
-                         TENCENTCLOUD_SECRET_KEY/COS_SECRET_KEY",
+                        "environment (TENCENTCLOUD_SECRET_ID or COS_SECRET_ID, \
+                         TENCENTCLOUD_SECRET_KEY or COS_SECRET_KEY)",
                         match &token {
                             Some(token) => format!("not set ({} is set, but no key)", token.name),
                             None => "not set".to_owned(),
@@ -390,18 +390,8 @@ impl CredentialChain {
                 }
                 return Ok(None);
             }
-            (Some(id), None) => {
-                return Err(invalid(
-                    id.name,
-                    missing_other("a secret id", use_flags, use_env),
-                ));
-            }
-            (None, Some(key)) => {
-                return Err(invalid(
-                    key.name,
-                    missing_other("a secret key", use_flags, use_env),
-                ));
-            }
+            (Some(id), None) => return Err(incomplete(&id, use_flags, use_env)),
+            (None, Some(key)) => return Err(incomplete(&key, use_flags, use_env)),
         };
         let parts = [Some(&id), Some(&key), token.as_ref()];
         let names: Vec<&'static str> = parts.iter().flatten().map(|part| part.name).collect();
@@ -438,11 +428,15 @@ impl CredentialChain {
                     "HOME is not set, so ~/.tccli cannot be found",
                 ));
             }
-            looked_at.push(LookedAt::new("~/.tccli", "HOME not set"));
+            looked_at.push(LookedAt::new(
+                format!("tccli profile `{profile}` (~/.tccli)"),
+                "HOME not set",
+            ));
             return Ok(None);
         };
         let path = home.join(".tccli").join(format!("{profile}.credential"));
         let place = path.display().to_string();
+        let looked_place = format!("tccli profile `{profile}` ({place})");
         let Some(bytes) = lookup.read(&path)? else {
             if required {
                 return Err(invalid(
@@ -450,7 +444,7 @@ impl CredentialChain {
                     format!("no such file (`tccli configure --profile {profile}` creates it)"),
                 ));
             }
-            looked_at.push(LookedAt::new(place, "no such file"));
+            looked_at.push(LookedAt::new(looked_place, "no such file"));
             return Ok(None);
         };
         let parsed = parse_tccli_credential(&bytes).map_err(|reason| invalid(&place, reason))?;
@@ -477,7 +471,7 @@ impl CredentialChain {
                 if required {
                     return Err(invalid(place, "has no `secretId` and `secretKey`"));
                 }
-                looked_at.push(LookedAt::new(place, "no secretId/secretKey"));
+                looked_at.push(LookedAt::new(looked_place, "no secretId/secretKey"));
                 return Ok(None);
             }
             (Some(_), None) => return Err(invalid(place, "has `secretId` but no `secretKey`")),
@@ -506,9 +500,10 @@ impl CredentialChain {
     }
 }
 
-/// What to say when one of id/key was found without the other.
-fn missing_other(found: &str, use_flags: bool, use_env: bool) -> String {
-    let (other, flag, vars) = if found == "a secret id" {
+/// A secret id without its key, or the other way round.
+fn incomplete(found: &Part, use_flags: bool, use_env: bool) -> CredentialError {
+    let found_id = SECRET_ID_VARS.contains(&found.name) || found.name == "--secret-id";
+    let (missing, flag, vars) = if found_id {
         (
             "secret key",
             "--secret-key",
@@ -521,10 +516,18 @@ fn missing_other(found: &str, use_flags: bool, use_env: bool) -> String {
             "TENCENTCLOUD_SECRET_ID (or COS_SECRET_ID)",
         )
     };
-    match (use_flags, use_env) {
-        (true, true) => format!("{found} is given but no {other}: pass {flag} or set {vars}"),
-        (true, false) => format!("{found} is given but no {other}: pass {flag}"),
-        (false, _) => format!("{found} is set but no {other}: set {vars}"),
+    let how = match (use_flags, use_env) {
+        (true, true) => format!("pass {flag} or set {vars}"),
+        (true, false) => format!("pass {flag}"),
+        (false, _) => format!("set {vars}"),
+    };
+    CredentialError::Incomplete {
+        found: found.name,
+        reason: format!(
+            "no {missing} (the {} comes from {}); {how}",
+            if found_id { "secret id" } else { "secret key" },
+            found.name
+        ),
     }
 }
 
@@ -538,12 +541,16 @@ fn credentials_file(
         None => match lookup.home()? {
             Some(home) => (home.join(".tencentcloud").join("credentials"), false),
             None => {
-                looked_at.push(LookedAt::new("~/.tencentcloud/credentials", "HOME not set"));
+                looked_at.push(LookedAt::new(
+                    "credentials file (~/.tencentcloud/credentials)",
+                    "HOME not set",
+                ));
                 return Ok(None);
             }
         },
     };
     let place = path.display().to_string();
+    let looked_place = format!("credentials file ({place})");
     let Some(bytes) = lookup.read(&path)? else {
         if named {
             return Err(invalid(
@@ -551,18 +558,21 @@ fn credentials_file(
                 format!("no such file (named by {CREDENTIALS_FILE_VAR})"),
             ));
         }
-        looked_at.push(LookedAt::new(place, "no such file"));
+        looked_at.push(LookedAt::new(looked_place, "no such file"));
         return Ok(None);
     };
     let text = std::str::from_utf8(&bytes).map_err(|_| invalid(&place, "is not UTF-8 text"))?;
     let Some(section) = parse_ini_default(text).map_err(|reason| invalid(&place, reason))? else {
-        looked_at.push(LookedAt::new(place, "no [default] section"));
+        looked_at.push(LookedAt::new(looked_place, "no [default] section"));
         return Ok(None);
     };
     let (id, key) = match (section.secret_id, section.secret_key) {
         (Some(id), Some(key)) => (id, key),
         (None, None) => {
-            looked_at.push(LookedAt::new(place, "no secret_id/secret_key in [default]"));
+            looked_at.push(LookedAt::new(
+                looked_place,
+                "no secret_id/secret_key in [default]",
+            ));
             return Ok(None);
         }
         (Some(_), None) => {
@@ -611,7 +621,7 @@ fn tke_oidc(
         .collect();
     if missing.len() == TKE_VARS.len() {
         looked_at.push(LookedAt::new(
-            "TKE OIDC TKE_REGION, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN",
+            "TKE OIDC (TKE_REGION, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN)",
             "not set",
         ));
         return Ok(None);

@@ -241,8 +241,15 @@ impl CredentialFetch {
         {
             let mut looked_at = looked_at.clone();
             looked_at.push(LookedAt::new(
-                format!("instance metadata {}", remote.endpoint()),
-                format!("no answer ({error})"),
+                format!("CVM instance role (metadata at {})", remote.endpoint()),
+                format!(
+                    "no answer ({})",
+                    match error.kind {
+                        crate::TransportErrorKind::Connect => "could not connect",
+                        crate::TransportErrorKind::Timeout => "timed out",
+                        _ => "connection failed",
+                    }
+                ),
             ));
             self.state = State::Finished(Some(Err(CredentialError::NotFound { looked_at })));
             return;
@@ -280,7 +287,7 @@ impl CredentialFetch {
             Some(looked_at) => {
                 let mut looked_at = looked_at.clone();
                 looked_at.push(LookedAt::new(
-                    format!("instance metadata {}", remote.endpoint()),
+                    format!("CVM instance role (metadata at {})", remote.endpoint()),
                     why.to_owned(),
                 ));
                 Outcome::Fail(CredentialError::NotFound { looked_at })

@@ -367,6 +367,15 @@ pub enum CredentialError {
         /// Each place and what was found there.
         looked_at: Vec<LookedAt>,
     },
+    /// Half a pair among the flags and variables: a secret id without its
+    /// key, or a key without its id.
+    #[error("missing credentials: {reason}")]
+    Incomplete {
+        /// The flag or variable that was found, e.g. `TENCENTCLOUD_SECRET_ID`.
+        found: &'static str,
+        /// What is missing and where it could come from.
+        reason: String,
+    },
     /// A source is there but cannot be used: a file that does not parse, a
     /// variable that is not UTF-8, a key without its secret id.
     #[error("{place}: {reason}")]

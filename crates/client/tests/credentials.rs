@@ -464,18 +464,18 @@ fn nothing_anywhere_names_every_place_looked_at() {
     assert_eq!(
         places,
         [
-            "flags --secret-id, --secret-key",
-            "environment TENCENTCLOUD_SECRET_ID/COS_SECRET_ID, TENCENTCLOUD_SECRET_KEY/COS_SECRET_KEY",
-            "/home/u/.tccli/default.credential",
-            "/home/u/.tencentcloud/credentials",
-            "TKE OIDC TKE_REGION, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN",
-            "instance metadata http://127.0.0.1:9",
+            "flags (--secret-id, --secret-key)",
+            "environment (TENCENTCLOUD_SECRET_ID or COS_SECRET_ID, TENCENTCLOUD_SECRET_KEY or COS_SECRET_KEY)",
+            "tccli profile `default` (/home/u/.tccli/default.credential)",
+            "credentials file (/home/u/.tencentcloud/credentials)",
+            "TKE OIDC (TKE_REGION, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN)",
+            "CVM instance role (metadata at http://127.0.0.1:9)",
         ]
     );
     assert_eq!(
         looked_at[3],
         LookedAt {
-            place: INI.into(),
+            place: format!("credentials file ({INI})"),
             found: "no [default] section".into()
         }
     );

@@ -103,7 +103,7 @@ pub struct TargetArgs {
     #[arg(long, env = "COS_CI_BUCKET", value_name = "BUCKET")]
     pub bucket: String,
     /// Region, e.g. ap-beijing (else TENCENTCLOUD_REGION, else the tccli
-    /// profile's default region in ~/.tccli/<profile>.configure).
+    /// profile's default region in ~/.tccli/PROFILE.configure).
     #[arg(long, env = "COS_CI_REGION", value_name = "REGION")]
     pub region: Option<String>,
     /// Base URL to send requests to instead of `https://<bucket>.ci.<region>.myqcloud.com`

@@ -168,6 +168,32 @@ fn the_environment() {
     assert!(field(&run, "expires").starts_with("not known"));
     assert_no_secret(&run, &[DEFAULT_SECRET_KEY, DEFAULT_SECRET_ID]);
 
+    // Flags win over the environment.
+    let run = show(
+        &home,
+        &EMULATOR_ENV,
+        &[
+            "--secret-id",
+            "AKIDfromTheFlags0001",
+            "--secret-key",
+            "flag-key",
+        ],
+    );
+    assert_eq!(
+        field(&run, "source"),
+        "flags (--secret-id, --secret-key)",
+        "{run:?}"
+    );
+    assert_eq!(field(&run, "secret id"), "AKIDfrom…0001");
+    assert_no_secret(&run, &["flag-key"]);
+    // Limited to the environment, with nothing there: exit 2 at once.
+    let run = show(&home, &[], &["--credential-source", "env"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("environment (TENCENTCLOUD_SECRET_ID"),
+        "{run:?}"
+    );
+
     // The token comes from TENCENTCLOUD_TOKEN first; COS_* still work.
     let env = [
         ("COS_SECRET_ID", DEFAULT_SECRET_ID),

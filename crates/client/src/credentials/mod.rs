@@ -38,7 +38,7 @@ use cos_ci_sign::Credentials;
 use crate::{Endpoint, TransportError};
 
 pub(crate) use cache::{Acquire, CredentialCache, Current};
-pub use chain::CredentialChain;
+pub use chain::{CredentialChain, ProfileRegion};
 pub use fetch::{CredentialFetch, CredentialRequest, FetchStep};
 
 /// Base URL of the CVM instance metadata service.

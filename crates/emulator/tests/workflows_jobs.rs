@@ -201,7 +201,7 @@ async fn workflows_are_created_updated_paused_activated_and_deleted() {
         },
     )
     .await;
-    assert_eq!(listed.workflows, [created.clone()]);
+    assert_eq!(listed.workflows, std::slice::from_ref(&created));
 
     let mut renamed = definition("renamed");
     renamed.workflow.state = Some(WorkflowState::Paused);
@@ -302,7 +302,7 @@ async fn workflows_are_created_updated_paused_activated_and_deleted() {
     }
     let listed = ok(addr, &by_id).await;
     assert!(listed.workflows.is_empty());
-    assert_eq!(listed.non_exist_ids, [id.clone()]);
+    assert_eq!(listed.non_exist_ids, std::slice::from_ref(&id));
     let execution = ok(
         addr,
         &DescribeWorkflowExecution {

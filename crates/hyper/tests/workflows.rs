@@ -16,8 +16,8 @@ use cos_ci_emulator::{
 };
 use cos_ci_hyper::HyperClient;
 use cos_ci_proto::{
-    DescribeWorkflowExecutionOutput, JobDetail, ListJobs, ListQueues, ListWorkflows,
-    MediaWorkflow, PageSize, TriggerWorkflow,
+    DescribeWorkflowExecutionOutput, JobDetail, ListJobs, ListQueues, ListWorkflows, MediaWorkflow,
+    PageSize, TriggerWorkflow,
 };
 use futures_util::StreamExt;
 

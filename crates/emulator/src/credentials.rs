@@ -25,9 +25,6 @@ const METADATA_PREFIXES: [&str; 2] = [
 /// Issued sets kept for checking; the oldest go first beyond this.
 const MAX_ISSUED: usize = 100_000;
 
-/// Largest STS request body read.
-pub(crate) const MAX_STS_BODY: usize = 64 * 1024;
-
 /// One issued set of temporary credentials.
 #[derive(Clone)]
 pub(crate) struct Issued {

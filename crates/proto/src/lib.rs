@@ -20,6 +20,8 @@
 //! What it never does: IO, reading the clock, signing or retrying. Those live
 //! in `cos-ci-sign` and `cos-ci-client`.
 
+#![warn(missing_docs)]
+
 pub mod action;
 pub mod describe_workflow_execution;
 pub mod error;

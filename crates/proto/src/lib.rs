@@ -21,6 +21,7 @@
 //! in `cos-ci-sign` and `cos-ci-client`.
 
 pub mod action;
+pub mod callback;
 pub mod describe_workflow_execution;
 pub mod error;
 pub mod job;
@@ -38,6 +39,9 @@ pub mod xml;
 pub use http;
 
 pub use action::{CiAction, Cursor, PaginatedAction, RequestBody};
+pub use callback::{
+    CallbackError, CallbackEvent, CallbackFormat, CallbackNotification, WorkflowNotification,
+};
 pub use describe_workflow_execution::{
     DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, WorkflowExecutionDetail,
     WorkflowTask,

@@ -14,20 +14,20 @@
 //! (`"Progress": "100"`) and a repeated element with one member is a plain
 //! object (`"Md5Info": {…}`) rather than an array. The serde derives of
 //! the records refuse both (a `u32` from a string, a list from an object),
-//! so [`CallbackNotification::from_json`] reads JSON leniently instead: into
-//! an [`XmlTree`] (numbers and booleans as text, arrays as repeated
-//! elements), then through the same XML reader as the XML form, so both
-//! forms are read by one declaration and one set of rules.
+//! so JSON is read leniently instead ([`XmlDocument::from_json`]): into an
+//! [`XmlTree`](crate::XmlTree) (numbers and booleans as text, arrays as
+//! repeated elements), then through the same XML reader as the XML form,
+//! so both forms are read by one declaration and one set of rules.
 //!
 //! Notifications carry no signature: a receiver that acts on one should
 //! confirm it by fetching the job (`GET /jobs/<JobId>`) or the run
 //! (`GET /workflowexecution/<RunId>`).
 
-use crate::schema::{XmlDocument, XmlElement as _};
+use crate::schema::XmlDocument;
 use crate::xml::XmlError;
 use crate::{
-    CiTimestamp, CosHeader, ExecutionState, JobDetail, UnknownElements, WorkflowTask, XmlTree,
-    open_enum, xml_record,
+    CiTimestamp, CosHeader, ExecutionState, JobDetail, UnknownElements, WorkflowTask, open_enum,
+    xml_record,
 };
 
 open_enum! {
@@ -96,10 +96,8 @@ pub enum CallbackError {
     /// The body is empty.
     #[error("the body is empty")]
     Empty,
-    /// Not well-formed JSON, or not an object.
-    #[error("unreadable JSON: {0}")]
-    Json(String),
-    /// The XML (or the JSON read as XML) does not match the document.
+    /// The XML, or the JSON read as XML, is not a notification (or not
+    /// well-formed).
     #[error("unreadable notification: {0}")]
     Xml(#[from] XmlError),
     /// Neither `JobsDetail` nor `WorkflowExecution`.
@@ -150,38 +148,6 @@ impl CallbackNotification {
         Ok(notification)
     }
 
-    /// Read the JSON form leniently (see the module docs): scalars of any
-    /// JSON type are text, a one-member list may be a plain object, and
-    /// the document may or may not be wrapped in `{"Response": …}`.
-    pub fn from_json(body: &[u8]) -> Result<Self, CallbackError> {
-        let tree: XmlTree =
-            serde_json::from_slice(body).map_err(|error| CallbackError::Json(error.to_string()))?;
-        let tree = match tree {
-            XmlTree::Elements(nodes) => match nodes.as_slice() {
-                [only] if only.name == "Response" && !only.content.children().is_empty() => {
-                    only.content.clone()
-                }
-                _ => XmlTree::Elements(nodes),
-            },
-            XmlTree::Text(_) => {
-                return Err(CallbackError::Json(
-                    "expected an object at the top level".to_owned(),
-                ));
-            }
-        };
-        Self::from_tree(&tree)
-    }
-
-    /// Read a `Response` element's content given as a tree (the JSON form
-    /// after [`XmlTree`]'s own lenient reading). Every name must be an
-    /// XML name, so that no key can change the document's structure.
-    pub fn from_tree(tree: &XmlTree) -> Result<Self, CallbackError> {
-        check_names(tree)?;
-        let mut xml = String::with_capacity(1024);
-        tree.write_element(Self::ROOT, &mut xml);
-        Ok(Self::from_xml(xml.as_bytes())?)
-    }
-
     /// `EventName`, or what the content says when it is absent (older
     /// documents): `TaskFinish` for a job, `WorkflowFinish` for a run.
     pub fn event(&self) -> CallbackEvent {
@@ -191,26 +157,4 @@ impl CallbackNotification {
             None => CallbackEvent::TaskFinish,
         }
     }
-}
-
-/// Every element name in `tree` is an XML name made of ASCII letters,
-/// digits, `_`, `-` and `.`, not starting with a digit, `-` or `.`.
-fn check_names(tree: &XmlTree) -> Result<(), CallbackError> {
-    for node in tree.children() {
-        let name = node.name.as_bytes();
-        let valid = name
-            .first()
-            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-            && name
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-        if !valid {
-            return Err(CallbackError::Json(format!(
-                "`{}` is not a valid element name",
-                crate::query::excerpt(&node.name, 40)
-            )));
-        }
-        check_names(&node.content)?;
-    }
-    Ok(())
 }

@@ -148,3 +148,36 @@ fn bodies_that_are_not_notifications_are_refused() {
         CallbackError::Empty
     ));
 }
+
+/// The same lenient reading serves every document: the CLI reads
+/// `--file` requests with it.
+#[test]
+fn any_document_reads_its_json_form() {
+    use cos_ci_proto::{JobRequest, WorkflowRequest, XmlTree};
+    let workflow = r#"{"Request": {"MediaWorkflow": {"Name": "demo", "State": "Active",
+        "Topology": {"Dependencies": {"Start": "Transcode_1", "Transcode_1": "End"},
+                     "Nodes": {"Start": {"Type": "Start", "Input": {"ObjectPrefix": "in/"}},
+                               "Transcode_1": {"Type": "Transcode", "Operation": {"TemplateId": "t1"}}}}}}}"#;
+    let request = WorkflowRequest::from_json(workflow.as_bytes()).unwrap();
+    assert_eq!(request.workflow.name, "demo");
+    let dependencies = request.workflow.topology.child("Dependencies").unwrap();
+    assert_eq!(
+        dependencies.child("Start").and_then(XmlTree::text),
+        Some("Transcode_1")
+    );
+    // Unwrapped, the same.
+    let unwrapped = &workflow[r#"{"Request": "#.len()..workflow.len() - 1];
+    assert_eq!(
+        WorkflowRequest::from_json(unwrapped.as_bytes()).unwrap(),
+        request
+    );
+    let job = r#"{"Tag": "Transcode", "Input": {"Object": "in/a.mp4"},
+        "Operation": {"TemplateId": "t1", "JobLevel": 1, "WatermarkTemplateId": ["w1", "w2"],
+                      "Output": {"Region": "ap-beijing", "Bucket": "b-1250000000", "Object": "out/a.mp4"}}}"#;
+    let job = JobRequest::from_json(job.as_bytes()).unwrap();
+    assert_eq!(job.operation.job_level, Some(1));
+    assert_eq!(job.operation.watermark_template_ids, ["w1", "w2"]);
+    assert!(job.check().is_ok());
+    let error = JobRequest::from_json(b"{\"Tag\": ").unwrap_err();
+    assert!(error.to_string().contains("unreadable JSON"), "{error}");
+}

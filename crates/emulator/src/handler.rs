@@ -6,21 +6,32 @@ use std::fmt;
 use std::io::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{PoisonError, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
+use cos_ci_proto::{MediaQueue, MediaWorkflow};
+
 use crate::auth::authenticate;
+use crate::callbacks::Callbacks;
 use crate::dataset::{Dataset, ExecutionRecord};
 use crate::faults::{FaultConfig, FaultKind};
 use crate::host::{check_host, reject_repeated_headers};
-use crate::ids::IdGenerator;
+use crate::ids::{IdGenerator, IdMint};
+use crate::jobs::JobStore;
+use crate::queues::QueueStore;
 use crate::response::{self, CiError};
-use crate::routes::{self, Call, Resources, canonical_path, invalid_argument};
+use crate::routes::{self, Call, Lifecycle, Resources, canonical_path, invalid_argument};
 use crate::server::Limits;
 use crate::store::ExecutionStore;
+use crate::workflows::WorkflowStore;
 use crate::{DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY};
+
+/// The default of [`EmulatorConfig::task_duration`] (`--task-duration`).
+pub const DEFAULT_TASK_DURATION: Duration = Duration::from_secs(2);
+/// The default of [`EmulatorConfig::fail_pattern`] (`--fail-pattern`).
+pub const DEFAULT_FAIL_PATTERN: &str = "fail";
 
 /// Everything the emulator serves and checks. `Debug` never shows the
 /// secret key or the session token.
@@ -40,6 +51,21 @@ pub struct EmulatorConfig {
     pub session_token: Option<String>,
     /// The executions served at start.
     pub dataset: Dataset,
+    /// The workflows served at start. `None` (the default): one per
+    /// workflow id the executions use, named and shaped as their details
+    /// are. `Some`: these, plus that derived one for each workflow id the
+    /// executions use that the list lacks.
+    pub workflows: Option<Vec<MediaWorkflow>>,
+    /// Queues served besides the bucket's default transcoding queue (a
+    /// queue with the default's id replaces it).
+    pub queues: Vec<MediaQueue>,
+    /// How long a job, or one task of a workflow run, takes from
+    /// submission to its end (a quarter of it `Submitted`, the rest
+    /// `Running`); zero ends it at once.
+    pub task_duration: Duration,
+    /// An input object key containing this text makes a job fail (and the
+    /// last task of a run); empty: nothing fails.
+    pub fail_pattern: String,
     /// Injected faults (off by default).
     pub faults: FaultConfig,
     /// Seeds fault injection and request ids.
@@ -60,6 +86,10 @@ impl Default for EmulatorConfig {
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             session_token: None,
             dataset: Dataset::default(),
+            workflows: None,
+            queues: Vec::new(),
+            task_duration: DEFAULT_TASK_DURATION,
+            fail_pattern: DEFAULT_FAIL_PATTERN.to_owned(),
             faults: FaultConfig::default(),
             seed: 0,
             limits: Limits::default(),
@@ -81,6 +111,10 @@ impl fmt::Debug for EmulatorConfig {
                 &self.session_token.as_ref().map(|_| "<redacted>"),
             )
             .field("dataset_len", &self.dataset.len())
+            .field("workflows_len", &self.workflows.as_ref().map(Vec::len))
+            .field("queues_len", &self.queues.len())
+            .field("task_duration", &self.task_duration)
+            .field("fail_pattern", &self.fail_pattern)
             .field("faults", &self.faults)
             .field("seed", &self.seed)
             .field("limits", &self.limits)
@@ -125,6 +159,7 @@ pub struct RequestHandler {
     pub(crate) virtual_host: String,
     pub(crate) local_addr: SocketAddr,
     max_uri_bytes: usize,
+    max_body_bytes: usize,
     log_requests: bool,
     resources: Resources,
     pub(crate) request_ids: IdGenerator,
@@ -147,6 +182,13 @@ impl RequestHandler {
     /// and credentials, answering for `config.listen`.
     pub fn new(config: EmulatorConfig) -> Self {
         let local_addr = config.listen;
+        let workflows = WorkflowStore::seed(
+            &config.dataset,
+            config.workflows.unwrap_or_default(),
+            &config.bucket,
+            &config.region,
+        );
+        let queues = QueueStore::new(&config.bucket, &config.region, config.queues);
         RequestHandler {
             virtual_host: format!("{}.ci.{}.myqcloud.com", config.bucket, config.region)
                 .to_ascii_lowercase(),
@@ -155,29 +197,44 @@ impl RequestHandler {
             session_token: config.session_token,
             local_addr,
             max_uri_bytes: config.limits.max_uri_bytes,
+            max_body_bytes: config.limits.max_body_bytes,
             log_requests: config.log_requests,
             resources: Resources {
                 bucket: config.bucket,
                 region: config.region,
                 executions: RwLock::new(ExecutionStore::from_dataset(config.dataset)),
+                workflows: RwLock::new(workflows),
+                jobs: RwLock::new(JobStore::default()),
+                queues,
+                lifecycle: Lifecycle {
+                    task_duration: config.task_duration,
+                    fail_pattern: config.fail_pattern,
+                },
+                ids: IdMint::new(config.seed),
+                callbacks: Callbacks::new(config.log_requests),
             },
             request_ids: IdGenerator::new(config.seed ^ u64::from(local_addr.port())),
             trace_ids: IdGenerator::new(!config.seed ^ u64::from(local_addr.port())),
         }
     }
 
-    /// Answer `request` now. The body is never read: the API is a GET.
-    pub fn handle<B>(&self, request: &Request<B>) -> Response<Bytes> {
+    /// Answer `request` now; its body (`()` for none) is the request body.
+    pub fn handle<B: BodyBytes>(&self, request: &Request<B>) -> Response<Bytes> {
         self.handle_at(request, SystemTime::now())
     }
 
     /// Answer `request` as if the clock read `now`: signatures are checked
-    /// against it and it is the `Date` of the response. Lets a test use a
-    /// fixed, pre-computed signature.
-    pub fn handle_at<B>(&self, request: &Request<B>, now: SystemTime) -> Response<Bytes> {
+    /// against it, runs and jobs stand as they do at that instant (and
+    /// ones created now start from it), and it is the `Date` of the
+    /// response. Lets a test use a fixed, pre-computed signature.
+    pub fn handle_at<B: BodyBytes>(
+        &self,
+        request: &Request<B>,
+        now: SystemTime,
+    ) -> Response<Bytes> {
         let started = Instant::now();
         let request_id = self.request_ids.next(unix_seconds(now));
-        let outcome = self.check(request, &request_id, unix_seconds(now));
+        let outcome = self.check(request, request.body().body_bytes(), &request_id, now);
         let response = self.respond(outcome, &request_id, now);
         self.log_request(
             request,
@@ -223,6 +280,11 @@ impl RequestHandler {
         self.len() == 0
     }
 
+    /// What the routes serve from (the server's callback task reads it).
+    pub(crate) fn resources(&self) -> &Resources {
+        &self.resources
+    }
+
     /// The response for a checked request (or an injected error).
     pub(crate) fn respond(
         &self,
@@ -231,6 +293,7 @@ impl RequestHandler {
         now: SystemTime,
     ) -> Response<Bytes> {
         match outcome {
+            Ok(xml) if xml.is_empty() => response::empty_ok(request_id, now),
             Ok(xml) => response::xml_ok(request_id, xml, now),
             Err(error) => response::error(
                 &error,
@@ -273,12 +336,14 @@ impl RequestHandler {
 }
 
 impl RequestHandler {
-    /// Everything after fault injection: returns the XML body of a 200.
+    /// Everything after fault injection: returns the XML body of a 200
+    /// (empty for actions whose success is an empty 200).
     pub(crate) fn check<B>(
         &self,
         request: &Request<B>,
+        body: &[u8],
         request_id: &str,
-        now: u64,
+        now: SystemTime,
     ) -> Result<String, CiError> {
         let uri = request.uri();
         let target_len = uri
@@ -306,7 +371,10 @@ impl RequestHandler {
         };
         let path = cos_ci_sign::decode(uri.path()).map_err(|_| not_encoded())?;
         let wire_path = canonical_path(uri.path()).ok_or_else(not_encoded)?;
-        let route = routes::find(request.method(), &wire_path, &path)?;
+        let candidates = routes::find(request.method(), &wire_path, &path)?;
+        if body.len() > self.max_body_bytes {
+            return Err(body_too_large(self.max_body_bytes));
+        }
 
         // Form-style: a raw `+` is a space, as Go's and Python's SDKs assume
         // when they send spaces as `+` and sign them as `%20`.
@@ -314,18 +382,71 @@ impl RequestHandler {
         let pairs = cos_ci_proto::query::decode_query(&wire_query)
             .map_err(|error| invalid_argument(error.to_string()))?;
 
-        let api_pairs = authenticate(self, request, &path, &pairs, now)?;
+        let api_pairs = authenticate(self, request, &path, &pairs, unix_seconds(now))?;
+        let route = routes::select(&candidates, &api_pairs);
 
         route.dispatch(
             &self.resources,
             &Call {
                 wire_path: &wire_path,
                 query: &api_pairs,
-                // No action served has a request body yet.
-                body: b"",
+                body,
                 request_id,
+                now,
             },
         )
+    }
+}
+
+/// `413 InvalidContent`: a request body over [`Limits::max_body_bytes`]
+/// (CI's code for a body too large).
+pub(crate) fn body_too_large(max_body_bytes: usize) -> CiError {
+    CiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "InvalidContent",
+        format!("The request body is larger than {max_body_bytes} bytes."),
+    )
+}
+
+/// A request body [`RequestHandler::handle`] can read: `()` is none.
+pub trait BodyBytes {
+    /// The body's bytes.
+    fn body_bytes(&self) -> &[u8];
+}
+
+impl BodyBytes for () {
+    fn body_bytes(&self) -> &[u8] {
+        &[]
+    }
+}
+
+impl BodyBytes for Bytes {
+    fn body_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl BodyBytes for Vec<u8> {
+    fn body_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl BodyBytes for String {
+    fn body_bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl BodyBytes for &[u8] {
+    fn body_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl BodyBytes for &str {
+    fn body_bytes(&self) -> &[u8] {
+        self.as_bytes()
     }
 }
 

@@ -22,6 +22,8 @@
 //! or log a secret key, a session token or an `Authorization` value.
 
 mod auth;
+mod callbacks;
+mod clock;
 mod dataset;
 mod details;
 mod executions;
@@ -29,20 +31,30 @@ mod faults;
 mod handler;
 mod host;
 mod ids;
+mod jobs;
+mod queues;
 mod random;
 mod response;
 mod routes;
+mod runs;
 mod server;
 mod store;
 mod token;
+mod topology;
+mod workflows;
 
+pub use callbacks::{MAX_ATTEMPTS, MAX_PENDING, SEND_TIMEOUT};
 pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
-pub use handler::{EmulatorConfig, RequestHandler};
+pub use handler::{
+    BodyBytes, DEFAULT_FAIL_PATTERN, DEFAULT_TASK_DURATION, EmulatorConfig, RequestHandler,
+};
+pub use queues::queues_from_ndjson;
 pub use routes::{Route, routes};
-pub use server::{BackgroundEmulator, Emulator, Limits, check_bucket_and_region};
+pub use server::{BackgroundEmulator, Emulator, Limits, MAX_BODY_BYTES, check_bucket_and_region};
 pub use store::{ExecutionStore, Page, PageQuery, Position};
 pub use token::{NextToken, TokenError};
+pub use workflows::workflows_from_ndjson;
 
 /// The bucket served by default.
 pub const DEFAULT_BUCKET: &str = "examplebucket-1250000000";

@@ -4,18 +4,20 @@ use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
 use cos_ci_client::ConfigError;
 use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig, FaultConfig, FaultKind, check_bucket_and_region,
+    DEFAULT_BUCKET, DEFAULT_FAIL_PATTERN, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
+    Dataset, Emulator, EmulatorConfig, FaultConfig, FaultKind, check_bucket_and_region,
+    queues_from_ndjson, workflows_from_ndjson,
 };
 
-/// A local Cloud Infinite server for workflow executions (the list and each
-/// execution's details) that checks signatures. Prints `listening on http://ADDR` as its first line of stdout,
-/// then serves until Ctrl-C or SIGTERM.
+/// A local Cloud Infinite server (workflow executions, workflows, jobs and
+/// queues) that checks signatures. Prints `listening on http://ADDR` as
+/// its first line of stdout, then serves until Ctrl-C or SIGTERM.
 #[derive(Debug, Parser)]
 #[command(name = "cos-ci-emulator", version)]
 struct Args {
@@ -47,6 +49,22 @@ struct Args {
     /// Load executions from an NDJSON file instead of generating them.
     #[arg(long, value_name = "FILE.ndjson")]
     data: Option<PathBuf>,
+    /// Load workflows from an NDJSON file (one `MediaWorkflow` per line);
+    /// workflow ids the executions use that it lacks are still derived.
+    #[arg(long, value_name = "FILE.ndjson")]
+    workflows: Option<PathBuf>,
+    /// Load queues from an NDJSON file (one `QueueList` entry per line),
+    /// served besides the bucket's default transcoding queue.
+    #[arg(long, value_name = "FILE.ndjson")]
+    queues: Option<PathBuf>,
+    /// How long a job (or one task of a triggered run) takes: `2s`,
+    /// `500ms`, `1.5` (seconds); `0` ends it at once.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    task_duration: Duration,
+    /// A job whose input key contains this text fails (and a triggered run's
+    /// last task); empty: nothing fails.
+    #[arg(long, default_value = DEFAULT_FAIL_PATTERN)]
+    fail_pattern: String,
     /// Share of requests that fail (0.0 to 1.0), deterministic for the seed.
     #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     faults: f64,
@@ -72,6 +90,28 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `2s`, `500ms`, `1.5s`, or plain seconds (`0`, `1.5`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration such as 2s, 500ms or 0");
+    let (number, scale) = if let Some(millis) = text.strip_suffix("ms") {
+        (millis, 0.001)
+    } else if let Some(seconds) = text.strip_suffix('s') {
+        (seconds, 1.0)
+    } else {
+        (text, 1.0)
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    if !value.is_finite() || value < 0.0 || value * scale > 86_400.0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(value * scale))
+}
+
+fn read_file(path: &PathBuf) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(args) {
@@ -89,12 +129,21 @@ fn run(args: Args) -> Result<(), String> {
         _ => format!("--bucket: {error}"),
     })?;
     let dataset = match &args.data {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-            Dataset::from_ndjson(&text).map_err(|error| format!("{}: {error}", path.display()))?
-        }
+        Some(path) => Dataset::from_ndjson(&read_file(path)?)
+            .map_err(|error| format!("{}: {error}", path.display()))?,
         None => Dataset::generate(args.executions, args.seed),
+    };
+    let workflows = match &args.workflows {
+        Some(path) => Some(
+            workflows_from_ndjson(&read_file(path)?)
+                .map_err(|error| format!("{}: {error}", path.display()))?,
+        ),
+        None => None,
+    };
+    let queues = match &args.queues {
+        Some(path) => queues_from_ndjson(&read_file(path)?)
+            .map_err(|error| format!("{}: {error}", path.display()))?,
+        None => Vec::new(),
     };
     if args.dump {
         let stdout = io::stdout();
@@ -113,6 +162,10 @@ fn run(args: Args) -> Result<(), String> {
         secret_key: args.secret_key,
         session_token: args.session_token,
         dataset,
+        workflows,
+        queues,
+        task_duration: args.task_duration,
+        fail_pattern: args.fail_pattern,
         faults: FaultConfig {
             rate: args.faults,
             kinds: args.fault_kinds,
@@ -132,6 +185,10 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
     let listen = config.listen;
     let secret_id = config.secret_id.clone();
     let faults = config.faults.clone();
+    let lifecycle = format!(
+        "task duration {:?}, fail pattern {:?}",
+        config.task_duration, config.fail_pattern
+    );
     // Installed before the address is printed, so a supervisor that sends
     // SIGTERM right after reading it gets a graceful stop, not a kill.
     let stop = StopSignal::install();
@@ -146,7 +203,7 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
     }
     let _ = writeln!(
         io::stderr(),
-        "cos-ci-emulator: {} executions; host {} or {}; secret id {secret_id}; faults {:.3} of {}",
+        "cos-ci-emulator: {} executions; host {} or {}; secret id {secret_id}; faults {:.3} of {}; {lifecycle}",
         emulator.len(),
         emulator.virtual_host(),
         emulator.local_addr(),

@@ -105,7 +105,17 @@ impl RunBoard {
             }
             _ => return None,
         };
-        let line = TaskLine {
+        let index = self
+            .tasks
+            .iter()
+            .position(|task| &task.name == name && &task.task_type == task_type);
+        // A task is reported started when it appears and again when it
+        // runs: say which.
+        let state = match index {
+            Some(index) if state == "started" && self.tasks[index].state == "started" => "running",
+            _ => state,
+        };
+        let mut line = TaskLine {
             name: name.clone(),
             task_type: task_type.clone(),
             state,
@@ -126,15 +136,14 @@ impl RunBoard {
             plain.push_str(": ");
             plain.push_str(&printable(detail));
         }
-        match self
-            .tasks
-            .iter_mut()
-            .find(|task| task.name == line.name && task.task_type == line.task_type)
-        {
-            Some(task) => {
+        match index {
+            Some(index) => {
+                let task = &mut self.tasks[index];
                 // A job id learnt earlier is kept.
-                let job_id = line.job_id.clone().or_else(|| task.job_id.take());
-                *task = TaskLine { job_id, ..line };
+                if line.job_id.is_none() {
+                    line.job_id = task.job_id.take();
+                }
+                *task = line;
             }
             None => self.tasks.push(line),
         }
@@ -327,7 +336,17 @@ mod tests {
     fn a_run_piped_is_one_plain_line_per_change() {
         let mut board = RunBoard::new(false, "i1");
         let mut err = Vec::new();
-        for event in run_events() {
+        let mut events = run_events();
+        // Seen again once running.
+        events.insert(
+            3,
+            WaitEvent::TaskStarted {
+                name: "Snapshot_1".into(),
+                task_type: "Snapshot".into(),
+                job_id: Some("j1".into()),
+            },
+        );
+        for event in events {
             board.on_event(&event, &mut err).unwrap();
         }
         let err = text(err);
@@ -336,6 +355,7 @@ mod tests {
         run i1: Running
         task Snapshot_1 (Snapshot): started
         task Transcode_1581665960538 (Transcode): started, job j2
+        task Snapshot_1 (Snapshot): running, job j1
         task Snapshot_1 (Snapshot): succeeded, job j1
         run i1: Failed
         task Transcode_1581665960538 (Transcode): failed: InvalidInput: no video\nstream

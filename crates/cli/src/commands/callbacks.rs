@@ -164,52 +164,84 @@ impl CallbackRecord {
     }
 }
 
-fn or_dash(text: Option<&str>) -> &str {
-    text.filter(|text| !text.is_empty()).unwrap_or("-")
+impl CallbackRecord {
+    /// The table form: one line, padded so that the usual ids line up
+    /// (records stream, so no width can be measured in advance):
+    /// `TaskFinish      job j…  Failed   InvalidInput: no video  [XML, confirmed]`.
+    pub fn line(&self) -> String {
+        let id = match (&self.job_id, &self.run_id) {
+            (Some(job), _) => format!("job {job}"),
+            (None, Some(run)) => format!("run {run}"),
+            (None, None) => "-".to_owned(),
+        };
+        let mut line = format!("{:<14}  {:<37}  {:<7}", self.event, id, self.state);
+        let detail: Vec<&str> = [self.code.as_deref(), self.message.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|text| !text.is_empty() && *text != "Success")
+            .collect();
+        if !detail.is_empty() {
+            line.push_str("  ");
+            line.push_str(&detail.join(": "));
+        }
+        line.push_str("  [");
+        line.push_str(self.format);
+        match (self.confirmed, self.fetched.as_deref()) {
+            (None, _) => {}
+            (Some(true), _) => line.push_str(", confirmed"),
+            (Some(false), Some(fetched)) => {
+                line.push_str(", NOT confirmed: the service says ");
+                line.push_str(fetched);
+            }
+            (Some(false), None) => line.push_str(", NOT confirmed"),
+        }
+        line.push(']');
+        printable(&line).into_owned()
+    }
 }
 
+/// Records as they arrive: lines for people, or the JSON forms.
+#[derive(Debug)]
+enum RecordWriter {
+    Lines,
+    Json(ListWriter<CallbackRecord>),
+}
+
+impl RecordWriter {
+    fn begin<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+        match self {
+            RecordWriter::Lines => Ok(()),
+            RecordWriter::Json(writer) => writer.begin(out),
+        }
+    }
+
+    fn write<W: Write>(&mut self, out: &mut W, records: &[CallbackRecord]) -> io::Result<()> {
+        match self {
+            RecordWriter::Lines => {
+                for record in records {
+                    writeln!(out, "{}", record.line())?;
+                }
+                Ok(())
+            }
+            RecordWriter::Json(writer) => writer.write_page(out, records),
+        }
+    }
+
+    fn finish<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
+        match self {
+            RecordWriter::Lines => Ok(()),
+            RecordWriter::Json(writer) => writer.finish(out, None),
+        }
+    }
+}
+
+/// `CallbackRecord`s are written whole by the JSON writers; the table
+/// form is [`CallbackRecord::line`].
 impl Row for CallbackRecord {
-    const COLUMNS: &'static [Column<Self>] = &[
-        Column {
-            header: "EventName",
-            cell: |record| Cow::Borrowed(&record.event),
-        },
-        Column {
-            header: "Id",
-            cell: |record| {
-                Cow::Borrowed(or_dash(
-                    record.job_id.as_deref().or(record.run_id.as_deref()),
-                ))
-            },
-        },
-        Column {
-            header: "State",
-            cell: |record| Cow::Borrowed(&record.state),
-        },
-        Column {
-            header: "Code",
-            cell: |record| Cow::Borrowed(or_dash(record.code.as_deref())),
-        },
-        Column {
-            header: "Format",
-            cell: |record| Cow::Borrowed(record.format),
-        },
-        Column {
-            header: "Confirmed",
-            cell: |record| {
-                Cow::Owned(match (record.confirmed, record.fetched.as_deref()) {
-                    (None, _) => "-".to_owned(),
-                    (Some(true), _) => "yes".to_owned(),
-                    (Some(false), Some(fetched)) => format!("NO ({fetched})"),
-                    (Some(false), None) => "NO".to_owned(),
-                })
-            },
-        },
-        Column {
-            header: "Message",
-            cell: |record| Cow::Borrowed(record.message.as_deref().unwrap_or("")),
-        },
-    ];
+    const COLUMNS: &'static [Column<Self>] = &[Column {
+        header: "Notification",
+        cell: |record| Cow::Owned(record.line()),
+    }];
 }
 
 /// What a connection hands to the printer: the records of one notification.
@@ -277,7 +309,10 @@ async fn serve(args: &ListenArgs, client: Option<&HyperClient>) -> Result<(), Cl
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let mut writer = ListWriter::new(args.output.format, "Notifications");
+    let mut writer = match args.output.format {
+        OutputFormat::Table => RecordWriter::Lines,
+        format => RecordWriter::Json(ListWriter::new(format, "Notifications")),
+    };
     writer.begin(&mut out).map_err(CliError::Output)?;
     out.flush().map_err(CliError::Output)?;
     let mut notifications: u64 = 0;
@@ -298,7 +333,7 @@ async fn serve(args: &ListenArgs, client: Option<&HyperClient>) -> Result<(), Cl
                     }
                 }
                 if let Err(error) = writer
-                    .write_page(&mut out, &records)
+                    .write(&mut out, &records)
                     .and_then(|()| out.flush())
                 {
                     break Err(CliError::Output(error));
@@ -327,7 +362,7 @@ async fn serve(args: &ListenArgs, client: Option<&HyperClient>) -> Result<(), Cl
     // Let the connection that brought the last notification send its 200.
     let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
     let finished = writer
-        .finish(&mut out, None)
+        .finish(&mut out)
         .and_then(|()| out.flush())
         .map_err(CliError::Output);
     if args.output.format == OutputFormat::Table {
@@ -469,5 +504,11 @@ mod tests {
             serde_json::to_string(&records).unwrap(),
             r#"[{"EventName":"WorkflowFinish","RunId":"i2","State":"Failed","Code":"E","Message":"m","Format":"XML"}]"#
         );
+        let mut record = records[0].clone();
+        insta::assert_snapshot!(record.line(), @"WorkflowFinish  run i2                                 Failed   E: m  [XML]");
+        record.confirmed = Some(false);
+        record.fetched = Some("Running".into());
+        record.message = Some("a\nb".into());
+        insta::assert_snapshot!(record.line(), @r"WorkflowFinish  run i2                                 Failed   E: a\nb  [XML, NOT confirmed: the service says Running]");
     }
 }

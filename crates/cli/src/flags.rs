@@ -191,9 +191,14 @@ fn duration_with_units(text: &str) -> Result<Duration, &'static str> {
     Ok(Duration::from_millis(total_ms))
 }
 
-/// `--ids`, `--queue-ids`: comma-separated, each item trimmed and not
-/// empty; repeats dropped, order kept.
-pub fn id_list(text: &str) -> Result<Vec<String>, String> {
+/// A comma-separated list of ids as one flag value (a newtype, so that
+/// clap takes it as one value rather than a repeated flag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdList(pub Vec<String>);
+
+/// `--ids`, `--queue-ids`, `jobs get`'s ids: comma-separated, each item
+/// trimmed and not empty; repeats dropped, order kept.
+pub fn id_list(text: &str) -> Result<IdList, String> {
     let mut ids: Vec<String> = Vec::new();
     for item in text.split(',') {
         let item = item.trim();
@@ -204,7 +209,7 @@ pub fn id_list(text: &str) -> Result<Vec<String>, String> {
             ids.push(item.to_owned());
         }
     }
-    Ok(ids)
+    Ok(IdList(ids))
 }
 
 /// `--page-number`: a whole number of at least 1.
@@ -548,7 +553,7 @@ mod tests {
 
     #[test]
     fn lists_and_urls() {
-        assert_eq!(id_list(" a,b ,a").unwrap(), ["a", "b"]);
+        assert_eq!(id_list(" a,b ,a").unwrap().0, ["a", "b"]);
         assert!(id_list("a,,b").is_err());
         assert_eq!(page_number("3"), Ok(3));
         assert!(page_number("0").is_err());

@@ -32,17 +32,50 @@ struct TaskLine {
 #[derive(Debug)]
 pub struct RunBoard {
     terminal: bool,
+    width: usize,
     run_id: String,
     state: String,
     tasks: Vec<TaskLine>,
     drawn: usize,
 }
 
+/// The terminal's width in columns: `COLUMNS` when set (cos-ci asks the
+/// terminal nothing), else 100.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.trim().parse::<usize>().ok())
+        .filter(|columns| *columns >= 20)
+        .unwrap_or(100)
+}
+
+/// `line` cut to `width` display columns (ending with `…` when cut), so a
+/// redrawn line never wraps and the cursor movement stays exact.
+fn fit(line: &str, width: usize) -> String {
+    if line.width() <= width {
+        return line.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 impl RunBoard {
-    /// `terminal`: redraw in place (stderr is a terminal); else plain lines.
+    /// `terminal`: redraw in place (stderr is a terminal), lines cut to
+    /// [`terminal_width`]; else plain lines.
     pub fn new(terminal: bool, run_id: &str) -> Self {
         RunBoard {
             terminal,
+            width: terminal_width(),
             run_id: run_id.to_owned(),
             state: "…".to_owned(),
             tasks: Vec::new(),
@@ -204,7 +237,7 @@ impl RunBoard {
         }
         for line in &lines {
             frame.push_str(CLEAR_LINE);
-            frame.push_str(line);
+            frame.push_str(&fit(line, self.width));
             frame.push('\n');
         }
         self.drawn = lines.len();
@@ -384,6 +417,25 @@ mod tests {
           Snapshot_1               Snapshot   succeeded  job j1
           Transcode_1581665960538  Transcode  failed     job j2  InvalidInput: no video\nstream
         ");
+    }
+
+    #[test]
+    fn redrawn_lines_never_wrap() {
+        assert_eq!(fit("abcdef", 6), "abcdef");
+        assert_eq!(fit("abcdef", 5), "abcd…");
+        assert_eq!(fit("视频视频", 5), "视频…");
+        let mut board = RunBoard::new(true, "i1");
+        board.width = 20;
+        let mut err = Vec::new();
+        board
+            .on_event(
+                &WaitEvent::StateChanged {
+                    state: "Running with a very long state".into(),
+                },
+                &mut err,
+            )
+            .unwrap();
+        assert_eq!(text(err), "\r\x1b[2Krun i1  Running wit…\n");
     }
 
     #[test]

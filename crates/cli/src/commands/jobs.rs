@@ -20,7 +20,7 @@ use crate::commands::wait::{existing_job, wait_for_job};
 use crate::commands::workflows::{check_wait_flags, hint_if_maybe_sent, shell_word};
 use crate::error::CliError;
 use crate::files::read_document;
-use crate::flags::{self, WireChoice};
+use crate::flags::{self, IdList, WireChoice};
 use crate::output::{Column, Render, Row, TableWriter, write_fields};
 use crate::runner::{self, ActionArgs, ListingArgs, Runner, note};
 use crate::terminal::printable;
@@ -271,7 +271,7 @@ impl Render for CreateJobsOutput {
 pub struct JobGetArgs {
     /// One job id, or several comma-separated.
     #[arg(value_name = "JOB_ID[,JOB_ID...]", value_parser = flags::id_list)]
-    pub job_ids: Vec<String>,
+    pub job_ids: IdList,
     #[command(flatten)]
     pub service: ServiceArgs,
     #[command(flatten)]
@@ -291,7 +291,7 @@ impl ActionArgs for JobGetArgs {
 
     fn action(&self) -> Result<DescribeJobs, CliError> {
         Ok(DescribeJobs {
-            job_ids: self.job_ids.clone(),
+            job_ids: self.job_ids.0.clone(),
         })
     }
 
@@ -308,7 +308,7 @@ pub fn get(args: &JobGetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<
     if output.jobs.is_empty() {
         return Err(CliError::NotFound(format!(
             "no job with id {}",
-            printable(&args.job_ids.join(", "))
+            printable(&args.job_ids.0.join(", "))
         )));
     }
     runner::print_document(args.format(), &output)

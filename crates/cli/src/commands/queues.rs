@@ -12,7 +12,7 @@ use cos_ci_proto::{
 use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs};
 use crate::commands::workflows::not_found_note;
 use crate::error::CliError;
-use crate::flags::{self, WireChoice};
+use crate::flags::{self, IdList, WireChoice};
 use crate::output::{Column, Row};
 use crate::runner::{ActionArgs, ListingArgs};
 
@@ -24,7 +24,7 @@ pub struct QueuesListArgs {
     /// Only these queues (comma-separated QueueIds, at most 10); ids with
     /// no queue are reported on stderr.
     #[arg(long, value_name = "ID,ID", value_parser = flags::id_list)]
-    pub queue_ids: Option<Vec<String>>,
+    pub queue_ids: Option<IdList>,
     /// Only queues in this state (any case).
     #[arg(long, value_name = "STATE", value_parser = WireChoice::<QueueStateFilter>::new())]
     pub state: Option<QueueStateFilter>,
@@ -59,7 +59,7 @@ impl ActionArgs for QueuesListArgs {
 
     fn action(&self) -> Result<ListQueues, CliError> {
         Ok(ListQueues {
-            queue_ids: self.queue_ids.clone(),
+            queue_ids: self.queue_ids.clone().map(|ids| ids.0),
             state: self.state,
             category: self.category,
             page_number: self.page_number,

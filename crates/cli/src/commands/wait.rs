@@ -98,12 +98,11 @@ pub fn wait_for_run(
                 |last| format!("still {}", last.execution.state),
             );
             Err(CliError::WaitTimedOut(format!(
-                "stopped waiting after {}: run {} is {} and goes on; RunId {}; follow it with \
+                "stopped waiting after {}: run {} is {} and goes on; follow it with \
                  `cos-ci workflow-executions wait {}`",
                 human(wait.wait_timeout.unwrap_or_default()),
                 printable(run_id),
                 printable(&state),
-                printable(run_id),
                 printable(run_id),
             )))
         }
@@ -145,7 +144,7 @@ pub fn wait_for_job(
                 let detail: Vec<&str> = [job.code.as_deref(), job.message.as_deref()]
                     .into_iter()
                     .flatten()
-                    .filter(|text| !text.is_empty())
+                    .filter(|text| !text.is_empty() && *text != job.state.as_str())
                     .collect();
                 if !detail.is_empty() {
                     line.push_str(": ");

@@ -20,7 +20,7 @@ use crate::commands::topology;
 use crate::commands::wait::wait_for_run;
 use crate::error::CliError;
 use crate::files::read_document;
-use crate::flags;
+use crate::flags::{self, IdList};
 use crate::output::{Column, Render, Row, TableWriter, write_fields};
 use crate::runner::{self, ActionArgs, ListingArgs, Runner, note};
 use crate::terminal::printable;
@@ -33,7 +33,7 @@ pub struct WorkflowsListArgs {
     /// Only these workflows (comma-separated WorkflowIds); ids with no
     /// workflow are reported on stderr.
     #[arg(long, value_name = "ID,ID", value_parser = flags::id_list)]
-    pub ids: Option<Vec<String>>,
+    pub ids: Option<IdList>,
     /// Only workflows with this name.
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -64,7 +64,7 @@ impl ActionArgs for WorkflowsListArgs {
 
     fn action(&self) -> Result<ListWorkflows, CliError> {
         Ok(ListWorkflows {
-            ids: self.ids.clone(),
+            ids: self.ids.clone().map(|ids| ids.0),
             name: self.name.clone(),
             page_number: self.page_number,
             page_size: self.page_size,

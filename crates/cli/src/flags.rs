@@ -104,9 +104,17 @@ const MAX_DURATION_SECS: u64 = 10 * 366 * 86_400;
 /// `--since`: a duration with units, `d`, `h`, `m`, `s` or `ms`, combined
 /// largest first (`2h`, `90m`, `7d`, `1h30m`, `45s`).
 pub fn duration(text: &str) -> Result<Duration, String> {
-    duration_with_units(text.trim()).map_err(|reason| {
+    let trimmed = text.trim();
+    if trimmed.starts_with('-') {
+        return Err(format!(
+            "must be a duration without a sign (it counts back from now), e.g. 2h, 90m or 7d; \
+             got `{}`",
+            excerpt(text)
+        ));
+    }
+    duration_with_units(trimmed).map_err(|reason| {
         format!(
-            "{reason}: expected a duration such as 2h, 90m, 7d, 1h30m or 45s, got `{}`",
+            "{reason}, e.g. 2h, 90m, 7d, 1h30m or 45s; got `{}`",
             excerpt(text)
         )
     })

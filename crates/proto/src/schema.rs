@@ -254,8 +254,15 @@ impl<T: XmlElement> XmlField for Vec<T> {
         element: Element<'a>,
         name: &str,
     ) -> Result<(), XmlError> {
+        let before = reader.remaining_len();
         let value = T::read_element(reader, element)
             .map_err(|error| error.within(name, Some(slot.len() + 1)))?;
+        if slot.capacity() == 0 {
+            // Siblings are alike: the first one's size estimates how many
+            // follow, which saves the regrowth copies on a full page.
+            let used = before.saturating_sub(reader.remaining_len()).max(1);
+            slot.reserve((reader.remaining_len() / used).min(1024) + 1);
+        }
         slot.extend(value);
         Ok(())
     }

@@ -168,7 +168,9 @@ fn describe_client(error: &ClientError, endpoint: &str) -> String {
         // ... (RequestId: ...)"; a call that gave up after an answer says
         // why and then gives that answer.
         error if error.is_answer() => error.to_string(),
-        ClientError::Transport(_) | ClientError::DeadlineExceeded { .. } => {
+        ClientError::Transport(_)
+        | ClientError::DeadlineExceeded { .. }
+        | ClientError::MaybeApplied { .. } => {
             format!("no answer from {endpoint}: {error}")
         }
         _ => error.to_string(),

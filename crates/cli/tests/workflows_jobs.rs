@@ -1166,10 +1166,17 @@ fn a_trigger_or_submission_without_an_answer_says_how_to_check() {
     assert_eq!(code, 4, "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
+        stderr.starts_with(&format!(
+            "error: no answer from {endpoint}: TriggerMediaWorkflow: the connection failed after \
+             the request may have reached the service ("
+        )),
+        "{stderr}"
+    );
+    assert!(
         stderr.ends_with(
-            "; the trigger may have reached the service and started a run anyway (a trigger is \
-             never retried); check with `cos-ci workflow-executions list --workflow-id w1 --name \
-             'in/a b.mp4' --since 1h` before triggering again\n"
+            "it was not retried because it is not idempotent: check whether it took effect \
+             before sending it again; for example with `cos-ci workflow-executions list \
+             --workflow-id w1 --name 'in/a b.mp4' --since 1h`\n"
         ),
         "{stderr}"
     );
@@ -1189,9 +1196,12 @@ fn a_trigger_or_submission_without_an_answer_says_how_to_check() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(
-        stderr.contains(
-            "the job may have been submitted anyway (a submission is never retried); check with \
-             `cos-ci jobs list --tag Transcode --input-object in/x.mp4 --since 1h`"
+        stderr.contains("CreateMediaJobs: the connection failed after the request may have"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(
+            "for example with `cos-ci jobs list --tag Transcode --input-object in/x.mp4 --since 1h`\n"
         ),
         "{stderr}"
     );

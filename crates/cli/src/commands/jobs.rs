@@ -488,15 +488,12 @@ pub fn submit(
     let input = action.request.input.object.clone();
     let runner = Runner::new(&args.service, env)?;
     let output = runner.call(action).map_err(|error| {
-        hint_if_maybe_sent(error, || {
-            format!(
-                "the job may have been submitted anyway (a submission is never retried); check \
-                 with `cos-ci jobs list --tag {} --input-object {} --since 1h` before submitting \
-                 again",
-                shell_word(&tag),
-                shell_word(&input)
-            )
-        })
+        let check = format!(
+            "cos-ci jobs list --tag {} --input-object {} --since 1h",
+            shell_word(&tag),
+            shell_word(&input)
+        );
+        hint_if_maybe_sent(error, "the submission", &check)
     })?;
     if !args.wait {
         return runner::print_document(args.format(), &output);

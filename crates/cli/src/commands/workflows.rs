@@ -507,9 +507,13 @@ impl Render for TriggerWorkflowOutput {
 }
 
 /// Whether a call that got no answer may still have reached the service:
-/// everything but a refused connection (or an error before sending).
+/// the client's [`ClientError::MaybeApplied`] (a non-idempotent action is
+/// never retried after its request may have gone out), and a transport
+/// failure or deadline that cut an attempt short, other than a connection
+/// that was never made.
 pub fn may_have_been_sent(error: &ClientError) -> bool {
     match error {
+        ClientError::MaybeApplied { .. } => true,
         ClientError::Transport(error) => error.kind != TransportErrorKind::Connect,
         ClientError::DeadlineExceeded { last_error, .. } => {
             last_error.as_deref().is_none_or(may_have_been_sent)
@@ -518,15 +522,26 @@ pub fn may_have_been_sent(error: &ClientError) -> bool {
     }
 }
 
-/// `error` with `hint` when it is a call that may have reached the service
-/// without its answer reaching us (a non-idempotent call: never retried).
-pub fn hint_if_maybe_sent(error: CliError, hint: impl FnOnce() -> String) -> CliError {
-    match &error {
-        CliError::Client { error: client, .. } if may_have_been_sent(client) => {
-            error.with_hint(hint())
-        }
-        _ => error,
+/// `error` with advice when it is a call that may have reached the service
+/// without its answer reaching us: how to check (`check`, a command)
+/// whether `what` (`the trigger`) took effect before sending it again.
+pub fn hint_if_maybe_sent(error: CliError, what: &str, check: &str) -> CliError {
+    let CliError::Client { error: client, .. } = &error else {
+        return error;
+    };
+    if !may_have_been_sent(client) {
+        return error;
     }
+    let hint = if matches!(client, ClientError::MaybeApplied { .. }) {
+        // The client's message already says what happened.
+        format!("for example with `{check}`")
+    } else {
+        format!(
+            "{what} may have reached the service anyway (it is never retried); check with \
+             `{check}` before sending it again"
+        )
+    };
+    error.with_hint(hint)
 }
 
 /// Run `workflows trigger`.
@@ -537,15 +552,12 @@ pub fn trigger(
     let action = runner::checked_action(args)?;
     let runner = Runner::new(&args.service, env)?;
     let output = runner.call(action).map_err(|error| {
-        hint_if_maybe_sent(error, || {
-            format!(
-                "the trigger may have reached the service and started a run anyway (a trigger \
-                 is never retried); check with `cos-ci workflow-executions list --workflow-id {} \
-                 --name {} --since 1h` before triggering again",
-                shell_word(&args.workflow_id),
-                shell_word(&args.object)
-            )
-        })
+        let check = format!(
+            "cos-ci workflow-executions list --workflow-id {} --name {} --since 1h",
+            shell_word(&args.workflow_id),
+            shell_word(&args.object)
+        );
+        hint_if_maybe_sent(error, "the trigger", &check)
     })?;
     if !args.wait {
         return runner::print_document(args.format(), &output);
@@ -575,6 +587,10 @@ mod tests {
     #[test]
     fn only_a_refused_connection_surely_did_not_send() {
         let transport = |kind| ClientError::Transport(TransportError::new(kind, "x"));
+        assert!(may_have_been_sent(&ClientError::MaybeApplied {
+            action: "TriggerMediaWorkflow",
+            source: TransportError::new(TransportErrorKind::ConnectionClosed, "x"),
+        }));
         assert!(!may_have_been_sent(&transport(TransportErrorKind::Connect)));
         for kind in [
             TransportErrorKind::Timeout,
@@ -597,6 +613,44 @@ mod tests {
             TransportErrorKind::Connect
         )))));
         assert!(!may_have_been_sent(&ClientError::Usage("x")));
+    }
+
+    #[test]
+    fn advice_says_how_to_check() {
+        let client = |error| CliError::client(error, "http://x");
+        let applied = client(ClientError::MaybeApplied {
+            action: "TriggerMediaWorkflow",
+            source: TransportError::new(TransportErrorKind::Timeout, "slow"),
+        });
+        let line = hint_if_maybe_sent(applied, "the trigger", "cos-ci check").to_line();
+        assert!(
+            line.ends_with("again; for example with `cos-ci check`"),
+            "{line}"
+        );
+        let cut = client(ClientError::DeadlineExceeded {
+            attempts: 1,
+            elapsed: std::time::Duration::from_secs(1),
+            deadline: std::time::Duration::from_secs(1),
+            last_error: None,
+        });
+        let line = hint_if_maybe_sent(cut, "the trigger", "cos-ci check").to_line();
+        assert!(
+            line.ends_with(
+                "; the trigger may have reached the service anyway (it is never retried); \
+                 check with `cos-ci check` before sending it again"
+            ),
+            "{line}"
+        );
+        let refused = client(ClientError::Transport(TransportError::new(
+            TransportErrorKind::Connect,
+            "refused",
+        )));
+        let line = hint_if_maybe_sent(refused, "the trigger", "cos-ci check").to_line();
+        assert!(!line.contains("cos-ci check"), "{line}");
+        assert_eq!(
+            hint_if_maybe_sent(CliError::usage("x"), "the trigger", "c").to_line(),
+            "error: x"
+        );
     }
 
     #[test]

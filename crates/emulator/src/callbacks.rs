@@ -405,7 +405,12 @@ fn prepare(due: Due, resources: &Resources) -> Option<Delivery> {
             if job.notified.swap(true, AtomicOrdering::AcqRel) {
                 return None;
             }
-            let detail = job.detail_at(job.clock.ends(), &resources.bucket, &resources.region);
+            let end = job.clock.ends();
+            // A later task of a run cancelled before it began never exists.
+            if !job.exists(end) {
+                return None;
+            }
+            let detail = job.detail_at(end, &resources.bucket, &resources.region);
             let document = TaskFinish {
                 event_name: "TaskFinish".to_owned(),
                 job: detail,

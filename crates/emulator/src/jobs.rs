@@ -165,9 +165,10 @@ struct JobQuery<'r> {
 }
 
 impl JobQuery<'_> {
-    fn matches(&self, job: &Job, phase: Phase) -> bool {
+    /// Whether `job`, created at `time` (Unix seconds) and in `phase`,
+    /// passes every filter.
+    fn matches(&self, job: &Job, time: i64, phase: Phase) -> bool {
         let request = self.request;
-        let time = timestamp(job.clock.created(), TimeForm::Api).map_or(0, |t| t.unix_seconds());
         job.tag == request.tag
             && request.queue_id.as_ref().is_none_or(|id| *id == job.queue_id)
             && (request.queue_id.is_some()
@@ -223,7 +224,13 @@ impl JobStore {
 
     /// Add a job.
     pub(crate) fn insert(&mut self, job: Arc<Job>) {
-        let time = timestamp(job.clock.created(), TimeForm::Api).map_or(0, |t| t.unix_seconds());
+        let time = job
+            .clock
+            .created()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+            });
         let entry = Entry::new(Arc::clone(&job), time, &job.job_id);
         for (dimension, value) in Self::values(&job) {
             if let Some(value) = value {
@@ -292,7 +299,7 @@ impl JobStore {
             }
             let phase = job.clock.phase(now);
             query
-                .matches(job, phase)
+                .matches(job, entry.time, phase)
                 .then(|| job.detail(phase, bucket, region))
         });
         (jobs, next)

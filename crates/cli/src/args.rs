@@ -38,7 +38,7 @@ macro_rules! exit_codes {
     };
 }
 
-/// [`exit_codes!`] as a constant, for the waiting commands' `--help`.
+/// The exit codes as a constant, for the waiting commands' `--help`.
 pub const EXIT_CODES_HELP: &str = exit_codes!();
 
 /// `cos-ci`: Tencent Cloud Infinite workflows, runs, jobs and queues from a terminal.

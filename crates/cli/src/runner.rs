@@ -297,9 +297,10 @@ impl Runner {
         if let Some(cursor) = next.filter(|_| format != OutputFormat::Json) {
             note(&resume_line(&cursor));
             if let Cursor::Page(page) = cursor {
+                // Unset: the service's default page size.
                 let size = request
                     .page_size()
-                    .unwrap_or(<A::Action as PaginatedAction>::MAX_PAGE_SIZE.min(10));
+                    .unwrap_or(cos_ci_proto::PageSize::DEFAULT);
                 note(&page_hint(page, size, None));
             }
         }

@@ -42,8 +42,8 @@ use std::io::{self, IsTerminal, Write};
 use clap::Parser;
 
 use crate::args::{
-    CallbacksCommand, Cli, Command, JobsCommand, QueuesCommand, WorkflowExecutionsCommand,
-    WorkflowsCommand,
+    CallbacksCommand, Cli, Command, CredentialsCommand, JobsCommand, QueuesCommand,
+    WorkflowExecutionsCommand, WorkflowsCommand,
 };
 use crate::commands::{callbacks, get, jobs, wait, workflows};
 use crate::error::{CliError, EXIT_INTERNAL, EXIT_OK};
@@ -111,6 +111,9 @@ fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), Cli
         },
         Command::Queues(QueuesCommand::List(args)) => runner::list(args, env),
         Command::Callbacks(CallbacksCommand::Listen(args)) => callbacks::listen(args, env),
+        Command::Credentials(CredentialsCommand::Show(args)) => {
+            commands::credentials::run(args, env)
+        }
         Command::Sign(args) => {
             let (authorization, warning) = commands::sign::run(args, env)?;
             if let Some(warning) = warning {

@@ -14,9 +14,11 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::pin::pin;
 
+use std::time::SystemTime;
+
 use cos_ci_client::{
-    Config, Error as ClientError, PagingError, RetryPolicy, WaitEvent, WaitOutcome, WaitPolicy,
-    WaitTarget,
+    Config, CredentialProvider, Error as ClientError, PagingError, RetryPolicy, WaitEvent,
+    WaitOutcome, WaitPolicy, WaitTarget,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
@@ -148,7 +150,12 @@ where
 
 /// The action, checked; a broken rule names the flag that set it.
 pub fn checked_action<A: ActionArgs>(args: &A) -> Result<A::Action, CliError> {
-    let action = args.action()?;
+    check::<A>(args.action()?)
+}
+
+/// `action` checked with its own rules; a broken rule names the flag of
+/// `A` that set it.
+pub fn check<A: ActionArgs>(action: A::Action) -> Result<A::Action, CliError> {
     action.validate().map_err(|error| {
         let flag = A::flag(error.parameter).map_or_else(
             || Cow::Owned(format!("parameter `{}`", error.parameter)),
@@ -189,8 +196,11 @@ impl Runner {
     ) -> Result<Self, CliError> {
         let mut options = TransportOptions::default();
         let limits = request.time_limits(options.request_timeout)?;
-        let credentials = credentials.resolve(env)?;
-        let mut config = Config::new(&target.bucket, &target.region, credentials)?;
+        let provider = credentials.resolve(&env)?;
+        warn_if_expired(&provider);
+        let region = target.region(credentials, &env)?;
+        tracing::debug!(source = %provider.source(), "credentials");
+        let mut config = Config::new(&target.bucket, &region, provider)?;
         if let Some(endpoint) = &target.endpoint {
             config = config.with_endpoint(endpoint)?;
         }
@@ -446,6 +456,28 @@ pub fn page_hint(page: u32, page_size: u32, cut: Option<usize>) -> String {
         ));
     }
     line
+}
+
+/// Fixed credentials that say when they expire (a tccli `oauth`/`sso`
+/// login) and have: they are still tried, but the user is told why they
+/// will probably be refused.
+pub(crate) fn warn_if_expired(provider: &CredentialProvider) {
+    let Some(provided) = provider.fixed_credentials() else {
+        return;
+    };
+    if provided.is_expired(SystemTime::now()) {
+        note(&format!(
+            "warning: the credentials from {} expired at {} (log in again, e.g. `tccli auth login`)",
+            provided.source(),
+            provided
+                .expires_at()
+                .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|since| i64::try_from(since.as_secs()).ok())
+                .and_then(|secs| cos_ci_proto::CiTimestamp::from_unix(secs, 0).ok())
+                .map(|at| at.to_string())
+                .unwrap_or_default()
+        ));
+    }
 }
 
 /// A line on stderr. A closed stderr is not worth failing the run for.

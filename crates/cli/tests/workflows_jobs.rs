@@ -26,18 +26,26 @@ use serde_json::Value;
 const SEED: u64 = 3;
 const EXECUTIONS: usize = 30;
 
-/// Variables the binary reads; cleared so the caller's cannot interfere.
-const ENV_VARS: [&str; 9] = [
-    "TENCENTCLOUD_SECRET_ID",
-    "TENCENTCLOUD_SECRET_KEY",
-    "TENCENTCLOUD_SESSION_TOKEN",
-    "COS_SECRET_ID",
-    "COS_SECRET_KEY",
-    "COS_CI_BUCKET",
-    "COS_CI_REGION",
-    "COS_CI_ENDPOINT",
-    "COLUMNS",
-];
+/// A home with no credential files, and the credential endpoints (instance
+/// metadata, STS) on a closed port, so the binary never reads the caller's
+/// `~/.tccli` or reaches a real host, whatever a test does.
+fn isolation() -> (&'static std::path::Path, &'static str) {
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    static CLOSED: OnceLock<String> = OnceLock::new();
+    let home = HOME.get_or_init(|| {
+        let home = std::env::temp_dir().join(format!(
+            "cos-ci-workflows-jobs-home-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&home).expect("create an empty home");
+        home
+    });
+    let closed = CLOSED.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    });
+    (home, closed)
+}
 
 /// An emulator whose jobs and tasks take `task_duration`.
 fn start(task_duration: Duration) -> BackgroundEmulator {
@@ -77,12 +85,14 @@ fn cos_ci(emulator: &BackgroundEmulator, args: &[&str]) -> Run {
 
 fn command(emulator: &BackgroundEmulator, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
-    command.args(args);
-    for name in ENV_VARS {
-        command.env_remove(name);
-    }
+    let (home, closed) = isolation();
     command
-        .env_remove("RUST_LOG")
+        .args(args)
+        // Nothing of the caller's environment can change a result.
+        .env_clear()
+        .env("HOME", home)
+        .env("TENCENTCLOUD_METADATA_ENDPOINT", closed)
+        .env("TENCENTCLOUD_STS_ENDPOINT", closed)
         .env("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
         .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
         .env("COS_CI_BUCKET", DEFAULT_BUCKET)

@@ -15,6 +15,7 @@ use cos_ci_proto::{MediaQueue, MediaWorkflow};
 
 use crate::auth::authenticate;
 use crate::callbacks::Callbacks;
+use crate::credentials::{self, Issuer};
 use crate::dataset::{Dataset, ExecutionRecord};
 use crate::faults::{FaultConfig, FaultKind};
 use crate::host::{check_host, reject_repeated_headers};
@@ -28,6 +29,8 @@ use crate::store::ExecutionStore;
 use crate::workflows::WorkflowStore;
 use crate::{DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY};
 
+/// The default [`EmulatorConfig::credential_lifetime`]: one hour.
+pub const DEFAULT_CREDENTIAL_LIFETIME: Duration = Duration::from_secs(3600);
 /// The default of [`EmulatorConfig::task_duration`] (`--task-duration`).
 pub const DEFAULT_TASK_DURATION: Duration = Duration::from_secs(2);
 /// The default of [`EmulatorConfig::fail_pattern`] (`--fail-pattern`).
@@ -49,6 +52,18 @@ pub struct EmulatorConfig {
     pub secret_key: String,
     /// With temporary credentials: the token requests must carry.
     pub session_token: Option<String>,
+    /// Stand in for the CVM instance metadata service with this role:
+    /// `GET /latest/meta-data/cam/security-credentials/` lists it, `…/<role>`
+    /// issues temporary credentials.
+    pub metadata_role: Option<String>,
+    /// Stand in for STS: `POST /` with `X-TC-Action:
+    /// AssumeRoleWithWebIdentity` issues temporary credentials (any
+    /// provider id and role ARN; the token must not be empty).
+    pub sts: bool,
+    /// How long issued temporary credentials live (default 1 h); the CI API
+    /// accepts them until then and refuses them afterwards with 403
+    /// `AccessDenied`.
+    pub credential_lifetime: Duration,
     /// The executions served at start.
     pub dataset: Dataset,
     /// The workflows served at start. `None` (the default): one per
@@ -85,6 +100,9 @@ impl Default for EmulatorConfig {
             secret_id: DEFAULT_SECRET_ID.to_owned(),
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             session_token: None,
+            metadata_role: None,
+            sts: false,
+            credential_lifetime: DEFAULT_CREDENTIAL_LIFETIME,
             dataset: Dataset::default(),
             workflows: None,
             queues: Vec::new(),
@@ -110,6 +128,9 @@ impl fmt::Debug for EmulatorConfig {
                 "session_token",
                 &self.session_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("metadata_role", &self.metadata_role)
+            .field("sts", &self.sts)
+            .field("credential_lifetime", &self.credential_lifetime)
             .field("dataset_len", &self.dataset.len())
             .field("workflows_len", &self.workflows.as_ref().map(Vec::len))
             .field("queues_len", &self.queues.len())
@@ -156,6 +177,10 @@ pub struct RequestHandler {
     pub(crate) secret_id: String,
     pub(crate) secret_key: String,
     pub(crate) session_token: Option<String>,
+    pub(crate) metadata_role: Option<String>,
+    pub(crate) sts: bool,
+    /// Temporary credentials issued by the metadata and STS stand-ins.
+    pub(crate) issuer: Issuer,
     pub(crate) virtual_host: String,
     pub(crate) local_addr: SocketAddr,
     max_uri_bytes: usize,
@@ -195,6 +220,9 @@ impl RequestHandler {
             secret_id: config.secret_id,
             secret_key: config.secret_key,
             session_token: config.session_token,
+            metadata_role: config.metadata_role,
+            sts: config.sts,
+            issuer: Issuer::new(config.credential_lifetime, config.seed),
             local_addr,
             max_uri_bytes: config.limits.max_uri_bytes,
             max_body_bytes: config.limits.max_body_bytes,
@@ -244,6 +272,37 @@ impl RequestHandler {
             None,
         );
         response
+    }
+
+    /// Answer a request to the instance-metadata or STS stand-in
+    /// ([`EmulatorConfig::metadata_role`], [`EmulatorConfig::sts`]) as if
+    /// the clock read `now`; `None` if `request` is not one (then it is a
+    /// CI request for [`RequestHandler::handle_at`]). The STS call needs its
+    /// body, hence `B: AsRef<[u8]>`.
+    pub fn handle_credentials_at<B: AsRef<[u8]>>(
+        &self,
+        request: &Request<B>,
+        now: SystemTime,
+    ) -> Option<Response<Bytes>> {
+        if !credentials::is_credential_request(self, request) {
+            return None;
+        }
+        let started = Instant::now();
+        let request_id = self.request_ids.next(unix_seconds(now));
+        let response = credentials::respond(self, request, &request_id, unix_seconds(now));
+        self.log_request(
+            request,
+            response.status().as_str(),
+            &request_id,
+            started,
+            None,
+        );
+        Some(response)
+    }
+
+    /// How long issued temporary credentials live.
+    pub fn credential_lifetime(&self) -> Duration {
+        self.issuer.lifetime()
     }
 
     /// The address answered for in the `Host` check.

@@ -30,6 +30,7 @@
 mod auth;
 mod callbacks;
 mod clock;
+mod credentials;
 mod dataset;
 mod details;
 mod executions;
@@ -53,7 +54,8 @@ pub use callbacks::{MAX_ATTEMPTS, MAX_PENDING, SEND_TIMEOUT};
 pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
 pub use handler::{
-    BodyBytes, DEFAULT_FAIL_PATTERN, DEFAULT_TASK_DURATION, EmulatorConfig, RequestHandler,
+    BodyBytes, DEFAULT_CREDENTIAL_LIFETIME, DEFAULT_FAIL_PATTERN, DEFAULT_TASK_DURATION,
+    EmulatorConfig, RequestHandler,
 };
 pub use queues::queues_from_ndjson;
 pub use routes::{Route, routes};

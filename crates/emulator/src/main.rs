@@ -40,6 +40,22 @@ struct Args {
     /// `x-ci-security-token` or `x-cos-security-token`.
     #[arg(long, env = "COS_CI_EMULATOR_SESSION_TOKEN", hide_env_values = true)]
     session_token: Option<String>,
+    /// Stand in for the CVM instance metadata service with this role name:
+    /// `/latest/meta-data/cam/security-credentials/` lists it and
+    /// `.../NAME` issues temporary credentials (point cos-ci at it with
+    /// TENCENTCLOUD_METADATA_ENDPOINT).
+    #[arg(long, value_name = "NAME", value_parser = parse_role)]
+    metadata_role: Option<String>,
+    /// Stand in for STS: `POST /` with `X-TC-Action:
+    /// AssumeRoleWithWebIdentity` issues temporary credentials (any provider
+    /// id and role ARN; the token must not be empty). Point cos-ci at it
+    /// with TENCENTCLOUD_STS_ENDPOINT.
+    #[arg(long)]
+    sts: bool,
+    /// How long issued temporary credentials live: 1h, 90s, 15m or seconds.
+    /// The API accepts them until then and answers 403 AccessDenied after.
+    #[arg(long, value_name = "DUR", default_value = "1h", value_parser = parse_lifetime)]
+    credential_lifetime: Duration,
     /// Generate this many executions (ignored with --data).
     #[arg(long, default_value_t = 1000)]
     executions: usize,
@@ -81,6 +97,47 @@ struct Args {
     /// Do not log requests on stderr.
     #[arg(long)]
     quiet: bool,
+}
+
+/// `--credential-lifetime`: `1h`, `15m`, `90s` or a number of seconds,
+/// 1 s to 12 h (STS's own maximum).
+fn parse_lifetime(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let multiplier = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a duration such as 1h, 15m, 90s or 3600"
+            ));
+        }
+    };
+    let seconds = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(multiplier))
+        .filter(|s| (1..=43_200).contains(s))
+        .ok_or_else(|| format!("`{text}` is not a duration between 1s and 12h"))?;
+    Ok(Duration::from_secs(seconds))
+}
+
+/// A CAM role name: 1 to 128 of letters, digits and `+=,.@_-`.
+fn parse_role(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 128
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("a role name is 1 to 128 letters, digits and +=,.@_-".to_owned())
+    }
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -161,6 +218,9 @@ fn run(args: Args) -> Result<(), String> {
         secret_id: args.secret_id,
         secret_key: args.secret_key,
         session_token: args.session_token,
+        metadata_role: args.metadata_role,
+        sts: args.sts,
+        credential_lifetime: args.credential_lifetime,
         dataset,
         workflows,
         queues,
@@ -185,6 +245,9 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
     let listen = config.listen;
     let secret_id = config.secret_id.clone();
     let faults = config.faults.clone();
+    let metadata_role = config.metadata_role.clone();
+    let sts = config.sts;
+    let lifetime = config.credential_lifetime;
     let lifecycle = format!(
         "task duration {:?}, fail pattern {:?}",
         config.task_duration, config.fail_pattern
@@ -215,6 +278,22 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
             .collect::<Vec<_>>()
             .join(",")
     );
+    if let Some(role) = &metadata_role {
+        let _ = writeln!(
+            io::stderr(),
+            "cos-ci-emulator: instance metadata for role {role} at {}; temporary credentials live {}s",
+            emulator.base_url(),
+            lifetime.as_secs()
+        );
+    }
+    if sts {
+        let _ = writeln!(
+            io::stderr(),
+            "cos-ci-emulator: STS AssumeRoleWithWebIdentity at {}/; temporary credentials live {}s",
+            emulator.base_url(),
+            lifetime.as_secs()
+        );
+    }
     stop.wait().await;
     let _ = writeln!(io::stderr(), "cos-ci-emulator: shutting down");
     emulator.shutdown().await;

@@ -63,13 +63,14 @@ pub struct ListenArgs {
     pub count: Option<u64>,
     /// Check each notification against the service (it is not signed):
     /// fetch the job or run and say whether its state agrees. Needs
-    /// --bucket, --region and credentials.
+    /// --bucket, a region and credentials.
     #[arg(long)]
     pub confirm: bool,
     /// Bucket to confirm against (with --confirm).
     #[arg(long, env = "COS_CI_BUCKET", value_name = "BUCKET")]
     pub bucket: Option<String>,
-    /// Region to confirm against (with --confirm).
+    /// Region to confirm against (with --confirm; else TENCENTCLOUD_REGION,
+    /// else the tccli profile's).
     #[arg(long, env = "COS_CI_REGION", value_name = "REGION")]
     pub region: Option<String>,
     /// Base URL to confirm against instead of the bucket's CI domain.
@@ -250,15 +251,12 @@ type Received = Vec<CallbackRecord>;
 /// Run `callbacks listen`.
 pub fn listen(args: &ListenArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
     let runner = if args.confirm {
-        let missing = |flag: &'static str| {
-            CliError::invalid_flag(
-                flag,
-                "is required with --confirm (or set COS_CI_BUCKET and COS_CI_REGION)",
-            )
-        };
+        let bucket = args.bucket.clone().ok_or_else(|| {
+            CliError::invalid_flag("--bucket", "is required with --confirm (or set COS_CI_BUCKET)")
+        })?;
         let target = TargetArgs {
-            bucket: args.bucket.clone().ok_or_else(|| missing("--bucket"))?,
-            region: args.region.clone().ok_or_else(|| missing("--region"))?,
+            bucket,
+            region: args.region.clone(),
             endpoint: args.endpoint.clone(),
         };
         Some(Runner::from_parts(

@@ -356,7 +356,7 @@ pub struct JobSubmitArgs {
     /// The output bucket (default: --bucket).
     #[arg(long, value_name = "BUCKET")]
     pub output_bucket: Option<String>,
-    /// The output bucket's region (default: --region).
+    /// The output bucket's region (default: the target's region).
     #[arg(long, value_name = "REGION")]
     pub output_region: Option<String>,
     /// A URL CI notifies when the job ends (see `cos-ci callbacks listen`).
@@ -397,8 +397,10 @@ fn fill_text(value: &mut String, fallback: Option<&String>) {
 
 impl JobSubmitArgs {
     /// The request: the file's (if any), with what it leaves unset taken
-    /// from the flags.
-    pub fn request(&self) -> Result<JobRequest, CliError> {
+    /// from the flags; the output region defaults to `region` (the
+    /// target's, however it was found).
+    pub fn request(&self, region: Option<&str>) -> Result<JobRequest, CliError> {
+        let region = region.map(str::to_owned);
         let mut request = match &self.file {
             Some(path) => read_document::<JobRequest>(path, "--file")?,
             None => JobRequest::default(),
@@ -433,9 +435,7 @@ impl JobSubmitArgs {
             );
             fill_text(
                 &mut output.region,
-                self.output_region
-                    .as_ref()
-                    .or(Some(&self.service.target.region)),
+                self.output_region.as_ref().or(region.as_ref()),
             );
         }
         fill(&mut request.queue_id, self.queue_id.as_ref());
@@ -460,7 +460,7 @@ impl ActionArgs for JobSubmitArgs {
     fn action(&self) -> Result<CreateJobs, CliError> {
         check_wait_flags(self.wait, &self.waiting)?;
         Ok(CreateJobs {
-            request: self.request()?,
+            request: self.request(self.service.target.region.as_deref())?,
         })
     }
 
@@ -692,7 +692,7 @@ mod tests {
             "--output-region",
             "ap-shanghai",
         ])
-        .request()
+        .request(Some("ap-beijing"))
         .unwrap();
         assert_eq!(request.tag, "Snapshot");
         assert_eq!(request.input.object, "from-file.mp4");

@@ -2,6 +2,7 @@
 //! action, and how the answer is shown.
 
 pub mod callbacks;
+pub mod credentials;
 pub mod get;
 pub mod jobs;
 pub mod list;

@@ -33,10 +33,8 @@ fn isolation() -> (&'static std::path::Path, &'static str) {
     static HOME: OnceLock<PathBuf> = OnceLock::new();
     static CLOSED: OnceLock<String> = OnceLock::new();
     let home = HOME.get_or_init(|| {
-        let home = std::env::temp_dir().join(format!(
-            "cos-ci-workflows-jobs-home-{}",
-            std::process::id()
-        ));
+        let home =
+            std::env::temp_dir().join(format!("cos-ci-workflows-jobs-home-{}", std::process::id()));
         std::fs::create_dir_all(&home).expect("create an empty home");
         home
     });

@@ -252,7 +252,10 @@ type Received = Vec<CallbackRecord>;
 pub fn listen(args: &ListenArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
     let runner = if args.confirm {
         let bucket = args.bucket.clone().ok_or_else(|| {
-            CliError::invalid_flag("--bucket", "is required with --confirm (or set COS_CI_BUCKET)")
+            CliError::invalid_flag(
+                "--bucket",
+                "is required with --confirm (or set COS_CI_BUCKET)",
+            )
         })?;
         let target = TargetArgs {
             bucket,

@@ -16,6 +16,7 @@ use crate::dataset::{Dataset, ExecutionRecord};
 use crate::faults::{FaultConfig, FaultKind};
 use crate::host::{check_host, reject_repeated_headers};
 use crate::ids::IdGenerator;
+use crate::latency::Latency;
 use crate::response::{self, CiError};
 use crate::routes::{self, Call, Resources, canonical_path, invalid_argument};
 use crate::server::Limits;
@@ -42,6 +43,9 @@ pub struct EmulatorConfig {
     pub dataset: Dataset,
     /// Injected faults (off by default).
     pub faults: FaultConfig,
+    /// Simulated network latency added to every response the server sends
+    /// (off by default; not applied by [`RequestHandler`]).
+    pub latency: Latency,
     /// Seeds fault injection and request ids.
     pub seed: u64,
     /// Protective limits.
@@ -61,6 +65,7 @@ impl Default for EmulatorConfig {
             session_token: None,
             dataset: Dataset::default(),
             faults: FaultConfig::default(),
+            latency: Latency::NONE,
             seed: 0,
             limits: Limits::default(),
             log_requests: true,
@@ -82,6 +87,7 @@ impl fmt::Debug for EmulatorConfig {
             )
             .field("dataset_len", &self.dataset.len())
             .field("faults", &self.faults)
+            .field("latency", &self.latency)
             .field("seed", &self.seed)
             .field("limits", &self.limits)
             .field("log_requests", &self.log_requests)
@@ -98,7 +104,7 @@ impl fmt::Debug for EmulatorConfig {
 /// Useful for in-process tests that need no port, and for fuzzing. Nothing
 /// is bound: `config.listen` is only the address it answers for in the
 /// `Host` check (the bucket's virtual host is always accepted).
-/// `config.faults`, and the limits hyper enforces, play no part; it logs one
+/// `config.faults`, `config.latency`, and the limits hyper enforces, play no part; it logs one
 /// line per request on stderr only if `config.log_requests` is set.
 ///
 /// ```

@@ -4,13 +4,14 @@ use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
 use cos_ci_client::ConfigError;
 use cos_ci_emulator::{
     DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig, FaultConfig, FaultKind, check_bucket_and_region,
+    EmulatorConfig, FaultConfig, FaultKind, Latency, Skew, check_bucket_and_region, parse_latency,
 };
 
 /// A local Cloud Infinite server for workflow executions (the list and each
@@ -44,6 +45,10 @@ struct Args {
     /// Seed for generated data, fault injection and request ids.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Bunch the generated create times: SHARE:SPAN puts SHARE of the
+    /// executions in one period covering SPAN of the time, e.g. 0.9:0.1.
+    #[arg(long, value_name = "SHARE:SPAN")]
+    skew: Option<Skew>,
     /// Load executions from an NDJSON file instead of generating them.
     #[arg(long, value_name = "FILE.ndjson")]
     data: Option<PathBuf>,
@@ -57,6 +62,14 @@ struct Args {
         default_value = "503,429,500,close,truncate,slow"
     )]
     fault_kinds: Vec<FaultKind>,
+    /// Simulated network latency added to every response, e.g. 20ms (units
+    /// ns, us, ms, s; at most 60s).
+    #[arg(long, value_name = "DUR", default_value = "0", value_parser = parse_latency)]
+    latency: Duration,
+    /// Up to this much more latency per response, drawn uniformly (and
+    /// reproducibly, from --seed), e.g. 5ms.
+    #[arg(long, value_name = "DUR", default_value = "0", value_parser = parse_latency)]
+    latency_jitter: Duration,
     /// Print the dataset as NDJSON and exit.
     #[arg(long)]
     dump: bool,
@@ -94,7 +107,7 @@ fn run(args: Args) -> Result<(), String> {
                 .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
             Dataset::from_ndjson(&text).map_err(|error| format!("{}: {error}", path.display()))?
         }
-        None => Dataset::generate(args.executions, args.seed),
+        None => Dataset::generate_with(args.executions, args.seed, args.skew),
     };
     if args.dump {
         let stdout = io::stdout();
@@ -117,6 +130,10 @@ fn run(args: Args) -> Result<(), String> {
             rate: args.faults,
             kinds: args.fault_kinds,
         },
+        latency: Latency {
+            base: args.latency,
+            jitter: args.latency_jitter,
+        },
         seed: args.seed,
         log_requests: !args.quiet,
         ..EmulatorConfig::default()
@@ -132,6 +149,7 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
     let listen = config.listen;
     let secret_id = config.secret_id.clone();
     let faults = config.faults.clone();
+    let latency = config.latency;
     // Installed before the address is printed, so a supervisor that sends
     // SIGTERM right after reading it gets a graceful stop, not a kill.
     let stop = StopSignal::install();
@@ -146,7 +164,7 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
     }
     let _ = writeln!(
         io::stderr(),
-        "cos-ci-emulator: {} executions; host {} or {}; secret id {secret_id}; faults {:.3} of {}",
+        "cos-ci-emulator: {} executions; host {} or {}; secret id {secret_id}; faults {:.3} of {}; latency {latency}",
         emulator.len(),
         emulator.virtual_host(),
         emulator.local_addr(),

@@ -129,6 +129,7 @@ mod config;
 mod error;
 mod operation;
 mod paginator;
+pub mod parallel;
 mod retry;
 mod waiter;
 
@@ -138,6 +139,9 @@ pub use config::{Bucket, Config, ConfigError, CredentialPart, Endpoint, Region};
 pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};
+pub use parallel::{
+    FetchId, ListingStats, ListingStep, MAX_WORKERS, ParallelListing, ParallelOptions, TimeWindowed,
+};
 pub use retry::{Backoff, RetryDecision, RetryPolicy};
 pub use waiter::{
     ExecutionWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep, WaitTarget, Waiter,

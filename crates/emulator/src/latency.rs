@@ -58,7 +58,7 @@ impl Latency {
             return self.base;
         }
         let jitter_nanos = u64::try_from(self.jitter.as_nanos()).unwrap_or(u64::MAX);
-        let draw = mix64(mix64(seed ^ 0x6c61_7465_6e63_79) ^ request_number);
+        let draw = mix64(mix64(seed ^ 0x006c_6174_656e_6379) ^ request_number);
         let extra = draw % jitter_nanos.saturating_add(1);
         self.base.saturating_add(Duration::from_nanos(extra))
     }

@@ -1,23 +1,29 @@
-//! The command line, as clap derives it, plus the checks clap cannot make
-//! (each naming the flag that was wrong).
+//! The command line as clap derives it: the subcommands, and the flags
+//! every subcommand shares, each defined once here and `#[command(flatten)]`-ed
+//! into the subcommands (a subcommand's own flags live in its module under
+//! `commands/`). Values are parsed by [`crate::flags`] on the protocol
+//! types, so a bad value is refused with the flag's name before anything
+//! runs.
 
-use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fmt;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cos_ci_client::{ConfigError, CredentialPart, Credentials, RetryPolicy};
-use cos_ci_proto::{CiAction, CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter};
 
+use crate::commands::get::GetArgs;
+use crate::commands::list::ListArgs;
+use crate::commands::sign::SignArgs;
 use crate::error::CliError;
+use crate::flags;
 
 /// `cos-ci`: Tencent Cloud Infinite workflow executions from a terminal.
 #[derive(Debug, Parser)]
 #[command(
     name = "cos-ci",
     version,
-    about = "List Tencent Cloud Infinite (CI) workflow executions and compute COS request signatures",
+    about = "List and inspect Tencent Cloud Infinite (CI) workflow executions and compute COS request signatures",
     after_help = "Credentials come from --secret-id/--secret-key/--session-token, else from \
                   TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SESSION_TOKEN, \
                   else from COS_SECRET_ID, COS_SECRET_KEY.\n\
@@ -39,7 +45,7 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Workflow executions (`GET /workflowexecution`).
+    /// Workflow executions (`GET /workflowexecution`, `GET /workflowexecution/<RunId>`).
     #[command(name = "workflow-executions", subcommand)]
     WorkflowExecutions(WorkflowExecutionsCommand),
     /// Print the `Authorization` value for a request (a debugging aid).
@@ -47,10 +53,27 @@ pub enum Command {
 }
 
 /// `cos-ci workflow-executions ...`
+// Built once per process; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum WorkflowExecutionsCommand {
     /// List workflow executions: one page, or every page with --all.
     List(ListArgs),
+    /// Show one workflow execution: its state, then its tasks in topology
+    /// order, with the code and message of each failed task.
+    Get(GetArgs),
+}
+
+/// Everything needed to call the service: where, as whom, and how
+/// patiently. Flattened into every subcommand that calls it.
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+    #[command(flatten)]
+    pub request: RequestArgs,
 }
 
 /// Where the bucket lives and how to reach it.
@@ -184,100 +207,22 @@ fn config_reason(error: ConfigError) -> String {
     }
 }
 
-/// `--order`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OrderArg {
-    /// Oldest first.
-    Asc,
-    /// Newest first (the service's default).
-    Desc,
-}
-
-impl From<OrderArg> for Order {
-    fn from(order: OrderArg) -> Self {
-        match order {
-            OrderArg::Asc => Order::Asc,
-            OrderArg::Desc => Order::Desc,
-        }
-    }
-}
-
-/// `--output`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum OutputFormat {
-    /// Aligned columns for people.
-    #[default]
-    Table,
-    /// One JSON document.
-    Json,
-    /// One JSON object per execution, one per line.
-    Ndjson,
-}
-
-/// `cos-ci workflow-executions list`.
+/// How long each request may take and how often it is tried.
 #[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub credentials: CredentialArgs,
-
-    /// Only executions of this workflow.
-    #[arg(long, value_name = "ID")]
-    pub workflow_id: Option<String>,
-    /// Only executions for this exact object key.
-    #[arg(long, value_name = "KEY")]
-    pub name: Option<String>,
-    /// Comma-separated states: All, Success, Failed, Running, Cancel.
-    #[arg(long, value_name = "STATES")]
-    pub states: Option<String>,
-    /// Sort by creation time.
-    #[arg(long, value_enum, value_name = "ORDER")]
-    pub order: Option<OrderArg>,
-    /// Created at or after this time: 2022-08-09T14:00:00+08:00 or 2022-08-09T14:00:00+0800.
-    #[arg(long, value_name = "TIME")]
-    pub start_time: Option<String>,
-    /// Created at or before this time (same forms as --start-time).
-    #[arg(long, value_name = "TIME")]
-    pub end_time: Option<String>,
-    /// Only executions started by this batch job.
-    #[arg(long, value_name = "JOB")]
-    pub job_id: Option<String>,
-    /// Executions per page, 1 to 100 (the service's default is 10).
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub size: Option<String>,
-    /// Start from this page token (printed by a previous listing).
-    #[arg(long, value_name = "TOKEN")]
-    pub next_token: Option<String>,
-    /// Follow every page.
-    #[arg(long, conflicts_with = "limit")]
-    pub all: bool,
-    /// Follow pages until this many executions are listed.
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub limit: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table, value_name = "FORMAT")]
-    pub output: OutputFormat,
+pub struct RequestArgs {
     /// Seconds allowed for each attempt of a request (default 30).
-    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
-    pub timeout: Option<String>,
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = flags::timeout)]
+    pub timeout: Option<Duration>,
     /// Attempts per request, including the first, 1 to 10 (default 5).
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub max_attempts: Option<String>,
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::attempts)]
+    pub max_attempts: Option<u32>,
     /// Seconds allowed for each request in all, retries and waits included,
     /// up to 86400. Default: 180, or longer if --timeout and --max-attempts
     /// need it (attempts × timeout + backoff + 1 s). --timeout may not
     /// exceed it.
-    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
-    pub deadline: Option<String>,
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = flags::deadline)]
+    pub deadline: Option<Duration>,
 }
-
-/// Longest `--timeout`: an hour is already far beyond any sane page.
-const MAX_TIMEOUT_SECS: f64 = 3600.0;
-/// Longest `--deadline`: a day (the client's own limit).
-const MAX_DEADLINE_SECS: f64 = 86_400.0;
-/// Most `--max-attempts`.
-const MAX_ATTEMPTS: u32 = 10;
 
 /// How long a request may take: per attempt, how many attempts, and in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,91 +235,7 @@ pub struct TimeLimits {
     pub deadline: Duration,
 }
 
-impl ListArgs {
-    /// The request the flags describe, checked; errors name the flag.
-    pub fn request(&self) -> Result<ListWorkflowExecutions, CliError> {
-        let size = self
-            .size
-            .as_deref()
-            .map(|text| {
-                text.parse::<PageSize>()
-                    .map_err(|error| CliError::invalid_flag("--size", error.rule))
-            })
-            .transpose()?;
-        let request = ListWorkflowExecutions {
-            workflow_id: self.workflow_id.clone(),
-            name: self.name.clone(),
-            order: self.order.map(Order::from),
-            size,
-            states: self.states.as_deref().map(parse_states).transpose()?,
-            start_creation_time: parse_time("--start-time", self.start_time.as_deref())?,
-            end_creation_time: parse_time("--end-time", self.end_time.as_deref())?,
-            next_token: self.next_token.clone(),
-            job_id: self.job_id.clone(),
-        };
-        request
-            .validate()
-            .map_err(|error| CliError::invalid_flag(flag_for(error.parameter), error.rule))?;
-        Ok(request)
-    }
-
-    /// `--timeout` as a duration, if given.
-    pub fn timeout(&self) -> Result<Option<Duration>, CliError> {
-        self.timeout
-            .as_deref()
-            .map(|text| {
-                parse_seconds(text, MAX_TIMEOUT_SECS).ok_or_else(|| {
-                        CliError::invalid_flag(
-                            "--timeout",
-                            format!(
-                                "must be a number of seconds between 0.001 and {MAX_TIMEOUT_SECS}, got `{}`",
-                                excerpt(text)
-                            ),
-                        )
-                    })
-            })
-            .transpose()
-    }
-
-    /// `--max-attempts`, if given.
-    pub fn max_attempts(&self) -> Result<Option<u32>, CliError> {
-        self.max_attempts
-            .as_deref()
-            .map(|text| {
-                text.parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_ATTEMPTS).contains(n))
-                    .ok_or_else(|| {
-                        CliError::invalid_flag(
-                            "--max-attempts",
-                            format!(
-                                "must be a whole number between 1 and {MAX_ATTEMPTS}, got `{}`",
-                                excerpt(text)
-                            ),
-                        )
-                    })
-            })
-            .transpose()
-    }
-
-    /// `--deadline` as a duration, if given.
-    pub fn deadline(&self) -> Result<Option<Duration>, CliError> {
-        self.deadline
-            .as_deref()
-            .map(|text| {
-                parse_seconds(text, MAX_DEADLINE_SECS).ok_or_else(|| {
-                    CliError::invalid_flag(
-                        "--deadline",
-                        format!(
-                            "must be a number of seconds between 0.001 and {MAX_DEADLINE_SECS}, got `{}`",
-                            excerpt(text)
-                        ),
-                    )
-                })
-            })
-            .transpose()
-    }
-
+impl RequestArgs {
     /// `--timeout`, `--max-attempts` and `--deadline` made consistent: an
     /// attempt can never outlast the deadline (an explicit `--timeout`
     /// longer than an explicit `--deadline` is an error, a default timeout
@@ -384,15 +245,13 @@ impl ListArgs {
     /// [`RetryPolicy::DEFAULT_TOTAL_DEADLINE`]).
     /// `default_timeout` is the transport's own.
     pub fn time_limits(&self, default_timeout: Duration) -> Result<TimeLimits, CliError> {
-        let timeout = self.timeout()?;
-        let deadline = self.deadline()?;
         let policy = RetryPolicy {
             max_attempts: self
-                .max_attempts()?
+                .max_attempts
                 .unwrap_or(RetryPolicy::default().max_attempts),
             ..RetryPolicy::default()
         };
-        let attempt_timeout = match (timeout, deadline) {
+        let attempt_timeout = match (self.timeout, self.deadline) {
             (Some(timeout), Some(deadline)) if timeout > deadline => {
                 return Err(CliError::invalid_flag(
                     "--timeout",
@@ -407,7 +266,7 @@ impl ListArgs {
             (None, Some(deadline)) => default_timeout.min(deadline),
             (None, None) => default_timeout,
         };
-        let deadline = deadline.unwrap_or_else(|| {
+        let deadline = self.deadline.unwrap_or_else(|| {
             policy
                 .deadline_for(attempt_timeout)
                 .max(RetryPolicy::DEFAULT_TOTAL_DEADLINE)
@@ -418,144 +277,58 @@ impl ListArgs {
             deadline,
         })
     }
-
-    /// `None` for one page; `Some(None)` for --all; `Some(Some(n))` for
-    /// --limit n.
-    pub fn following(&self) -> Result<Option<Option<u64>>, CliError> {
-        match (&self.limit, self.all) {
-            (Some(text), _) => {
-                let limit = text
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|limit| *limit >= 1)
-                    .ok_or_else(|| {
-                        CliError::invalid_flag(
-                            "--limit",
-                            format!(
-                                "must be a whole number of at least 1, got `{}`",
-                                excerpt(text)
-                            ),
-                        )
-                    })?;
-                Ok(Some(Some(limit)))
-            }
-            (None, true) => Ok(Some(None)),
-            (None, false) => Ok(None),
-        }
-    }
 }
 
-/// A number of seconds from 0.001 to `max`, as a duration.
-fn parse_seconds(text: &str, max: f64) -> Option<Duration> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|secs| (0.001..=max).contains(secs))
-        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-}
-
-/// The flag that sets a wire parameter, for error messages.
-fn flag_for(parameter: &str) -> &'static str {
-    match parameter {
-        "workflowId" => "--workflow-id",
-        "name" => "--name",
-        "orderByTime" => "--order",
-        "size" => "--size",
-        "states" => "--states",
-        "startCreationTime" => "--start-time",
-        "endCreationTime" => "--end-time",
-        "nextToken" => "--next-token",
-        "jobId" => "--job-id",
-        _ => "a listing flag",
-    }
-}
-
-/// `Success,Failed` → a set. Names match case-insensitively (the wire
-/// spelling is always what is sent); empty items are errors.
-fn parse_states(text: &str) -> Result<BTreeSet<StateFilter>, CliError> {
-    text.split(',')
-        .map(|item| {
-            let item = item.trim();
-            if item.is_empty() {
-                return Err(CliError::invalid_flag(
-                    "--states",
-                    format!("has an empty item in `{}`", excerpt(text)),
-                ));
-            }
-            // The CLI forgives case; the wire spelling is what is sent, and
-            // an unknown name gets the protocol crate's own message.
-            let canonical = StateFilter::ALL
-                .iter()
-                .find(|state| state.as_str().eq_ignore_ascii_case(item))
-                .map_or(item, |state| state.as_str());
-            canonical
-                .parse::<StateFilter>()
-                .map_err(|error| CliError::invalid_flag("--states", error.rule))
-        })
-        .collect()
-}
-
-fn parse_time(flag: &'static str, text: Option<&str>) -> Result<Option<CiTimestamp>, CliError> {
-    text.map(|text| {
-        CiTimestamp::parse(text).map_err(|error| CliError::invalid_flag(flag, error.to_string()))
-    })
-    .transpose()
-}
-
-/// `cos-ci sign`.
+/// `--output`.
 #[derive(Debug, Args)]
-pub struct SignArgs {
-    #[command(flatten)]
-    pub credentials: CredentialArgs,
-    /// HTTP method, e.g. GET.
-    #[arg(long, value_name = "METHOD")]
-    pub method: String,
-    /// The percent-DECODED path, e.g. /workflowexecution.
-    #[arg(long, value_name = "PATH")]
-    pub path: String,
-    /// A query parameter, decoded, as key=value (or just key); repeatable.
-    /// Every parameter is signed.
-    #[arg(long = "param", value_name = "KEY=VALUE")]
-    pub params: Vec<String>,
-    /// A header as key=value; repeatable. Every header given is signed, so
-    /// include `host=<bucket>.ci.<region>.myqcloud.com`.
-    #[arg(long = "header", value_name = "KEY=VALUE")]
-    pub headers: Vec<String>,
-    /// Validity window as START;END in Unix seconds, e.g. '1557989151;1557996351'.
-    #[arg(long, value_name = "START;END", allow_hyphen_values = true)]
-    pub key_time: String,
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long = "output", value_enum, default_value_t = OutputFormat::Table, value_name = "FORMAT")]
+    pub format: OutputFormat,
 }
 
-/// `key=value` → `(key, value)`; `key` alone → `(key, "")` when
-/// `value_optional`.
-pub fn split_pair<'a>(
-    flag: &'static str,
-    text: &'a str,
-    value_optional: bool,
-) -> Result<(&'a str, &'a str), CliError> {
-    let (key, value) = match text.split_once('=') {
-        Some(pair) => pair,
-        None if value_optional => (text, ""),
-        None => {
-            return Err(CliError::invalid_flag(
-                flag,
-                format!("expected KEY=VALUE, got `{}`", excerpt(text)),
-            ));
-        }
-    };
-    if key.is_empty() {
-        return Err(CliError::invalid_flag(
-            flag,
-            format!("the key before `=` is empty in `{}`", excerpt(text)),
-        ));
+/// What `--output` chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line: per item for a listing, the whole answer
+    /// otherwise.
+    Ndjson,
+}
+
+/// How far a listing follows its pages. Without any of these flags one
+/// page is printed.
+#[derive(Debug, Args)]
+pub struct PagingArgs {
+    /// Follow every page.
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
+    /// Follow pages until this many items are listed.
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::at_least_one)]
+    pub limit: Option<u64>,
+    /// Follow pages, but fail (exit 3) rather than request more than N
+    /// pages; the NextToken to resume from is printed.
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::at_least_one)]
+    pub max_pages: Option<u64>,
+}
+
+impl PagingArgs {
+    /// Whether to follow pages rather than print one.
+    pub fn follows(&self) -> bool {
+        self.all || self.limit.is_some() || self.max_pages.is_some()
     }
-    Ok((key, value))
-}
 
-/// The first 60 characters of user input, for error messages.
-pub(crate) fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
-        None => text.to_owned(),
+    /// The client's paging options for these flags.
+    pub fn options(&self) -> cos_ci_client::PagingOptions {
+        cos_ci_client::PagingOptions {
+            limit: self.limit,
+            max_pages: self.max_pages,
+            ..cos_ci_client::PagingOptions::default()
+        }
     }
 }
 
@@ -563,116 +336,10 @@ pub(crate) fn excerpt(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn list(args: &[&str]) -> ListArgs {
-        let mut argv = vec![
-            "cos-ci",
-            "workflow-executions",
-            "list",
-            "--bucket",
-            "examplebucket-1250000000",
-            "--region",
-            "ap-beijing",
-        ];
-        argv.extend_from_slice(args);
-        match Cli::try_parse_from(argv) {
-            Ok(Cli {
-                command: Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args)),
-                ..
-            }) => args,
-            other => panic!("unexpected parse: {other:?}"),
-        }
-    }
-
     #[test]
     fn clap_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn builds_the_request() {
-        let request = list(&[
-            "--workflow-id",
-            "w1",
-            "--states",
-            "success,Failed",
-            "--order",
-            "asc",
-            "--size",
-            "100",
-            "--start-time",
-            "2022-08-09T14:00:00+08:00",
-            "--end-time",
-            "2022-08-10T14:00:00+0800",
-        ])
-        .request()
-        .unwrap();
-        assert_eq!(
-            request.wire_query(),
-            "workflowId=w1&orderByTime=Asc&size=100&states=Success%2CFailed&startCreationTime=2022-08-09T14%3A00%3A00%2B0800&endCreationTime=2022-08-10T14%3A00%3A00%2B0800"
-        );
-    }
-
-    #[test]
-    fn errors_name_the_flag() {
-        let cases: &[(&[&str], &str)] = &[
-            (&["--size", "0"], "--size"),
-            (&["--size", "101"], "--size"),
-            (&["--size", "ten"], "--size"),
-            (&["--states", "Done"], "--states"),
-            (&["--states", "Success,,Failed"], "--states"),
-            (&["--start-time", "yesterday"], "--start-time"),
-            (&["--end-time", "2022-13-01T00:00:00+0800"], "--end-time"),
-            (&["--workflow-id", ""], "--workflow-id"),
-            (
-                &[
-                    "--start-time",
-                    "2022-08-10T00:00:00Z",
-                    "--end-time",
-                    "2022-08-09T00:00:00Z",
-                ],
-                "--start-time",
-            ),
-        ];
-        for (args, flag) in cases {
-            let error = list(args).request().unwrap_err();
-            assert_eq!(error.exit_code(), 2, "{args:?}");
-            assert!(
-                error.to_string().starts_with(&format!("invalid {flag}: ")),
-                "{args:?}: {error}"
-            );
-        }
-    }
-
-    #[test]
-    fn limit_and_all() {
-        assert_eq!(list(&[]).following().unwrap(), None);
-        assert_eq!(list(&["--all"]).following().unwrap(), Some(None));
-        assert_eq!(list(&["--limit", "5"]).following().unwrap(), Some(Some(5)));
-        assert!(list(&["--limit", "0"]).following().is_err());
-        assert!(list(&["--limit", "-1"]).following().is_err());
-    }
-
-    #[test]
-    fn timeout_and_attempts() {
-        assert_eq!(
-            list(&["--timeout", "0.5"]).timeout().unwrap(),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(list(&[]).timeout().unwrap(), None);
-        for bad in ["0", "-1", "NaN", "inf", "1e9", "soon"] {
-            assert!(list(&["--timeout", bad]).timeout().is_err(), "{bad}");
-        }
-        assert_eq!(
-            list(&["--max-attempts", "1"]).max_attempts().unwrap(),
-            Some(1)
-        );
-        for bad in ["0", "11", "x"] {
-            assert!(
-                list(&["--max-attempts", bad]).max_attempts().is_err(),
-                "{bad}"
-            );
-        }
     }
 
     #[test]
@@ -782,10 +449,21 @@ mod tests {
         );
     }
 
+    /// The shared request flags alone, as clap parses them.
+    fn request(args: &[&str]) -> Result<RequestArgs, clap::Error> {
+        #[derive(Debug, Parser)]
+        struct Flags {
+            #[command(flatten)]
+            request: RequestArgs,
+        }
+        let argv = std::iter::once("cos-ci").chain(args.iter().copied());
+        Flags::try_parse_from(argv).map(|flags| flags.request)
+    }
+
     #[test]
     fn deadline_timeout_and_attempts_agree() {
         let default = Duration::from_secs(30);
-        let limits = |args: &[&str]| list(args).time_limits(default);
+        let limits = |args: &[&str]| request(args).unwrap().time_limits(default);
         // Defaults: five whole attempts fit in the 180 s default.
         assert_eq!(
             limits(&[]).unwrap(),
@@ -821,20 +499,14 @@ mod tests {
             error.to_string(),
             "invalid --timeout: 300 s is longer than --deadline 120 s; one attempt cannot outlast the whole request"
         );
+        // A bad value is refused by clap, naming the flag.
         for bad in ["0", "-1", "NaN", "86401", "soon"] {
-            let error = limits(&["--deadline", bad]).unwrap_err();
+            let error = request(&["--deadline", bad]).unwrap_err();
+            let line = crate::clap_error_line(&error).expect("one line");
             assert!(
-                error.to_string().starts_with("invalid --deadline: "),
-                "{bad}: {error}"
+                line.starts_with("error: invalid --deadline: "),
+                "{bad}: {line}"
             );
         }
-    }
-
-    #[test]
-    fn pairs() {
-        assert_eq!(split_pair("--param", "a=b=c", false).unwrap(), ("a", "b=c"));
-        assert_eq!(split_pair("--param", "acl", true).unwrap(), ("acl", ""));
-        assert!(split_pair("--header", "host", false).is_err());
-        assert!(split_pair("--header", "=x", false).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! What can go wrong, as one line for people and an exit code for scripts.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
@@ -29,8 +30,8 @@ pub enum CliError {
     /// A flag with a value that breaks a rule.
     #[error("invalid {flag}: {message}")]
     InvalidFlag {
-        /// The flag, e.g. `--size`.
-        flag: &'static str,
+        /// The flag, e.g. `--size` (or an argument, e.g. `RUN_ID`).
+        flag: Cow<'static, str>,
         /// What was wrong.
         message: String,
     },
@@ -68,9 +69,9 @@ impl CliError {
     }
 
     /// A bad value for `flag`.
-    pub fn invalid_flag(flag: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid_flag(flag: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         CliError::InvalidFlag {
-            flag,
+            flag: flag.into(),
             message: message.into(),
         }
     }

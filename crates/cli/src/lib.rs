@@ -3,10 +3,18 @@
 //!
 //! What it is for: listing Tencent Cloud Infinite workflow executions from a
 //! terminal or a script (one page, or every page streamed, as a table,
-//! JSON or NDJSON) through `cos-ci-hyper`, and printing the COS
-//! `Authorization` value for a described request (`cos-ci sign`). Errors are
-//! one line on stderr with a stable exit code: 0 ok, 2 bad usage or input,
-//! 3 service error, 4 network error or timeout.
+//! JSON or NDJSON) and showing one execution with its tasks, through
+//! `cos-ci-hyper`, and printing the COS `Authorization` value for a
+//! described request (`cos-ci sign`). Errors are one line on stderr with a
+//! stable exit code: 0 ok, 2 bad usage or input, 3 service error, 4 network
+//! error or timeout.
+//!
+//! How it is built: the shared flags are defined once ([`args`]) and
+//! flattened into each subcommand; values are parsed by clap on the
+//! protocol types ([`flags`]); every API action goes through one
+//! [`runner`] (runtime, client, errors, exit codes) and one generic
+//! [`output`] writer (table from the item's columns, JSON and NDJSON from
+//! serde). A subcommand is a module under [`commands`].
 //!
 //! What it never does: print, log or put in an error the secret key or the
 //! session token; panic on bad input; buffer more than one page of a
@@ -15,7 +23,9 @@
 pub mod args;
 pub mod commands;
 pub mod error;
+pub mod flags;
 pub mod output;
+pub mod runner;
 pub mod terminal;
 
 use std::ffi::OsString;
@@ -38,8 +48,16 @@ where
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(error) => {
-            // Help and version go to stdout with 0; usage errors to stderr with 2.
-            let _ = error.print();
+            // Help and version go to stdout with 0; usage errors to stderr
+            // with 2, a bad value as one line naming the flag.
+            match clap_error_line(&error) {
+                Some(line) => {
+                    let _ = writeln!(io::stderr(), "{line}");
+                }
+                None => {
+                    let _ = error.print();
+                }
+            }
             return u8::try_from(error.exit_code()).unwrap_or(EXIT_INTERNAL);
         }
     };
@@ -58,11 +76,10 @@ where
 fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
     match &cli.command {
         Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args)) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(CliError::Runtime)?;
-            runtime.block_on(commands::list::run(args, env))
+            runner::list(args, env)
+        }
+        Command::WorkflowExecutions(WorkflowExecutionsCommand::Get(args)) => {
+            runner::call(args, env)
         }
         Command::Sign(args) => {
             let (authorization, warning) = commands::sign::run(args, env)?;
@@ -75,6 +92,28 @@ fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), Cli
                 .map_err(CliError::Output)
         }
     }
+}
+
+/// A value refused by a [`flags`] parser, as the one line every other
+/// input error is: `error: invalid --size: must be between 1 and 100, got 0`.
+/// `None` for the other clap errors (they keep clap's own text).
+pub fn clap_error_line(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use std::error::Error as _;
+    if error.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let ContextValue::String(arg) = error.get(ContextKind::InvalidArg)? else {
+        return None;
+    };
+    // `--size <N>` → `--size`; a positional argument is `<RUN_ID>`.
+    let flag = arg.split(' ').next().unwrap_or(arg).to_owned();
+    let flag = flag
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned();
+    let rule = error.source()?.to_string();
+    Some(CliError::invalid_flag(flag, rule).to_line())
 }
 
 /// `-v`: cos-ci's own events and one line per request; `-vv`: everything

@@ -1,31 +1,111 @@
-//! Formatters: executions as a table, NDJSON or JSON, and the progress line.
+//! How results are shown: one generic writer for every action.
 //!
-//! Every formatter writes to any `io::Write` so tests can use a `Vec<u8>`,
-//! and works one page at a time so memory stays one page however long the
-//! listing is.
+//! A listed item type says only what its table columns are ([`Row`]: a
+//! header and the cell text per column); an action's whole answer says how
+//! its table looks ([`Render`]). JSON and NDJSON always come from serde,
+//! with the API's element names as keys, so they need nothing per type.
+//!
+//! Every writer writes to any `io::Write` so tests can use a `Vec<u8>`, and
+//! a listing is written one page at a time so memory stays one page however
+//! long it is. Text from the service is passed through
+//! [`crate::terminal::printable`] (the one escaping rule) before it reaches
+//! a table or stderr; column widths are display widths of the escaped text,
+//! so wide (CJK) characters line up and invisible ones cannot shift a column.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
+use std::marker::PhantomData;
 
-use cos_ci_proto::{ListWorkflowExecutionsOutput, WorkflowExecution};
+use cos_ci_proto::Cursor;
+use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
+use crate::args::OutputFormat;
 use crate::terminal::printable;
 
-/// Column titles: the API's element names.
-const HEADERS: [&str; 5] = ["RunId", "WorkflowId", "State", "CreateTime", "Object"];
+/// One table column of `T`: its header and how to get a row's cell text
+/// (raw; the writer escapes it).
+pub struct Column<T> {
+    /// The header, usually the API's element name (`RunId`).
+    pub header: &'static str,
+    /// The cell text of one row.
+    pub cell: for<'a> fn(&'a T) -> Cow<'a, str>,
+}
+
+impl<T> std::fmt::Debug for Column<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Column")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An item shown as one table row. JSON and NDJSON come from its
+/// `Serialize` impl.
+pub trait Row: Serialize + Sized + 'static {
+    /// The columns, left to right. Put the one whose width varies most last:
+    /// the last column is never padded.
+    const COLUMNS: &'static [Column<Self>];
+}
+
+/// An action's whole answer as people see it (`--output table`). JSON and
+/// NDJSON come from its `Serialize` impl.
+pub trait Render: Serialize {
+    /// Write the table form.
+    fn write_table(&self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Write one answer in `format`: the table from [`Render`], one pretty JSON
+/// document, or the same document compact on one line.
+pub fn write_document<T: Render + ?Sized, W: Write>(
+    out: &mut W,
+    format: OutputFormat,
+    value: &T,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Table => value.write_table(out)?,
+        OutputFormat::Json => write_json(out, value)?,
+        OutputFormat::Ndjson => {
+            serde_json::to_writer(&mut *out, value)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+/// `value` as one pretty JSON document and a newline.
+pub fn write_json<T: Serialize + ?Sized, W: Write + ?Sized>(
+    out: &mut W,
+    value: &T,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    out.write_all(b"\n")
+}
+
 /// Gap between columns.
 const GAP: &str = "  ";
 
 /// Aligned columns. Widths are fixed by the first non-empty page (pages of
 /// a listing look alike), so later pages stream without buffering; a longer
-/// value on a later page pushes only its own row out of line. `Object` is
-/// last because it varies most.
-#[derive(Debug, Default)]
-pub struct TableWriter {
-    widths: Option<[usize; 4]>,
+/// value on a later page pushes only its own row out of line.
+#[derive(Debug)]
+pub struct TableWriter<T> {
+    widths: Option<Vec<usize>>,
     rows: u64,
+    row: PhantomData<fn(&T)>,
 }
 
-impl TableWriter {
+impl<T> Default for TableWriter<T> {
+    fn default() -> Self {
+        TableWriter {
+            widths: None,
+            rows: 0,
+            row: PhantomData,
+        }
+    }
+}
+
+impl<T: Row> TableWriter<T> {
     /// A table with no rows yet.
     pub fn new() -> Self {
         Self::default()
@@ -37,53 +117,54 @@ impl TableWriter {
     }
 
     /// Write one page; the header goes before the first row.
-    pub fn write_page<W: Write>(
-        &mut self,
-        out: &mut W,
-        executions: &[WorkflowExecution],
-    ) -> io::Result<()> {
-        if executions.is_empty() {
+    pub fn write_page<W: Write + ?Sized>(&mut self, out: &mut W, items: &[T]) -> io::Result<()> {
+        if items.is_empty() {
             return Ok(());
         }
-        let rows: Vec<[String; 5]> = executions.iter().map(cells).collect();
-        let widths = match self.widths {
-            Some(widths) => widths,
-            None => {
-                let mut widths = [0; 4];
-                for (index, width) in widths.iter_mut().enumerate() {
-                    let header = HEADERS.get(index).map_or(0, |h| h.len());
-                    let longest = rows
-                        .iter()
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .map(|item| {
+                T::COLUMNS
+                    .iter()
+                    .map(|column| printable(&(column.cell)(item)).into_owned())
+                    .collect()
+            })
+            .collect();
+        if self.widths.is_none() {
+            let headers: Vec<String> = T::COLUMNS
+                .iter()
+                .map(|column| column.header.to_owned())
+                .collect();
+            // Every column but the last is padded.
+            let padded = T::COLUMNS.len().saturating_sub(1);
+            let widths: Vec<usize> = (0..padded)
+                .map(|index| {
+                    std::iter::once(&headers)
+                        .chain(&rows)
                         .filter_map(|row| row.get(index))
-                        .map(|cell| cell.chars().count())
+                        .map(|cell| cell.width())
                         .max()
-                        .unwrap_or(0);
-                    *width = header.max(longest);
-                }
-                write_row(out, &widths, &HEADERS)?;
-                self.widths = Some(widths);
-                widths
-            }
-        };
+                        .unwrap_or(0)
+                })
+                .collect();
+            write_row(out, &widths, &headers)?;
+            self.widths = Some(widths);
+        }
+        let widths = self.widths.as_deref().unwrap_or_default();
         for row in &rows {
-            write_row(out, &widths, row)?;
+            write_row(out, widths, row)?;
             self.rows += 1;
         }
         Ok(())
     }
 }
 
-fn write_row<W: Write, S: AsRef<str>>(
-    out: &mut W,
-    widths: &[usize; 4],
-    cells: &[S; 5],
-) -> io::Result<()> {
+fn write_row<W: Write + ?Sized>(out: &mut W, widths: &[usize], cells: &[String]) -> io::Result<()> {
     let mut line = String::with_capacity(160);
     for (index, cell) in cells.iter().enumerate() {
-        let cell = cell.as_ref();
         line.push_str(cell);
         if let Some(width) = widths.get(index) {
-            let pad = width.saturating_sub(cell.chars().count());
+            let pad = width.saturating_sub(cell.width());
             line.extend(std::iter::repeat_n(' ', pad));
             line.push_str(GAP);
         }
@@ -92,97 +173,117 @@ fn write_row<W: Write, S: AsRef<str>>(
     out.write_all(b"\n")
 }
 
-/// The cells of a row, escaped for the terminal (control characters, a
-/// newline in an object key, a right-to-left override from a hostile
-/// server): a row stays a row and the terminal is not driven by data.
-fn cells(execution: &WorkflowExecution) -> [String; 5] {
-    let cell = |text: &str| printable(text).into_owned();
-    [
-        cell(&execution.run_id),
-        cell(&execution.workflow_id),
-        cell(execution.state.as_str()),
-        execution
-            .create_time
-            .as_ref()
-            .map_or_else(String::new, |time| cell(time.as_str())),
-        cell(&execution.object),
-    ]
-}
-
-/// One execution per line as compact JSON with the API's element names
-/// (`RunId`, `WorkflowId`, `Object`, `CreateTime`, `State`).
-pub fn write_ndjson<W: Write>(out: &mut W, executions: &[WorkflowExecution]) -> io::Result<()> {
-    for execution in executions {
-        serde_json::to_writer(&mut *out, execution)?;
+/// `Label:  value` lines with the values aligned (the head of a `get`).
+/// Values are escaped; labels are the caller's own text.
+pub fn write_fields<W: Write + ?Sized>(out: &mut W, fields: &[(&str, &str)]) -> io::Result<()> {
+    let width = fields
+        .iter()
+        .map(|(label, _)| label.width() + 1)
+        .max()
+        .unwrap_or(0);
+    for (label, value) in fields {
+        let label = format!("{label}:");
+        let pad = width.saturating_sub(label.width());
+        let line = format!("{label}{}{GAP}{}", " ".repeat(pad), printable(value));
+        out.write_all(line.trim_end().as_bytes())?;
         out.write_all(b"\n")?;
     }
     Ok(())
 }
 
-/// One page as one pretty JSON document:
-/// `{"RequestId": .., "WorkflowExecutionList": [..], "NextToken": ..}`.
-pub fn write_json_page<W: Write>(
-    out: &mut W,
-    page: &ListWorkflowExecutionsOutput,
-) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, page)?;
-    out.write_all(b"\n")
-}
-
-/// A followed listing as one JSON document written as pages arrive:
-/// `{"WorkflowExecutionList": [..], "Count": n}` (plus `"NextToken"` when a
-/// limit stopped it early), one execution per line.
-#[derive(Debug, Default)]
-pub struct JsonListWriter {
+/// The items of a listing in any format, written as pages arrive: a table
+/// (header once), one JSON object per line, or one JSON document
+/// `{"<key>": [..], "Count": n}` (plus `"NextToken"` when a limit stopped
+/// the listing early) with one item per line.
+#[derive(Debug)]
+pub struct ListWriter<T> {
+    format: OutputFormat,
+    key: &'static str,
+    table: TableWriter<T>,
     count: u64,
 }
 
-impl JsonListWriter {
-    /// Nothing written yet.
-    pub fn new() -> Self {
-        Self::default()
+impl<T: Row> ListWriter<T> {
+    /// A writer for `format`; `key` names the JSON document's array (the
+    /// listing's element name, e.g. `WorkflowExecutionList`).
+    pub fn new(format: OutputFormat, key: &'static str) -> Self {
+        ListWriter {
+            format,
+            key,
+            table: TableWriter::new(),
+            count: 0,
+        }
     }
 
-    /// Executions written so far.
+    /// Items written so far.
     pub fn count(&self) -> u64 {
         self.count
     }
 
-    /// The opening of the document.
-    pub fn begin<W: Write>(&mut self, out: &mut W) -> io::Result<()> {
-        out.write_all(b"{\n  \"WorkflowExecutionList\": [")
-    }
-
-    /// The executions of one page.
-    pub fn write_page<W: Write>(
-        &mut self,
-        out: &mut W,
-        executions: &[WorkflowExecution],
-    ) -> io::Result<()> {
-        for execution in executions {
-            out.write_all(if self.count == 0 {
-                b"\n    "
-            } else {
-                b",\n    "
-            })?;
-            serde_json::to_writer(&mut *out, execution)?;
-            self.count += 1;
+    /// The opening of the JSON document (nothing for the other formats).
+    pub fn begin<W: Write + ?Sized>(&mut self, out: &mut W) -> io::Result<()> {
+        if self.format == OutputFormat::Json {
+            out.write_all(b"{\n  ")?;
+            serde_json::to_writer(&mut *out, self.key)?;
+            out.write_all(b": [")?;
         }
         Ok(())
     }
 
-    /// The end of the document, with the count and, when the listing
-    /// stopped at a limit with more to come, the `NextToken` to resume from.
-    pub fn finish<W: Write>(&mut self, out: &mut W, next_token: Option<&str>) -> io::Result<()> {
+    /// The items of one page.
+    pub fn write_page<W: Write + ?Sized>(&mut self, out: &mut W, items: &[T]) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Table => self.table.write_page(out, items)?,
+            OutputFormat::Ndjson => {
+                for item in items {
+                    serde_json::to_writer(&mut *out, item)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            OutputFormat::Json => {
+                for (index, item) in items.iter().enumerate() {
+                    let first = self.count == 0 && index == 0;
+                    out.write_all(if first { b"\n    " } else { b",\n    " })?;
+                    serde_json::to_writer(&mut *out, item)?;
+                }
+            }
+        }
+        self.count += items.len() as u64;
+        Ok(())
+    }
+
+    /// The end of the JSON document, with the count and, when the listing
+    /// stopped with more to come, where to resume (nothing for the other
+    /// formats).
+    pub fn finish<W: Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        resume: Option<&Cursor>,
+    ) -> io::Result<()> {
+        if self.format != OutputFormat::Json {
+            return Ok(());
+        }
         if self.count > 0 {
             out.write_all(b"\n  ")?;
         }
         write!(out, "],\n  \"Count\": {}", self.count)?;
-        if let Some(token) = next_token {
-            out.write_all(b",\n  \"NextToken\": ")?;
-            serde_json::to_writer(&mut *out, token)?;
+        match resume {
+            Some(Cursor::Token(token)) => {
+                out.write_all(b",\n  \"NextToken\": ")?;
+                serde_json::to_writer(&mut *out, token)?;
+            }
+            Some(Cursor::Page(page)) => write!(out, ",\n  \"NextPageNumber\": {page}")?,
+            None => {}
         }
         out.write_all(b"\n}\n")
+    }
+}
+
+/// The stderr line that tells where to resume a listing.
+pub fn resume_line(cursor: &Cursor) -> String {
+    match cursor {
+        Cursor::Token(token) => next_token_line(token),
+        Cursor::Page(page) => format!("NextPageNumber: {page}"),
     }
 }
 
@@ -191,11 +292,12 @@ pub fn next_token_line(token: &str) -> String {
     format!("NextToken: {}", printable(token))
 }
 
-/// The stderr summary after following pages.
-pub fn summary_line(executions: u64, pages: u64) -> String {
+/// The stderr summary after following pages, e.g. `listed 3 executions in
+/// 1 page`.
+pub fn summary_line(noun: &str, items: u64, pages: u64) -> String {
     format!(
-        "listed {executions} execution{} in {pages} page{}",
-        plural(executions),
+        "listed {items} {noun}{} in {pages} page{}",
+        plural(items),
         plural(pages)
     )
 }
@@ -210,26 +312,30 @@ fn plural(n: u64) -> &'static str {
 pub struct Progress {
     enabled: bool,
     drawn: bool,
+    noun: &'static str,
 }
 
 impl Progress {
-    /// `enabled` should be `stderr().is_terminal()`.
-    pub fn new(enabled: bool) -> Self {
+    /// `enabled` should be `stderr().is_terminal()`; `noun` names one item
+    /// (`execution`).
+    pub fn new(enabled: bool, noun: &'static str) -> Self {
         Self {
             enabled,
             drawn: false,
+            noun,
         }
     }
 
-    /// Draw `… N executions, P pages` in place of the previous line.
-    pub fn update<W: Write>(&mut self, err: &mut W, executions: u64, pages: u64) -> io::Result<()> {
+    /// Draw `… N items, P pages` in place of the previous line.
+    pub fn update<W: Write>(&mut self, err: &mut W, items: u64, pages: u64) -> io::Result<()> {
         if !self.enabled {
             return Ok(());
         }
         write!(
             err,
-            "\r\x1b[2K… {executions} execution{}, {pages} page{}",
-            plural(executions),
+            "\r\x1b[2K… {items} {}{}, {pages} page{}",
+            self.noun,
+            plural(items),
             plural(pages)
         )?;
         self.drawn = true;
@@ -250,7 +356,7 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cos_ci_proto::{CiTimestamp, ExecutionState};
+    use cos_ci_proto::{CiTimestamp, ExecutionState, WorkflowExecution};
 
     fn execution(run: &str, object: &str, state: ExecutionState) -> WorkflowExecution {
         WorkflowExecution {
@@ -299,24 +405,92 @@ mod tests {
         ");
     }
 
+    /// An object key and its state, object first: a wide column that is
+    /// not the last one.
+    #[derive(Serialize)]
+    struct Keyed {
+        object: &'static str,
+        state: &'static str,
+    }
+
+    impl Row for Keyed {
+        const COLUMNS: &'static [Column<Self>] = &[
+            Column {
+                header: "Object",
+                cell: |row| Cow::Borrowed(row.object),
+            },
+            Column {
+                header: "State",
+                cell: |row| Cow::Borrowed(row.state),
+            },
+        ];
+    }
+
+    #[test]
+    fn wide_characters_line_up_by_display_width() {
+        let mut out = Vec::new();
+        TableWriter::new()
+            .write_page(
+                &mut out,
+                &[
+                    Keyed {
+                        object: "视频/测试 19.mov",
+                        state: "Running",
+                    },
+                    Keyed {
+                        object: "a.mp4",
+                        state: "Failed",
+                    },
+                    Keyed {
+                        object: "照片 20+raw.jpg",
+                        state: "Success",
+                    },
+                ],
+            )
+            .unwrap();
+        let out = text(out);
+        // The State column starts at the same display column on every line.
+        let starts: Vec<usize> = out
+            .lines()
+            .map(|line| {
+                let state = line.rfind(' ').unwrap() + 1;
+                line[..state].width()
+            })
+            .collect();
+        assert!(starts.windows(2).all(|pair| pair[0] == pair[1]), "{out}");
+        insta::assert_snapshot!(out, @r"
+        Object            State
+        视频/测试 19.mov  Running
+        a.mp4             Failed
+        照片 20+raw.jpg   Success
+        ");
+    }
+
     #[test]
     fn empty_table_prints_nothing() {
         let mut out = Vec::new();
-        TableWriter::new().write_page(&mut out, &[]).unwrap();
+        TableWriter::<WorkflowExecution>::new()
+            .write_page(&mut out, &[])
+            .unwrap();
         assert!(out.is_empty());
     }
 
     #[test]
     fn ndjson_uses_api_names() {
         let mut out = Vec::new();
-        write_ndjson(&mut out, &[execution("i1", "a\"b", ExecutionState::Failed)]).unwrap();
+        let mut writer = ListWriter::new(OutputFormat::Ndjson, "WorkflowExecutionList");
+        writer.begin(&mut out).unwrap();
+        writer
+            .write_page(&mut out, &[execution("i1", "a\"b", ExecutionState::Failed)])
+            .unwrap();
+        writer.finish(&mut out, None).unwrap();
         insta::assert_snapshot!(text(out), @r#"{"RunId":"i1","WorkflowId":"w1","Object":"a\"b","CreateTime":"2022-08-09T14:54:17+08:00","State":"Failed"}"#);
     }
 
     #[test]
     fn json_list_is_valid_json() {
         for pages in [0usize, 1, 3] {
-            let mut writer = JsonListWriter::new();
+            let mut writer = ListWriter::new(OutputFormat::Json, "WorkflowExecutionList");
             let mut out = Vec::new();
             writer.begin(&mut out).unwrap();
             for page in 0..pages {
@@ -325,42 +499,47 @@ mod tests {
                     .write_page(&mut out, &[execution(&run, "o", ExecutionState::Success)])
                     .unwrap();
             }
+            let resume = Cursor::Token("token \"3\"".into());
             writer
-                .finish(&mut out, (pages == 3).then_some("token \"3\""))
+                .finish(&mut out, (pages == 3).then_some(&resume))
                 .unwrap();
+            assert_eq!(writer.count(), pages as u64);
             let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(value["Count"], pages);
             assert_eq!(
                 value["WorkflowExecutionList"].as_array().map(Vec::len),
                 Some(pages)
             );
+            if pages == 3 {
+                assert_eq!(value["NextToken"], "token \"3\"");
+            }
         }
     }
 
     #[test]
-    fn json_page_document() {
-        let page = ListWorkflowExecutionsOutput {
-            request_id: Some("req".into()),
-            executions: vec![execution("i1", "o", ExecutionState::Success)],
-            next_token: None,
-        };
+    fn fields_align_and_escape() {
         let mut out = Vec::new();
-        write_json_page(&mut out, &page).unwrap();
-        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(value["RequestId"], "req");
-        assert_eq!(value["NextToken"], serde_json::Value::Null);
-        assert_eq!(value["WorkflowExecutionList"][0]["RunId"], "i1");
+        write_fields(
+            &mut out,
+            &[("RunId", "i1"), ("Object", "视频\n1.mp4"), ("X", "")],
+        )
+        .unwrap();
+        insta::assert_snapshot!(text(out), @r"
+        RunId:   i1
+        Object:  视频\n1.mp4
+        X:
+        ");
     }
 
     #[test]
     fn progress_only_when_enabled() {
         let mut err = Vec::new();
-        let mut off = Progress::new(false);
+        let mut off = Progress::new(false, "execution");
         off.update(&mut err, 10, 1).unwrap();
         off.clear(&mut err).unwrap();
         assert!(err.is_empty());
 
-        let mut on = Progress::new(true);
+        let mut on = Progress::new(true, "execution");
         on.update(&mut err, 10, 1).unwrap();
         on.clear(&mut err).unwrap();
         on.clear(&mut err).unwrap();
@@ -369,9 +548,16 @@ mod tests {
 
     #[test]
     fn lines() {
-        assert_eq!(summary_line(1, 1), "listed 1 execution in 1 page");
-        assert_eq!(summary_line(0, 2), "listed 0 executions in 2 pages");
+        assert_eq!(
+            summary_line("execution", 1, 1),
+            "listed 1 execution in 1 page"
+        );
+        assert_eq!(
+            summary_line("execution", 0, 2),
+            "listed 0 executions in 2 pages"
+        );
         assert_eq!(next_token_line("abc"), "NextToken: abc");
         assert_eq!(next_token_line("a\u{202e}b"), "NextToken: a\\u{202e}b");
+        assert_eq!(resume_line(&Cursor::Page(3)), "NextPageNumber: 3");
     }
 }

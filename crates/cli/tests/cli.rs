@@ -1,6 +1,7 @@
 //! The real `cos-ci` binary against an in-process emulator on 127.0.0.1
-//! (fixed-seed dataset): output formats, paging, filters, `sign`, the error
-//! line and exit code of each bad input, and that no secret is ever printed.
+//! (fixed-seed dataset): output formats, paging, filters, `get`, `sign`, the
+//! error line and exit code of each bad input, and that no secret is ever
+//! printed.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -442,6 +443,8 @@ fn errors_are_one_line_with_the_right_exit_code() {
         ("bad region", vec!["--region", "beijing"], &default),
         ("timeout not a number", vec!["--timeout", "soon"], &default),
         ("max attempts 0", vec!["--max-attempts", "0"], &default),
+        ("max pages 0", vec!["--max-pages", "0"], &default),
+        ("negative limit", vec!["--limit", "-1"], &default),
         ("deadline 0", vec!["--deadline", "0"], &default),
         (
             "timeout longer than the deadline",
@@ -546,6 +549,7 @@ fn help_exits_zero_and_never_shows_environment_secrets() {
     for args in [
         vec!["--help"],
         vec!["workflow-executions", "list", "--help"],
+        vec!["workflow-executions", "get", "--help"],
         vec!["sign", "--help"],
     ] {
         let run = cos_ci(&args, &env);
@@ -591,6 +595,21 @@ fn secrets_never_printed_even_with_vvv() {
         list_with_env(&["-vvv"], &env_wrong),
         list_with_env(&["-vvv", "--size", "0"], &env_with_token),
         list_with_env(&["-vvv", "--endpoint", &closed_port_url()], &env_with_token),
+        cos_ci(
+            &[
+                "-vvv",
+                "workflow-executions",
+                "get",
+                "i0nope",
+                "--bucket",
+                DEFAULT_BUCKET,
+                "--region",
+                DEFAULT_REGION,
+                "--endpoint",
+                &emulator().base_url(),
+            ],
+            &env_with_token,
+        ),
         cos_ci(
             &[
                 "-vvv",
@@ -997,4 +1016,255 @@ fn broken_servers_give_service_and_network_exit_codes() {
         .unwrap();
     }
     insta::assert_snapshot!("broken_servers", report);
+}
+
+/// Every flag value is parsed by clap on the protocol types: `--order` and
+/// `--states` take any case and send the wire spelling.
+#[test]
+fn order_and_states_take_any_case() {
+    let expected = list(&["--order", "Asc", "--size", "20", "--output", "ndjson"]);
+    assert_eq!(expected.code, 0, "{expected:?}");
+    let ids = ndjson_run_ids(&expected.stdout);
+    for order in ["asc", "ASC"] {
+        let run = list(&["--order", order, "--size", "20", "--output", "ndjson"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(ndjson_run_ids(&run.stdout), ids, "--order {order}");
+    }
+    let times: Vec<i64> = expected
+        .stdout
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            CiTimestamp::parse(value["CreateTime"].as_str().expect("CreateTime"))
+                .expect("time")
+                .unix_seconds()
+        })
+        .collect();
+    assert!(
+        times.windows(2).all(|pair| pair[0] <= pair[1]),
+        "oldest first"
+    );
+
+    let failed = list(&[
+        "--states",
+        "failed,RUNNING",
+        "--size",
+        "20",
+        "--output",
+        "ndjson",
+    ]);
+    assert_eq!(failed.code, 0, "{failed:?}");
+    for line in failed.stdout.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        assert!(
+            matches!(value["State"].as_str(), Some("Failed" | "Running")),
+            "{line}"
+        );
+    }
+}
+
+/// `--max-pages N` follows pages but stops with exit 3 when the listing
+/// has more, after printing the N pages and where to resume.
+#[test]
+fn max_pages_caps_a_listing_and_says_where_to_resume() {
+    let run = list(&["--max-pages", "2", "--size", "5", "--output", "ndjson"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    let first = ndjson_run_ids(&run.stdout);
+    assert_eq!(first.len(), 10, "two pages of five");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{run:?}");
+    let token = lines[0]
+        .strip_prefix("NextToken: ")
+        .expect("NextToken first");
+    assert_eq!(
+        lines[1],
+        "error: stopped after 2 pages (the page limit); the listing has more"
+    );
+    // The token continues right after the tenth execution.
+    let resumed = list(&["--next-token", token, "--size", "5", "--output", "ndjson"]);
+    let all = list(&["--limit", "15", "--size", "15", "--output", "ndjson"]);
+    let mut joined = first;
+    joined.extend(ndjson_run_ids(&resumed.stdout));
+    assert_eq!(joined, ndjson_run_ids(&all.stdout));
+
+    // A cap the listing fits in is no error.
+    let whole = list(&["--max-pages", "3", "--size", "100", "--output", "ndjson"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    assert_eq!(ndjson_run_ids(&whole.stdout).len(), EXECUTIONS);
+    assert_eq!(whole.stderr, "");
+}
+
+/// Display width of the text before byte `index` of `line`.
+fn display_column(line: &str, index: usize) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    line[..index].width()
+}
+
+/// Chinese object keys (two columns per character on a terminal) keep the
+/// table aligned: every row's Object starts under the header's.
+#[test]
+fn chinese_object_keys_line_up_in_the_table() {
+    let run = list(&["--size", "100"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let mut lines = run.stdout.lines();
+    let header = lines.next().expect("header");
+    let column = display_column(header, header.find("Object").expect("Object"));
+    let mut wide = 0;
+    for (line, execution) in lines.zip(dataset_page(100)) {
+        let at = line
+            .rfind(&execution.object)
+            .expect("the object ends the row");
+        assert_eq!(display_column(line, at), column, "{line}");
+        wide += usize::from(!execution.object.is_ascii());
+    }
+    assert!(wide > 0, "the page should hold non-ASCII keys");
+}
+
+/// The first `n` executions of the default listing (newest first).
+fn dataset_page(n: usize) -> Vec<cos_ci_emulator::ExecutionRecord> {
+    let mut records = dataset().into_records();
+    records.sort_by(|a, b| {
+        (b.create_time.unix_seconds(), &b.run_id).cmp(&(a.create_time.unix_seconds(), &a.run_id))
+    });
+    records.truncate(n);
+    records
+}
+
+/// `workflow-executions get RUN_ID` against `endpoint`, plus `extra`.
+fn get(endpoint: &str, run_id: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "workflow-executions",
+        "get",
+        run_id,
+        "--bucket",
+        DEFAULT_BUCKET,
+        "--region",
+        DEFAULT_REGION,
+        "--endpoint",
+        endpoint,
+    ];
+    args.extend_from_slice(extra);
+    cos_ci(&args, &default_env())
+}
+
+/// Executions with their details given: a fan-out topology whose tasks
+/// come back out of order (one with a Chinese node name, one not in the
+/// topology), and a run with no task yet.
+const DETAILED: &str = concat!(
+    r#"{"RunId":"i0fan0out00000000000000000000000a","WorkflowId":"w0fan0out000000000000000000000000","Object":"视频/测试 19.mov","CreateTime":"2026-02-01T10:00:00+08:00","State":"Failed","WorkflowName":"转码工作流","#,
+    r#""Topology":{"Dependencies":{"Start":"截图_1,Transcode_1","截图_1":"End","Transcode_1":"Watermark_1","Watermark_1":"End"},"#,
+    r#""Nodes":{"Start":{"Type":"Start"},"截图_1":{"Type":"Snapshot"},"Transcode_1":{"Type":"Transcode"},"Watermark_1":{"Type":"Watermark"}}},"#,
+    r#""Tasks":["#,
+    r#"{"Type":"Notify","Name":"Notify_1","State":"Success","JobId":"j00000000000000000000000000000003","CreateTime":"2026-02-01T10:00:01+08:00","StartTime":"2026-02-01T10:00:01+08:00","EndTime":"2026-02-01T10:00:02+08:00","Code":"Success","Message":"success"},"#,
+    r#"{"Type":"Transcode","Name":"Transcode_1","State":"Failed","JobId":"j00000000000000000000000000000002","CreateTime":"2026-02-01T10:00:01+08:00","StartTime":"2026-02-01T10:00:02+08:00","EndTime":"2026-02-01T10:00:05+08:00","Code":"InvalidInput","Message":"the input file has no video stream"},"#,
+    r#"{"Type":"Snapshot","Name":"截图_1","State":"Success","JobId":"j00000000000000000000000000000001","CreateTime":"2026-02-01T10:00:01+08:00","StartTime":"2026-02-01T10:00:01+08:00","EndTime":"2026-02-01T10:00:03+08:00","Code":"Success","Message":"success"}"#,
+    r#"]}"#,
+    "\n",
+    r#"{"RunId":"i0queued0000000000000000000000000","WorkflowId":"w0fan0out000000000000000000000000","Object":"input/a.mp4","CreateTime":"2026-02-01T11:00:00+08:00","State":"Running","Tasks":[]}"#,
+    "\n",
+);
+
+fn detailed_emulator() -> &'static BackgroundEmulator {
+    static EMULATOR: OnceLock<BackgroundEmulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        BackgroundEmulator::start(EmulatorConfig {
+            dataset: Dataset::from_ndjson(DETAILED).expect("the detailed dataset"),
+            seed: SEED,
+            log_requests: false,
+            ..EmulatorConfig::default()
+        })
+        .expect("start the detailed emulator")
+    })
+}
+
+/// A generated failed run: the table (execution, tasks, the failure line)
+/// and the whole answer as JSON. Exit 0: the command succeeded even though
+/// the run failed.
+#[test]
+fn get_shows_a_failed_run_as_a_table_and_as_json() {
+    let failed = dataset_page(EXECUTIONS)
+        .into_iter()
+        .find(|record| {
+            // One that got past its first task.
+            record.state == ExecutionState::Failed
+                && record.to_detail(DEFAULT_BUCKET, DEFAULT_REGION).tasks.len() > 1
+        })
+        .expect("a failed execution");
+    let endpoint = emulator().base_url();
+    let table = get(&endpoint, &failed.run_id, &[]);
+    assert_eq!(table.code, 0, "{table:?}");
+    assert_eq!(table.stderr, "");
+    assert!(table.stdout.contains("\nfailed: "), "{table:?}");
+    insta::assert_snapshot!("get_failed_table_stdout", table.stdout);
+
+    let json = get(&endpoint, &failed.run_id, &["--output", "json"]);
+    assert_eq!(json.code, 0, "{json:?}");
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("one document");
+    assert_eq!(value["WorkflowExecution"]["RunId"], failed.run_id.as_str());
+    insta::assert_snapshot!("get_failed_json_stdout", redact(&json.stdout));
+
+    let ndjson = get(&endpoint, &failed.run_id, &["--output", "ndjson"]);
+    assert_eq!(ndjson.stdout.lines().count(), 1, "{ndjson:?}");
+    let line: serde_json::Value = serde_json::from_str(&ndjson.stdout).expect("one line");
+    assert_eq!(line["WorkflowExecution"], value["WorkflowExecution"]);
+}
+
+/// Tasks in topology order (breadth-first from Start, then the rest), a
+/// Chinese node name aligned by display width, and a run with no tasks.
+#[test]
+fn get_orders_tasks_by_topology() {
+    let endpoint = detailed_emulator().base_url();
+    let run = get(&endpoint, "i0fan0out00000000000000000000000a", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    insta::assert_snapshot!("get_topology_table_stdout", run.stdout);
+    let table: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("Name "))
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let names: Vec<&str> = table
+        .iter()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["截图_1", "Transcode_1", "Notify_1"]);
+    // Where the second column (Type) starts, in display columns.
+    let type_column = |line: &str| {
+        let gap = line.find("  ").expect("a gap after the name");
+        let start = gap + line[gap..].find(|c: char| c != ' ').expect("a type");
+        display_column(line, start)
+    };
+    let header = type_column(table[0]);
+    for line in &table[1..] {
+        assert_eq!(type_column(line), header, "{line}");
+    }
+
+    let queued = get(&endpoint, "i0queued0000000000000000000000000", &[]);
+    assert_eq!(queued.code, 0, "{queued:?}");
+    assert!(queued.stdout.ends_with("\n\nno tasks\n"), "{queued:?}");
+}
+
+/// `get`'s bad input and the service's answer for an unknown run.
+#[test]
+fn get_errors() {
+    let endpoint = emulator().base_url();
+    let mut report = String::new();
+    for (name, run_id, extra) in [
+        ("unknown run id", "i0nope", vec![]),
+        ("run id with a slash", "a/b", vec![]),
+        ("bad output", "i0nope", vec!["--output", "xml"]),
+        ("bad timeout", "i0nope", vec!["--timeout", "0"]),
+    ] {
+        let run = get(&endpoint, run_id, &extra);
+        assert_eq!(run.stdout, "", "{name}: {run:?}");
+        writeln!(
+            report,
+            "## {name}\nexit {}\n{}",
+            run.code,
+            redact(&run.stderr).trim_end()
+        )
+        .unwrap();
+    }
+    insta::assert_snapshot!("get_errors", report);
 }

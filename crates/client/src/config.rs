@@ -440,11 +440,7 @@ pub enum ConfigError {
 
 /// The first 80 characters of user input, for error messages.
 fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().take(80).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
+    cos_ci_proto::query::excerpt(text, 80)
 }
 
 #[cfg(test)]

@@ -112,6 +112,19 @@ pub enum Error {
         /// The answer that carried the `Retry-After`.
         last_error: Box<Error>,
     },
+    /// A non-idempotent action (a trigger, a job submission) failed below
+    /// HTTP after its request may have reached the service. It was not
+    /// retried: sending it again could do it twice.
+    #[error(
+        "{action}: the connection failed after the request may have reached the service ({source}); \
+         it was not retried because it is not idempotent: check whether it took effect before sending it again"
+    )]
+    MaybeApplied {
+        /// The action's name, e.g. `TriggerMediaWorkflow`.
+        action: &'static str,
+        /// What the transport reported.
+        source: TransportError,
+    },
     /// The driver was used out of order (a bug in the calling transport).
     #[error("operation driver misuse: {0}")]
     Usage(&'static str),
@@ -199,6 +212,7 @@ impl Error {
             }
             | Error::Config(_)
             | Error::InvalidRequest(_)
+            | Error::MaybeApplied { .. }
             | Error::Usage(_) => false,
         }
     }

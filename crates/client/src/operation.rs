@@ -7,7 +7,7 @@ use bytes::Bytes;
 use cos_ci_proto::CiAction;
 
 use crate::client::unix_secs;
-use crate::{Backoff, Client, Error, RetryDecision, TransportError};
+use crate::{Backoff, Client, Error, RetryDecision, TransportError, TransportErrorKind};
 
 /// A skew smaller than this is not what made a signature fail, so it is not
 /// corrected (Node's SDK uses the same threshold).
@@ -233,7 +233,7 @@ impl<A: CiAction> Operation<A> {
                 State::WaitingUntil(now.checked_add(delay).unwrap_or(now))
             }
             RetryDecision::DoNotRetry | RetryDecision::AttemptsExhausted => {
-                State::Finished(Some(Err(error)))
+                State::Finished(Some(Err(self.maybe_applied(error))))
             }
             RetryDecision::RetryAfterTooLong => {
                 let policy = self.client.config().retry_policy();
@@ -257,6 +257,22 @@ impl<A: CiAction> Operation<A> {
                 })))
             }
         };
+    }
+
+    /// A transport failure of a non-idempotent action after the request
+    /// may have gone out: say so, so the caller checks before sending again.
+    fn maybe_applied(&self, error: Error) -> Error {
+        match error {
+            Error::Transport(transport)
+                if !is_idempotent(&A::METHOD) && transport.kind != TransportErrorKind::Connect =>
+            {
+                Error::MaybeApplied {
+                    action: A::NAME,
+                    source: transport,
+                }
+            }
+            other => other,
+        }
     }
 
     fn decide(
@@ -284,9 +300,13 @@ impl<A: CiAction> Operation<A> {
         if !error.is_retryable() {
             return RetryDecision::DoNotRetry;
         }
-        if matches!(error, Error::Transport(_)) && !is_idempotent(&A::METHOD) {
+        if let Error::Transport(transport) = error
+            && !is_idempotent(&A::METHOD)
+            && transport.kind != TransportErrorKind::Connect
+        {
             // The request may have been processed; sending it again could,
-            // e.g., trigger a workflow twice.
+            // e.g., trigger a workflow twice. (A connection that was never
+            // made carried nothing, so that one is retried.)
             return RetryDecision::DoNotRetry;
         }
         let policy = self.client.config().retry_policy().clone();

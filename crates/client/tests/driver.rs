@@ -623,3 +623,50 @@ proptest! {
         prop_assert_eq!(op.attempts() as usize, failures.len() + 1);
     }
 }
+
+/// A trigger is not idempotent: once its request may have reached the
+/// service, a transport failure is reported (saying so), never retried; a
+/// connection that was never made carried nothing and is retried.
+#[test]
+fn a_trigger_is_never_sent_twice_after_it_may_have_arrived() {
+    use cos_ci_proto::TriggerWorkflow;
+    let trigger = || TriggerWorkflow {
+        workflow_id: "w1".to_owned(),
+        object: "a.mp4".to_owned(),
+        name: None,
+    };
+    let client = client();
+    let now = t0();
+    for kind in [
+        TransportErrorKind::ConnectionClosed,
+        TransportErrorKind::Timeout,
+        TransportErrorKind::Io,
+    ] {
+        let mut op = client.operation(trigger());
+        let Step::Send(request) = op.poll(now) else {
+            panic!("expected a request");
+        };
+        assert_eq!(request.method(), http::Method::POST);
+        op.on_transport_error(TransportError::new(kind, "reset"), now);
+        match op.poll(now) {
+            Step::Done(Err(Error::MaybeApplied { action, source })) => {
+                assert_eq!(action, "TriggerMediaWorkflow");
+                assert_eq!(source.kind, kind);
+                let shown = Error::MaybeApplied { action, source }.to_string();
+                assert!(shown.contains("check whether it took effect"), "{shown}");
+            }
+            other => panic!("{kind:?}: {other:?}"),
+        }
+        assert_eq!(op.attempts(), 1);
+    }
+    let mut op = client.operation(trigger());
+    assert!(matches!(op.poll(now), Step::Send(_)));
+    op.on_transport_error(
+        TransportError::new(TransportErrorKind::Connect, "refused"),
+        now,
+    );
+    assert!(
+        matches!(op.poll(now), Step::Wait(_)),
+        "a refused connection sent nothing: retried"
+    );
+}

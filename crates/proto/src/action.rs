@@ -480,9 +480,7 @@ macro_rules! ci_action {
 
     (@paging token, $Name:ident, $Output:ty,
         cursor: $cursor:ident, size: $size:ident: $Size:ty, next: $next:ident, items: $items:ident: $Item:ty $(,)?) => {
-        impl $crate::PaginatedAction for $Name {
-            type Item = $Item;
-            const MAX_PAGE_SIZE: u32 = <$Size as $crate::action::PageSizeValue>::MAX;
+        $crate::ci_action!(@paging_impl $Name, $Output, $Item, $size, $Size, $items, {
             fn cursor(&self) -> ::core::option::Option<$crate::Cursor> {
                 $crate::action::next_token_cursor(self.$cursor.as_deref())
             }
@@ -492,26 +490,15 @@ macro_rules! ci_action {
                     _ => None,
                 };
             }
-            fn page_size(&self) -> ::core::option::Option<u32> {
-                self.$size.as_ref().map($crate::action::PageSizeValue::get)
-            }
-            fn set_page_size(&mut self, size: u32) {
-                self.$size = <$Size as $crate::action::PageSizeValue>::try_new(size);
-            }
             fn next_cursor(&self, output: &$Output) -> ::core::option::Option<$crate::Cursor> {
                 $crate::action::next_token_cursor(output.$next.as_deref())
             }
-            fn into_items(output: $Output) -> ::std::vec::Vec<$Item> {
-                output.$items
-            }
-        }
+        });
     };
 
     (@paging page_number, $Name:ident, $Output:ty,
         page: $page:ident, size: $size:ident: $Size:ty, total: $total:ident, items: $items:ident: $Item:ty $(,)?) => {
-        impl $crate::PaginatedAction for $Name {
-            type Item = $Item;
-            const MAX_PAGE_SIZE: u32 = <$Size as $crate::action::PageSizeValue>::MAX;
+        $crate::ci_action!(@paging_impl $Name, $Output, $Item, $size, $Size, $items, {
             fn cursor(&self) -> ::core::option::Option<$crate::Cursor> {
                 self.$page.filter(|page| *page > 1).map($crate::Cursor::Page)
             }
@@ -521,12 +508,6 @@ macro_rules! ci_action {
                     _ => None,
                 };
             }
-            fn page_size(&self) -> ::core::option::Option<u32> {
-                self.$size.as_ref().map($crate::action::PageSizeValue::get)
-            }
-            fn set_page_size(&mut self, size: u32) {
-                self.$size = <$Size as $crate::action::PageSizeValue>::try_new(size);
-            }
             fn next_cursor(&self, output: &$Output) -> ::core::option::Option<$crate::Cursor> {
                 let size = self.$size.as_ref().map_or(
                     <$Size as $crate::action::PageSizeValue>::DEFAULT,
@@ -534,9 +515,24 @@ macro_rules! ci_action {
                 );
                 $crate::action::next_page_cursor(self.$page, size, output.$total, output.$items.len())
             }
+        });
+    };
+
+    (@paging_impl $Name:ident, $Output:ty, $Item:ty, $size:ident, $Size:ty, $items:ident,
+        { $($style:tt)* }) => {
+        impl $crate::PaginatedAction for $Name {
+            type Item = $Item;
+            const MAX_PAGE_SIZE: u32 = <$Size as $crate::action::PageSizeValue>::MAX;
+            fn page_size(&self) -> ::core::option::Option<u32> {
+                self.$size.as_ref().map($crate::action::PageSizeValue::get)
+            }
+            fn set_page_size(&mut self, size: u32) {
+                self.$size = <$Size as $crate::action::PageSizeValue>::try_new(size);
+            }
             fn into_items(output: $Output) -> ::std::vec::Vec<$Item> {
                 output.$items
             }
+            $($style)*
         }
     };
 }

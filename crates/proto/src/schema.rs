@@ -244,8 +244,15 @@ impl<T: XmlElement> XmlField for Vec<T> {
         element: Element<'a>,
         name: &str,
     ) -> Result<(), XmlError> {
+        let before = reader.remaining_len();
         let value = T::read_element(reader, element)
             .map_err(|error| error.within(name, Some(slot.len() + 1)))?;
+        if slot.capacity() == 0 {
+            // Siblings are alike: the first one's size estimates how many
+            // follow, which saves the regrowth copies on a full page.
+            let used = before.saturating_sub(reader.remaining_len()).max(1);
+            slot.reserve((reader.remaining_len() / used).min(1024) + 1);
+        }
         slot.extend(value);
         Ok(())
     }
@@ -381,86 +388,84 @@ impl QueryValue for CiTimestamp {
     }
 }
 
+/// Items joined with `,` (the list form of every list parameter).
+fn join_items<'a, T: QueryValue + 'a>(items: impl Iterator<Item = &'a T>) -> Cow<'static, str> {
+    let mut out = String::new();
+    for (index, item) in items.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(&item.to_query());
+    }
+    Cow::Owned(out)
+}
+
+/// A `,`-separated list; an empty item is an error.
+fn split_items<T: QueryValue, C: FromIterator<T>>(
+    text: &str,
+    parameter: &'static str,
+) -> Result<C, ValidationError> {
+    text.split(',')
+        .map(|item| {
+            if item.is_empty() {
+                Err(ValidationError::new(
+                    parameter,
+                    "has an empty item in its comma-separated list",
+                ))
+            } else {
+                T::from_query(item, parameter)
+            }
+        })
+        .collect()
+}
+
+/// A set or list parameter holds at least one item, each valid and free of
+/// the separator.
+fn check_items<'a, T: QueryValue + 'a>(
+    mut items: impl ExactSizeIterator<Item = &'a T>,
+    parameter: &'static str,
+) -> Result<(), ValidationError> {
+    if items.len() == 0 {
+        return Err(ValidationError::new(
+            parameter,
+            "must name at least one value when set (leave it unset instead)",
+        ));
+    }
+    items.try_for_each(|item| {
+        item.check(parameter)?;
+        if item.to_query().contains(',') {
+            return Err(ValidationError::new(
+                parameter,
+                "an item must not contain `,` (the list separator)",
+            ));
+        }
+        Ok(())
+    })
+}
+
 /// A set sent comma-separated (`states=Success,Failed`), in its order.
 impl<T: QueryValue + Ord> QueryValue for BTreeSet<T> {
     fn to_query(&self) -> Cow<'_, str> {
-        let mut out = String::new();
-        for (index, item) in self.iter().enumerate() {
-            if index > 0 {
-                out.push(',');
-            }
-            out.push_str(&item.to_query());
-        }
-        Cow::Owned(out)
+        join_items(self.iter())
     }
     fn from_query(text: &str, parameter: &'static str) -> Result<Self, ValidationError> {
-        text.split(',')
-            .map(|item| {
-                if item.is_empty() {
-                    Err(ValidationError::new(
-                        parameter,
-                        "has an empty item in its comma-separated list",
-                    ))
-                } else {
-                    T::from_query(item, parameter)
-                }
-            })
-            .collect()
+        split_items(text, parameter)
     }
     fn check(&self, parameter: &'static str) -> Result<(), ValidationError> {
-        if self.is_empty() {
-            return Err(ValidationError::new(
-                parameter,
-                "must name at least one value when set (leave it unset instead)",
-            ));
-        }
-        self.iter().try_for_each(|item| item.check(parameter))
+        check_items(self.iter(), parameter)
     }
 }
 
 /// A list sent comma-separated in the caller's order (`ids=a,b`).
 impl<T: QueryValue> QueryValue for Vec<T> {
     fn to_query(&self) -> Cow<'_, str> {
-        let mut out = String::new();
-        for (index, item) in self.iter().enumerate() {
-            if index > 0 {
-                out.push(',');
-            }
-            out.push_str(&item.to_query());
-        }
-        Cow::Owned(out)
+        join_items(self.iter())
     }
     fn from_query(text: &str, parameter: &'static str) -> Result<Self, ValidationError> {
-        text.split(',')
-            .map(|item| {
-                if item.is_empty() {
-                    Err(ValidationError::new(
-                        parameter,
-                        "has an empty item in its comma-separated list",
-                    ))
-                } else {
-                    T::from_query(item, parameter)
-                }
-            })
-            .collect()
+        split_items(text, parameter)
     }
     fn check(&self, parameter: &'static str) -> Result<(), ValidationError> {
-        if self.is_empty() {
-            return Err(ValidationError::new(
-                parameter,
-                "must name at least one value when set (leave it unset instead)",
-            ));
-        }
-        for item in self {
-            item.check(parameter)?;
-            if item.to_query().contains(',') {
-                return Err(ValidationError::new(
-                    parameter,
-                    "an item must not contain `,` (the list separator)",
-                ));
-            }
-        }
-        Ok(())
+        check_items(self.iter(), parameter)
     }
 }
 

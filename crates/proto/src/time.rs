@@ -22,7 +22,43 @@ use std::str::FromStr;
 pub struct CiTimestamp {
     unix_seconds: i64,
     offset_seconds: i32,
-    text: String,
+    text: Text,
+}
+
+/// The longest accepted form, `YYYY-MM-DDTHH:MM:SS+HH:MM`.
+const MAX_TEXT: usize = 25;
+
+/// The text a timestamp came as. Every accepted form is ASCII and at most
+/// [`MAX_TEXT`] bytes, so it is kept inline: a listing page holds one
+/// timestamp per item, and a heap string each was a tenth of its parse.
+#[derive(Clone, Copy)]
+struct Text {
+    len: u8,
+    bytes: [u8; MAX_TEXT],
+}
+
+impl Text {
+    /// `None` if `text` is longer than any accepted form (callers only pass
+    /// text the parser accepted or the renderer wrote).
+    fn new(text: &str) -> Option<Self> {
+        let mut bytes = [0; MAX_TEXT];
+        bytes.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        Some(Text {
+            len: u8::try_from(text.len()).ok()?,
+            bytes,
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// Offsets are limited to what `%z` can express: whole minutes, below a day.
@@ -40,7 +76,8 @@ impl CiTimestamp {
         Ok(CiTimestamp {
             unix_seconds: fields.unix_seconds(),
             offset_seconds: fields.offset_seconds,
-            text: text.to_owned(),
+            text: Text::new(text)
+                .ok_or_else(|| TimestampError::new(text, "longer than any accepted form".to_owned()))?,
         })
     }
 
@@ -60,7 +97,9 @@ impl CiTimestamp {
         Ok(CiTimestamp {
             unix_seconds,
             offset_seconds,
-            text,
+            text: Text::new(&text).ok_or_else(|| {
+                TimestampError::new(&describe(), "rendered longer than any accepted form".to_owned())
+            })?,
         })
     }
 
@@ -74,7 +113,7 @@ impl CiTimestamp {
     }
     /// The text it was parsed from (or rendered to).
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.text.as_str()
     }
     /// The request form `%Y-%m-%dT%H:%M:%S%z`, e.g. `2022-08-09T14:00:00+0800`.
     pub fn to_api_string(&self) -> String {
@@ -121,7 +160,7 @@ impl Ord for CiTimestamp {
 impl fmt::Display for CiTimestamp {
     /// The original text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.text.as_str())
     }
 }
 
@@ -134,7 +173,7 @@ impl FromStr for CiTimestamp {
 
 impl serde::Serialize for CiTimestamp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
+        serializer.serialize_str(self.text.as_str())
     }
 }
 

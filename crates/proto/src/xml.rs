@@ -422,6 +422,11 @@ impl<'a> XmlReader<'a> {
         Some(text)
     }
 
+    /// Bytes of the document not read yet: a sizing hint for lists.
+    pub fn remaining_len(&self) -> usize {
+        self.reader.get_ref().len()
+    }
+
     /// Consume `count` bytes of input without quick-xml seeing them. Only
     /// ever called at a point where quick-xml expects text, with text.
     fn skip_input(&mut self, count: usize) {

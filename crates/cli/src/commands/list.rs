@@ -1,169 +1,286 @@
-//! `cos-ci workflow-executions list`: one page, or every page streamed.
+//! `cos-ci workflow-executions list`: one page, or every page streamed
+//! (`GET /workflowexecution`).
 
-use std::ffi::OsString;
-use std::io::{self, IsTerminal, Write};
-use std::pin::pin;
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 
-use cos_ci_client::{Config, PagingOptions, RetryPolicy};
-use cos_ci_hyper::{HyperClient, TransportOptions};
-use cos_ci_proto::ListWorkflowExecutions;
-use futures_util::StreamExt;
-
-use crate::args::{ListArgs, OutputFormat};
-use crate::error::CliError;
-use crate::output::{
-    JsonListWriter, Progress, TableWriter, next_token_line, summary_line, write_json_page,
-    write_ndjson,
+use clap::Args;
+use cos_ci_proto::types::check_time_range;
+use cos_ci_proto::{
+    CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter, WorkflowExecution,
 };
 
-/// Run the listing described by `args`, printing to stdout (results) and
-/// stderr (NextToken, summary, progress). `env` looks up environment
-/// variables (credentials).
-pub async fn run(args: &ListArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
-    let request = args.request()?;
-    let following = args.following()?;
-    let mut options = TransportOptions::default();
-    let limits = args.time_limits(options.request_timeout)?;
-    let credentials = args.credentials.resolve(env)?;
-    let mut config = Config::new(&args.target.bucket, &args.target.region, credentials)?;
-    if let Some(endpoint) = &args.target.endpoint {
-        config = config.with_endpoint(endpoint)?;
-    }
-    let retry = RetryPolicy {
-        max_attempts: limits.max_attempts,
-        ..config.retry_policy().clone()
-    };
-    config = config
-        .with_retry_policy(retry)
-        .with_deadline(limits.deadline)
-        .map_err(|error| CliError::invalid_flag("--deadline", error.to_string()))?;
-    options.request_timeout = limits.attempt_timeout;
-    options.connect_timeout = options.connect_timeout.min(limits.attempt_timeout);
-    let endpoint = config.endpoint().to_string();
-    tracing::debug!(%endpoint, bucket = %config.bucket(), region = %config.region(), "listing workflow executions");
-    let client = HyperClient::with_options(config, options);
+use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs};
+use crate::error::CliError;
+use crate::flags::{self, WireChoice};
+use crate::output::{Column, Row};
+use crate::runner::{ActionArgs, ListingArgs};
 
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let result = match following {
-        None => one_page(&client, request, args.output, &mut out, &endpoint).await,
-        Some(limit) => every_page(&client, request, limit, args.output, &mut out, &endpoint).await,
-    };
-    // Flush what was printed before reporting an error, so the reader sees
-    // every complete page that arrived.
-    let flushed = out.flush().map_err(CliError::Output);
-    result.and(flushed)
+/// `cos-ci workflow-executions list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    /// Only executions of this workflow.
+    #[arg(long, value_name = "ID")]
+    pub workflow_id: Option<String>,
+    /// Only executions for this exact object key.
+    #[arg(long, value_name = "KEY")]
+    pub name: Option<String>,
+    /// Comma-separated states, any case: All, Success, Failed, Running, Cancel.
+    #[arg(long, value_name = "STATES", value_parser = flags::states)]
+    pub states: Option<BTreeSet<StateFilter>>,
+    /// Sort by creation time (any case).
+    #[arg(long, value_name = "ORDER", value_parser = WireChoice::<Order>::new())]
+    pub order: Option<Order>,
+    /// Created at or after this time: 2022-08-09T14:00:00+08:00 or 2022-08-09T14:00:00+0800.
+    #[arg(long, value_name = "TIME", value_parser = flags::timestamp)]
+    pub start_time: Option<CiTimestamp>,
+    /// Created at or before this time (same forms as --start-time).
+    #[arg(long, value_name = "TIME", value_parser = flags::timestamp)]
+    pub end_time: Option<CiTimestamp>,
+    /// Only executions started by this batch job.
+    #[arg(long, value_name = "JOB")]
+    pub job_id: Option<String>,
+    /// Executions per page, 1 to 100 (the service's default is 10; 100
+    /// when following pages).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
+    pub size: Option<PageSize>,
+    /// Start from this page token (printed by a previous listing).
+    #[arg(long, value_name = "TOKEN")]
+    pub next_token: Option<String>,
+
+    #[command(flatten)]
+    pub paging: PagingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
-async fn one_page<W: Write>(
-    client: &HyperClient,
-    request: ListWorkflowExecutions,
-    format: OutputFormat,
-    out: &mut W,
-    endpoint: &str,
-) -> Result<(), CliError> {
-    let page = client
-        .list_workflow_executions(request)
-        .await
-        .map_err(|error| CliError::client(error, endpoint))?;
-    match format {
-        OutputFormat::Json => write_json_page(out, &page).map_err(CliError::Output)?,
-        OutputFormat::Ndjson => write_ndjson(out, &page.executions).map_err(CliError::Output)?,
-        OutputFormat::Table => {
-            TableWriter::new()
-                .write_page(out, &page.executions)
-                .map_err(CliError::Output)?;
-            if page.executions.is_empty() {
-                note("no executions found");
-            }
-        }
+impl ActionArgs for ListArgs {
+    type Action = ListWorkflowExecutions;
+
+    fn service(&self) -> &ServiceArgs {
+        &self.service
     }
-    out.flush().map_err(CliError::Output)?;
-    // JSON carries the token in the document; the other formats keep stdout
-    // pure data and say it on stderr.
-    if let Some(token) = page
-        .next_token
-        .as_deref()
-        .filter(|_| format != OutputFormat::Json)
-    {
-        note(&next_token_line(token));
+
+    fn format(&self) -> OutputFormat {
+        self.output.format
     }
-    Ok(())
+
+    fn action(&self) -> Result<ListWorkflowExecutions, CliError> {
+        // The protocol checks this too, but would name `startCreationTime`.
+        check_time_range(
+            self.start_time.as_ref(),
+            self.end_time.as_ref(),
+            "--start-time",
+            "--end-time",
+        )
+        .map_err(|error| CliError::invalid_flag(error.parameter, error.rule))?;
+        Ok(ListWorkflowExecutions {
+            workflow_id: self.workflow_id.clone(),
+            name: self.name.clone(),
+            order: self.order,
+            size: self.size,
+            states: self.states.clone(),
+            start_creation_time: self.start_time.clone(),
+            end_creation_time: self.end_time.clone(),
+            next_token: self.next_token.clone(),
+            job_id: self.job_id.clone(),
+        })
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        Some(match parameter {
+            "workflowId" => "--workflow-id",
+            "name" => "--name",
+            "orderByTime" => "--order",
+            "size" => "--size",
+            "states" => "--states",
+            "startCreationTime" => "--start-time",
+            "endCreationTime" => "--end-time",
+            "nextToken" => "--next-token",
+            "jobId" => "--job-id",
+            _ => return None,
+        })
+    }
 }
 
-async fn every_page<W: Write>(
-    client: &HyperClient,
-    request: ListWorkflowExecutions,
-    limit: Option<u64>,
-    format: OutputFormat,
-    out: &mut W,
-    endpoint: &str,
-) -> Result<(), CliError> {
-    let options = PagingOptions {
-        limit,
-        ..PagingOptions::default()
-    };
-    let mut pages = pin!(client.pages(request, options));
-    let mut progress = Progress::new(io::stderr().is_terminal());
-    let mut table = TableWriter::new();
-    let mut json = JsonListWriter::new();
-    let mut executions: u64 = 0;
-    let mut page_count: u64 = 0;
-    let mut resume_token: Option<String> = None;
-    if format == OutputFormat::Json {
-        json.begin(out).map_err(CliError::Output)?;
+impl ListingArgs for ListArgs {
+    const NOUN: &'static str = "execution";
+    const ITEMS_KEY: &'static str = "WorkflowExecutionList";
+
+    fn paging(&self) -> &PagingArgs {
+        &self.paging
     }
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(error) => {
-                let _ = progress.clear(&mut io::stderr());
-                return Err(CliError::client(error, endpoint));
-            }
-        };
-        page_count += 1;
-        executions += page.items.len() as u64;
-        resume_token = page.next_token().map(str::to_owned);
-        let page = page.items;
-        // The progress line and table rows may share one terminal: erase
-        // the line, print the rows, then draw it again below them.
-        let _ = progress.clear(&mut io::stderr());
-        match format {
-            OutputFormat::Table => table.write_page(out, &page),
-            OutputFormat::Ndjson => write_ndjson(out, &page),
-            OutputFormat::Json => json.write_page(out, &page),
+}
+
+/// Column titles are the API's element names; `Object` is last because it
+/// varies most.
+impl Row for WorkflowExecution {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column {
+            header: "RunId",
+            cell: |execution| Cow::Borrowed(&execution.run_id),
+        },
+        Column {
+            header: "WorkflowId",
+            cell: |execution| Cow::Borrowed(&execution.workflow_id),
+        },
+        Column {
+            header: "State",
+            cell: |execution| Cow::Borrowed(execution.state.as_str()),
+        },
+        Column {
+            header: "CreateTime",
+            cell: |execution| {
+                Cow::Borrowed(
+                    execution
+                        .create_time
+                        .as_ref()
+                        .map_or("", CiTimestamp::as_str),
+                )
+            },
+        },
+        Column {
+            header: "Object",
+            cell: |execution| Cow::Borrowed(&execution.object),
+        },
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Cli, Command, WorkflowExecutionsCommand};
+    use clap::Parser;
+    use cos_ci_proto::CiAction;
+
+    fn parse(args: &[&str]) -> Result<ListArgs, clap::Error> {
+        let mut argv = vec![
+            "cos-ci",
+            "workflow-executions",
+            "list",
+            "--bucket",
+            "examplebucket-1250000000",
+            "--region",
+            "ap-beijing",
+        ];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv)? {
+            Cli {
+                command: Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args)),
+                ..
+            } => Ok(args),
+            other => panic!("unexpected parse: {other:?}"),
         }
-        .and_then(|()| out.flush())
-        .map_err(CliError::Output)?;
-        let _ = progress.update(&mut io::stderr(), executions, page_count);
-        tracing::debug!(
-            page = page_count,
-            items = page.len(),
-            total = executions,
-            "page"
+    }
+
+    fn list(args: &[&str]) -> ListArgs {
+        parse(args).unwrap_or_else(|error| panic!("{args:?}: {error}"))
+    }
+
+    #[test]
+    fn builds_the_request() {
+        let request = list(&[
+            "--workflow-id",
+            "w1",
+            "--states",
+            "success,Failed",
+            "--order",
+            "asc",
+            "--size",
+            "100",
+            "--start-time",
+            "2022-08-09T14:00:00+08:00",
+            "--end-time",
+            "2022-08-10T14:00:00+0800",
+        ])
+        .action()
+        .unwrap();
+        assert_eq!(
+            request.wire_query(),
+            "workflowId=w1&orderByTime=Asc&size=100&states=Success%2CFailed&startCreationTime=2022-08-09T14%3A00%3A00%2B0800&endCreationTime=2022-08-10T14%3A00%3A00%2B0800"
         );
+        for order in ["asc", "Asc", "ASC"] {
+            assert_eq!(list(&["--order", order]).order, Some(Order::Asc));
+        }
     }
-    let _ = progress.clear(&mut io::stderr());
-    // Stopped by --limit with more to come: say where to resume, as for a
-    // single page (in the document for JSON, on stderr otherwise).
-    match format {
-        OutputFormat::Json => json
-            .finish(out, resume_token.as_deref())
-            .map_err(CliError::Output)?,
-        OutputFormat::Table => note(&summary_line(executions, page_count)),
-        OutputFormat::Ndjson => {}
-    }
-    if let Some(token) = resume_token
-        .as_deref()
-        .filter(|_| format != OutputFormat::Json)
-    {
-        note(&next_token_line(token));
-    }
-    tracing::info!(executions, pages = page_count, "listing complete");
-    Ok(())
-}
 
-/// A line on stderr. A closed stderr is not worth failing the run for.
-fn note(line: &str) {
-    let _ = writeln!(io::stderr(), "{line}");
+    /// Bad values are refused by clap while parsing; the error names the
+    /// flag and carries the protocol crate's rule.
+    #[test]
+    fn value_errors_name_the_flag() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--size", "0"], "--size"),
+            (&["--size", "101"], "--size"),
+            (&["--size", "ten"], "--size"),
+            (&["--states", "Done"], "--states"),
+            (&["--states", "Success,,Failed"], "--states"),
+            (&["--order", "newest"], "--order"),
+            (&["--start-time", "yesterday"], "--start-time"),
+            (&["--end-time", "2022-13-01T00:00:00+0800"], "--end-time"),
+            (&["--limit", "0"], "--limit"),
+            (&["--max-pages", "-1"], "--max-pages"),
+            (&["--timeout", "soon"], "--timeout"),
+            (&["--max-attempts", "11"], "--max-attempts"),
+        ];
+        for (args, flag) in cases {
+            let error = parse(args).expect_err(&format!("{args:?}"));
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+            let line = crate::clap_error_line(&error).expect("one line");
+            assert!(
+                line.starts_with(&format!("error: invalid {flag}: ")),
+                "{args:?}: {line}"
+            );
+        }
+    }
+
+    #[test]
+    fn rule_errors_name_the_flag() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--workflow-id", ""], "--workflow-id"),
+            (
+                &[
+                    "--start-time",
+                    "2022-08-10T00:00:00Z",
+                    "--end-time",
+                    "2022-08-09T00:00:00Z",
+                ],
+                "--start-time",
+            ),
+        ];
+        for (args, flag) in cases {
+            let args = list(args);
+            let error = args
+                .action()
+                .and_then(|action| {
+                    action.validate().map_err(|error| {
+                        CliError::invalid_flag(
+                            ListArgs::flag(error.parameter).unwrap_or("?"),
+                            error.rule,
+                        )
+                    })
+                })
+                .unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&format!("invalid {flag}: ")),
+                "{args:?}: {message}"
+            );
+            assert!(!message.contains("CreationTime"), "{message}");
+        }
+    }
+
+    #[test]
+    fn paging_flags() {
+        assert!(!list(&[]).paging.follows());
+        assert!(list(&["--all"]).paging.follows());
+        assert_eq!(list(&["--limit", "5"]).paging.options().limit, Some(5));
+        let capped = list(&["--max-pages", "3"]).paging;
+        assert!(capped.follows(), "--max-pages alone follows pages");
+        assert_eq!(capped.options().max_pages, Some(3));
+        assert!(parse(&["--all", "--limit", "3"]).is_err());
+    }
 }

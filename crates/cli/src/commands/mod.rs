@@ -1,4 +1,6 @@
-//! One module per subcommand.
+//! One module per subcommand: its arguments, how they become the action,
+//! and how the answer is shown.
 
+pub mod get;
 pub mod list;
 pub mod sign;

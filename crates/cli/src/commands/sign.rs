@@ -2,11 +2,37 @@
 
 use std::ffi::OsString;
 
+use clap::Args;
 use cos_ci_client::SESSION_TOKEN_HEADER;
 use cos_ci_sign::{HeaderPolicy, KeyTime, SECURITY_TOKEN_NAMES, SignableRequest, Signer};
 
-use crate::args::{SignArgs, excerpt, split_pair};
+use crate::args::CredentialArgs;
 use crate::error::CliError;
+use crate::flags;
+
+/// `cos-ci sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+    /// HTTP method, e.g. GET.
+    #[arg(long, value_name = "METHOD", value_parser = flags::http_method)]
+    pub method: String,
+    /// The percent-DECODED path, e.g. /workflowexecution.
+    #[arg(long, value_name = "PATH", value_parser = flags::decoded_path)]
+    pub path: String,
+    /// A query parameter, decoded, as key=value (or just key); repeatable.
+    /// Every parameter is signed.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = flags::query_pair)]
+    pub params: Vec<(String, String)>,
+    /// A header as key=value; repeatable. Every header given is signed, so
+    /// include `host=<bucket>.ci.<region>.myqcloud.com`.
+    #[arg(long = "header", value_name = "KEY=VALUE", value_parser = flags::header_pair)]
+    pub headers: Vec<(String, String)>,
+    /// Validity window as START;END in Unix seconds, e.g. '1557989151;1557996351'.
+    #[arg(long, value_name = "START;END", allow_hyphen_values = true, value_parser = flags::key_time)]
+    pub key_time: KeyTime,
+}
 
 /// The `Authorization` value for `args`: every header given is signed as
 /// given ([`HeaderPolicy::All`]) and every parameter is signed. Returns
@@ -15,41 +41,16 @@ pub fn run(
     args: &SignArgs,
     env: impl Fn(&str) -> Option<OsString>,
 ) -> Result<(String, Option<String>), CliError> {
-    let method = args.method.trim();
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(CliError::invalid_flag(
-            "--method",
-            format!(
-                "expected an HTTP method such as GET, got `{}`",
-                excerpt(method)
-            ),
-        ));
-    }
-    if !args.path.starts_with('/') {
-        return Err(CliError::invalid_flag(
-            "--path",
-            format!(
-                "must be the decoded path starting with `/`, got `{}`",
-                excerpt(&args.path)
-            ),
-        ));
-    }
-    let key_time: KeyTime = args.key_time.parse().map_err(|error| {
-        CliError::invalid_flag(
-            "--key-time",
-            format!("{error}, e.g. '1557989151;1557996351'"),
-        )
-    })?;
-    let params = args
+    let params: Vec<(&str, &str)> = args
         .params
         .iter()
-        .map(|text| split_pair("--param", text, true))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut headers = args
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    let mut headers: Vec<(&str, &str)> = args
         .headers
         .iter()
-        .map(|text| split_pair("--header", text, false))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
     let credentials = args.credentials.resolve(env)?;
     if credentials.secret_id().is_empty() || credentials.expose_secret_key().is_empty() {
         return Err(CliError::usage(
@@ -85,12 +86,12 @@ pub fn run(
     }
     let warning = (!warnings.is_empty()).then(|| warnings.join("\n"));
     let request = SignableRequest {
-        method,
+        method: &args.method,
         path: &args.path,
         query: &params,
         headers: &headers,
     };
     let authorization =
-        Signer::new(credentials.clone(), HeaderPolicy::All).authorization(&request, key_time);
+        Signer::new(credentials.clone(), HeaderPolicy::All).authorization(&request, args.key_time);
     Ok((authorization.as_str().to_owned(), warning))
 }

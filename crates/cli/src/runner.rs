@@ -1,0 +1,297 @@
+//! One runner for every action.
+//!
+//! A subcommand that calls the service is an args struct implementing
+//! [`ActionArgs`] (its flags → the proto action) plus how the answer is
+//! shown ([`Render`] for one answer, [`Row`] for the items of a listing,
+//! which also implements [`ListingArgs`]). [`call`] and [`list`] do the
+//! rest, the same way for every action: check the action (errors name the
+//! flag), resolve credentials, build the config, the tokio runtime and the
+//! [`HyperClient`] once ([`Runner`]), run, print, and turn any failure into
+//! a [`CliError`] with its exit code.
+
+use std::borrow::Cow;
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+use std::pin::pin;
+
+use cos_ci_client::{Config, Error as ClientError, PagingError, RetryPolicy};
+use cos_ci_hyper::{HyperClient, TransportOptions};
+use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::args::{OutputFormat, PagingArgs, ServiceArgs};
+use crate::error::CliError;
+use crate::output::{
+    ListWriter, Progress, Render, Row, resume_line, summary_line, write_document, write_json,
+};
+
+/// A subcommand's arguments that describe one API action.
+pub trait ActionArgs {
+    /// The action the flags build.
+    type Action: CiAction;
+    /// The shared flags: target, credentials, timeout and attempts.
+    fn service(&self) -> &ServiceArgs;
+    /// `--output`.
+    fn format(&self) -> OutputFormat;
+    /// The action. Values were already parsed by clap; check here the rules
+    /// that involve several flags, naming the flags.
+    fn action(&self) -> Result<Self::Action, CliError>;
+    /// The flag (or argument) that sets a wire parameter, so the action's
+    /// own validation errors name it (`nextToken` → `--next-token`).
+    fn flag(parameter: &str) -> Option<&'static str> {
+        let _ = parameter;
+        None
+    }
+}
+
+/// The arguments of a listing: an action that pages.
+pub trait ListingArgs: ActionArgs<Action: PaginatedAction> {
+    /// One item, for summaries and progress (`execution`).
+    const NOUN: &'static str;
+    /// The JSON document's array when pages are followed: the listing's
+    /// element name (`WorkflowExecutionList`).
+    const ITEMS_KEY: &'static str;
+    /// `--all`, `--limit`, `--max-pages`.
+    fn paging(&self) -> &PagingArgs;
+}
+
+type Output<A> = <<A as ActionArgs>::Action as CiAction>::Output;
+type Item<A> = <<A as ActionArgs>::Action as PaginatedAction>::Item;
+
+/// Run a one-call action and print its answer (`get`).
+pub fn call<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
+where
+    A: ActionArgs,
+    Output<A>: Render,
+{
+    let action = checked_action(args)?;
+    let runner = Runner::new(args.service(), env)?;
+    let output = runner.call(action)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    write_document(&mut out, args.format(), &output)
+        .and_then(|()| out.flush())
+        .map_err(CliError::Output)
+}
+
+/// Run a listing: one page, or (with `--all`, `--limit`, `--max-pages`)
+/// every page streamed, printing results to stdout and the NextToken,
+/// summary and progress to stderr.
+pub fn list<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
+where
+    A: ListingArgs,
+    A::Action: Send + 'static,
+    Output<A>: Serialize + Send,
+    Item<A>: Row + Send,
+{
+    let action = checked_action(args)?;
+    let runner = Runner::new(args.service(), env)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = if args.paging().follows() {
+        runner.every_page::<A, _>(action, args, &mut out)
+    } else {
+        runner.one_page::<A, _>(action, args.format(), &mut out)
+    };
+    // Flush what was printed before reporting an error, so the reader sees
+    // every complete page that arrived.
+    let flushed = out.flush().map_err(CliError::Output);
+    result.and(flushed)
+}
+
+/// The action, checked; a broken rule names the flag that set it.
+fn checked_action<A: ActionArgs>(args: &A) -> Result<A::Action, CliError> {
+    let action = args.action()?;
+    action.validate().map_err(|error| {
+        let flag = A::flag(error.parameter).map_or_else(
+            || Cow::Owned(format!("parameter `{}`", error.parameter)),
+            Cow::Borrowed,
+        );
+        CliError::invalid_flag(flag, error.rule)
+    })?;
+    Ok(action)
+}
+
+/// The config, runtime and client for one run, built once from the shared
+/// flags.
+#[derive(Debug)]
+pub struct Runner {
+    runtime: tokio::runtime::Runtime,
+    client: HyperClient,
+    endpoint: String,
+}
+
+impl Runner {
+    /// Make `--timeout`, `--max-attempts` and `--deadline` agree, resolve
+    /// credentials (flags, then `env`, checked and named by source), check
+    /// bucket, region and endpoint.
+    pub fn new(
+        service: &ServiceArgs,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<Self, CliError> {
+        let mut options = TransportOptions::default();
+        let limits = service.request.time_limits(options.request_timeout)?;
+        let credentials = service.credentials.resolve(env)?;
+        let target = &service.target;
+        let mut config = Config::new(&target.bucket, &target.region, credentials)?;
+        if let Some(endpoint) = &target.endpoint {
+            config = config.with_endpoint(endpoint)?;
+        }
+        let retry = RetryPolicy {
+            max_attempts: limits.max_attempts,
+            ..config.retry_policy().clone()
+        };
+        config = config
+            .with_retry_policy(retry)
+            .with_deadline(limits.deadline)
+            .map_err(|error| CliError::invalid_flag("--deadline", error.to_string()))?;
+        options.request_timeout = limits.attempt_timeout;
+        options.connect_timeout = options.connect_timeout.min(limits.attempt_timeout);
+        let endpoint = config.endpoint().to_string();
+        tracing::debug!(%endpoint, bucket = %config.bucket(), region = %config.region(), "client");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(CliError::Runtime)?;
+        let client = {
+            let _context = runtime.enter();
+            HyperClient::with_options(config, options)
+        };
+        Ok(Runner {
+            runtime,
+            client,
+            endpoint,
+        })
+    }
+
+    /// The client.
+    pub fn client(&self) -> &HyperClient {
+        &self.client
+    }
+
+    /// A failed call, with where it went.
+    pub fn error(&self, error: ClientError) -> CliError {
+        CliError::client(error, &self.endpoint)
+    }
+
+    /// One call of `action`, to completion (retries included).
+    pub fn call<T: CiAction>(&self, action: T) -> Result<T::Output, CliError> {
+        tracing::debug!(action = T::NAME, "call");
+        self.runtime
+            .block_on(self.client.execute(action))
+            .map_err(|error| self.error(error))
+    }
+
+    fn one_page<A, W>(
+        &self,
+        action: A::Action,
+        format: OutputFormat,
+        out: &mut W,
+    ) -> Result<(), CliError>
+    where
+        A: ListingArgs,
+        Output<A>: Serialize,
+        Item<A>: Row,
+        W: Write,
+    {
+        let request = action.clone();
+        let output = self.call(action)?;
+        let next = request.next_cursor(&output);
+        match format {
+            // JSON is the answer as the service gave it, NextToken included.
+            OutputFormat::Json => write_json(out, &output),
+            _ => {
+                let items = <A::Action as PaginatedAction>::into_items(output);
+                if items.is_empty() && format == OutputFormat::Table {
+                    note(&format!("no {}s found", A::NOUN));
+                }
+                ListWriter::new(format, A::ITEMS_KEY).write_page(out, &items)
+            }
+        }
+        .and_then(|()| out.flush())
+        .map_err(CliError::Output)?;
+        // The other formats keep stdout pure data and say it on stderr.
+        if let Some(cursor) = next.filter(|_| format != OutputFormat::Json) {
+            note(&resume_line(&cursor));
+        }
+        Ok(())
+    }
+
+    fn every_page<A, W>(&self, action: A::Action, args: &A, out: &mut W) -> Result<(), CliError>
+    where
+        A: ListingArgs,
+        A::Action: Send + 'static,
+        Output<A>: Send,
+        Item<A>: Row + Send,
+        W: Write,
+    {
+        let format = args.format();
+        let mut writer = ListWriter::new(format, A::ITEMS_KEY);
+        let mut progress = Progress::new(io::stderr().is_terminal(), A::NOUN);
+        let mut pages_seen: u64 = 0;
+        let mut resume: Option<Cursor> = None;
+        writer.begin(out).map_err(CliError::Output)?;
+        self.runtime.block_on(async {
+            let mut pages = pin!(self.client.pages(action, args.paging().options()));
+            while let Some(page) = pages.next().await {
+                let page = match page {
+                    Ok(page) => page,
+                    Err(error) => {
+                        let _ = progress.clear(&mut io::stderr());
+                        // Where to pick up again, when the stop was not the
+                        // service misbehaving: a page limit, or a failed
+                        // request for the next page.
+                        let resumable =
+                            matches!(error, ClientError::Paging(PagingError::MaxPages { .. }))
+                                || !matches!(error, ClientError::Paging(_));
+                        if let Some(cursor) = resume.as_ref().filter(|_| resumable) {
+                            note(&resume_line(cursor));
+                        }
+                        return Err(self.error(error));
+                    }
+                };
+                pages_seen += 1;
+                resume = page.next_cursor;
+                // The progress line and table rows may share one terminal:
+                // erase the line, print the rows, then draw it again below.
+                let _ = progress.clear(&mut io::stderr());
+                writer
+                    .write_page(out, &page.items)
+                    .and_then(|()| out.flush())
+                    .map_err(CliError::Output)?;
+                let _ = progress.update(&mut io::stderr(), writer.count(), pages_seen);
+                tracing::debug!(
+                    page = pages_seen,
+                    items = page.items.len(),
+                    total = writer.count(),
+                    "page"
+                );
+            }
+            Ok(())
+        })?;
+        let _ = progress.clear(&mut io::stderr());
+        // Stopped by --limit with more to come: say where to resume, in the
+        // document for JSON, on stderr otherwise.
+        writer
+            .finish(out, resume.as_ref())
+            .map_err(CliError::Output)?;
+        if format == OutputFormat::Table {
+            note(&summary_line(A::NOUN, writer.count(), pages_seen));
+        }
+        if let Some(cursor) = resume.as_ref().filter(|_| format != OutputFormat::Json) {
+            note(&resume_line(cursor));
+        }
+        tracing::info!(
+            items = writer.count(),
+            pages = pages_seen,
+            "listing complete"
+        );
+        Ok(())
+    }
+}
+
+/// A line on stderr. A closed stderr is not worth failing the run for.
+pub(crate) fn note(line: &str) {
+    let _ = writeln!(io::stderr(), "{line}");
+}

@@ -42,7 +42,9 @@ impl Text {
     /// text the parser accepted or the renderer wrote).
     fn new(text: &str) -> Option<Self> {
         let mut bytes = [0; MAX_TEXT];
-        bytes.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        bytes
+            .get_mut(..text.len())?
+            .copy_from_slice(text.as_bytes());
         Some(Text {
             len: u8::try_from(text.len()).ok()?,
             bytes,
@@ -76,8 +78,9 @@ impl CiTimestamp {
         Ok(CiTimestamp {
             unix_seconds: fields.unix_seconds(),
             offset_seconds: fields.offset_seconds,
-            text: Text::new(text)
-                .ok_or_else(|| TimestampError::new(text, "longer than any accepted form".to_owned()))?,
+            text: Text::new(text).ok_or_else(|| {
+                TimestampError::new(text, "longer than any accepted form".to_owned())
+            })?,
         })
     }
 
@@ -98,7 +101,10 @@ impl CiTimestamp {
             unix_seconds,
             offset_seconds,
             text: Text::new(&text).ok_or_else(|| {
-                TimestampError::new(&describe(), "rendered longer than any accepted form".to_owned())
+                TimestampError::new(
+                    &describe(),
+                    "rendered longer than any accepted form".to_owned(),
+                )
             })?,
         })
     }

@@ -15,6 +15,7 @@ use cos_ci_client::{ConfigError, CredentialPart, Credentials, RetryPolicy};
 use crate::commands::get::GetArgs;
 use crate::commands::list::ListArgs;
 use crate::commands::sign::SignArgs;
+use crate::commands::summary::SummaryArgs;
 use crate::error::CliError;
 use crate::flags;
 
@@ -62,6 +63,10 @@ pub enum WorkflowExecutionsCommand {
     /// Show one workflow execution: its state, then its tasks in topology
     /// order, with the code and message of each failed task.
     Get(GetArgs),
+    /// Count executions by state, workflow, hour or day, with the failure
+    /// rate of each (of the executions that ended, the share that failed),
+    /// listing several creation-time windows at once.
+    Summary(SummaryArgs),
 }
 
 /// Everything needed to call the service: where, as whom, and how

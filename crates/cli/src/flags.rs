@@ -56,6 +56,55 @@ pub fn at_least_one(text: &str) -> Result<u64, String> {
     })
 }
 
+/// `--parallel`: requests in flight at once, 1 to
+/// [`cos_ci_client::MAX_WORKERS`].
+pub fn workers(text: &str) -> Result<usize, String> {
+    let most = cos_ci_client::MAX_WORKERS;
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=most).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "must be a whole number between 1 and {most}, got `{}`",
+                excerpt(text)
+            )
+        })
+}
+
+/// The longest `--since`: ten years.
+const MAX_SINCE_SECS: u64 = 10 * 366 * 86_400;
+
+/// `--since`: a whole number and a unit, `s`, `m`, `h`, `d` or `w`
+/// (`90m`, `24h`, `7d`), up to ten years.
+pub fn since(text: &str) -> Result<Duration, String> {
+    let invalid = || {
+        format!(
+            "must be a positive whole number and a unit s, m, h, d or w, e.g. 24h or 7d, got `{}`",
+            excerpt(text)
+        )
+    };
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(invalid)?;
+    let (number, unit) = trimmed.split_at(split);
+    let unit_secs: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(invalid()),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_secs))
+        .filter(|secs| (1..=MAX_SINCE_SECS).contains(secs))
+        .map(Duration::from_secs)
+        .ok_or_else(invalid)
+}
+
 /// Longest `--timeout`: an hour is already far beyond any sane request.
 pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
 /// Longest `--deadline`: a day (the client's own limit).
@@ -271,6 +320,18 @@ mod tests {
             deadline("86401").unwrap_err(),
             "must be a number of seconds between 0.001 and 86400, got `86401`"
         );
+        assert_eq!(workers("8"), Ok(8));
+        assert_eq!(workers("32"), Ok(32));
+        for bad in ["0", "33", "-1", "x"] {
+            assert!(workers(bad).is_err(), "{bad}");
+        }
+        assert_eq!(since("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(since("90m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(since("2w"), Ok(Duration::from_secs(14 * 86_400)));
+        assert_eq!(since("30s"), Ok(Duration::from_secs(30)));
+        for bad in ["", "24", "h", "0h", "1.5h", "-1d", "1y", "99999999999w"] {
+            assert!(since(bad).is_err(), "{bad}");
+        }
         assert_eq!(attempts("1"), Ok(1));
         for bad in ["0", "11", "x"] {
             assert!(attempts(bad).is_err(), "{bad}");

@@ -76,10 +76,13 @@ where
 fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
     match &cli.command {
         Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args)) => {
-            runner::list(args, env)
+            runner::list_windowed(args, env)
         }
         Command::WorkflowExecutions(WorkflowExecutionsCommand::Get(args)) => {
             runner::call(args, env)
+        }
+        Command::WorkflowExecutions(WorkflowExecutionsCommand::Summary(args)) => {
+            commands::summary::run(args, env)
         }
         Command::Sign(args) => {
             let (authorization, warning) = commands::sign::run(args, env)?;

@@ -14,10 +14,12 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::pin::pin;
 
-use cos_ci_client::{Config, Error as ClientError, PagingError, RetryPolicy};
+use cos_ci_client::{
+    Config, Error as ClientError, PagingError, ParallelOptions, RetryPolicy, TimeWindowed,
+};
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
 use crate::args::{OutputFormat, PagingArgs, ServiceArgs};
@@ -90,7 +92,11 @@ where
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = if args.paging().follows() {
-        runner.every_page::<A, _>(action, args, &mut out)
+        let pages = runner
+            .client
+            .pages(action, args.paging().options())
+            .map(|page| page.map(|page| (page.items, page.next_cursor)));
+        runner.every_page::<A, _, _>(pages, args, &mut out)
     } else {
         runner.one_page::<A, _>(action, args.format(), &mut out)
     };
@@ -100,8 +106,45 @@ where
     result.and(flushed)
 }
 
+/// The arguments of a listing that can also be paged by creation-time
+/// windows, several requests at a time (`--parallel N`).
+pub trait WindowedListingArgs: ListingArgs<Action: TimeWindowed> {
+    /// `--parallel`: requests in flight at once; 1 is the sequential
+    /// listing.
+    fn workers(&self) -> usize;
+}
+
+/// [`list`], by creation-time windows when `--parallel` is above 1 and
+/// pages are followed: the same items in the same order, several requests
+/// at a time (see [`cos_ci_client::parallel`]). No NextToken is printed
+/// then (the position of a windowed listing is not one token).
+pub fn list_windowed<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
+where
+    A: WindowedListingArgs,
+    A::Action: Send + 'static,
+    Output<A>: Serialize + Send,
+    Item<A>: Row + Send,
+{
+    let workers = args.workers();
+    let options = ParallelOptions::new(workers).with_paging(args.paging().options());
+    if workers <= 1 || !args.paging().follows() {
+        return list(args, env);
+    }
+    let action = checked_action(args)?;
+    let runner = Runner::new(args.service(), env)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let pages = runner
+        .client
+        .parallel_pages(action, options)
+        .map(|page| page.map(|items| (items, None)));
+    let result = runner.every_page::<A, _, _>(pages, args, &mut out);
+    let flushed = out.flush().map_err(CliError::Output);
+    result.and(flushed)
+}
+
 /// The action, checked; a broken rule names the flag that set it.
-fn checked_action<A: ActionArgs>(args: &A) -> Result<A::Action, CliError> {
+pub(crate) fn checked_action<A: ActionArgs>(args: &A) -> Result<A::Action, CliError> {
     let action = args.action()?;
     action.validate().map_err(|error| {
         let flag = A::flag(error.parameter).map_or_else(
@@ -218,13 +261,19 @@ impl Runner {
         Ok(())
     }
 
-    fn every_page<A, W>(&self, action: A::Action, args: &A, out: &mut W) -> Result<(), CliError>
+    /// Run a future on this run's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Print `pages` (each its items and where the listing resumes after
+    /// it) as they arrive.
+    fn every_page<A, W, S>(&self, pages: S, args: &A, out: &mut W) -> Result<(), CliError>
     where
         A: ListingArgs,
-        A::Action: Send + 'static,
-        Output<A>: Send,
-        Item<A>: Row + Send,
+        Item<A>: Row,
         W: Write,
+        S: Stream<Item = Result<(Vec<Item<A>>, Option<Cursor>), ClientError>>,
     {
         let format = args.format();
         let mut writer = ListWriter::new(format, A::ITEMS_KEY);
@@ -233,9 +282,9 @@ impl Runner {
         let mut resume: Option<Cursor> = None;
         writer.begin(out).map_err(CliError::Output)?;
         self.runtime.block_on(async {
-            let mut pages = pin!(self.client.pages(action, args.paging().options()));
+            let mut pages = pin!(pages);
             while let Some(page) = pages.next().await {
-                let page = match page {
+                let (items, next_cursor) = match page {
                     Ok(page) => page,
                     Err(error) => {
                         let _ = progress.clear(&mut io::stderr());
@@ -252,18 +301,18 @@ impl Runner {
                     }
                 };
                 pages_seen += 1;
-                resume = page.next_cursor;
+                resume = next_cursor;
                 // The progress line and table rows may share one terminal:
                 // erase the line, print the rows, then draw it again below.
                 let _ = progress.clear(&mut io::stderr());
                 writer
-                    .write_page(out, &page.items)
+                    .write_page(out, &items)
                     .and_then(|()| out.flush())
                     .map_err(CliError::Output)?;
                 let _ = progress.update(&mut io::stderr(), writer.count(), pages_seen);
                 tracing::debug!(
                     page = pages_seen,
-                    items = page.items.len(),
+                    items = items.len(),
                     total = writer.count(),
                     "page"
                 );

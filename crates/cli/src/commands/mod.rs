@@ -4,3 +4,4 @@
 pub mod get;
 pub mod list;
 pub mod sign;
+pub mod summary;

@@ -2,8 +2,10 @@
 //! can be tested directly.
 //!
 //! What it is for: listing Tencent Cloud Infinite workflow executions from a
-//! terminal or a script (one page, or every page streamed, as a table,
-//! JSON or NDJSON) and showing one execution with its tasks, through
+//! terminal or a script (one page, or every page streamed, optionally
+//! several time windows at once, as a table, JSON or NDJSON), counting them
+//! by state, workflow, hour or day (`summary`), and showing one execution
+//! with its tasks, through
 //! `cos-ci-hyper`, and printing the COS `Authorization` value for a
 //! described request (`cos-ci sign`). Errors are one line on stderr with a
 //! stable exit code: 0 ok, 2 bad usage or input, 3 service error, 4 network
@@ -18,7 +20,8 @@
 //!
 //! What it never does: print, log or put in an error the secret key or the
 //! session token; panic on bad input; buffer more than one page of a
-//! listing; draw progress when stderr is not a terminal.
+//! sequential listing (a few pages per window of a `--parallel` one);
+//! draw progress when stderr is not a terminal.
 
 pub mod args;
 pub mod commands;

@@ -282,10 +282,7 @@ fn print_parallel(cases: &[ParallelCase]) -> Result<(), String> {
             mib(case.parallel_peak_kib),
         );
         if speedup < case.target {
-            missed.push(format!(
-                "{}: {speedup:.1}× < {}×",
-                case.name, case.target
-            ));
+            missed.push(format!("{}: {speedup:.1}× < {}×", case.name, case.target));
         }
         if case.parallel_peak_kib as f64 / 1024.0 >= RSS_TARGET_MIB {
             missed.push(format!(

@@ -19,8 +19,10 @@ use cos_ci_emulator::{
     ExecutionRecord, NextToken, PageQuery, Position, RequestHandler,
 };
 use cos_ci_proto::{
-    CiAction, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ListWorkflowExecutions,
-    ListWorkflowExecutionsOutput, Order, PageSize, ServiceError, XmlDocument,
+    ActivateWorkflow, CancelJob, CiAction, CiOutput, CreateJobs, CreateWorkflow, DeleteWorkflow,
+    DescribeJobs, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ListJobs, ListQueues,
+    ListWorkflowExecutions, ListWorkflowExecutionsOutput, ListWorkflows, Order, PageSize,
+    PauseWorkflow, ServiceError, TriggerWorkflow, UpdateWorkflow, XmlDocument,
 };
 use cos_ci_sign::{
     AUTHORIZATION_FIELDS, Credentials, HeaderPolicy, KeyTime, ParsedAuthorization,
@@ -254,25 +256,30 @@ const EMULATOR_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 8080);
 /// The session token of the handler configured with one.
 pub const EMULATOR_SESSION_TOKEN: &str = "cosciFuzzSessionToken";
 
+/// A new emulator handler over the fixed store, with or without a session
+/// token.
+fn new_emulator_handler(with_token: bool) -> RequestHandler {
+    RequestHandler::new(EmulatorConfig {
+        listen: std::net::SocketAddr::from(EMULATOR_LISTEN),
+        dataset: emulator_dataset().clone(),
+        session_token: with_token.then(|| EMULATOR_SESSION_TOKEN.to_owned()),
+        log_requests: false,
+        ..EmulatorConfig::default()
+    })
+}
+
 /// The emulator's own handler over the fixed store, with or without a
-/// session token. Built once: the fuzzer only sends GETs, which never
-/// change the store.
+/// session token, for every method but POST, PUT and DELETE: built once,
+/// since no other method changes a store. (Those three may create, change
+/// or delete; each input that sends one gets a handler of its own, so
+/// inputs never see each other's changes.)
 fn emulator_handler(with_token: bool) -> &'static RequestHandler {
     static PLAIN: OnceLock<RequestHandler> = OnceLock::new();
     static WITH_TOKEN: OnceLock<RequestHandler> = OnceLock::new();
-    let build = || {
-        RequestHandler::new(EmulatorConfig {
-            listen: std::net::SocketAddr::from(EMULATOR_LISTEN),
-            dataset: emulator_dataset().clone(),
-            session_token: with_token.then(|| EMULATOR_SESSION_TOKEN.to_owned()),
-            log_requests: false,
-            ..EmulatorConfig::default()
-        })
-    };
     if with_token {
-        WITH_TOKEN.get_or_init(build)
+        WITH_TOKEN.get_or_init(|| new_emulator_handler(true))
     } else {
-        PLAIN.get_or_init(build)
+        PLAIN.get_or_init(|| new_emulator_handler(false))
     }
 }
 
@@ -379,8 +386,15 @@ fn refusal(error: &ServiceError, query_decodes: bool) -> Refusal {
     let message = error.message.as_deref().unwrap_or_default();
     match code {
         "InvalidUrl" | "MethodNotAllowed" => Refusal::Request,
+        // A body over the limit, refused before the signature check.
+        "InvalidContent" if error.status == 413 => Refusal::Request,
         "InvalidHost" => Refusal::Host,
-        "InvalidArgument" | "ResourceNotFound" if query_decodes => Refusal::Parameters,
+        "InvalidArgument" | "ResourceNotFound" | "MissingContent" | "InvalidContent"
+        | "QueuePaused"
+            if query_decodes =>
+        {
+            Refusal::Parameters
+        }
         "InvalidArgument" => Refusal::Query,
         "AccessDenied"
             if message.starts_with("The request is signed with temporary credentials")
@@ -451,7 +465,15 @@ pub fn emulator_request(data: &[u8]) -> Reached {
             .is_some_and(|pairs| sign_request(&mut request, pairs));
 
     let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(EMULATOR_NOW);
-    let response = emulator_handler(with_token).handle_at(&request, now);
+    let own_handler;
+    let changes = [http::Method::POST, http::Method::PUT, http::Method::DELETE];
+    let handler = if changes.contains(request.method()) {
+        own_handler = new_emulator_handler(with_token);
+        &own_handler
+    } else {
+        emulator_handler(with_token)
+    };
+    let response = handler.handle_at(&request, now);
     let status = response.status();
     let headers = response.headers();
     let request_id = headers
@@ -475,7 +497,7 @@ pub fn emulator_request(data: &[u8]) -> Reached {
             .and_then(|value| value.to_str().ok())
             .map(str::to_ascii_lowercase)
             .unwrap_or_default();
-        let virtual_host = emulator_handler(with_token).virtual_host();
+        let virtual_host = handler.virtual_host();
         let (name, port) = host.rsplit_once(':').unwrap_or((&host, ""));
         assert!(
             host == virtual_host
@@ -499,11 +521,20 @@ pub fn emulator_request(data: &[u8]) -> Reached {
             panic!("a 200 for a query that does not decode: {text:?}");
         };
         // The route table says which action, and so which document, a
-        // 200 on this method and path is.
+        // 200 on this method, path and sub-resource is.
         let path = request.uri().path();
-        let route = cos_ci_emulator::routes()
+        let api_names: Vec<&str> = pairs
             .iter()
-            .find(|route| route.method() == request.method() && route.matches_path(path));
+            .map(|(name, _)| name.as_str())
+            .filter(|name| {
+                !AUTHORIZATION_FIELDS.contains(name) && !SECURITY_TOKEN_NAMES.contains(name)
+            })
+            .collect();
+        let route = cos_ci_emulator::routes().iter().find(|route| {
+            route.method() == request.method()
+                && route.matches_path(path)
+                && route.matches_query(api_names.iter().copied())
+        });
         let Some(route) = route else {
             panic!("a 200 on no route: {text:?}");
         };
@@ -528,6 +559,34 @@ pub fn emulator_request(data: &[u8]) -> Reached {
                 assert_eq!(output.request_id.as_deref(), Some(request_id), "RequestId");
                 check_details(path, &pairs, &output)
             }
+            ListWorkflows::NAME => {
+                served::<ListWorkflows>(status, headers, response.body(), request_id)
+            }
+            CreateWorkflow::NAME => {
+                served::<CreateWorkflow>(status, headers, response.body(), request_id)
+            }
+            UpdateWorkflow::NAME => {
+                served::<UpdateWorkflow>(status, headers, response.body(), request_id)
+            }
+            ActivateWorkflow::NAME => {
+                served::<ActivateWorkflow>(status, headers, response.body(), request_id)
+            }
+            PauseWorkflow::NAME => {
+                served::<PauseWorkflow>(status, headers, response.body(), request_id)
+            }
+            DeleteWorkflow::NAME => {
+                served::<DeleteWorkflow>(status, headers, response.body(), request_id)
+            }
+            TriggerWorkflow::NAME => {
+                served::<TriggerWorkflow>(status, headers, response.body(), request_id)
+            }
+            ListJobs::NAME => served::<ListJobs>(status, headers, response.body(), request_id),
+            DescribeJobs::NAME => {
+                served::<DescribeJobs>(status, headers, response.body(), request_id)
+            }
+            CreateJobs::NAME => served::<CreateJobs>(status, headers, response.body(), request_id),
+            CancelJob::NAME => served::<CancelJob>(status, headers, response.body(), request_id),
+            ListQueues::NAME => served::<ListQueues>(status, headers, response.body(), request_id),
             other => panic!("a route the oracle does not know: {other}"),
         };
     }
@@ -542,11 +601,12 @@ pub fn emulator_request(data: &[u8]) -> Reached {
         trace_id.is_some_and(|id| !id.is_empty()) && error.trace_id.as_deref() == trace_id,
         "an error without its trace id: {error:?}"
     );
-    if error.code.as_deref() == Some("ResourceNotFound") {
-        let run_id = details_run_id(request.uri().path());
+    if error.code.as_deref() == Some("ResourceNotFound")
+        && let Some(run_id) = details_run_id(request.uri().path())
+    {
         assert!(
-            run_id.is_some_and(|run_id| !emulator_records().contains_key(&run_id)),
-            "ResourceNotFound for an execution the store holds, or off the details route: {text:?}"
+            !emulator_records().contains_key(&run_id),
+            "ResourceNotFound for an execution the store holds: {text:?}"
         );
     }
     match refusal(&error, pairs.is_some()) {
@@ -599,6 +659,8 @@ pub enum Reached {
     Signature,
     /// One execution's details were served.
     Details,
+    /// Another action answered 200 (workflows, jobs, queues).
+    Served(&'static str),
     /// A page was served, with this many executions, continuing a token or
     /// not.
     Page {
@@ -607,6 +669,28 @@ pub enum Reached {
         /// Whether the request continued a `nextToken`.
         continued: bool,
     },
+}
+
+/// A 200 of action `A`: its document parses as `A`'s output (an empty body
+/// for the actions whose success is one) and carries the request id.
+fn served<A: CiAction>(
+    status: http::StatusCode,
+    headers: &http::HeaderMap,
+    body: &[u8],
+    request_id: &str,
+) -> Reached {
+    let parsed = A::parse_response(status, headers, body);
+    let mut output = match parsed {
+        Ok(output) => output,
+        Err(error) => panic!("a 200 of {} that does not parse ({error})", A::NAME),
+    };
+    assert_eq!(
+        output.request_id_mut().as_deref(),
+        Some(request_id),
+        "{}'s RequestId",
+        A::NAME
+    );
+    Reached::Served(A::NAME)
 }
 
 /// The paging invariants for one served page: `pairs` is the decoded query

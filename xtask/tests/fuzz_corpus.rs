@@ -114,8 +114,8 @@ fn the_correctly_signed_value_is_accepted_and_a_tampered_one_is_not() {
 fn the_emulator_corpus_reaches_every_check() {
     // The target drives the emulator's own handler, so these say which of
     // its checks the saved inputs exercise: the Host match, the signature,
-    // the session token, paging from the start and from a token, and the
-    // details route.
+    // the session token, paging from the start and from a token, the
+    // details route, and the workflow, job and queue routes.
     let reached: Vec<targets::Reached> =
         inputs(&fuzz_dir().join("corpus").join("emulator_request"))
             .iter()
@@ -136,6 +136,21 @@ fn the_emulator_corpus_reaches_every_check() {
         reached.contains(&targets::Reached::Details),
         "no saved input gets an execution's details: {reached:?}"
     );
+    // Workflows, jobs and queues: a listing of each, a change, a trigger.
+    for action in [
+        "DescribeMediaWorkflows",
+        "PauseMediaWorkflow",
+        "DeleteMediaWorkflow",
+        "TriggerMediaWorkflow",
+        "DescribeMediaJobs",
+        "DescribeMediaJob",
+        "DescribeMediaQueues",
+    ] {
+        assert!(
+            reached.contains(&targets::Reached::Served(action)),
+            "no saved input is served by {action}: {reached:?}"
+        );
+    }
     for (check, what) in [
         (targets::Reached::Host, "the Host check"),
         (targets::Reached::Query, "the signature check"),

@@ -10,8 +10,12 @@ use std::fmt;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use cos_ci_client::{ConfigError, CredentialPart, Credentials, RetryPolicy};
+use std::sync::Arc;
 
+use cos_ci_client::credentials::{SourceKind, SystemFiles};
+use cos_ci_client::{CredentialChain, CredentialProvider, RetryPolicy, SecretString};
+
+use crate::commands::credentials::ShowArgs;
 use crate::commands::get::GetArgs;
 use crate::commands::list::ListArgs;
 use crate::commands::sign::SignArgs;
@@ -25,9 +29,13 @@ use crate::flags;
     name = "cos-ci",
     version,
     about = "List and inspect Tencent Cloud Infinite (CI) workflow executions and compute COS request signatures",
-    after_help = "Credentials come from --secret-id/--secret-key/--session-token, else from \
-                  TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_SESSION_TOKEN, \
-                  else from COS_SECRET_ID, COS_SECRET_KEY.\n\
+    after_help = "Credentials, the first source found wins: --secret-id/--secret-key/--session-token; \
+                  TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or COS_SECRET_ID, COS_SECRET_KEY) \
+                  with TENCENTCLOUD_TOKEN, TENCENTCLOUD_SESSION_TOKEN or TENCENTCLOUD_SECURITY_TOKEN; \
+                  the tccli profile (--profile, else TCCLI_PROFILE, else default); \
+                  ~/.tencentcloud/credentials (or TENCENTCLOUD_CREDENTIALS_FILE); TKE OIDC \
+                  (TKE_REGION, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN); the CVM \
+                  instance role. `cos-ci credentials show` says which.\n\
                   Exit codes: 0 ok, 2 bad usage or input, 3 service error, 4 network error or timeout."
 )]
 pub struct Cli {
@@ -51,6 +59,18 @@ pub enum Command {
     WorkflowExecutions(WorkflowExecutionsCommand),
     /// Print the `Authorization` value for a request (a debugging aid).
     Sign(SignArgs),
+    /// Where credentials come from.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+}
+
+/// `cos-ci credentials ...`
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Show which source the credentials come from and when they expire
+    /// (fetching them first for an instance role or TKE OIDC). Never shows
+    /// a secret key or token.
+    Show(ShowArgs),
 }
 
 /// `cos-ci workflow-executions ...`
@@ -87,30 +107,76 @@ pub struct TargetArgs {
     /// Bucket with its APPID, e.g. examplebucket-1250000000.
     #[arg(long, env = "COS_CI_BUCKET", value_name = "BUCKET")]
     pub bucket: String,
-    /// Region, e.g. ap-beijing.
+    /// Region, e.g. ap-beijing (else TENCENTCLOUD_REGION, else the tccli
+    /// profile's default region in ~/.tccli/PROFILE.configure).
     #[arg(long, env = "COS_CI_REGION", value_name = "REGION")]
-    pub region: String,
+    pub region: Option<String>,
     /// Base URL to send requests to instead of `https://<bucket>.ci.<region>.myqcloud.com`
     /// (an emulator, a private domain).
     #[arg(long, env = "COS_CI_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
 }
 
-/// Credentials given as flags. The environment is consulted in
-/// [`CredentialArgs::resolve`], not by clap, so that `--help` can never show
-/// a secret taken from the environment.
-#[derive(Args)]
+impl TargetArgs {
+    /// The region: `--region` (or `COS_CI_REGION`), else
+    /// `TENCENTCLOUD_REGION`, else the tccli profile's default region
+    /// (`_sys_param.region` of `~/.tccli/<profile>.configure`).
+    pub fn region(
+        &self,
+        credentials: &CredentialArgs,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<String, CliError> {
+        if let Some(region) = &self.region {
+            return Ok(region.clone());
+        }
+        if let Some(value) = env("TENCENTCLOUD_REGION").filter(|value| !value.is_empty()) {
+            return value.into_string().map_err(|_| {
+                CliError::invalid_env("TENCENTCLOUD_REGION", "is set but not valid UTF-8")
+            });
+        }
+        let from_profile = credentials
+            .chain()
+            .profile_region(env, &SystemFiles)
+            .map_err(CliError::from_credentials)?;
+        match from_profile {
+            Some(found) => {
+                tracing::debug!(region = %found.region, file = %found.path.display(), "region from the tccli profile");
+                Ok(found.region)
+            }
+            None => Err(CliError::usage(
+                "missing region: pass --region, or set COS_CI_REGION or TENCENTCLOUD_REGION, \
+                 or a region in the tccli profile (~/.tccli/<profile>.configure)",
+            )),
+        }
+    }
+}
+
+/// Credentials given as flags, and which source to use. The environment
+/// and files are consulted in [`CredentialArgs::resolve`], not by clap, so
+/// that `--help` can never show a secret taken from the environment.
+#[derive(Args, Default)]
 pub struct CredentialArgs {
-    /// SecretId (else TENCENTCLOUD_SECRET_ID, else COS_SECRET_ID).
+    /// SecretId (else TENCENTCLOUD_SECRET_ID, else COS_SECRET_ID, else the
+    /// rest of the chain: see `cos-ci --help`).
     #[arg(long, value_name = "ID")]
     pub secret_id: Option<String>,
     /// SecretKey (else TENCENTCLOUD_SECRET_KEY, else COS_SECRET_KEY).
     /// Prefer the environment: flags are visible to other local users.
     #[arg(long, value_name = "KEY")]
     pub secret_key: Option<String>,
-    /// Session token of temporary credentials (else TENCENTCLOUD_SESSION_TOKEN).
+    /// Session token of temporary credentials (else TENCENTCLOUD_TOKEN,
+    /// TENCENTCLOUD_SESSION_TOKEN, TENCENTCLOUD_SECURITY_TOKEN).
     #[arg(long, value_name = "TOKEN")]
     pub session_token: Option<String>,
+    /// Use this tccli profile (~/.tccli/NAME.credential, and its region from
+    /// NAME.configure); the environment's credentials are then not used.
+    /// Default: TCCLI_PROFILE, else `default`.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Use only this source of credentials: flags, env, profile, file,
+    /// tke-oidc or cvm-role (default: each in that order).
+    #[arg(long, value_name = "SOURCE", value_parser = flags::credential_source)]
+    pub credential_source: Option<SourceKind>,
 }
 
 impl fmt::Debug for CredentialArgs {
@@ -120,95 +186,39 @@ impl fmt::Debug for CredentialArgs {
             .field("secret_id", &self.secret_id)
             .field("secret_key", &redacted(&self.secret_key))
             .field("session_token", &redacted(&self.session_token))
+            .field("profile", &self.profile)
+            .field("credential_source", &self.credential_source)
             .finish()
     }
 }
 
 impl CredentialArgs {
-    /// Flags first, then `TENCENTCLOUD_*`, then `COS_*`; empty environment
-    /// variables count as unset. `env` is `std::env::var_os` in the binary.
-    ///
-    /// Each value is checked with the client's own rule
-    /// ([`CredentialPart::check`]: printable ASCII, e.g. no CR left by a
-    /// Windows credentials file); an error names the flag or variable the
-    /// value came from, never the value. A variable that is set but not
-    /// UTF-8 is an error of its own, not "missing".
-    pub fn resolve(&self, env: impl Fn(&str) -> Option<OsString>) -> Result<Credentials, CliError> {
-        let secret_id = pick(
-            CredentialPart::SecretId,
-            (&self.secret_id, "--secret-id"),
-            &["TENCENTCLOUD_SECRET_ID", "COS_SECRET_ID"],
-            &env,
-        )?
-        .ok_or_else(|| {
-            CliError::usage(
-                "missing credentials: no secret id; pass --secret-id or set \
-                 TENCENTCLOUD_SECRET_ID (or COS_SECRET_ID)",
-            )
-        })?;
-        let secret_key = pick(
-            CredentialPart::SecretKey,
-            (&self.secret_key, "--secret-key"),
-            &["TENCENTCLOUD_SECRET_KEY", "COS_SECRET_KEY"],
-            &env,
-        )?
-        .ok_or_else(|| {
-            CliError::usage(
-                "missing credentials: no secret key; set TENCENTCLOUD_SECRET_KEY \
-                 (or COS_SECRET_KEY) or pass --secret-key",
-            )
-        })?;
-        let session_token = pick(
-            CredentialPart::SessionToken,
-            (&self.session_token, "--session-token"),
-            &["TENCENTCLOUD_SESSION_TOKEN"],
-            &env,
-        )?;
-        let credentials = Credentials::new(secret_id, secret_key);
-        Ok(match session_token {
-            Some(token) => credentials.with_session_token(token),
-            None => credentials,
-        })
+    /// The provider chain these flags describe (see [`CredentialChain`]).
+    pub fn chain(&self) -> CredentialChain {
+        CredentialChain {
+            secret_id: self.secret_id.clone(),
+            secret_key: self.secret_key.as_deref().map(SecretString::from),
+            session_token: self.session_token.as_deref().map(SecretString::from),
+            profile: self.profile.clone(),
+            only: self.credential_source,
+            ..CredentialChain::default()
+        }
     }
-}
 
-/// One credential part: the flag if given, else the first set (non-empty)
-/// variable of `names`; checked, with errors naming where it came from.
-fn pick(
-    part: CredentialPart,
-    (flag_value, flag): (&Option<String>, &'static str),
-    names: &[&'static str],
-    env: &impl Fn(&str) -> Option<OsString>,
-) -> Result<Option<String>, CliError> {
-    if let Some(value) = flag_value {
-        part.check(value)
-            .map_err(|error| CliError::invalid_flag(flag, config_reason(error)))?;
-        return Ok(Some(value.clone()));
-    }
-    for &name in names {
-        let Some(value) = env(name).filter(|value| !value.is_empty()) else {
-            continue;
-        };
-        let invalid = |message: String| CliError::InvalidEnv {
-            variable: name,
-            message,
-        };
-        let value = value
-            .into_string()
-            .map_err(|_| invalid("is set but not valid UTF-8".to_owned()))?;
-        part.check(&value)
-            .map_err(|error| invalid(config_reason(error)))?;
-        return Ok(Some(value));
-    }
-    Ok(None)
-}
-
-/// The rule a credential broke, without the part's name (the flag or
-/// variable is named instead).
-fn config_reason(error: ConfigError) -> String {
-    match error {
-        ConfigError::InvalidCredentials { reason, .. } => reason,
-        other => other.to_string(),
+    /// Resolve the chain: flags, then the environment (`env` is
+    /// `std::env::var_os` in the binary), the tccli profile, the SDKs'
+    /// credentials file, TKE OIDC, the CVM instance role. Values are
+    /// checked with the client's rule ([`cos_ci_client::CredentialPart::check`]);
+    /// an error names the flag, variable or file, never the value. A
+    /// variable that is set but not UTF-8 is an error of its own, not
+    /// "missing". Fetching sources fetch on first use.
+    pub fn resolve(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<CredentialProvider, CliError> {
+        self.chain()
+            .resolve(env, Arc::new(SystemFiles))
+            .map_err(CliError::from_credentials)
     }
 }
 
@@ -350,9 +360,8 @@ mod tests {
     #[test]
     fn credentials_precedence_and_redaction() {
         let flags = CredentialArgs {
-            secret_id: None,
             secret_key: Some("flag-key".into()),
-            session_token: None,
+            ..CredentialArgs::default()
         };
         let env = |name: &str| match name {
             "TENCENTCLOUD_SECRET_ID" => Some(String::new()),
@@ -362,29 +371,26 @@ mod tests {
             _ => None,
         };
         let env = |name: &str| env(name).map(OsString::from);
-        let credentials = flags.resolve(env).unwrap();
+        let provider = flags.resolve(&env).unwrap();
+        let credentials = provider.fixed_credentials().unwrap().credentials();
         assert_eq!(credentials.secret_id(), "cos-id");
         assert_eq!(credentials.expose_secret_key(), "flag-key");
         assert_eq!(credentials.expose_session_token(), Some("env-token"));
         assert!(!format!("{flags:?}").contains("flag-key"));
 
+        // Limited to the environment, so that nothing is fetched.
         let none = CredentialArgs {
-            secret_id: None,
-            secret_key: None,
-            session_token: None,
+            credential_source: Some(SourceKind::Environment),
+            ..CredentialArgs::default()
         };
-        let error = none.resolve(|_| None).unwrap_err();
+        let error = none.resolve(&|_| None).unwrap_err();
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("TENCENTCLOUD_SECRET_ID"));
     }
 
     #[test]
     fn credential_errors_name_the_flag_or_variable_never_the_value() {
-        let none = || CredentialArgs {
-            secret_id: None,
-            secret_key: None,
-            session_token: None,
-        };
+        let none = CredentialArgs::default;
         /// Flags, environment, the error line's start.
         type Case<'a> = (CredentialArgs, &'a [(&'a str, &'a str)], &'a str);
         let cases: Vec<Case<'_>> = vec![
@@ -424,7 +430,7 @@ mod tests {
                     .find(|(var, _)| *var == name)
                     .map(|(_, value)| OsString::from(*value))
             };
-            let error = flags.resolve(env).unwrap_err();
+            let error = flags.resolve(&env).unwrap_err();
             assert_eq!(error.exit_code(), 2, "{error}");
             assert!(error.to_string().starts_with(expected), "{error}");
             assert!(!error.to_string().contains("kéy"));
@@ -435,18 +441,14 @@ mod tests {
     #[test]
     fn a_variable_that_is_not_utf8_is_not_missing() {
         use std::os::unix::ffi::OsStringExt;
-        let none = CredentialArgs {
-            secret_id: None,
-            secret_key: None,
-            session_token: None,
-        };
+        let none = CredentialArgs::default();
         let env = |name: &str| match name {
             "TENCENTCLOUD_SECRET_ID" => Some(OsString::from_vec(b"AKID\xff".to_vec())),
             "COS_SECRET_ID" => Some(OsString::from("fallback-must-not-be-used")),
             "TENCENTCLOUD_SECRET_KEY" => Some(OsString::from("k")),
             _ => None,
         };
-        let error = none.resolve(env).unwrap_err();
+        let error = none.resolve(&env).unwrap_err();
         assert_eq!(error.exit_code(), 2);
         assert_eq!(
             error.to_string(),

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
-use cos_ci_client::{ConfigError, Error as ClientError};
+use cos_ci_client::{ConfigError, CredentialError, Error as ClientError};
 
 use crate::terminal::printable;
 
@@ -39,13 +39,17 @@ pub enum CliError {
     #[error("invalid environment variable {variable}: {message}")]
     InvalidEnv {
         /// The variable, e.g. `TENCENTCLOUD_SECRET_ID`.
-        variable: &'static str,
+        variable: Cow<'static, str>,
         /// What was wrong (never the value of a secret).
         message: String,
     },
     /// Bucket, region, endpoint or credentials that cannot work.
     #[error("{}", describe_config(.0))]
     Config(#[from] ConfigError),
+    /// No credentials: none anywhere (every place looked at is named), a
+    /// broken source, or a failed instance-role or STS fetch.
+    #[error("{}", describe_credentials(.0))]
+    Credentials(CredentialError),
     /// A call to the service failed.
     #[error("{}", describe_client(.error, .endpoint))]
     Client {
@@ -76,6 +80,29 @@ impl CliError {
         }
     }
 
+    /// A bad value of the variable `variable`.
+    pub fn invalid_env(variable: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        CliError::InvalidEnv {
+            variable: variable.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A credential error, naming the flag or variable when one is to
+    /// blame (`invalid --secret-key: …`, `invalid environment variable
+    /// TENCENTCLOUD_SECRET_ID: …`).
+    pub fn from_credentials(error: CredentialError) -> Self {
+        match error {
+            CredentialError::Invalid { place, reason } if place.starts_with("--") => {
+                CliError::invalid_flag(place, reason)
+            }
+            CredentialError::Invalid { place, reason } if is_variable_name(&place) => {
+                CliError::invalid_env(place, reason)
+            }
+            other => CliError::Credentials(other),
+        }
+    }
+
     /// A failed call to `endpoint`.
     pub fn client(error: ClientError, endpoint: impl fmt::Display) -> Self {
         CliError::Client {
@@ -91,6 +118,7 @@ impl CliError {
             | CliError::InvalidFlag { .. }
             | CliError::InvalidEnv { .. }
             | CliError::Config(_) => EXIT_USAGE,
+            CliError::Credentials(error) => credential_exit_code(error),
             CliError::Client { error, .. } => client_exit_code(error),
             CliError::Output(_) | CliError::Runtime(_) => EXIT_INTERNAL,
         }
@@ -103,12 +131,44 @@ impl CliError {
     }
 }
 
+fn describe_credentials(error: &CredentialError) -> String {
+    match error {
+        CredentialError::NotFound { .. } => format!(
+            "{error}. Set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, pass --secret-id and \
+             --secret-key, or see `cos-ci --help` for the other sources"
+        ),
+        _ => error.to_string(),
+    }
+}
+
+/// `TENCENTCLOUD_SECRET_ID`, `TKE_REGION`: upper-case letters, digits and
+/// `_`.
+fn is_variable_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Exit code for a credential failure: 2 when none were found or a source
+/// is broken (configuration), 3 when the metadata service or STS refused, 4
+/// when it did not answer.
+pub fn credential_exit_code(error: &CredentialError) -> u8 {
+    match error {
+        CredentialError::Unreachable { .. } => EXIT_NETWORK,
+        CredentialError::Refused { .. } => EXIT_SERVICE,
+        CredentialError::NotFetched => EXIT_INTERNAL,
+        _ => EXIT_USAGE,
+    }
+}
+
 /// Exit code for a failed call: 3 whenever the service (or a proxy in
 /// front of it) answered, even if the call then gave up at a limit; 4 only
 /// when no answer came (network failures, timeouts).
 pub fn client_exit_code(error: &ClientError) -> u8 {
     match error {
         ClientError::Config(_) | ClientError::InvalidRequest(_) => EXIT_USAGE,
+        ClientError::Credentials(error) => credential_exit_code(error),
         ClientError::Usage(_) => EXIT_INTERNAL,
         error if error.is_answer() => EXIT_SERVICE,
         _ => EXIT_NETWORK,
@@ -135,6 +195,7 @@ fn describe_client(error: &ClientError, endpoint: &str) -> String {
         ClientError::Transport(_) | ClientError::DeadlineExceeded { .. } => {
             format!("no answer from {endpoint}: {error}")
         }
+        ClientError::Credentials(error) => describe_credentials(error),
         _ => error.to_string(),
     }
 }

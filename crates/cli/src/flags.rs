@@ -12,6 +12,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
+use cos_ci_client::credentials::SourceKind;
 use cos_ci_proto::{CiTimestamp, Order, PageSize, StateFilter, ValidationError};
 use cos_ci_sign::KeyTime;
 
@@ -44,6 +45,17 @@ pub fn states(text: &str) -> Result<BTreeSet<StateFilter>, String> {
             StateFilter::parse_ignore_case(item).map_err(|error| error.rule)
         })
         .collect()
+}
+
+/// `--credential-source`: one source of the chain.
+pub fn credential_source(text: &str) -> Result<SourceKind, String> {
+    SourceKind::parse(text).ok_or_else(|| {
+        format!(
+            "expected one of {}, got `{}`",
+            SourceKind::CHAIN.map(SourceKind::as_str).join(", "),
+            excerpt(text)
+        )
+    })
 }
 
 /// `--limit`, `--max-pages`: a whole number of at least 1.

@@ -36,7 +36,7 @@ use std::io::{self, IsTerminal, Write};
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, WorkflowExecutionsCommand};
+use crate::args::{Cli, Command, CredentialsCommand, WorkflowExecutionsCommand};
 use crate::error::{CliError, EXIT_INTERNAL, EXIT_OK};
 
 /// Run `cos-ci` with these arguments (the first is the program name) and
@@ -86,6 +86,9 @@ fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), Cli
         }
         Command::WorkflowExecutions(WorkflowExecutionsCommand::Summary(args)) => {
             commands::summary::run(args, env)
+        }
+        Command::Credentials(CredentialsCommand::Show(args)) => {
+            commands::credentials::run(args, env)
         }
         Command::Sign(args) => {
             let (authorization, warning) = commands::sign::run(args, env)?;

@@ -14,8 +14,11 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::pin::pin;
 
+use std::time::SystemTime;
+
 use cos_ci_client::{
-    Config, Error as ClientError, PagingError, ParallelOptions, RetryPolicy, TimeWindowed,
+    Config, CredentialProvider, Error as ClientError, PagingError, ParallelOptions, RetryPolicy,
+    TimeWindowed,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
@@ -175,9 +178,12 @@ impl Runner {
     ) -> Result<Self, CliError> {
         let mut options = TransportOptions::default();
         let limits = service.request.time_limits(options.request_timeout)?;
-        let credentials = service.credentials.resolve(env)?;
+        let credentials = service.credentials.resolve(&env)?;
+        warn_if_expired(&credentials);
         let target = &service.target;
-        let mut config = Config::new(&target.bucket, &target.region, credentials)?;
+        let region = target.region(&service.credentials, &env)?;
+        tracing::debug!(source = %credentials.source(), "credentials");
+        let mut config = Config::new(&target.bucket, &region, credentials)?;
         if let Some(endpoint) = &target.endpoint {
             config = config.with_endpoint(endpoint)?;
         }
@@ -337,6 +343,28 @@ impl Runner {
             "listing complete"
         );
         Ok(())
+    }
+}
+
+/// Fixed credentials that say when they expire (a tccli `oauth`/`sso`
+/// login) and have: they are still tried, but the user is told why they
+/// will probably be refused.
+pub(crate) fn warn_if_expired(provider: &CredentialProvider) {
+    let Some(provided) = provider.fixed_credentials() else {
+        return;
+    };
+    if provided.is_expired(SystemTime::now()) {
+        note(&format!(
+            "warning: the credentials from {} expired at {} (log in again, e.g. `tccli auth login`)",
+            provided.source(),
+            provided
+                .expires_at()
+                .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|since| i64::try_from(since.as_secs()).ok())
+                .and_then(|secs| cos_ci_proto::CiTimestamp::from_unix(secs, 0).ok())
+                .map(|at| at.to_string())
+                .unwrap_or_default()
+        ));
     }
 }
 

@@ -18,18 +18,31 @@ const SEED: u64 = 7;
 const EXECUTIONS: usize = 250;
 /// A session token that must never be printed.
 const SESSION_TOKEN: &str = "sessionTOKENmustNeverBePrinted42";
-/// Environment variables the binary reads; cleared so the caller's
-/// environment cannot change a result.
-const ENV_VARS: [&str; 8] = [
-    "TENCENTCLOUD_SECRET_ID",
-    "TENCENTCLOUD_SECRET_KEY",
-    "TENCENTCLOUD_SESSION_TOKEN",
-    "COS_SECRET_ID",
-    "COS_SECRET_KEY",
-    "COS_CI_BUCKET",
-    "COS_CI_REGION",
-    "COS_CI_ENDPOINT",
-];
+/// The empty home and the closed credential endpoint of [`isolated`].
+fn isolation() -> (&'static std::path::Path, &'static str) {
+    static HOME: OnceLock<std::path::PathBuf> = OnceLock::new();
+    static CLOSED: OnceLock<String> = OnceLock::new();
+    let home = HOME.get_or_init(|| {
+        let home =
+            std::env::temp_dir().join(format!("cos-ci-cli-test-home-{}", std::process::id()));
+        std::fs::create_dir_all(&home).expect("create an empty home");
+        home
+    });
+    (home, CLOSED.get_or_init(closed_port_url))
+}
+
+/// A home with no credential files, and both credential endpoints on a
+/// closed port: whatever a test does, the binary never reads the caller's
+/// `~/.tccli` or reaches a real metadata or STS host.
+fn isolated(command: &mut Command) {
+    let (home, closed) = isolation();
+    // Nothing of the caller's environment can change a result.
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("TENCENTCLOUD_METADATA_ENDPOINT", closed)
+        .env("TENCENTCLOUD_STS_ENDPOINT", closed);
+}
 
 fn dataset() -> Dataset {
     Dataset::generate(EXECUTIONS, SEED)
@@ -59,10 +72,7 @@ struct Run {
 fn cos_ci(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
     command.args(args);
-    for name in ENV_VARS {
-        command.env_remove(name);
-    }
-    command.env_remove("RUST_LOG");
+    isolated(&mut command);
     for (name, value) in env {
         command.env(name, value);
     }
@@ -487,7 +497,11 @@ fn errors_are_one_line_with_the_right_exit_code() {
         let run = list_with_env(&extra, env);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
         assert!(!run.stderr.contains("panicked"), "{name}: {run:?}");
-        let stderr = redact(&run.stderr).replace(&unreachable, "[closed-port]");
+        let (home, closed) = isolation();
+        let stderr = redact(&run.stderr)
+            .replace(&unreachable, "[closed-port]")
+            .replace(closed, "[closed-port]")
+            .replace(&home.display().to_string(), "[home]");
         writeln!(
             report,
             "## {name}\nexit {}\n{}",
@@ -967,9 +981,7 @@ fn a_credential_variable_that_is_not_utf8_says_so() {
         "--endpoint",
         &emulator().base_url(),
     ]);
-    for name in ENV_VARS {
-        command.env_remove(name);
-    }
+    isolated(&mut command);
     command
         .env(
             "TENCENTCLOUD_SECRET_ID",

@@ -18,8 +18,10 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use cos_ci_proto::{CiAction, PaginatedAction};
 
+use crate::credentials::{CredentialFetch, CredentialRequest, FetchStep};
 use crate::{
-    Client, Config, Error, Operation, Paginator, PagingOptions, RetryPolicy, Step, TransportError,
+    Client, Config, CredentialError, CredentialProvider, Error, Operation, Paginator,
+    PagingOptions, ProvidedCredentials, RetryPolicy, Step, TransportError,
 };
 
 /// Moves one signed request to the service and its response back, blocking.
@@ -35,6 +37,20 @@ pub trait BlockingTransport {
         request: http::Request<Bytes>,
         deadline: Option<SystemTime>,
     ) -> Result<http::Response<Bytes>, TransportError>;
+
+    /// Send a request for temporary credentials to the metadata service or
+    /// STS (see [`CredentialRequest`]). The default sends it with
+    /// [`send`](BlockingTransport::send), its deadline
+    /// [`CredentialRequest::timeout`] from [`now`](BlockingTransport::now).
+    /// Override it to use shorter connect timeouts or another client, and
+    /// never log the request: its path and body are secret.
+    fn fetch_credentials(
+        &mut self,
+        request: CredentialRequest,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let deadline = self.now().checked_add(request.timeout());
+        self.send(request.into_request(), deadline)
+    }
 
     /// The current time, passed to the driver. Replace it (with
     /// [`sleep`](BlockingTransport::sleep)) to run on virtual time.
@@ -55,6 +71,13 @@ impl<T: BlockingTransport + ?Sized> BlockingTransport for &mut T {
         deadline: Option<SystemTime>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         (**self).send(request, deadline)
+    }
+
+    fn fetch_credentials(
+        &mut self,
+        request: CredentialRequest,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        (**self).fetch_credentials(request)
     }
 
     fn now(&self) -> SystemTime {
@@ -80,8 +103,45 @@ where
                 Ok(response) => operation.on_response(response, transport.now()),
                 Err(error) => operation.on_transport_error(error, transport.now()),
             },
+            Step::FetchCredentials(request) => match transport.fetch_credentials(request) {
+                Ok(response) => operation.on_response(response, transport.now()),
+                Err(error) => operation.on_transport_error(error, transport.now()),
+            },
             Step::Wait(delay) => transport.sleep(delay),
             Step::Done(result) => return result,
+        }
+    }
+}
+
+/// Fetch credentials from `provider` once over `transport` (fixed ones are
+/// returned as they are), e.g. to show where they come from and when they
+/// expire.
+pub fn fetch_credentials<T>(
+    provider: &CredentialProvider,
+    transport: &mut T,
+) -> Result<ProvidedCredentials, CredentialError>
+where
+    T: BlockingTransport + ?Sized,
+{
+    drive_fetch(&mut provider.fetch(transport.now()), transport)
+}
+
+/// Run a [`CredentialFetch`] to its end over `transport`.
+pub fn drive_fetch<T>(
+    fetch: &mut CredentialFetch,
+    transport: &mut T,
+) -> Result<ProvidedCredentials, CredentialError>
+where
+    T: BlockingTransport + ?Sized,
+{
+    loop {
+        match fetch.poll(transport.now()) {
+            FetchStep::Send(request) => match transport.fetch_credentials(request) {
+                Ok(response) => fetch.on_response(response, transport.now()),
+                Err(error) => fetch.on_transport_error(error, transport.now()),
+            },
+            FetchStep::Wait(delay) => transport.sleep(delay),
+            FetchStep::Done(result) => return result,
         }
     }
 }

@@ -6,8 +6,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use cos_ci_proto::{CiAction, PaginatedAction, ResponseError, ServiceError};
-use cos_ci_sign::{HeaderPolicy, KeyTime, SignableRequest, Signer};
+use cos_ci_sign::{KeyTime, SignableRequest};
 
+use crate::credentials::{
+    CredentialCache, CredentialError, CredentialProvider, Current, ProvidedCredentials,
+};
 use crate::{Config, Error, Operation, Paginator, PagingOptions};
 
 /// How far before `now` each signature's window starts, so that a server
@@ -25,7 +28,8 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     config: Config,
-    signer: Signer,
+    /// The credentials signed with, and the refresh in flight.
+    credentials: CredentialCache,
     /// Seconds to add to the caller's `now` to get the server's time, learned
     /// from a skew rejection's `Date` header.
     clock_offset_secs: AtomicI64,
@@ -36,11 +40,11 @@ struct Inner {
 impl Client {
     /// A client for `config`.
     pub fn new(config: Config) -> Self {
-        let signer = Signer::new(config.credentials.clone(), HeaderPolicy::OfficialDefault);
+        let credentials = CredentialCache::new(config.credentials.clone());
         Self {
             inner: Arc::new(Inner {
                 config,
-                signer,
+                credentials,
                 clock_offset_secs: AtomicI64::new(0),
                 operations_started: AtomicU64::new(0),
             }),
@@ -71,10 +75,43 @@ impl Client {
         local.saturating_add_signed(self.clock_offset_secs())
     }
 
+    /// Where the credentials come from.
+    pub fn credential_provider(&self) -> &CredentialProvider {
+        self.inner.credentials.provider()
+    }
+
+    /// The credentials last fetched (or the fixed ones), with their source
+    /// and expiry; `None` before a refreshing provider's first fetch.
+    pub fn credentials(&self) -> Option<ProvidedCredentials> {
+        self.inner.credentials.last()
+    }
+
+    pub(crate) fn credential_cache(&self) -> &CredentialCache {
+        &self.inner.credentials
+    }
+
     /// Build the signed request for `action` at time `now`. Validates the
-    /// action first; nothing invalid is ever signed.
+    /// action first; nothing invalid is ever signed. With a refreshing
+    /// credential provider this signs with the credentials last fetched and
+    /// fails with [`CredentialError::NotFetched`] if there are none (an
+    /// [`Operation`] fetches them as needed).
     pub fn prepare<A: CiAction>(
         &self,
+        action: &A,
+        now: SystemTime,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let current = self
+            .inner
+            .credentials
+            .current(now)
+            .ok_or(Error::Credentials(CredentialError::NotFetched))?;
+        self.prepare_with(&current, action, now)
+    }
+
+    /// [`Client::prepare`] with these credentials.
+    pub(crate) fn prepare_with<A: CiAction>(
+        &self,
+        current: &Current,
         action: &A,
         now: SystemTime,
     ) -> Result<http::Request<Bytes>, Error> {
@@ -88,7 +125,7 @@ impl Client {
 
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(3 + extra_headers.len());
         headers.push(("host", host));
-        let token = config.credentials.expose_session_token();
+        let token = current.provided.credentials().expose_session_token();
         if let Some(token) = token {
             headers.push((crate::SESSION_TOKEN_HEADER, token));
         }
@@ -105,7 +142,7 @@ impl Client {
             .saturating_sub(KEY_TIME_BACKDATE_SECS);
         let lifetime = config.signature_lifetime.as_secs() + KEY_TIME_BACKDATE_SECS;
         let key_time = KeyTime::starting_at(start, lifetime);
-        let authorization = self.inner.signer.authorization(
+        let authorization = current.signer.authorization(
             &SignableRequest {
                 method: A::METHOD.as_str(),
                 path: &path,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use cos_ci_sign::Credentials;
+use crate::credentials::CredentialProvider;
 
 use crate::RetryPolicy;
 
@@ -207,7 +207,7 @@ pub struct Config {
     pub(crate) bucket: Bucket,
     pub(crate) region: Region,
     pub(crate) endpoint: Endpoint,
-    pub(crate) credentials: Credentials,
+    pub(crate) credentials: CredentialProvider,
     pub(crate) signature_lifetime: Duration,
     pub(crate) user_agent: String,
     pub(crate) retry: RetryPolicy,
@@ -219,25 +219,36 @@ impl Config {
     pub const DEFAULT_SIGNATURE_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
     /// A config for `bucket` (`<name>-<appid>`) in `region`, using the
-    /// service's own endpoint.
-    pub fn new(bucket: &str, region: &str, credentials: Credentials) -> Result<Self, ConfigError> {
+    /// service's own endpoint, signing with `credentials`: fixed
+    /// [`cos_ci_sign::Credentials`], or any [`CredentialProvider`] (e.g.
+    /// from [`crate::credentials::CredentialChain::resolve`]), whose
+    /// temporary credentials the client fetches and refreshes.
+    pub fn new(
+        bucket: &str,
+        region: &str,
+        credentials: impl Into<CredentialProvider>,
+    ) -> Result<Self, ConfigError> {
         let bucket = Bucket::parse(bucket)?;
         let region = Region::parse(region)?;
-        if credentials.secret_id().is_empty() {
-            return Err(ConfigError::MissingCredentials("the secret id is empty"));
-        }
-        if credentials.expose_secret_key().is_empty() {
-            return Err(ConfigError::MissingCredentials("the secret key is empty"));
-        }
-        if credentials.expose_session_token() == Some("") {
-            return Err(ConfigError::MissingCredentials(
-                "the session token is empty (leave it unset for long-term keys)",
-            ));
-        }
-        CredentialPart::SecretId.check(credentials.secret_id())?;
-        CredentialPart::SecretKey.check(credentials.expose_secret_key())?;
-        if let Some(token) = credentials.expose_session_token() {
-            CredentialPart::SessionToken.check(token)?;
+        let credentials = credentials.into();
+        if let Some(fixed) = credentials.fixed_credentials() {
+            let fixed = fixed.credentials();
+            if fixed.secret_id().is_empty() {
+                return Err(ConfigError::MissingCredentials("the secret id is empty"));
+            }
+            if fixed.expose_secret_key().is_empty() {
+                return Err(ConfigError::MissingCredentials("the secret key is empty"));
+            }
+            if fixed.expose_session_token() == Some("") {
+                return Err(ConfigError::MissingCredentials(
+                    "the session token is empty (leave it unset for long-term keys)",
+                ));
+            }
+            CredentialPart::SecretId.check(fixed.secret_id())?;
+            CredentialPart::SecretKey.check(fixed.expose_secret_key())?;
+            if let Some(token) = fixed.expose_session_token() {
+                CredentialPart::SessionToken.check(token)?;
+            }
         }
         Ok(Self {
             endpoint: Endpoint::for_bucket(&bucket, &region),
@@ -307,8 +318,8 @@ impl Config {
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
-    /// The credentials (their `Debug` is redacted).
-    pub fn credentials(&self) -> &Credentials {
+    /// Where the credentials come from (`Debug` is redacted).
+    pub fn credentials(&self) -> &CredentialProvider {
         &self.credentials
     }
     /// The signature lifetime.

@@ -100,6 +100,10 @@ pub enum Error {
     /// pages, page limit).
     #[error(transparent)]
     Paging(#[from] crate::PagingError),
+    /// No credentials could be had: none found, a source that is broken, or
+    /// a metadata/STS fetch that failed.
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialError),
     /// The service asked to wait longer than
     /// [`crate::RetryPolicy::max_retry_after`] before retrying; its answer
     /// is `last_error`.
@@ -212,6 +216,7 @@ impl Error {
             }
             | Error::Config(_)
             | Error::InvalidRequest(_)
+            | Error::Credentials(_)
             | Error::MaybeApplied { .. }
             | Error::Usage(_) => false,
         }

@@ -22,8 +22,10 @@
 //! clock or randomness by itself. The caller passes `now` in and acts on
 //! each [`Step`]. The opt-in [`blocking`] module is the one place that
 //! sleeps and reads the clock (through [`BlockingTransport`]'s overridable
-//! `sleep` and `now`), and [`RetryPolicy::random_jitter_seed`] the one place
-//! that draws a random number. `cos-ci-hyper` is a ready tokio/hyper
+//! `sleep` and `now`), [`RetryPolicy::random_jitter_seed`] the one place
+//! that draws a random number, and [`credentials::SystemFiles`] the one
+//! place that reads files (the credential chain reads what the caller's
+//! env lookup and [`credentials::ReadFiles`] give it). `cos-ci-hyper` is a ready tokio/hyper
 //! transport; `examples/std_transport.rs` (hand-written HTTP/1.1 over
 //! `std::net`) and `examples/ureq_transport.rs` (ureq) are blocking ones.
 //!
@@ -44,11 +46,23 @@
 //!
 //! # Credentials and sharing
 //!
-//! Temporary credentials (STS) are the long-term pair plus a session token:
+//! [`Config::new`] takes fixed [`Credentials`] or any
+//! [`CredentialProvider`]. Temporary credentials (STS) are the temporary
+//! pair plus a session token:
 //! `Credentials::new(tmp_secret_id, tmp_secret_key).with_session_token(token)`.
 //! The token is sent as the signed `x-ci-security-token` header; `Debug` of
-//! [`Credentials`] and [`Config`] never shows the key or the token. When the
-//! token expires, build a new [`Config`] and [`Client`].
+//! [`Credentials`] and [`Config`] never shows the key or the token, which
+//! are [`SecretString`]s (zeroed when dropped).
+//!
+//! [`CredentialChain`] finds credentials the way Tencent Cloud deployments
+//! have them — flags, environment, tccli profile, the SDKs' credentials
+//! file, TKE OIDC, CVM instance role — and the last two are fetched and
+//! refreshed by the client itself: before expiry (300 s, or a quarter of a
+//! short lifetime), one refresh at a time per client, with one refresh and
+//! one retry when the service refuses a token. Fetching is data like the
+//! rest: a [`Step::FetchCredentials`] is the request to make to the
+//! metadata service or STS, with its own short timeout (see
+//! [`credentials`]).
 //!
 //! A [`Client`] is `Clone + Send + Sync`: clone it into every thread or task
 //! (clones share the learned clock offset). An [`Operation`] or a
@@ -56,7 +70,8 @@
 //!
 //! # Writing a transport
 //!
-//! A transport turns each [`Step::Send`] request into a response. With the
+//! A transport turns each [`Step::Send`] (and
+//! [`Step::FetchCredentials`]) request into a response. With the
 //! [`blocking`] helper it implements only [`BlockingTransport::send`]
 //! (`examples/ureq_transport.rs` does it in about 30 lines); an async one
 //! writes the loop of [`Operation`]'s example with its own timer, as
@@ -81,6 +96,12 @@
 //! - **Never follow redirects.** Return the 3xx itself (it becomes a
 //!   service error); following it would send the signed request, and any
 //!   session token, to another host.
+//! - **Credential requests get their own timeout.** A
+//!   [`Step::FetchCredentials`] goes to the metadata service or STS, not
+//!   to CI: give it [`CredentialRequest::timeout`] (2 s for the metadata
+//!   service, connect included, so a machine that is not a CVM does not
+//!   hang), report it like any response, and never log its path (the role
+//!   name), body (the web-identity token) or answer (the credentials).
 //! - **Honour the deadline.** `deadline` ([`Operation::deadline`]) is when
 //!   the whole operation gives up: cap each attempt's timeout at what
 //!   remains of it (and at your own per-attempt limit), and once it has
@@ -120,12 +141,13 @@ pub use cos_ci_proto::{
     ValidationError, WorkflowExecution,
 };
 pub use cos_ci_sign;
-pub use cos_ci_sign::Credentials;
+pub use cos_ci_sign::{Credentials, SecretString};
 pub use http;
 
 pub mod blocking;
 mod client;
 mod config;
+pub mod credentials;
 mod error;
 mod operation;
 mod paginator;
@@ -136,6 +158,10 @@ mod waiter;
 pub use blocking::{BlockingClient, BlockingTransport};
 pub use client::Client;
 pub use config::{Bucket, Config, ConfigError, CredentialPart, Endpoint, Region};
+pub use credentials::{
+    CredentialChain, CredentialError, CredentialProvider, CredentialRequest, CredentialSource,
+    ProvidedCredentials,
+};
 pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use cos_ci_proto::CiAction;
 
 use crate::client::unix_secs;
+use crate::credentials::{Acquire, CredentialFetch, CredentialRequest, FetchStep};
 use crate::{Backoff, Client, Error, RetryDecision, TransportError, TransportErrorKind};
 
 /// A skew smaller than this is not what made a signature fail, so it is not
@@ -19,6 +20,13 @@ pub enum Step<T> {
     /// Send this request, then report the outcome with
     /// [`Operation::on_response`] or [`Operation::on_transport_error`].
     Send(http::Request<Bytes>),
+    /// Fetch temporary credentials first: send this request (to the
+    /// metadata service or STS, not to CI) within its own
+    /// [`CredentialRequest::timeout`], then report the outcome with
+    /// [`Operation::on_response`] or [`Operation::on_transport_error`] as
+    /// for [`Step::Send`]. Only with a refreshing credential provider, and
+    /// only from the one operation of the client that does the refresh.
+    FetchCredentials(CredentialRequest),
     /// Sleep this long, then [`Operation::poll`] again.
     Wait(Duration),
     /// Finished.
@@ -29,6 +37,7 @@ pub enum Step<T> {
 enum State<T> {
     Ready,
     AwaitingResponse,
+    AwaitingCredentials,
     WaitingUntil(SystemTime),
     Finished(Option<Result<T, Error>>),
 }
@@ -47,6 +56,13 @@ enum State<T> {
 ///             Ok(response) => op.on_response(response, SystemTime::now()),
 ///             Err(error) => op.on_transport_error(error, SystemTime::now()),
 ///         },
+///         Step::FetchCredentials(fetch) => {
+///             let timeout = fetch.timeout(); // short: give up on it after this
+///             match send(fetch.into_request()) {
+///                 Ok(response) => op.on_response(response, SystemTime::now()),
+///                 Err(error) => op.on_transport_error(error, SystemTime::now()),
+///             }
+///         }
 ///         Step::Wait(delay) => std::thread::sleep(delay),
 ///         Step::Done(result) => break result?,
 ///     }
@@ -60,6 +76,11 @@ enum State<T> {
 /// `Retry-After`. A signature rejected as expired, with a `Date` header at
 /// least 30 s away from our clock, is retried once at once with the offset
 /// learned (and kept by the [`Client`] for later calls).
+///
+/// With a refreshing credential provider, credentials are fetched (as
+/// [`Step::FetchCredentials`]) before the first request and again when
+/// they near expiry; a refusal that an expired token explains gets one
+/// refresh and one retry ([`RetryDecision::RetryWithRefreshedCredentials`]).
 #[derive(Debug)]
 pub struct Operation<A: CiAction> {
     client: Client,
@@ -70,6 +91,13 @@ pub struct Operation<A: CiAction> {
     backoff: Backoff,
     clock_corrected: bool,
     last_decision: Option<RetryDecision>,
+    /// The refresh this operation drives: its claim and the fetch.
+    fetch: Option<(u64, CredentialFetch)>,
+    /// Waiting for another operation's refresh: the failure count then.
+    credential_wait: Option<u64>,
+    /// The credentials generation the last request was signed with.
+    used_generation: u64,
+    credentials_refreshed: bool,
 }
 
 impl<A: CiAction> Operation<A> {
@@ -83,6 +111,10 @@ impl<A: CiAction> Operation<A> {
             backoff: Backoff::from_seed(jitter_seed),
             clock_corrected: false,
             last_decision: None,
+            fetch: None,
+            credential_wait: None,
+            used_generation: 0,
+            credentials_refreshed: false,
         }
     }
 
@@ -124,7 +156,7 @@ impl<A: CiAction> Operation<A> {
                     _ => Step::Done(Err(Error::Usage("polled again after Done"))),
                 };
             }
-            State::AwaitingResponse => {
+            State::AwaitingResponse | State::AwaitingCredentials => {
                 return Step::Done(Err(Error::Usage(
                     "polled before the last request's outcome was reported",
                 )));
@@ -138,31 +170,84 @@ impl<A: CiAction> Operation<A> {
             }
             State::Ready => {}
         }
+        self.state = State::Ready;
         let first = *self.first_attempt_at.get_or_insert(now);
-        if self.attempts > 0 {
-            let policy = self.client.config().retry_policy();
+        let policy = self.client.config().retry_policy();
+        if self.attempts > 0 || self.fetch.is_some() || self.credential_wait.is_some() {
             let elapsed = now.duration_since(first).unwrap_or(Duration::ZERO);
             if elapsed >= policy.total_deadline {
+                let deadline = policy.total_deadline;
                 return self.finish(Err(Error::DeadlineExceeded {
                     attempts: self.attempts,
                     elapsed,
-                    deadline: policy.total_deadline,
+                    deadline,
                     last_error: None,
                 }));
             }
         }
-        match self.client.prepare(&self.action, now) {
-            Ok(request) => {
-                self.attempts += 1;
-                self.state = State::AwaitingResponse;
-                Step::Send(request)
+        // At most: finish a fetch, start one, then sign.
+        for _ in 0..3 {
+            if let Some((claim, fetch)) = &mut self.fetch {
+                let claim = *claim;
+                match fetch.poll(now) {
+                    FetchStep::Send(request) => {
+                        self.state = State::AwaitingCredentials;
+                        return Step::FetchCredentials(request);
+                    }
+                    FetchStep::Wait(delay) => {
+                        self.state = State::WaitingUntil(now.checked_add(delay).unwrap_or(now));
+                        return Step::Wait(delay);
+                    }
+                    FetchStep::Done(result) => {
+                        self.fetch = None;
+                        let cache = self.client.credential_cache();
+                        if let Some(error) = cache.complete(claim, result, now) {
+                            return self.finish(Err(Error::Credentials(error)));
+                        }
+                    }
+                }
             }
-            Err(error) => self.finish(Err(error)),
+            match self
+                .client
+                .credential_cache()
+                .acquire(now, self.credential_wait)
+            {
+                Acquire::Use(current) => {
+                    self.credential_wait = None;
+                    return match self.client.prepare_with(&current, &self.action, now) {
+                        Ok(request) => {
+                            self.used_generation = current.generation;
+                            self.attempts += 1;
+                            self.state = State::AwaitingResponse;
+                            Step::Send(request)
+                        }
+                        Err(error) => self.finish(Err(error)),
+                    };
+                }
+                Acquire::Refresh { claim, fetch } => self.fetch = Some((claim, fetch)),
+                Acquire::Wait {
+                    delay,
+                    failures_seen,
+                } => {
+                    self.credential_wait = Some(failures_seen);
+                    self.state = State::WaitingUntil(now.checked_add(delay).unwrap_or(now));
+                    return Step::Wait(delay);
+                }
+                Acquire::Fail(error) => return self.finish(Err(Error::Credentials(error))),
+            }
         }
+        self.finish(Err(Error::Usage("credentials kept needing a refresh")))
     }
 
     /// Report the response to the last [`Step::Send`], received at `now`.
     pub fn on_response(&mut self, response: http::Response<Bytes>, now: SystemTime) {
+        if matches!(self.state, State::AwaitingCredentials) {
+            if let Some((_, fetch)) = &mut self.fetch {
+                fetch.on_response(response, now);
+            }
+            self.state = State::Ready;
+            return;
+        }
         if !matches!(self.state, State::AwaitingResponse) {
             self.state = State::Finished(Some(Err(Error::Usage(
                 "a response was reported but no request was outstanding",
@@ -204,6 +289,13 @@ impl<A: CiAction> Operation<A> {
 
     /// Report that the last [`Step::Send`] got no (complete) response.
     pub fn on_transport_error(&mut self, error: TransportError, now: SystemTime) {
+        if matches!(self.state, State::AwaitingCredentials) {
+            if let Some((_, fetch)) = &mut self.fetch {
+                fetch.on_transport_error(error, now);
+            }
+            self.state = State::Ready;
+            return;
+        }
         if !matches!(self.state, State::AwaitingResponse) {
             self.state = State::Finished(Some(Err(Error::Usage(
                 "a transport error was reported but no request was outstanding",
@@ -228,7 +320,8 @@ impl<A: CiAction> Operation<A> {
         let decision = self.decide(&error, retry_after, server_date, now);
         self.last_decision = Some(decision);
         self.state = match decision {
-            RetryDecision::RetryWithCorrectedClock => State::Ready,
+            RetryDecision::RetryWithCorrectedClock
+            | RetryDecision::RetryWithRefreshedCredentials => State::Ready,
             RetryDecision::RetryAfter(delay) => {
                 State::WaitingUntil(now.checked_add(delay).unwrap_or(now))
             }
@@ -297,6 +390,17 @@ impl<A: CiAction> Operation<A> {
                 return RetryDecision::RetryWithCorrectedClock;
             }
         }
+        if !self.credentials_refreshed
+            && self.client.credential_cache().is_refreshing()
+            && is_credential_rejection(error)
+        {
+            // Temporary credentials the service no longer takes: most likely
+            // the token expired sooner than our clock says. Refresh (one
+            // fetch for every operation refused with them) and retry once.
+            self.client.credential_cache().reject(self.used_generation);
+            self.credentials_refreshed = true;
+            return RetryDecision::RetryWithRefreshedCredentials;
+        }
         if !error.is_retryable() {
             return RetryDecision::DoNotRetry;
         }
@@ -335,6 +439,36 @@ impl<A: CiAction> Operation<A> {
         }
         RetryDecision::RetryAfter(delay)
     }
+}
+
+impl<A: CiAction> Drop for Operation<A> {
+    fn drop(&mut self) {
+        // Dropped mid-refresh (a cancelled task): let another operation
+        // take the refresh over at once.
+        if let Some((claim, _)) = self.fetch.take() {
+            self.client.credential_cache().release(claim);
+        }
+    }
+}
+
+/// A refusal of the credentials themselves, which an expired or revoked
+/// token explains: CI's `AccessDenied` and `InvalidAuthorization`, COS's
+/// `ExpiredToken`, `InvalidAccessKeyId`, `SecretidNotExist`.
+fn is_credential_rejection(error: &Error) -> bool {
+    let Error::Service(e) = error else {
+        return false;
+    };
+    matches!(
+        e.code.as_deref(),
+        Some(
+            "AccessDenied"
+                | "InvalidAuthorization"
+                | "ExpiredToken"
+                | "InvalidAccessKeyId"
+                | "SecretidNotExist"
+                | "InvalidToken"
+        )
+    )
 }
 
 fn is_idempotent(method: &http::Method) -> bool {

@@ -92,6 +92,11 @@ pub enum RetryDecision {
     /// Send again now with a corrected clock (the signature was rejected as
     /// expired and the server's `Date` showed our clock is off).
     RetryWithCorrectedClock,
+    /// Send again now with refreshed credentials: the service refused
+    /// temporary credentials (`AccessDenied`, `InvalidAuthorization`,
+    /// `ExpiredToken`, …), which an expired token explains. Once per
+    /// operation, and only with a refreshing credential provider.
+    RetryWithRefreshedCredentials,
     /// The error is final.
     DoNotRetry,
     /// The error was retryable but the attempt budget is spent.

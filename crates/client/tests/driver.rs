@@ -183,6 +183,7 @@ fn stops_at_the_attempt_limit_with_the_last_error() {
         match op.poll(now) {
             Step::Send(_) => op.on_response(error_response(503, "ServiceUnavailable", "busy"), now),
             Step::Wait(delay) => now += delay,
+            Step::FetchCredentials(_) => panic!("fixed credentials are never fetched"),
             Step::Done(result) => {
                 let error = result.unwrap_err();
                 assert_eq!(error.service_error().unwrap().status, 503);
@@ -274,6 +275,7 @@ fn repeated_retry_after_runs_into_the_deadline_keeping_the_answer() {
                 now,
             ),
             Step::Wait(delay) => now += delay,
+            Step::FetchCredentials(_) => panic!("fixed credentials are never fetched"),
             Step::Done(result) => break result.unwrap_err(),
         }
     };
@@ -311,6 +313,7 @@ fn against_a_silent_server(
                 );
             }
             Step::Wait(delay) => now += delay,
+            Step::FetchCredentials(_) => panic!("fixed credentials are never fetched"),
             Step::Done(result) => break result.unwrap_err(),
         }
     };
@@ -616,6 +619,7 @@ proptest! {
                     None => op.on_response(ok_response(&page(0..5, None)), now),
                 },
                 Step::Wait(delay) => now += delay,
+                Step::FetchCredentials(_) => panic!("fixed credentials are never fetched"),
                 Step::Done(result) => break result,
             }
         };

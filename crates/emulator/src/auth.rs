@@ -6,8 +6,8 @@ use http::{Request, StatusCode};
 use subtle::ConstantTimeEq;
 
 use cos_ci_sign::{
-    AUTHORIZATION_FIELDS, SECURITY_TOKEN_NAMES, SignableRequest, VerifyError, split_presigned,
-    verify,
+    AUTHORIZATION_FIELDS, ParsedAuthorization, SECURITY_TOKEN_NAMES, SignableRequest, VerifyError,
+    split_presigned, verify,
 };
 
 use crate::handler::RequestHandler;
@@ -69,8 +69,18 @@ pub(crate) fn authenticate<'p, B>(
         query: &signed_pairs,
         headers: &headers,
     };
-    let lookup =
-        |secret_id: &str| (secret_id == handler.secret_id).then_some(handler.secret_key.as_str());
+    // The static pair, or a set the metadata or STS stand-in issued.
+    let issued = ParsedAuthorization::parse(&authorization)
+        .ok()
+        .filter(|parsed| parsed.secret_id != handler.secret_id)
+        .and_then(|parsed| handler.issuer.get(&parsed.secret_id));
+    let lookup = |secret_id: &str| {
+        if secret_id == handler.secret_id {
+            Some(handler.secret_key.as_str())
+        } else {
+            issued.as_ref().map(|issued| issued.secret_key.as_str())
+        }
+    };
     match verify(&authorization, &signable, lookup, now, &[]) {
         Ok(_) => {}
         // The official Python SDK signs the URL's host name without its port
@@ -98,7 +108,11 @@ pub(crate) fn authenticate<'p, B>(
         Err(error) => return Err(verify_error(error)),
     }
 
-    if let Some(expected) = &handler.session_token {
+    let expected = match &issued {
+        Some(issued) => Some(issued.token.as_str()),
+        None => handler.session_token.as_deref(),
+    };
+    if let Some(expected) = expected {
         let from_headers = SECURITY_TOKEN_NAMES
             .iter()
             .filter_map(|name| request.headers().get(*name))
@@ -120,6 +134,15 @@ pub(crate) fn authenticate<'p, B>(
         {
             return Err(access_denied("The security token is invalid."));
         }
+    }
+    if let Some(issued) = &issued
+        && now >= issued.expires_at
+    {
+        return Err(access_denied(format!(
+            "The temporary credentials expired at {} (server time {now}); the security token \
+             has expired.",
+            issued.expires_at
+        )));
     }
 
     Ok(pairs

@@ -211,7 +211,7 @@ fn text(name: &str, value: impl Into<String>) -> XmlNode {
     element(name, XmlTree::Text(value.into()))
 }
 
-fn hex_id(prefix: char, seed: &str) -> String {
+pub(crate) fn hex_id(prefix: char, seed: &str) -> String {
     let mut random = SplitMix64::new(hash_text(seed));
     format!(
         "{prefix}{:016x}{:016x}",

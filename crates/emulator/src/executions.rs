@@ -1,6 +1,7 @@
 //! The workflow-execution actions, answered from the execution store.
 
 use std::sync::PoisonError;
+use std::time::SystemTime;
 
 use http::StatusCode;
 
@@ -19,6 +20,7 @@ use crate::store::PageQuery;
 pub(crate) fn list(
     resources: &Resources,
     request: ListWorkflowExecutions,
+    now: SystemTime,
 ) -> Result<ListWorkflowExecutionsOutput, CiError> {
     let query =
         PageQuery::from_request(&request).map_err(|error| invalid_argument(error.to_string()))?;
@@ -26,7 +28,7 @@ pub(crate) fn list(
         .executions
         .read()
         .unwrap_or_else(PoisonError::into_inner)
-        .page(&query);
+        .page_at(&query, now);
     Ok(ListWorkflowExecutionsOutput {
         request_id: None,
         next_token: page.next_token(query.order).map(|token| token.encode()),
@@ -39,27 +41,33 @@ pub(crate) fn list(
 }
 
 /// `GET /workflowexecution/<RunId>`: one execution with its tasks and
-/// topology; an unknown run id is `400 ResourceNotFound`.
+/// topology (a run started while serving as it stands at `now`); an
+/// unknown run id is `400 ResourceNotFound`.
 pub(crate) fn describe(
     resources: &Resources,
     request: DescribeWorkflowExecution,
+    now: SystemTime,
 ) -> Result<DescribeWorkflowExecutionOutput, CiError> {
-    let record = resources
+    let store = resources
         .executions
         .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&request.run_id)
-        .cloned()
-        .ok_or_else(|| {
-            CiError::new(
-                StatusCode::BAD_REQUEST,
-                "ResourceNotFound",
-                format!(
-                    "The workflow execution `{}` does not exist.",
-                    excerpt(&request.run_id, 100)
-                ),
-            )
-        })?;
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(run) = store.live(&request.run_id) {
+        return Ok(DescribeWorkflowExecutionOutput {
+            request_id: None,
+            execution: run.detail_at(now),
+        });
+    }
+    let record = store.get(&request.run_id).cloned().ok_or_else(|| {
+        CiError::new(
+            StatusCode::BAD_REQUEST,
+            "ResourceNotFound",
+            format!(
+                "The workflow execution `{}` does not exist.",
+                excerpt(&request.run_id, 100)
+            ),
+        )
+    })?;
     Ok(DescribeWorkflowExecutionOutput {
         request_id: None,
         execution: record.to_detail(&resources.bucket, &resources.region),

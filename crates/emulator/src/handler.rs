@@ -6,22 +6,36 @@ use std::fmt;
 use std::io::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{PoisonError, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
+use cos_ci_proto::{MediaQueue, MediaWorkflow};
+
 use crate::auth::authenticate;
+use crate::callbacks::Callbacks;
+use crate::credentials::{self, Issuer};
 use crate::dataset::{Dataset, ExecutionRecord};
 use crate::faults::{FaultConfig, FaultKind};
 use crate::host::{check_host, reject_repeated_headers};
-use crate::ids::IdGenerator;
+use crate::ids::{IdGenerator, IdMint};
+use crate::jobs::JobStore;
 use crate::latency::Latency;
+use crate::queues::QueueStore;
 use crate::response::{self, CiError};
-use crate::routes::{self, Call, Resources, canonical_path, invalid_argument};
+use crate::routes::{self, Call, Lifecycle, Resources, canonical_path, invalid_argument};
 use crate::server::Limits;
 use crate::store::ExecutionStore;
+use crate::workflows::WorkflowStore;
 use crate::{DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY};
+
+/// The default [`EmulatorConfig::credential_lifetime`]: one hour.
+pub const DEFAULT_CREDENTIAL_LIFETIME: Duration = Duration::from_secs(3600);
+/// The default of [`EmulatorConfig::task_duration`] (`--task-duration`).
+pub const DEFAULT_TASK_DURATION: Duration = Duration::from_secs(2);
+/// The default of [`EmulatorConfig::fail_pattern`] (`--fail-pattern`).
+pub const DEFAULT_FAIL_PATTERN: &str = "fail";
 
 /// Everything the emulator serves and checks. `Debug` never shows the
 /// secret key or the session token.
@@ -39,8 +53,35 @@ pub struct EmulatorConfig {
     pub secret_key: String,
     /// With temporary credentials: the token requests must carry.
     pub session_token: Option<String>,
+    /// Stand in for the CVM instance metadata service with this role:
+    /// `GET /latest/meta-data/cam/security-credentials/` lists it, `…/<role>`
+    /// issues temporary credentials.
+    pub metadata_role: Option<String>,
+    /// Stand in for STS: `POST /` with `X-TC-Action:
+    /// AssumeRoleWithWebIdentity` issues temporary credentials (any
+    /// provider id and role ARN; the token must not be empty).
+    pub sts: bool,
+    /// How long issued temporary credentials live (default 1 h); the CI API
+    /// accepts them until then and refuses them afterwards with 403
+    /// `AccessDenied`.
+    pub credential_lifetime: Duration,
     /// The executions served at start.
     pub dataset: Dataset,
+    /// The workflows served at start. `None` (the default): one per
+    /// workflow id the executions use, named and shaped as their details
+    /// are. `Some`: these, plus that derived one for each workflow id the
+    /// executions use that the list lacks.
+    pub workflows: Option<Vec<MediaWorkflow>>,
+    /// Queues served besides the bucket's default transcoding queue (a
+    /// queue with the default's id replaces it).
+    pub queues: Vec<MediaQueue>,
+    /// How long a job, or one task of a workflow run, takes from
+    /// submission to its end (a quarter of it `Submitted`, the rest
+    /// `Running`); zero ends it at once.
+    pub task_duration: Duration,
+    /// An input object key containing this text makes a job fail (and the
+    /// last task of a run); empty: nothing fails.
+    pub fail_pattern: String,
     /// Injected faults (off by default).
     pub faults: FaultConfig,
     /// Simulated network latency added to every response the server sends
@@ -63,7 +104,14 @@ impl Default for EmulatorConfig {
             secret_id: DEFAULT_SECRET_ID.to_owned(),
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             session_token: None,
+            metadata_role: None,
+            sts: false,
+            credential_lifetime: DEFAULT_CREDENTIAL_LIFETIME,
             dataset: Dataset::default(),
+            workflows: None,
+            queues: Vec::new(),
+            task_duration: DEFAULT_TASK_DURATION,
+            fail_pattern: DEFAULT_FAIL_PATTERN.to_owned(),
             faults: FaultConfig::default(),
             latency: Latency::NONE,
             seed: 0,
@@ -85,7 +133,14 @@ impl fmt::Debug for EmulatorConfig {
                 "session_token",
                 &self.session_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("metadata_role", &self.metadata_role)
+            .field("sts", &self.sts)
+            .field("credential_lifetime", &self.credential_lifetime)
             .field("dataset_len", &self.dataset.len())
+            .field("workflows_len", &self.workflows.as_ref().map(Vec::len))
+            .field("queues_len", &self.queues.len())
+            .field("task_duration", &self.task_duration)
+            .field("fail_pattern", &self.fail_pattern)
             .field("faults", &self.faults)
             .field("latency", &self.latency)
             .field("seed", &self.seed)
@@ -128,9 +183,14 @@ pub struct RequestHandler {
     pub(crate) secret_id: String,
     pub(crate) secret_key: String,
     pub(crate) session_token: Option<String>,
+    pub(crate) metadata_role: Option<String>,
+    pub(crate) sts: bool,
+    /// Temporary credentials issued by the metadata and STS stand-ins.
+    pub(crate) issuer: Issuer,
     pub(crate) virtual_host: String,
     pub(crate) local_addr: SocketAddr,
     max_uri_bytes: usize,
+    max_body_bytes: usize,
     log_requests: bool,
     resources: Resources,
     pub(crate) request_ids: IdGenerator,
@@ -153,37 +213,62 @@ impl RequestHandler {
     /// and credentials, answering for `config.listen`.
     pub fn new(config: EmulatorConfig) -> Self {
         let local_addr = config.listen;
+        let workflows = WorkflowStore::seed(
+            &config.dataset,
+            config.workflows.unwrap_or_default(),
+            &config.bucket,
+            &config.region,
+        );
+        let queues = QueueStore::new(&config.bucket, &config.region, config.queues);
         RequestHandler {
             virtual_host: format!("{}.ci.{}.myqcloud.com", config.bucket, config.region)
                 .to_ascii_lowercase(),
             secret_id: config.secret_id,
             secret_key: config.secret_key,
             session_token: config.session_token,
+            metadata_role: config.metadata_role,
+            sts: config.sts,
+            issuer: Issuer::new(config.credential_lifetime, config.seed),
             local_addr,
             max_uri_bytes: config.limits.max_uri_bytes,
+            max_body_bytes: config.limits.max_body_bytes,
             log_requests: config.log_requests,
             resources: Resources {
                 bucket: config.bucket,
                 region: config.region,
                 executions: RwLock::new(ExecutionStore::from_dataset(config.dataset)),
+                workflows: RwLock::new(workflows),
+                jobs: RwLock::new(JobStore::default()),
+                queues,
+                lifecycle: Lifecycle {
+                    task_duration: config.task_duration,
+                    fail_pattern: config.fail_pattern,
+                },
+                ids: IdMint::new(config.seed),
+                callbacks: Callbacks::new(config.log_requests),
             },
             request_ids: IdGenerator::new(config.seed ^ u64::from(local_addr.port())),
             trace_ids: IdGenerator::new(!config.seed ^ u64::from(local_addr.port())),
         }
     }
 
-    /// Answer `request` now. The body is never read: the API is a GET.
-    pub fn handle<B>(&self, request: &Request<B>) -> Response<Bytes> {
+    /// Answer `request` now; its body (`()` for none) is the request body.
+    pub fn handle<B: BodyBytes>(&self, request: &Request<B>) -> Response<Bytes> {
         self.handle_at(request, SystemTime::now())
     }
 
     /// Answer `request` as if the clock read `now`: signatures are checked
-    /// against it and it is the `Date` of the response. Lets a test use a
-    /// fixed, pre-computed signature.
-    pub fn handle_at<B>(&self, request: &Request<B>, now: SystemTime) -> Response<Bytes> {
+    /// against it, runs and jobs stand as they do at that instant (and
+    /// ones created now start from it), and it is the `Date` of the
+    /// response. Lets a test use a fixed, pre-computed signature.
+    pub fn handle_at<B: BodyBytes>(
+        &self,
+        request: &Request<B>,
+        now: SystemTime,
+    ) -> Response<Bytes> {
         let started = Instant::now();
         let request_id = self.request_ids.next(unix_seconds(now));
-        let outcome = self.check(request, &request_id, unix_seconds(now));
+        let outcome = self.check(request, request.body().body_bytes(), &request_id, now);
         let response = self.respond(outcome, &request_id, now);
         self.log_request(
             request,
@@ -193,6 +278,37 @@ impl RequestHandler {
             None,
         );
         response
+    }
+
+    /// Answer a request to the instance-metadata or STS stand-in
+    /// ([`EmulatorConfig::metadata_role`], [`EmulatorConfig::sts`]) as if
+    /// the clock read `now`; `None` if `request` is not one (then it is a
+    /// CI request for [`RequestHandler::handle_at`]). The STS call needs its
+    /// body, hence `B: AsRef<[u8]>`.
+    pub fn handle_credentials_at<B: AsRef<[u8]>>(
+        &self,
+        request: &Request<B>,
+        now: SystemTime,
+    ) -> Option<Response<Bytes>> {
+        if !credentials::is_credential_request(self, request) {
+            return None;
+        }
+        let started = Instant::now();
+        let request_id = self.request_ids.next(unix_seconds(now));
+        let response = credentials::respond(self, request, &request_id, unix_seconds(now));
+        self.log_request(
+            request,
+            response.status().as_str(),
+            &request_id,
+            started,
+            None,
+        );
+        Some(response)
+    }
+
+    /// How long issued temporary credentials live.
+    pub fn credential_lifetime(&self) -> Duration {
+        self.issuer.lifetime()
     }
 
     /// The address answered for in the `Host` check.
@@ -229,6 +345,11 @@ impl RequestHandler {
         self.len() == 0
     }
 
+    /// What the routes serve from (the server's callback task reads it).
+    pub(crate) fn resources(&self) -> &Resources {
+        &self.resources
+    }
+
     /// The response for a checked request (or an injected error).
     pub(crate) fn respond(
         &self,
@@ -237,6 +358,7 @@ impl RequestHandler {
         now: SystemTime,
     ) -> Response<Bytes> {
         match outcome {
+            Ok(xml) if xml.is_empty() => response::empty_ok(request_id, now),
             Ok(xml) => response::xml_ok(request_id, xml, now),
             Err(error) => response::error(
                 &error,
@@ -279,12 +401,14 @@ impl RequestHandler {
 }
 
 impl RequestHandler {
-    /// Everything after fault injection: returns the XML body of a 200.
+    /// Everything after fault injection: returns the XML body of a 200
+    /// (empty for actions whose success is an empty 200).
     pub(crate) fn check<B>(
         &self,
         request: &Request<B>,
+        body: &[u8],
         request_id: &str,
-        now: u64,
+        now: SystemTime,
     ) -> Result<String, CiError> {
         let uri = request.uri();
         let target_len = uri
@@ -312,7 +436,10 @@ impl RequestHandler {
         };
         let path = cos_ci_sign::decode(uri.path()).map_err(|_| not_encoded())?;
         let wire_path = canonical_path(uri.path()).ok_or_else(not_encoded)?;
-        let route = routes::find(request.method(), &wire_path, &path)?;
+        let candidates = routes::find(request.method(), &wire_path, &path)?;
+        if body.len() > self.max_body_bytes {
+            return Err(body_too_large(self.max_body_bytes));
+        }
 
         // Form-style: a raw `+` is a space, as Go's and Python's SDKs assume
         // when they send spaces as `+` and sign them as `%20`.
@@ -320,18 +447,71 @@ impl RequestHandler {
         let pairs = cos_ci_proto::query::decode_query(&wire_query)
             .map_err(|error| invalid_argument(error.to_string()))?;
 
-        let api_pairs = authenticate(self, request, &path, &pairs, now)?;
+        let api_pairs = authenticate(self, request, &path, &pairs, unix_seconds(now))?;
+        let route = routes::select(&candidates, &api_pairs);
 
         route.dispatch(
             &self.resources,
             &Call {
                 wire_path: &wire_path,
                 query: &api_pairs,
-                // No action served has a request body yet.
-                body: b"",
+                body,
                 request_id,
+                now,
             },
         )
+    }
+}
+
+/// `413 InvalidContent`: a request body over [`Limits::max_body_bytes`]
+/// (CI's code for a body too large).
+pub(crate) fn body_too_large(max_body_bytes: usize) -> CiError {
+    CiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "InvalidContent",
+        format!("The request body is larger than {max_body_bytes} bytes."),
+    )
+}
+
+/// A request body [`RequestHandler::handle`] can read: `()` is none.
+pub trait BodyBytes {
+    /// The body's bytes.
+    fn body_bytes(&self) -> &[u8];
+}
+
+impl BodyBytes for () {
+    fn body_bytes(&self) -> &[u8] {
+        &[]
+    }
+}
+
+impl BodyBytes for Bytes {
+    fn body_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl BodyBytes for Vec<u8> {
+    fn body_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl BodyBytes for String {
+    fn body_bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl BodyBytes for &[u8] {
+    fn body_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl BodyBytes for &str {
+    fn body_bytes(&self) -> &[u8] {
+        self.as_bytes()
     }
 }
 

@@ -2,8 +2,9 @@
 //! paging tokens) use.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
-use crate::random::mix64;
+use crate::random::{SplitMix64, mix64};
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -77,6 +78,44 @@ impl IdGenerator {
     }
 }
 
+/// Mints the ids of things created while serving (runs `i…`, jobs `j…`,
+/// workflows `w…`): the prefix and 32 hex digits, like the generated and
+/// the real ones, the same sequence for the same seed. Callers check a new
+/// id is not taken (a 128-bit collision is not expected, but a loaded
+/// dataset could hold anything).
+#[derive(Debug)]
+pub(crate) struct IdMint {
+    random: Mutex<SplitMix64>,
+}
+
+impl IdMint {
+    pub(crate) fn new(seed: u64) -> Self {
+        IdMint {
+            random: Mutex::new(SplitMix64::new(mix64(seed ^ 0x6964_6d69_6e74_0001))),
+        }
+    }
+
+    /// `prefix` + 32 hex digits.
+    pub(crate) fn next(&self, prefix: char) -> String {
+        let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
+        format!(
+            "{prefix}{:016x}{:016x}",
+            random.next_u64(),
+            random.next_u64()
+        )
+    }
+
+    /// A fresh id with `prefix` for which `taken` is false.
+    pub(crate) fn fresh(&self, prefix: char, taken: impl Fn(&str) -> bool) -> String {
+        loop {
+            let id = self.next(prefix);
+            if !taken(&id) {
+                return id;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +146,18 @@ mod tests {
         assert_eq!(base64url_decode("ab="), None);
         assert_eq!(base64url_decode("ab"), None, "non-canonical trailing bits");
         assert_eq!(base64url_decode("YQ").as_deref(), Some(&b"a"[..]));
+    }
+
+    #[test]
+    fn minted_ids_look_like_ci_ids_and_repeat_per_seed() {
+        let (first, second) = (IdMint::new(3), IdMint::new(3));
+        let id = first.next('j');
+        assert_eq!(id, second.next('j'));
+        assert!(id.len() == 33 && id.starts_with('j'));
+        assert!(id[1..].bytes().all(|b| b.is_ascii_hexdigit()));
+        let taken = first.next('w');
+        let fresh = second.fresh('w', |candidate| candidate == taken);
+        assert_ne!(fresh, taken);
     }
 
     #[test]

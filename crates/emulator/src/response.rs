@@ -126,6 +126,15 @@ pub(crate) fn xml_ok(request_id: &str, xml: String, now: SystemTime) -> Response
     response
 }
 
+/// An empty 200 (pause, activate, cancel), as CI answers them.
+pub(crate) fn empty_ok(request_id: &str, now: SystemTime) -> Response<Bytes> {
+    let mut response = common(StatusCode::OK, request_id, Bytes::new(), now);
+    response
+        .headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(0));
+    response
+}
+
 /// CI's error document with its headers (`x-ci-trace-id` only on errors).
 pub(crate) fn error(
     error: &CiError,

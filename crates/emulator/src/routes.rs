@@ -1,22 +1,48 @@
 //! Routing: the table of API actions served, built from each action's own
-//! declaration in `cos-ci-proto` (`CiAction::METHOD`, `PATH`, `NAME`,
-//! `from_request`, and its `Output` written with `to_xml`). Adding an
-//! action to the emulator is one line in [`table`] and a handler that
-//! returns `Result<A::Output, CiError>`.
+//! declaration in `cos-ci-proto` (`CiAction::METHOD`, `PATH`,
+//! `SUBRESOURCE`, `NAME`, `from_request`, and its `Output` written with
+//! `to_xml`). Adding an action to the emulator is one line in [`table`]
+//! and a handler that returns `Result<A::Output, CiError>`.
 
 use std::fmt;
 use std::sync::{LazyLock, RwLock};
+use std::time::{Duration, SystemTime};
 
 use http::{Method, StatusCode};
 
 use cos_ci_proto::query::excerpt;
 use cos_ci_proto::{
-    CiAction, CiOutput, DescribeWorkflowExecution, ListWorkflowExecutions, XmlDocument,
+    ActivateWorkflow, CancelJob, CiAction, CiOutput, CreateJobs, CreateWorkflow, DeleteWorkflow,
+    DescribeJobs, DescribeWorkflowExecution, ListJobs, ListQueues, ListWorkflowExecutions,
+    ListWorkflows, PauseWorkflow, QueryError, TriggerWorkflow, UpdateWorkflow, XmlDocument,
 };
 
+use crate::callbacks::Callbacks;
 use crate::executions;
+use crate::ids::IdMint;
+use crate::jobs::{self, JobStore};
+use crate::queues::{self, QueueStore};
 use crate::response::CiError;
 use crate::store::ExecutionStore;
+use crate::workflows::{self, WorkflowStore};
+
+/// How runs and jobs started while serving behave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Lifecycle {
+    /// How long one job (or one task of a run) takes from submission to
+    /// its end.
+    pub(crate) task_duration: Duration,
+    /// An input key containing this text makes a job (or one task of a
+    /// run) fail; empty: nothing fails.
+    pub(crate) fail_pattern: String,
+}
+
+impl Lifecycle {
+    /// Whether a job on `object` fails.
+    pub(crate) fn fails(&self, object: &str) -> bool {
+        !self.fail_pattern.is_empty() && object.contains(&self.fail_pattern)
+    }
+}
 
 /// What route handlers read and write: one store per resource, and the
 /// bucket they belong to.
@@ -28,6 +54,18 @@ pub(crate) struct Resources {
     pub(crate) region: String,
     /// Workflow executions.
     pub(crate) executions: RwLock<ExecutionStore>,
+    /// Workflows.
+    pub(crate) workflows: RwLock<WorkflowStore>,
+    /// Media jobs.
+    pub(crate) jobs: RwLock<JobStore>,
+    /// Media-processing queues (read-only while serving).
+    pub(crate) queues: QueueStore,
+    /// Task duration and the failure pattern.
+    pub(crate) lifecycle: Lifecycle,
+    /// New ids (runs, jobs, workflows).
+    pub(crate) ids: IdMint,
+    /// Callbacks waiting for their instant.
+    pub(crate) callbacks: Callbacks,
 }
 
 /// A request as a route sees it: authenticated, its path in canonical wire
@@ -37,11 +75,16 @@ pub(crate) struct Call<'a> {
     pub(crate) query: &'a [(&'a str, &'a str)],
     pub(crate) body: &'a [u8],
     pub(crate) request_id: &'a str,
+    /// The instant the request is answered at: what derived states
+    /// (runs, jobs) are computed for.
+    pub(crate) now: SystemTime,
 }
 
-/// A route's handler: the decoded, validated action in; its output (the
-/// request id is filled in by the route) or CI's error out.
-pub(crate) type Handler<A> = fn(&Resources, A) -> Result<<A as CiAction>::Output, CiError>;
+/// A route's handler: the decoded, validated action and the instant the
+/// request is answered at in; its output (the request id is filled in by
+/// the route) or CI's error out.
+pub(crate) type Handler<A> =
+    fn(&Resources, A, SystemTime) -> Result<<A as CiAction>::Output, CiError>;
 
 type Dispatch = Box<dyn Fn(&Resources, &Call<'_>) -> Result<String, CiError> + Send + Sync>;
 
@@ -50,6 +93,7 @@ type Dispatch = Box<dyn Fn(&Resources, &Call<'_>) -> Result<String, CiError> + S
 pub struct Route {
     method: Method,
     path: &'static str,
+    subresource: Option<&'static str>,
     action: &'static str,
     permission: &'static str,
     dispatch: Dispatch,
@@ -60,6 +104,7 @@ impl fmt::Debug for Route {
         f.debug_struct("Route")
             .field("method", &self.method)
             .field("path", &self.path)
+            .field("subresource", &self.subresource)
             .field("action", &self.action)
             .finish_non_exhaustive()
     }
@@ -74,6 +119,31 @@ impl Route {
     /// The path template (`CiAction::PATH`), e.g. `/workflowexecution/{RunId}`.
     pub fn path(&self) -> &'static str {
         self.path
+    }
+
+    /// The sub-resource that tells this action from others on the same
+    /// method and path (`CiAction::SUBRESOURCE`), e.g. `active` for
+    /// `PUT /workflow/{WorkflowId}?active`.
+    pub fn subresource(&self) -> Option<&'static str> {
+        self.subresource
+    }
+
+    /// Whether this route is the one for a request with these (decoded,
+    /// API) query parameter names, among routes of the same method and
+    /// path: a route with a sub-resource needs it; a route without one
+    /// needs none of the others' (see [`routes`]).
+    pub fn matches_query<'q>(&self, names: impl IntoIterator<Item = &'q str>) -> bool {
+        let names: Vec<&str> = names.into_iter().collect();
+        match self.subresource {
+            Some(subresource) => names.contains(&subresource),
+            None => !routes().iter().any(|other| {
+                other.method == self.method
+                    && other.path == self.path
+                    && other
+                        .subresource
+                        .is_some_and(|subresource| names.contains(&subresource))
+            }),
+        }
     }
 
     /// The action's name (`CiAction::NAME`), e.g. `DescribeWorkflowExecution`.
@@ -107,17 +177,55 @@ fn route<A: CiAction + 'static>(handler: Handler<A>) -> Route {
     Route {
         method: A::METHOD,
         path: A::PATH,
+        subresource: A::SUBRESOURCE,
         action: A::NAME,
         permission: A::PERMISSION,
         dispatch: Box::new(move |resources, call| {
+            if let Some(subresource) = A::SUBRESOURCE
+                && !call.query.iter().any(|(name, _)| *name == subresource)
+            {
+                return Err(invalid_argument(format!(
+                    "{} needs the sub-resource `?{subresource}`.",
+                    A::NAME
+                )));
+            }
             // Decoding also validates (size bounds, empty values, time
-            // order, path parameters).
+            // order, path parameters, the body's document and rules).
             let action = A::from_request(call.wire_path, call.query, call.body)
-                .map_err(|error| invalid_argument(error.to_string()))?;
-            let mut output = handler(resources, action)?;
+                .map_err(|error| decode_error::<A>(error, call.body))?;
+            let mut output = handler(resources, action, call.now)?;
+            if <A::Output as CiOutput>::from_empty_body().is_some() {
+                // Pause, activate, cancel: CI answers an empty 200; the
+                // request id is in `x-ci-request-id`.
+                return Ok(String::new());
+            }
             *output.request_id_mut() = Some(call.request_id.to_owned());
             Ok(output.to_xml())
         }),
+    }
+}
+
+/// CI's error for a request `A` cannot decode: a missing body is
+/// `MissingContent`, a body that is not the action's `<Request>` document
+/// `InvalidContent`, anything else (parameters, body fields breaking a
+/// rule) `InvalidArgument`.
+fn decode_error<A: CiAction>(error: QueryError, body: &[u8]) -> CiError {
+    match error {
+        QueryError::BadBody(_) if body.trim_ascii().is_empty() => CiError::new(
+            StatusCode::BAD_REQUEST,
+            "MissingContent",
+            format!("{} needs a <Request> body.", A::NAME),
+        ),
+        QueryError::BadBody(reason) => CiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidContent",
+            format!(
+                "The request body is not {}'s <Request> document: {}.",
+                A::NAME,
+                excerpt(&reason, 300)
+            ),
+        ),
+        other => invalid_argument(other.to_string()),
     }
 }
 
@@ -126,6 +234,18 @@ fn table() -> Vec<Route> {
     vec![
         route::<ListWorkflowExecutions>(executions::list),
         route::<DescribeWorkflowExecution>(executions::describe),
+        route::<ListWorkflows>(workflows::list),
+        route::<CreateWorkflow>(workflows::create),
+        route::<UpdateWorkflow>(workflows::update),
+        route::<ActivateWorkflow>(workflows::activate),
+        route::<PauseWorkflow>(workflows::pause),
+        route::<DeleteWorkflow>(workflows::delete),
+        route::<TriggerWorkflow>(workflows::trigger),
+        route::<ListJobs>(jobs::list),
+        route::<DescribeJobs>(jobs::describe),
+        route::<CreateJobs>(jobs::create),
+        route::<CancelJob>(jobs::cancel),
+        route::<ListQueues>(queues::list),
     ]
 }
 
@@ -146,20 +266,27 @@ pub fn routes() -> &'static [Route] {
     &ROUTES
 }
 
-/// The route for `method` on `wire_path`, or CI's error: a path no route
-/// has is `404 InvalidUrl`; a route's path with another method is
+/// The routes for `method` on `wire_path` (several when actions share
+/// them and differ by sub-resource: pick one with [`select`] once the
+/// query is known), or CI's error: a path no route has is
+/// `404 InvalidUrl`; a route's path with another method is
 /// `405 MethodNotAllowed`.
 pub(crate) fn find(
     method: &Method,
     wire_path: &str,
     decoded_path: &str,
-) -> Result<&'static Route, CiError> {
+) -> Result<Vec<&'static Route>, CiError> {
     let on_path: Vec<&'static Route> = routes()
         .iter()
         .filter(|route| path_matches(route.path, wire_path))
         .collect();
-    if let Some(route) = on_path.iter().find(|route| route.method == *method) {
-        return Ok(route);
+    let for_method: Vec<&'static Route> = on_path
+        .iter()
+        .copied()
+        .filter(|route| route.method == *method)
+        .collect();
+    if !for_method.is_empty() {
+        return Ok(for_method);
     }
     let Some(first) = on_path.first() else {
         return Err(CiError::new(
@@ -168,7 +295,8 @@ pub(crate) fn find(
             format!("No API at `{}`.", excerpt(decoded_path, 100)),
         ));
     };
-    let allowed: Vec<&str> = on_path.iter().map(|route| route.method.as_str()).collect();
+    let mut allowed: Vec<&str> = on_path.iter().map(|route| route.method.as_str()).collect();
+    allowed.dedup();
     Err(CiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "MethodNotAllowed",
@@ -179,6 +307,26 @@ pub(crate) fn find(
             allowed.join(" or ")
         ),
     ))
+}
+
+/// Among the routes of one method and path, the one for these API query
+/// parameters: the route whose sub-resource is present, else the one
+/// without a sub-resource, else the first (whose dispatch then refuses the
+/// missing sub-resource, after the signature check).
+pub(crate) fn select(candidates: &[&'static Route], query: &[(&str, &str)]) -> &'static Route {
+    let names = || query.iter().map(|(name, _)| *name);
+    candidates
+        .iter()
+        .copied()
+        .find(|route| route.subresource.is_some() && route.matches_query(names()))
+        .or_else(|| {
+            candidates
+                .iter()
+                .copied()
+                .find(|route| route.subresource.is_none())
+        })
+        .or_else(|| candidates.first().copied())
+        .unwrap_or_else(|| &routes()[0])
 }
 
 /// Whether a canonical wire path fits a template. An empty parameter fits

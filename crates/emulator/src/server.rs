@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use http::{Request, Response};
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -23,9 +25,13 @@ use tokio::task::JoinHandle;
 
 use crate::dataset::ExecutionRecord;
 use crate::faults::{FaultConfig, FaultKind};
-use crate::handler::{EmulatorConfig, RequestHandler, unix_seconds};
+use crate::handler::{EmulatorConfig, RequestHandler, body_too_large, unix_seconds};
 use crate::latency::Latency;
-use crate::response::{self, EmulatorBody};
+use crate::response::{self, CiError, EmulatorBody};
+
+/// The default [`Limits::max_body_bytes`]: 1 MiB, far above any document
+/// the API takes (a workflow or job `<Request>` is a few KiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Protective limits. The defaults suit tests and local use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +45,11 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Longest request target (path and query), bytes; longer gets 414.
     pub max_uri_bytes: usize,
+    /// Largest request body, bytes; larger gets `413 InvalidContent`
+    /// (CI's code for a body too large) without being read.
+    pub max_body_bytes: usize,
+    /// A request body must arrive within this time, once the head has.
+    pub body_read_timeout: Duration,
     /// The delay of a [`FaultKind::SlowResponse`].
     pub slow_response_delay: Duration,
     /// How long [`Emulator::shutdown`] lets open requests finish.
@@ -52,6 +63,8 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             max_header_bytes: 16 * 1024,
             max_uri_bytes: 8 * 1024,
+            max_body_bytes: MAX_BODY_BYTES,
+            body_read_timeout: Duration::from_secs(10),
             slow_response_delay: Duration::from_millis(300),
             shutdown_grace: Duration::from_secs(5),
         }
@@ -123,6 +136,12 @@ impl Emulator {
             requests: AtomicU64::new(0),
         });
         let (stop, stopped) = watch::channel(false);
+        let callbacks_shared = Arc::clone(&shared);
+        let callbacks_stopped = stopped.clone();
+        tokio::spawn(async move {
+            let resources = callbacks_shared.handler.resources();
+            crate::callbacks::deliver(resources, callbacks_stopped).await;
+        });
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
         Ok(Emulator {
             shared,
@@ -236,14 +255,28 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
     let _ = tokio::time::timeout(shared.limits.shutdown_grace, graceful.shutdown()).await;
 }
 
-/// Fault injection, then [`RequestHandler`]'s own path for whatever the
-/// fault lets through.
+/// Fault injection, then the request body (bounded in size and time),
+/// then [`RequestHandler`]'s own path for whatever the fault lets through.
 async fn serve(
     shared: Arc<Shared>,
     request: Request<Incoming>,
 ) -> Result<Response<EmulatorBody>, ConnectionDropped> {
-    let started = Instant::now();
     let handler = &shared.handler;
+    if crate::credentials::is_credential_request(handler, &request) {
+        // The metadata and STS stand-ins: outside fault injection (and its
+        // request count), so a CI fault sequence does not depend on how
+        // often credentials were fetched.
+        let (parts, body) = request.into_parts();
+        // A body that cannot be read is an empty one: STS then answers
+        // that the body is not its JSON.
+        let body = read_body(body, &shared.limits).await.unwrap_or_default();
+        let request = Request::from_parts(parts, body);
+        let response = handler
+            .handle_credentials_at(&request, SystemTime::now())
+            .unwrap_or_else(|| Response::new(Bytes::new()));
+        return Ok(response.map(EmulatorBody::full));
+    }
+    let started = Instant::now();
     let request_id = handler.request_ids.next(unix_seconds(SystemTime::now()));
     let number = shared.requests.fetch_add(1, Ordering::Relaxed);
     let fault = shared.faults.fault_for(shared.seed, number);
@@ -253,6 +286,8 @@ async fn serve(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let (parts, body) = request.into_parts();
+    let request = Request::from_parts(parts, ());
     let log = |status: &str| handler.log_request(&request, status, &request_id, started, fault);
     let outcome = match fault {
         Some(FaultKind::CloseConnection) => {
@@ -265,10 +300,16 @@ async fn serve(
                 if kind == FaultKind::SlowResponse {
                     tokio::time::sleep(shared.limits.slow_response_delay).await;
                 }
-                handler.check(&request, &request_id, unix_seconds(SystemTime::now()))
+                match read_body(body, &shared.limits).await {
+                    Ok(body) => handler.check(&request, &body, &request_id, SystemTime::now()),
+                    Err(error) => Err(error),
+                }
             }
         },
-        None => handler.check(&request, &request_id, unix_seconds(SystemTime::now())),
+        None => match read_body(body, &shared.limits).await {
+            Ok(body) => handler.check(&request, &body, &request_id, SystemTime::now()),
+            Err(error) => Err(error),
+        },
     };
     let response = handler.respond(outcome, &request_id, SystemTime::now());
     log(response.status().as_str());
@@ -277,6 +318,32 @@ async fn serve(
     } else {
         response.map(EmulatorBody::full)
     })
+}
+
+/// The whole request body, at most [`Limits::max_body_bytes`] (a larger
+/// one is refused without reading it all) and within
+/// [`Limits::body_read_timeout`].
+async fn read_body(body: Incoming, limits: &Limits) -> Result<Bytes, CiError> {
+    let limited = http_body_util::Limited::new(body, limits.max_body_bytes);
+    match tokio::time::timeout(limits.body_read_timeout, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(body_too_large(limits.max_body_bytes))
+        }
+        Ok(Err(error)) => Err(CiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidContent",
+            format!("The request body could not be read: {error}."),
+        )),
+        Err(_) => Err(CiError::new(
+            StatusCode::BAD_REQUEST,
+            "RequestTimeout",
+            format!(
+                "The request body did not arrive within {} s.",
+                limits.body_read_timeout.as_secs()
+            ),
+        )),
+    }
 }
 
 /// An [`Emulator`] on its own thread and tokio runtime, for synchronous

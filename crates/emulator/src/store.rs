@@ -10,23 +10,34 @@
 //! checking the remaining filters. So a page costs O(log n + examined),
 //! where `examined` is `size + 1` plus whatever the remaining filters
 //! reject (see `docs/emulator.md` for the worst case).
+//!
+//! The machinery (an [`Index`] per dimension, [`walk_page`], [`Position`]
+//! and [`NextToken`]) is generic over what is stored: the job store
+//! (`jobs.rs`) pages jobs with it the same way. Runs started while serving
+//! (`TriggerWorkflow`) have a state that follows the clock: they sit in the
+//! state index under one marker value and their state is checked entry by
+//! entry, at the instant the request is answered.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::iter::Peekable;
 use std::ops::Bound;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use cos_ci_proto::{ListWorkflowExecutions, Order, PageSize, StateFilter};
 
 use crate::dataset::{Dataset, ExecutionRecord};
+use crate::runs::LiveRun;
 use crate::token::{NextToken, TokenError};
 
-/// Where a listing stands: the sort key of the last execution returned.
+/// Where a listing stands: the sort key of the last item returned.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
     /// Create time, Unix seconds.
     pub time: i64,
-    /// Run id (breaks ties between executions created in the same second).
+    /// Run id (breaks ties between executions created in the same second);
+    /// in a job listing, the job id.
     pub run_id: String,
 }
 
@@ -184,30 +195,71 @@ enum Dimension {
 
 const DIMENSIONS: usize = 5;
 
+/// The key of every ordered index: a dimension value, then the sort key
+/// `(time, id)`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct IndexKey {
     value: Arc<str>,
     time: i64,
-    run_id: Arc<str>,
+    id: Arc<str>,
 }
 
+/// One stored item with its sort key: `time` (Unix seconds) and a unique
+/// `id` that breaks ties.
 #[derive(Debug)]
-struct Entry {
-    record: ExecutionRecord,
-    time: i64,
-    run_id: Arc<str>,
+pub(crate) struct Entry<T> {
+    pub(crate) item: T,
+    pub(crate) time: i64,
+    pub(crate) id: Arc<str>,
+}
+
+impl<T> Entry<T> {
+    pub(crate) fn new(item: T, time: i64, id: &str) -> Arc<Self> {
+        Arc::new(Entry {
+            item,
+            time,
+            id: Arc::from(id),
+        })
+    }
+
+    fn position(&self) -> Position {
+        Position {
+            time: self.time,
+            run_id: self.id.to_string(),
+        }
+    }
+}
+
+/// What bounds a walk: the time range (inclusive), the order, and the
+/// position to continue strictly after.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds<'a> {
+    pub(crate) start_time: Option<i64>,
+    pub(crate) end_time: Option<i64>,
+    pub(crate) order: Order,
+    pub(crate) after: Option<&'a Position>,
 }
 
 /// One ordered index with a count per dimension value (the planner's
-/// selectivity estimate, exact).
-#[derive(Debug, Default)]
-struct Index {
-    entries: BTreeMap<IndexKey, Arc<Entry>>,
+/// selectivity estimate, exact). Shared by every store that pages by
+/// `(time, id)` with a `NextToken`: executions and jobs.
+#[derive(Debug)]
+pub(crate) struct Index<T> {
+    entries: BTreeMap<IndexKey, Arc<Entry<T>>>,
     counts: HashMap<Arc<str>, usize>,
 }
 
-impl Index {
-    fn insert(&mut self, value: &str, entry: &Arc<Entry>) {
+impl<T> Default for Index<T> {
+    fn default() -> Self {
+        Index {
+            entries: BTreeMap::new(),
+            counts: HashMap::new(),
+        }
+    }
+}
+
+impl<T> Index<T> {
+    pub(crate) fn insert(&mut self, value: &str, entry: &Arc<Entry<T>>) {
         let value = match self.counts.get_key_value(value) {
             Some((interned, _)) => Arc::clone(interned),
             None => Arc::from(value),
@@ -216,12 +268,12 @@ impl Index {
         let key = IndexKey {
             value,
             time: entry.time,
-            run_id: Arc::clone(&entry.run_id),
+            id: Arc::clone(&entry.id),
         };
         self.entries.insert(key, Arc::clone(entry));
     }
 
-    fn remove(&mut self, value: &str, entry: &Entry) {
+    pub(crate) fn remove(&mut self, value: &str, entry: &Entry<T>) {
         let Some((interned, count)) = self.counts.get_key_value(value) else {
             return;
         };
@@ -230,7 +282,7 @@ impl Index {
         let key = IndexKey {
             value: Arc::clone(&interned),
             time: entry.time,
-            run_id: Arc::clone(&entry.run_id),
+            id: Arc::clone(&entry.id),
         };
         self.entries.remove(&key);
         if remaining == 0 {
@@ -240,36 +292,37 @@ impl Index {
         }
     }
 
-    fn count(&self, value: &str) -> usize {
+    pub(crate) fn count(&self, value: &str) -> usize {
         self.counts.get(value).copied().unwrap_or(0)
     }
 
-    /// The entries for `value` in `query`'s time bounds, strictly after its
-    /// position, walking in its order.
-    fn walk<'a>(
+    /// The entries for `value` within `bounds`' time range, strictly after
+    /// its position, walking in its order.
+    pub(crate) fn walk<'a>(
         &'a self,
         value: &str,
-        query: &PageQuery,
-    ) -> Option<Box<dyn Iterator<Item = &'a Arc<Entry>> + 'a>> {
+        bounds: Bounds<'_>,
+    ) -> Option<Box<dyn Iterator<Item = &'a Arc<Entry<T>>> + 'a>> {
         let (value, _) = self.counts.get_key_value(value)?;
-        let key = |time: i64, run_id: &str| IndexKey {
+        let key = |time: i64, id: &str| IndexKey {
             value: Arc::clone(value),
             time,
-            run_id: Arc::from(run_id),
+            id: Arc::from(id),
         };
-        // The empty run id sorts before every other, so (t, "") is the first
+        // The empty id sorts before every other, so (t, "") is the first
         // key at time t. Times come from CiTimestamp (years 0000..=9999), far
         // from the i64 ends that the open bounds use.
-        let first = key(query.start_time.unwrap_or(i64::MIN), "");
+        let first = key(bounds.start_time.unwrap_or(i64::MIN), "");
         let past_end = key(
-            query.end_time.map_or(i64::MAX, |end| end.saturating_add(1)),
+            bounds
+                .end_time
+                .map_or(i64::MAX, |end| end.saturating_add(1)),
             "",
         );
-        let cursor = query
+        let cursor = bounds
             .after
-            .as_ref()
             .map(|position| key(position.time, &position.run_id));
-        let (lower, upper) = match (query.order, cursor) {
+        let (lower, upper) = match (bounds.order, cursor) {
             (Order::Asc, Some(cursor)) if cursor >= first => (Bound::Excluded(cursor), past_end),
             (Order::Desc, Some(cursor)) if cursor < past_end => (Bound::Included(first), cursor),
             _ => (Bound::Included(first), past_end),
@@ -286,19 +339,55 @@ impl Index {
             .entries
             .range((lower, Bound::Excluded(upper)))
             .map(|(_, entry)| entry);
-        Some(match query.order {
+        Some(match bounds.order {
             Order::Asc => Box::new(range),
             Order::Desc => Box::new(range.rev()),
         })
     }
 }
 
+/// One page walked from several index ranges (merged in order): the items
+/// `keep` accepts, at most `size`, and the position to continue from when
+/// one more match exists. The third value is how many entries were looked
+/// at.
+pub(crate) fn walk_page<'a, T: 'a, R>(
+    walks: Vec<Box<dyn Iterator<Item = &'a Arc<Entry<T>>> + 'a>>,
+    order: Order,
+    size: usize,
+    mut keep: impl FnMut(&'a Entry<T>) -> Option<R>,
+) -> (Vec<R>, Option<Position>, usize) {
+    let mut walks: Vec<Peekable<_>> = walks.into_iter().map(Iterator::peekable).collect();
+    let mut items = Vec::with_capacity(size.min(128));
+    let mut last: Option<&Entry<T>> = None;
+    let mut examined = 0;
+    while let Some(entry) = next_merged(&mut walks, order) {
+        examined += 1;
+        let Some(item) = keep(entry) else {
+            continue;
+        };
+        if items.len() == size {
+            // One more match exists: the page is full and not the last.
+            return (items, last.map(Entry::position), examined);
+        }
+        items.push(item);
+        last = Some(entry);
+    }
+    (items, None, examined)
+}
+
+/// The state-index value of executions whose state is derived from the
+/// clock (runs started with `TriggerWorkflow`): their state is checked
+/// entry by entry.
+const LIVE: &str = "\u{0}live";
+
 /// All executions of one bucket, indexed for paging. Not synchronised: the
 /// server wraps it in a lock.
 #[derive(Debug, Default)]
 pub struct ExecutionStore {
-    by_run_id: HashMap<String, Arc<Entry>>,
-    indexes: [Index; DIMENSIONS],
+    by_run_id: HashMap<String, Arc<Entry<ExecutionRecord>>>,
+    indexes: [Index<ExecutionRecord>; DIMENSIONS],
+    /// Runs whose state follows the clock, by run id.
+    live: HashMap<String, Arc<LiveRun>>,
 }
 
 /// The constant dimension value of the all-executions index.
@@ -342,54 +431,104 @@ impl ExecutionStore {
 
     /// Add an execution; one with the same run id is replaced and returned.
     pub fn insert(&mut self, record: ExecutionRecord) -> Option<ExecutionRecord> {
+        self.insert_entry(record, None)
+    }
+
+    /// Add a run whose state follows the clock (`record`'s own state is
+    /// not used).
+    pub(crate) fn insert_live(&mut self, record: ExecutionRecord, run: Arc<LiveRun>) {
+        self.insert_entry(record, Some(run));
+    }
+
+    fn insert_entry(
+        &mut self,
+        record: ExecutionRecord,
+        live: Option<Arc<LiveRun>>,
+    ) -> Option<ExecutionRecord> {
         let replaced = self.remove(&record.run_id);
+        let is_live = live.is_some();
+        if let Some(run) = live {
+            self.live.insert(record.run_id.clone(), run);
+        }
         let entry = Arc::new(Entry {
             time: record.create_time.unix_seconds(),
-            run_id: Arc::from(record.run_id.as_str()),
-            record,
+            id: Arc::from(record.run_id.as_str()),
+            item: record,
         });
-        for (dimension, value) in Self::values(&entry.record) {
+        for (dimension, value) in Self::values(&entry.item, is_live) {
             if let Some(value) = value {
                 self.index_mut(dimension).insert(value, &entry);
             }
         }
         self.by_run_id
-            .insert(entry.record.run_id.clone(), Arc::clone(&entry));
+            .insert(entry.item.run_id.clone(), Arc::clone(&entry));
         replaced
     }
 
     /// Remove the execution with this run id.
     pub fn remove(&mut self, run_id: &str) -> Option<ExecutionRecord> {
         let entry = self.by_run_id.remove(run_id)?;
-        for (dimension, value) in Self::values(&entry.record) {
+        let is_live = self.live.remove(run_id).is_some();
+        for (dimension, value) in Self::values(&entry.item, is_live) {
             if let Some(value) = value {
                 self.index_mut(dimension).remove(value, &entry);
             }
         }
-        Some(entry.record.clone())
+        Some(entry.item.clone())
     }
 
-    /// The execution with this run id.
+    /// The execution with this run id, as stored (a run started while
+    /// serving has its state as of now: see [`ExecutionStore::get_at`]).
     pub fn get(&self, run_id: &str) -> Option<&ExecutionRecord> {
-        self.by_run_id.get(run_id).map(|entry| &entry.record)
+        self.by_run_id.get(run_id).map(|entry| &entry.item)
     }
 
-    fn values(record: &ExecutionRecord) -> [(Dimension, Option<&str>); DIMENSIONS] {
+    /// The execution with this run id as it stands at `now`.
+    pub fn get_at(&self, run_id: &str, now: SystemTime) -> Option<ExecutionRecord> {
+        let entry = self.by_run_id.get(run_id)?;
+        Some(self.at(&entry.item, now).into_owned())
+    }
+
+    /// The clock-driven run with this run id, if it is one.
+    pub(crate) fn live(&self, run_id: &str) -> Option<&Arc<LiveRun>> {
+        self.live.get(run_id)
+    }
+
+    /// `record` as it stands at `now`: its state derived from the clock
+    /// when it is a run started while serving.
+    fn at<'r>(&self, record: &'r ExecutionRecord, now: SystemTime) -> Cow<'r, ExecutionRecord> {
+        if self.live.is_empty() {
+            return Cow::Borrowed(record);
+        }
+        match self.live.get(&record.run_id) {
+            Some(run) => {
+                let mut record = record.clone();
+                record.state = run.state_at(now);
+                Cow::Owned(record)
+            }
+            None => Cow::Borrowed(record),
+        }
+    }
+
+    fn values(record: &ExecutionRecord, live: bool) -> [(Dimension, Option<&str>); DIMENSIONS] {
         [
             (Dimension::All, Some(ALL)),
             (Dimension::Workflow, Some(&record.workflow_id)),
             (Dimension::Job, record.job_id.as_deref()),
             (Dimension::Object, Some(&record.object)),
-            (Dimension::State, Some(record.state.as_str())),
+            (
+                Dimension::State,
+                Some(if live { LIVE } else { record.state.as_str() }),
+            ),
         ]
     }
 
-    fn index(&self, dimension: Dimension) -> &Index {
+    fn index(&self, dimension: Dimension) -> &Index<ExecutionRecord> {
         // The array has one index per variant; `as usize` is in bounds.
         &self.indexes[dimension as usize]
     }
 
-    fn index_mut(&mut self, dimension: Dimension) -> &mut Index {
+    fn index_mut(&mut self, dimension: Dimension) -> &mut Index<ExecutionRecord> {
         &mut self.indexes[dimension as usize]
     }
 
@@ -415,8 +554,10 @@ impl ExecutionStore {
         }
         if let Some(names) = query.state_names() {
             let index = self.index(Dimension::State);
+            // Runs that follow the clock may be in any state: walk them too.
             let present: Vec<&str> = names
                 .into_iter()
+                .chain(std::iter::once(LIVE))
                 .filter(|name| index.count(name) > 0)
                 .collect();
             let count: usize = present.iter().map(|name| index.count(name)).sum();
@@ -430,49 +571,55 @@ impl ExecutionStore {
         Some((best.1, best.2))
     }
 
-    /// One page for `query`.
+    /// One page for `query`, as the executions stand now.
     pub fn page(&self, query: &PageQuery) -> Page {
+        self.page_at(query, SystemTime::now())
+    }
+
+    /// One page for `query`, as the executions stand at `now` (the state
+    /// of a run started while serving follows the clock).
+    pub fn page_at(&self, query: &PageQuery, now: SystemTime) -> Page {
         let size = query.page_size();
-        let mut page = Page {
-            records: Vec::with_capacity(size.min(self.len())),
-            next: None,
-            examined: 0,
-        };
         let Some((dimension, values)) = self.plan(query) else {
-            return page;
+            return Page {
+                records: Vec::new(),
+                next: None,
+                examined: 0,
+            };
         };
         let index = self.index(dimension);
-        let mut walks: Vec<Peekable<_>> = values
+        let bounds = Bounds {
+            start_time: query.start_time,
+            end_time: query.end_time,
+            order: query.order,
+            after: query.after.as_ref(),
+        };
+        let walks = values
             .iter()
-            .filter_map(|value| index.walk(value, query))
-            .map(Iterator::peekable)
+            .filter_map(|value| index.walk(value, bounds))
             .collect();
-        while let Some(entry) = next_merged(&mut walks, query.order) {
-            page.examined += 1;
-            if !query.matches(&entry.record) {
-                continue;
-            }
-            if page.records.len() == size {
-                // One more match exists: the page is full and not the last.
-                page.next = page.records.last().map(Position::of);
-                break;
-            }
-            page.records.push(entry.record.clone());
+        let (records, next, examined) = walk_page(walks, query.order, size, |entry| {
+            let record = self.at(&entry.item, now);
+            query.matches(&record).then(|| record.into_owned())
+        });
+        Page {
+            records,
+            next,
+            examined,
         }
-        page
     }
 }
 
 /// The next entry across several walks of the same order (a k-way merge;
 /// k is at most the number of states).
-fn next_merged<'a, I>(walks: &mut [Peekable<I>], order: Order) -> Option<&'a Arc<Entry>>
+fn next_merged<'a, T: 'a, I>(walks: &mut [Peekable<I>], order: Order) -> Option<&'a Arc<Entry<T>>>
 where
-    I: Iterator<Item = &'a Arc<Entry>>,
+    I: Iterator<Item = &'a Arc<Entry<T>>>,
 {
     let mut best: Option<(usize, (i64, &str))> = None;
     for (slot, walk) in walks.iter_mut().enumerate() {
         let Some(&entry) = walk.peek() else { continue };
-        let key = (entry.time, &*entry.run_id);
+        let key = (entry.time, &*entry.id);
         let better = match (&best, order) {
             (None, _) => true,
             (Some((_, current)), Order::Asc) => key < *current,

@@ -64,6 +64,14 @@ fn bad_flags_exit_2() {
         &["--latency-jitter", "2m"],
         &["--skew", "0.9"],
         &["--skew", "1.5:0.1"],
+        &["--credential-lifetime", "0"],
+        &["--credential-lifetime", "1d"],
+        &["--credential-lifetime", "13h"],
+        &["--metadata-role", "a/b"],
+        &["--workflows", "/nonexistent.ndjson"],
+        &["--queues", "/nonexistent.ndjson"],
+        &["--task-duration", "soon"],
+        &["--task-duration", "-1s"],
     ] {
         let output = Command::new(BINARY).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
@@ -248,4 +256,128 @@ fn secrets_never_reach_the_logs() {
     for secret in [KEY, TOKEN, "q-signature", auth.as_str()] {
         assert!(!stderr.contains(secret), "`{secret}` leaked: {stderr}");
     }
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "cos-ci-emulator-test-{}-{name}.ndjson",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const WORKFLOW_LINE: &str = r#"{"WorkflowId":"w0123456789abcdef0123456789abcdef","Name":"loaded-flow","State":"Active","CreateTime":"2026-01-01T00:00:00+0800","Topology":{"Dependencies":{"Start":"Transcode_1","Transcode_1":"End"},"Nodes":{"Start":{"Type":"Start","Input":{"QueueId":"p0123456789abcdef0123456789abcdef"}},"Transcode_1":{"Type":"Transcode","Operation":{"TemplateId":"t1"}}}}}"#;
+const QUEUE_LINE: &str = r#"{"QueueId":"p0123456789abcdef0123456789abcdef","Name":"loaded-queue","State":"Active","Category":"Transcoding"}"#;
+
+#[test]
+fn a_bad_workflows_or_queues_file_exits_2_naming_the_line() {
+    let workflows = temp_file(
+        "bad-workflows",
+        &format!("{WORKFLOW_LINE}\n{{\"Name\":\"x\"}}\n"),
+    );
+    let queues = temp_file("bad-queues", &format!("{QUEUE_LINE}\n{QUEUE_LINE}\n"));
+    for (flag, path) in [("--workflows", &workflows), ("--queues", &queues)] {
+        let output = Command::new(BINARY)
+            .args([flag, path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(path.to_str().unwrap()) && stderr.contains("line 2"),
+            "{flag}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_file(workflows);
+    let _ = std::fs::remove_file(queues);
+}
+
+#[test]
+#[cfg(unix)]
+fn loaded_workflows_and_queues_are_served_and_runs_end_at_once() {
+    use cos_ci_proto::{
+        DescribeWorkflowExecution, ExecutionState, ListQueues, ListWorkflows, TriggerWorkflow,
+    };
+    let workflows = temp_file("workflows", WORKFLOW_LINE);
+    let queues = temp_file("queues", QUEUE_LINE);
+    let mut child = Command::new(BINARY)
+        .args([
+            "--executions",
+            "10",
+            "--quiet",
+            "--task-duration",
+            "0",
+            "--workflows",
+            workflows.to_str().unwrap(),
+            "--queues",
+            queues.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let addr: SocketAddr = first_line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let credentials = cos_ci_client::Credentials::new(
+        cos_ci_emulator::DEFAULT_SECRET_ID,
+        cos_ci_emulator::DEFAULT_SECRET_KEY,
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let call = |action| cos_ci_testkit::call(addr, credentials.clone(), action);
+        let listed = call(&ListWorkflows::default()).await.unwrap();
+        // The loaded one and those the generated executions use.
+        let used: std::collections::HashSet<String> = Dataset::generate(10, 1)
+            .records()
+            .iter()
+            .map(|record| record.workflow_id.clone())
+            .collect();
+        assert_eq!(listed.total_count, Some(used.len() as u64 + 1));
+        assert!(listed.workflows.iter().any(|w| w.name == "loaded-flow"));
+        let queues = cos_ci_testkit::call(addr, credentials.clone(), &ListQueues::default())
+            .await
+            .unwrap();
+        assert_eq!(queues.total_count, Some(2));
+        let run = cos_ci_testkit::call(
+            addr,
+            credentials.clone(),
+            &TriggerWorkflow {
+                workflow_id: "w0123456789abcdef0123456789abcdef".into(),
+                object: "in/a.mp4".into(),
+                name: None,
+            },
+        )
+        .await
+        .unwrap();
+        let detail = cos_ci_testkit::call(
+            addr,
+            credentials.clone(),
+            &DescribeWorkflowExecution {
+                run_id: run.instance_id,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(detail.execution.state, ExecutionState::Success);
+    });
+    let status = Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    let _ = std::fs::remove_file(workflows);
+    let _ = std::fs::remove_file(queues);
 }

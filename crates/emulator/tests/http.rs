@@ -589,7 +589,7 @@ async fn unknown_path_and_wrong_method() {
     let auth = authorization(
         &default_credentials(),
         "GET",
-        "/workflow",
+        "/workflows",
         &[],
         &[("host", &host)],
         valid_key_time(),
@@ -598,7 +598,7 @@ async fn unknown_path_and_wrong_method() {
         addr,
         &request_text(
             "GET",
-            "/workflow",
+            "/workflows",
             &[("Host", &host), ("Authorization", &auth)],
         ),
     )

@@ -9,8 +9,10 @@ use std::net::SocketAddr;
 use common::*;
 use cos_ci_emulator::{Dataset, Emulator, EmulatorConfig, routes};
 use cos_ci_proto::{
-    CiAction, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ExecutionState, JobState,
-    ListWorkflowExecutions, ListWorkflowExecutionsOutput, XmlDocument, XmlTree,
+    ActivateWorkflow, CancelJob, CiAction, CreateJobs, CreateWorkflow, DeleteWorkflow,
+    DescribeJobs, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ExecutionState,
+    JobState, ListJobs, ListQueues, ListWorkflowExecutions, ListWorkflowExecutionsOutput,
+    ListWorkflows, PauseWorkflow, TriggerWorkflow, UpdateWorkflow, XmlDocument, XmlTree,
 };
 
 async fn start(dataset: Dataset) -> Emulator {
@@ -74,39 +76,70 @@ async fn describe(addr: SocketAddr, run_id: &str) -> (Reply, DescribeWorkflowExe
 }
 
 #[test]
-fn the_route_table_lists_both_actions() {
-    let table: Vec<(&str, &str, &str)> = routes()
+fn the_route_table_lists_every_action() {
+    let table: Vec<(http::Method, &str, Option<&str>, &str)> = routes()
         .iter()
-        .map(|route| (route.method().as_str(), route.path(), route.action()))
+        .map(|route| {
+            (
+                route.method().clone(),
+                route.path(),
+                route.subresource(),
+                route.action(),
+            )
+        })
+        .collect();
+    fn row<A: CiAction>() -> (
+        http::Method,
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+    ) {
+        (A::METHOD, A::PATH, A::SUBRESOURCE, A::NAME)
+    }
+    assert_eq!(
+        table,
+        [
+            row::<ListWorkflowExecutions>(),
+            row::<DescribeWorkflowExecution>(),
+            row::<ListWorkflows>(),
+            row::<CreateWorkflow>(),
+            row::<UpdateWorkflow>(),
+            row::<ActivateWorkflow>(),
+            row::<PauseWorkflow>(),
+            row::<DeleteWorkflow>(),
+            row::<TriggerWorkflow>(),
+            row::<ListJobs>(),
+            row::<DescribeJobs>(),
+            row::<CreateJobs>(),
+            row::<CancelJob>(),
+            row::<ListQueues>(),
+        ]
+    );
+    let named: Vec<(&str, &str, Option<&str>)> = table
+        .iter()
+        .map(|(method, path, subresource, _)| (method.as_str(), *path, *subresource))
         .collect();
     assert_eq!(
-        table,
+        named,
         [
-            (
-                ListWorkflowExecutions::METHOD.as_str(),
-                ListWorkflowExecutions::PATH,
-                ListWorkflowExecutions::NAME
-            ),
-            (
-                DescribeWorkflowExecution::METHOD.as_str(),
-                DescribeWorkflowExecution::PATH,
-                DescribeWorkflowExecution::NAME
-            ),
+            ("GET", "/workflowexecution", None),
+            ("GET", "/workflowexecution/{RunId}", None),
+            ("GET", "/workflow", None),
+            ("POST", "/workflow", None),
+            ("PUT", "/workflow/{WorkflowId}", None),
+            ("PUT", "/workflow/{WorkflowId}", Some("active")),
+            ("PUT", "/workflow/{WorkflowId}", Some("paused")),
+            ("DELETE", "/workflow/{WorkflowId}", None),
+            ("POST", "/triggerworkflow", None),
+            ("GET", "/jobs", None),
+            ("GET", "/jobs/{JobIds}", None),
+            ("POST", "/jobs", None),
+            ("PUT", "/jobs/{JobId}", Some("cancel")),
+            ("GET", "/queue", None),
         ]
     );
-    assert_eq!(
-        table,
-        [
-            ("GET", "/workflowexecution", "ListWorkflowExecutions"),
-            (
-                "GET",
-                "/workflowexecution/{RunId}",
-                "DescribeWorkflowExecution"
-            ),
-        ]
-    );
-    let [list, details] = routes() else {
-        panic!("two routes")
+    let [list, details, ..] = routes() else {
+        panic!("at least two routes")
     };
     assert_eq!(details.permission(), "ci:DescribeMediaWorkflowExecutions");
     assert!(list.matches_path("/workflowexecution"));
@@ -117,6 +150,30 @@ fn the_route_table_lists_both_actions() {
     assert!(!details.matches_path("/workflowexecution/"));
     assert!(!details.matches_path("/workflowexecution/i1/tasks"));
     assert!(!details.matches_path("/workflowexecution/%zz"));
+}
+
+#[test]
+fn actions_sharing_a_method_and_path_are_told_apart_by_sub_resource() {
+    let on = |method: &str, path: &str, names: &[&str]| -> Vec<&'static str> {
+        routes()
+            .iter()
+            .filter(|route| {
+                route.method().as_str() == method
+                    && route.matches_path(path)
+                    && route.matches_query(names.iter().copied())
+            })
+            .map(|route| route.action())
+            .collect()
+    };
+    let path = "/workflow/w1";
+    assert_eq!(on("PUT", path, &[]), [UpdateWorkflow::NAME]);
+    assert_eq!(on("PUT", path, &["active"]), [ActivateWorkflow::NAME]);
+    assert_eq!(on("PUT", path, &["paused"]), [PauseWorkflow::NAME]);
+    assert_eq!(on("DELETE", path, &[]), [DeleteWorkflow::NAME]);
+    assert_eq!(on("PUT", "/jobs/j1", &["cancel"]), [CancelJob::NAME]);
+    assert!(on("PUT", "/jobs/j1", &[]).is_empty());
+    assert_eq!(on("GET", "/jobs/j1,j2", &[]), [DescribeJobs::NAME]);
+    assert_eq!(on("POST", "/jobs", &[]), [CreateJobs::NAME]);
 }
 
 #[tokio::test]

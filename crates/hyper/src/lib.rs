@@ -71,7 +71,7 @@
 //!
 //! Temporary (STS) credentials are the temporary pair plus the session
 //! token; the token is signed and sent as `x-ci-security-token`, and never
-//! shown by `Debug`. When it expires, build a new client.
+//! shown by `Debug`.
 //!
 //! ```
 //! use cos_ci_hyper::{Config, Credentials, HyperClient};
@@ -82,6 +82,25 @@
 //! let client = HyperClient::new(config);
 //! # drop(client);
 //! # Ok::<(), cos_ci_hyper::Error>(())
+//! ```
+//!
+//! Or let the client find and refresh them: [`credentials_from_environment`]
+//! runs the provider chain (environment, tccli profile, the SDKs'
+//! credentials file, TKE OIDC, CVM instance role; see
+//! [`CredentialChain`]). Instance-role and TKE OIDC credentials are
+//! fetched on first use with short timeouts (2 s for the metadata service)
+//! over a separate small connection pool, refreshed before they expire by
+//! one task while the others go on, and never logged.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), cos_ci_hyper::Error> {
+//! use cos_ci_hyper::{Config, HyperClient};
+//!
+//! let provider = cos_ci_hyper::credentials_from_environment()?;
+//! let client = HyperClient::new(Config::new("examplebucket-1250000000", "ap-beijing", provider)?);
+//! let credentials = client.credentials().await?;
+//! println!("using {} until {:?}", credentials.source(), credentials.expires_at());
+//! # Ok(()) }
 //! ```
 //!
 //! # One client, many tasks
@@ -118,10 +137,12 @@
 // Re-exported so that one dependency line (plus tokio for the runtime) is
 // enough: the API takes and returns these types.
 pub use cos_ci_client;
+pub use cos_ci_client::credentials::{CredentialPolicy, SourceKind};
 pub use cos_ci_client::{
-    Config, Credentials, Error, ExecutionWait, ListingStats, PagingError, PagingOptions,
-    ParallelOptions, RetryPolicy, Terminal, TransportError, TransportErrorKind, WaitEvent,
-    WaitOutcome, WaitPolicy, WaitTarget,
+    Config, CredentialChain, CredentialError, CredentialProvider, CredentialSource, Credentials,
+    Error, ExecutionWait, ListingStats, PagingError, PagingOptions, ParallelOptions,
+    ProvidedCredentials, RetryPolicy, SecretString, Terminal, TransportError, TransportErrorKind,
+    WaitEvent, WaitOutcome, WaitPolicy, WaitTarget,
 };
 pub use cos_ci_proto;
 pub use cos_ci_proto::{
@@ -132,8 +153,10 @@ pub use futures_util::StreamExt;
 
 mod transport;
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use cos_ci_client::credentials::{CredentialFetch, CredentialRequest, FetchStep, SystemFiles};
 use cos_ci_client::{
     Client, FetchId, ListingStep, Paginator, ParallelListing, Step, TimeWindowed, WaitStep, Waiter,
 };
@@ -152,6 +175,8 @@ use transport::{SendError, Transport};
 pub struct HyperClient {
     client: Client,
     transport: Transport,
+    /// For the metadata service and STS: its own small pool and cap.
+    credential_transport: Transport,
 }
 
 impl HyperClient {
@@ -172,6 +197,7 @@ impl HyperClient {
         let config = config.with_retry_policy(retry);
         Self {
             client: Client::new(config),
+            credential_transport: Transport::new(TransportOptions::for_credentials(&options)),
             transport: Transport::new(options),
         }
     }
@@ -241,11 +267,77 @@ impl HyperClient {
                         span.in_scope(|| tracing::debug!(?decision, "retry decision"));
                     }
                 }
+                Step::FetchCredentials(request) => {
+                    let outcome = self
+                        .fetch_one(request, operation.deadline())
+                        .instrument(tracing::info_span!("ci.credentials", operation = A::NAME))
+                        .await;
+                    let now = SystemTime::now();
+                    match outcome {
+                        Ok(response) => operation.on_response(response, now),
+                        Err(error) => operation.on_transport_error(error, now),
+                    }
+                }
                 Step::Wait(delay) => {
                     tracing::debug!(operation = A::NAME, ?delay, "waiting before retry");
                     tokio::time::sleep(delay).await;
                 }
                 Step::Done(result) => return result,
+            }
+        }
+    }
+
+    /// Send one credential request within its own short timeout (and the
+    /// operation's deadline). Only the kind and the outcome's status are
+    /// recorded: the path names the instance role, the body carries the
+    /// web-identity token, the answer holds the credentials.
+    async fn fetch_one(
+        &self,
+        request: CredentialRequest,
+        deadline: Option<SystemTime>,
+    ) -> Result<http::Response<bytes::Bytes>, TransportError> {
+        let kind = request.kind();
+        let own = SystemTime::now().checked_add(request.timeout());
+        let deadline = match (own, deadline) {
+            (Some(own), Some(deadline)) => Some(own.min(deadline)),
+            (own, deadline) => own.or(deadline),
+        };
+        let outcome = self
+            .credential_transport
+            .send_whole(request.into_request(), deadline)
+            .await;
+        match &outcome {
+            Ok(response) => {
+                tracing::debug!(%kind, status = response.status().as_u16(), "credentials answer")
+            }
+            Err(error) => tracing::debug!(%kind, kind = ?error.kind, "credentials: no answer"),
+        }
+        outcome
+    }
+
+    /// Where this client's credentials come from and, once fetched, when
+    /// they expire: the credentials last fetched, or (before the first
+    /// call) a fetch made now. Fixed credentials are returned as they are.
+    pub async fn credentials(&self) -> Result<ProvidedCredentials, CredentialError> {
+        if let Some(provided) = self.client.credentials() {
+            return Ok(provided);
+        }
+        let mut fetch = self.client.credential_provider().fetch(SystemTime::now());
+        self.drive_fetch(&mut fetch).await
+    }
+
+    async fn drive_fetch(
+        &self,
+        fetch: &mut CredentialFetch,
+    ) -> Result<ProvidedCredentials, CredentialError> {
+        loop {
+            match fetch.poll(SystemTime::now()) {
+                FetchStep::Send(request) => match self.fetch_one(request, None).await {
+                    Ok(response) => fetch.on_response(response, SystemTime::now()),
+                    Err(error) => fetch.on_transport_error(error, SystemTime::now()),
+                },
+                FetchStep::Wait(delay) => tokio::time::sleep(delay).await,
+                FetchStep::Done(result) => return result,
             }
         }
     }
@@ -461,6 +553,39 @@ impl HyperClient {
         })
         .await
     }
+}
+
+/// Fetch credentials from `provider` once (fixed ones are returned as
+/// they are), with the short timeouts of its [`CredentialPolicy`]: e.g. to
+/// show where they come from and when they expire. `options` supplies
+/// extra root certificates for a private STS endpoint.
+pub async fn fetch_credentials(
+    provider: &CredentialProvider,
+    options: &TransportOptions,
+) -> Result<ProvidedCredentials, CredentialError> {
+    let transport = Transport::new(TransportOptions::for_credentials(options));
+    let mut fetch = provider.fetch(SystemTime::now());
+    loop {
+        match fetch.poll(SystemTime::now()) {
+            FetchStep::Send(request) => {
+                let deadline = SystemTime::now().checked_add(request.timeout());
+                match transport.send_whole(request.into_request(), deadline).await {
+                    Ok(response) => fetch.on_response(response, SystemTime::now()),
+                    Err(error) => fetch.on_transport_error(error, SystemTime::now()),
+                }
+            }
+            FetchStep::Wait(delay) => tokio::time::sleep(delay).await,
+            FetchStep::Done(result) => return result,
+        }
+    }
+}
+
+/// The default provider chain over this process's environment and files
+/// (see [`CredentialChain`]): environment, tccli profile, the SDKs'
+/// credentials file, TKE OIDC, then the CVM instance role. Reads the
+/// variables and files now; fetching sources fetch on first use.
+pub fn credentials_from_environment() -> Result<CredentialProvider, CredentialError> {
+    CredentialChain::default().resolve(&|name| std::env::var_os(name), Arc::new(SystemFiles))
 }
 
 /// One page of a listing followed by [`HyperClient::pages`].

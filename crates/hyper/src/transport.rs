@@ -52,6 +52,22 @@ impl Default for TransportOptions {
     }
 }
 
+impl TransportOptions {
+    /// For the metadata service and STS: a 2 s connect timeout, each
+    /// request capped by the fetch's own timeout, answers of at most
+    /// 64 KiB, one idle connection kept briefly; `options`' extra roots.
+    pub(crate) fn for_credentials(options: &TransportOptions) -> TransportOptions {
+        TransportOptions {
+            connect_timeout: Duration::from_secs(2).min(options.connect_timeout),
+            request_timeout: Duration::from_secs(30),
+            max_response_bytes: 64 * 1024,
+            pool_idle_timeout: Duration::from_secs(5),
+            pool_max_idle_per_host: 1,
+            extra_root_certificates: options.extra_root_certificates.clone(),
+        }
+    }
+}
+
 /// The start of an oversized body kept for the error: enough for CI's
 /// `<Error>` children before a huge `<Message>`, and for an excerpt.
 const OVERSIZED_PREFIX_BYTES: usize = 64 * 1024;
@@ -132,6 +148,24 @@ impl Transport {
                 TransportErrorKind::Timeout,
                 format!("no complete response within {timeout:?} ({limit})"),
             ))),
+        }
+    }
+
+    /// [`Transport::send`] for credential requests: an oversized answer is
+    /// just [`TransportErrorKind::ResponseTooLarge`] (its start is never
+    /// kept: it would hold credentials).
+    pub(crate) async fn send_whole(
+        &self,
+        request: http::Request<Bytes>,
+        deadline: Option<SystemTime>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        match self.send(request, deadline).await {
+            Ok(response) => Ok(response),
+            Err(SendError::Transport(error)) => Err(error),
+            Err(SendError::TooLarge { cap, .. }) => Err(TransportError::new(
+                TransportErrorKind::ResponseTooLarge,
+                format!("response body larger than the {cap}-byte cap"),
+            )),
         }
     }
 

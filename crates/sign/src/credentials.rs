@@ -1,18 +1,22 @@
 //! Secret id, secret key and optional session token, with a redacting `Debug`.
 
+use crate::SecretString;
+
 /// A secret id / secret key pair and an optional session token (temporary
 /// credentials). `Debug` shows the secret id only; the key and token are
-/// never printed. There is deliberately no `Display` and no `Serialize`.
+/// [`SecretString`]s: never printed, compared in constant time, zeroed in
+/// memory when dropped. There is deliberately no `Display` and no
+/// `Serialize`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     secret_id: String,
-    secret_key: String,
-    session_token: Option<String>,
+    secret_key: SecretString,
+    session_token: Option<SecretString>,
 }
 
 impl Credentials {
     /// Long-term credentials.
-    pub fn new(secret_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
+    pub fn new(secret_id: impl Into<String>, secret_key: impl Into<SecretString>) -> Self {
         Self {
             secret_id: secret_id.into(),
             secret_key: secret_key.into(),
@@ -20,7 +24,7 @@ impl Credentials {
         }
     }
     /// The same credentials with a session token (temporary credentials).
-    pub fn with_session_token(self, token: impl Into<String>) -> Self {
+    pub fn with_session_token(self, token: impl Into<SecretString>) -> Self {
         Self {
             session_token: Some(token.into()),
             ..self
@@ -32,11 +36,15 @@ impl Credentials {
     }
     /// The secret key. Named so that every use is visible in review.
     pub fn expose_secret_key(&self) -> &str {
-        &self.secret_key
+        self.secret_key.expose()
     }
     /// The session token, if any. Secret: never log it.
     pub fn expose_session_token(&self) -> Option<&str> {
-        self.session_token.as_deref()
+        self.session_token.as_ref().map(SecretString::expose)
+    }
+    /// Whether these are temporary credentials (they carry a session token).
+    pub fn is_temporary(&self) -> bool {
+        self.session_token.is_some()
     }
 }
 
@@ -44,11 +52,8 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
             .field("secret_id", &self.secret_id)
-            .field("secret_key", &"<redacted>")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("secret_key", &self.secret_key)
+            .field("session_token", &self.session_token)
             .finish()
     }
 }

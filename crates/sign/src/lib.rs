@@ -52,6 +52,7 @@ mod canonical;
 mod credentials;
 mod encode;
 mod key_time;
+mod secret;
 mod signer;
 mod verify;
 
@@ -62,6 +63,7 @@ pub use encode::{
     encode_query,
 };
 pub use key_time::{KeyTime, KeyTimeError};
+pub use secret::SecretString;
 pub use signer::{
     Authorization, HeaderPolicy, OFFICIAL_SIGNED_HEADERS, PresignError, PresignedQuery,
     SignableRequest, Signer, Stages, http_string, sign_key, sign_stages, signature, string_to_sign,

@@ -51,7 +51,9 @@ pub fn run(
         .iter()
         .map(|(key, value)| (key.as_str(), value.as_str()))
         .collect();
-    let credentials = args.credentials.resolve(env)?;
+    let provider = args.credentials.resolve(&env)?;
+    let provided = crate::commands::credentials::fetch_now(&provider)?;
+    let credentials = provided.credentials();
     if credentials.secret_id().is_empty() || credentials.expose_secret_key().is_empty() {
         return Err(CliError::usage(
             "missing credentials: the secret id and secret key must not be empty",

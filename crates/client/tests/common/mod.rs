@@ -84,3 +84,98 @@ pub fn error_response_with(
     );
     builder.body(Bytes::from(body)).unwrap()
 }
+
+// ---- credentials: an environment and a file system in memory ----
+
+pub mod creds {
+    use std::collections::HashMap;
+    use std::ffi::OsString;
+    use std::io;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use cos_ci_client::credentials::ReadFiles;
+
+    /// Files in memory; `set` replaces one (e.g. a rotated token).
+    #[derive(Debug, Default)]
+    pub struct MemoryFiles(Mutex<HashMap<PathBuf, Vec<u8>>>);
+
+    impl MemoryFiles {
+        pub fn new(files: &[(&str, &str)]) -> Arc<Self> {
+            let this = Self::default();
+            for (path, text) in files {
+                this.set(path, text);
+            }
+            Arc::new(this)
+        }
+
+        pub fn set(&self, path: &str, text: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(PathBuf::from(path), text.as_bytes().to_vec());
+        }
+    }
+
+    impl ReadFiles for MemoryFiles {
+        fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+            self.0
+                .lock()
+                .unwrap()
+                .get(path)
+                .cloned()
+                .ok_or_else(|| io::ErrorKind::NotFound.into())
+        }
+    }
+
+    /// An env lookup over fixed pairs.
+    pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + use<> {
+        let map: HashMap<String, OsString> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), OsString::from(*v)))
+            .collect();
+        move |name: &str| map.get(name).cloned()
+    }
+
+    pub const HOME: &str = "/home/u";
+
+    /// The metadata service's answer for a role's credentials.
+    pub fn metadata_answer(
+        id: &str,
+        key: &str,
+        token: &str,
+        expired_time: u64,
+    ) -> http::Response<Bytes> {
+        let body = format!(
+            r#"{{"TmpSecretId":"{id}","TmpSecretKey":"{key}","ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","Token":"{token}","Code":"Success"}}"#
+        );
+        http::Response::builder()
+            .status(200)
+            .body(Bytes::from(body))
+            .unwrap()
+    }
+
+    /// STS's answer to AssumeRoleWithWebIdentity.
+    pub fn sts_answer(
+        id: &str,
+        key: &str,
+        token: &str,
+        expired_time: u64,
+    ) -> http::Response<Bytes> {
+        let body = format!(
+            r#"{{"Response":{{"Credentials":{{"Token":"{token}","TmpSecretId":"{id}","TmpSecretKey":"{key}"}},"ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","RequestId":"sts-req-1"}}}}"#
+        );
+        http::Response::builder()
+            .status(200)
+            .body(Bytes::from(body))
+            .unwrap()
+    }
+
+    pub fn text(status: u16, body: &str) -> http::Response<Bytes> {
+        http::Response::builder()
+            .status(status)
+            .body(Bytes::from(body.to_owned()))
+            .unwrap()
+    }
+}

@@ -1,0 +1,247 @@
+//! Media-processing queues (`GET /queue`): the bucket's default
+//! transcoding queue, plus any given at start (`--queues`). Queues do not
+//! change while serving (the API to update one is not emulated); a paused
+//! one refuses jobs with `403 QueuePaused`.
+
+use std::collections::HashSet;
+use std::time::SystemTime;
+
+use cos_ci_proto::{
+    ListQueues, ListQueuesOutput, MediaQueue, PageSize, QueueCategory, QueueState,
+    QueueStateFilter, XmlNode, XmlTree,
+};
+
+use crate::dataset::DatasetError;
+use crate::details::hex_id;
+use crate::response::CiError;
+use crate::routes::{Resources, invalid_argument};
+
+/// The most ids one `queueIds` takes (CI's live page: "at most 10").
+const MAX_QUEUE_IDS: usize = 10;
+
+/// The queues of the bucket: the default first, then the others in the
+/// order given.
+#[derive(Debug)]
+pub(crate) struct QueueStore {
+    queues: Vec<MediaQueue>,
+}
+
+/// The id of the bucket's default queue: `p` + 32 hex digits derived from
+/// the bucket and region, the same id the derived topologies' `Start`
+/// names (`details.rs`).
+pub(crate) fn default_queue_id(bucket: &str, region: &str) -> String {
+    hex_id('p', &format!("{bucket}/{region}"))
+}
+
+fn leaf(name: &str, text: &str) -> XmlNode {
+    XmlNode {
+        name: name.to_owned(),
+        content: XmlTree::Text(text.to_owned()),
+    }
+}
+
+/// The default transcoding queue of `bucket`.
+fn default_queue(bucket: &str, region: &str) -> MediaQueue {
+    let created = cos_ci_proto::CiTimestamp::parse("2026-01-01T00:00:00+0800").ok();
+    MediaQueue {
+        queue_id: default_queue_id(bucket, region),
+        name: Some("default".to_owned()),
+        state: QueueState::Active,
+        notify_config: Some(XmlTree::Elements(vec![
+            leaf("Url", ""),
+            leaf("Event", "TaskFinish,WorkflowFinish"),
+            leaf("Type", "Url"),
+            leaf("State", "Off"),
+            leaf("ResultFormat", "XML"),
+        ])),
+        max_size: Some(10_000),
+        max_concurrent: Some(10),
+        category: Some("Transcoding".to_owned()),
+        create_time: created.clone(),
+        update_time: created,
+        ..MediaQueue::default()
+    }
+}
+
+impl QueueStore {
+    /// The default queue of `bucket` and `extra` (one with the default's
+    /// id replaces it).
+    pub(crate) fn new(bucket: &str, region: &str, extra: Vec<MediaQueue>) -> Self {
+        let default = default_queue(bucket, region);
+        let mut queues = Vec::with_capacity(extra.len() + 1);
+        if !extra.iter().any(|queue| queue.queue_id == default.queue_id) {
+            queues.push(default);
+        }
+        queues.extend(extra);
+        QueueStore { queues }
+    }
+
+    /// The queue with this id.
+    pub(crate) fn get(&self, queue_id: &str) -> Option<&MediaQueue> {
+        self.queues.iter().find(|queue| queue.queue_id == queue_id)
+    }
+
+    /// The queue jobs go to when they name none: the default one (or, if
+    /// it was replaced, the first).
+    pub(crate) fn default_queue(&self) -> &MediaQueue {
+        // Never empty: `new` keeps the default or one given in its place.
+        &self.queues[0]
+    }
+}
+
+/// A queue's category; unset counts as `Transcoding`.
+fn category(queue: &MediaQueue) -> &str {
+    queue.category.as_deref().unwrap_or("Transcoding")
+}
+
+/// `GET /queue`: queues by page, filtered by ids, state and category
+/// (`Transcoding` unless asked otherwise); asked-for ids that do not exist
+/// are in `NonExistPIDs`.
+pub(crate) fn list(
+    resources: &Resources,
+    request: ListQueues,
+    _now: SystemTime,
+) -> Result<ListQueuesOutput, CiError> {
+    let ids = request.queue_ids.as_deref();
+    if ids.is_some_and(|ids| ids.len() > MAX_QUEUE_IDS) {
+        return Err(invalid_argument(format!(
+            "invalid parameter `queueIds`: at most {MAX_QUEUE_IDS} ids"
+        )));
+    }
+    let queues = &resources.queues.queues;
+    let category_wanted = request.category.unwrap_or(QueueCategory::Transcoding);
+    let matching: Vec<&MediaQueue> = queues
+        .iter()
+        .filter(|queue| ids.is_none_or(|ids| ids.contains(&queue.queue_id)))
+        .filter(|queue| match request.state {
+            None | Some(QueueStateFilter::All) => true,
+            Some(QueueStateFilter::Active) => queue.state == QueueState::Active,
+            Some(QueueStateFilter::Paused) => queue.state == QueueState::Paused,
+        })
+        .filter(|queue| {
+            category_wanted == QueueCategory::CateAll || category(queue) == category_wanted.as_str()
+        })
+        .collect();
+    let known: HashSet<&str> = queues.iter().map(|queue| queue.queue_id.as_str()).collect();
+    let mut missing: Vec<String> = Vec::new();
+    for id in ids.into_iter().flatten() {
+        if !known.contains(id.as_str()) && !missing.contains(id) {
+            missing.push(id.clone());
+        }
+    }
+    let (page_number, page_size, page) = page_of(&matching, request.page_number, request.page_size);
+    Ok(ListQueuesOutput {
+        request_id: None,
+        total_count: Some(matching.len() as u64),
+        page_number: Some(page_number),
+        page_size: Some(page_size),
+        queues: page.into_iter().map(|queue| (*queue).clone()).collect(),
+        non_exist_pids: missing,
+    })
+}
+
+/// Page `page_number` (from 1, default 1) of `size` (default 10) items.
+pub(crate) fn page_of<T: Clone>(
+    items: &[T],
+    page_number: Option<u32>,
+    size: Option<PageSize>,
+) -> (u32, u32, Vec<T>) {
+    let page_number = page_number.unwrap_or(1).max(1);
+    let size = size.map_or(PageSize::DEFAULT, PageSize::get);
+    let skip = (page_number as usize - 1).saturating_mul(size as usize);
+    let page = items
+        .iter()
+        .skip(skip)
+        .take(size as usize)
+        .cloned()
+        .collect();
+    (page_number, size, page)
+}
+
+/// Read `--queues` NDJSON: one queue per line with the API's element names
+/// (`QueueId`, `Name`, `State`, `Category`, `NotifyConfig`, `MaxSize`,
+/// `MaxConcurrent`, `CreateTime`, `UpdateTime`), blank lines ignored.
+pub fn queues_from_ndjson(text: &str) -> Result<Vec<MediaQueue>, DatasetError> {
+    let mut queues: Vec<MediaQueue> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |reason: String| DatasetError::BadLine {
+            line: index + 1,
+            reason,
+        };
+        let queue: MediaQueue =
+            serde_json::from_str(line).map_err(|error| bad(error.to_string()))?;
+        if queue.queue_id.is_empty() {
+            return Err(bad("`QueueId` is missing or empty".to_owned()));
+        }
+        if !matches!(queue.state, QueueState::Active | QueueState::Paused) {
+            return Err(bad(format!(
+                "`State` must be Active or Paused, not `{}`",
+                queue.state
+            )));
+        }
+        if queues.iter().any(|other| other.queue_id == queue.queue_id) {
+            return Err(bad(format!(
+                "queue id `{}` appears more than once",
+                queue.queue_id
+            )));
+        }
+        queues.push(queue);
+    }
+    Ok(queues)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_queue_is_first_and_can_be_replaced() {
+        let store = QueueStore::new("b-1250000000", "ap-beijing", Vec::new());
+        let default = store.default_queue().clone();
+        assert!(default.queue_id.starts_with('p') && default.queue_id.len() == 33);
+        assert_eq!(
+            default.queue_id,
+            default_queue_id("b-1250000000", "ap-beijing")
+        );
+        let paused = MediaQueue {
+            state: QueueState::Paused,
+            ..default.clone()
+        };
+        let store = QueueStore::new("b-1250000000", "ap-beijing", vec![paused]);
+        assert_eq!(store.default_queue().state, QueueState::Paused);
+        assert_eq!(store.queues.len(), 1);
+    }
+
+    #[test]
+    fn ndjson_lines_name_their_errors() {
+        let good =
+            r#"{"QueueId":"p1","Name":"fast","State":"Paused","Category":"SpeedTranscoding"}"#;
+        let queues = queues_from_ndjson(&format!("{good}\n\n")).unwrap();
+        assert_eq!(queues[0].state, QueueState::Paused);
+        for (text, needle) in [
+            (format!("{good}\n{good}"), "line 2: queue id `p1`"),
+            (r#"{"Name":"x"}"#.to_owned(), "QueueId"),
+            (r#"{"QueueId":"p2","State":"Gone"}"#.to_owned(), "State"),
+            ("nope".to_owned(), "line 1"),
+        ] {
+            let error = queues_from_ndjson(&text).unwrap_err().to_string();
+            assert!(error.contains(needle), "{needle}: {error}");
+        }
+    }
+
+    #[test]
+    fn pages_by_number() {
+        let items: Vec<u32> = (0..25).collect();
+        let size = PageSize::new(10).ok();
+        assert_eq!(page_of(&items, None, size).2.len(), 10);
+        assert_eq!(
+            page_of(&items, Some(3), size).2,
+            (20..25).collect::<Vec<_>>()
+        );
+        assert!(page_of(&items, Some(4), size).2.is_empty());
+        assert_eq!(page_of(&items, Some(2), None).0, 2);
+    }
+}

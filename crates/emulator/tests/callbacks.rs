@@ -1,0 +1,371 @@
+//! Callbacks over real sockets: a tiny HTTP server on 127.0.0.1 receives
+//! what the emulator POSTs when a job or a run ends, in XML and in JSON.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cos_ci_client::Credentials;
+use cos_ci_emulator::{
+    DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Emulator, EmulatorConfig, MAX_ATTEMPTS,
+};
+use cos_ci_proto::schema::XmlDocument;
+use cos_ci_proto::{
+    CancelJob, CiAction, CreateJobs, CreateWorkflow, JobDetail, JobOperation, JobOutput,
+    JobRequest, JobRequestInput, JobState, TriggerWorkflow, WorkflowDefinition, WorkflowRequest,
+    xml_record,
+};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// One POST received.
+#[derive(Debug)]
+struct Received {
+    target: String,
+    content_type: String,
+    body: String,
+}
+
+/// A server on 127.0.0.1 that answers every request with `status` and
+/// hands each one over.
+async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Received>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (sender, received) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let mut bytes = Vec::new();
+                let mut buffer = [0u8; 4096];
+                let (head, length) = loop {
+                    let read = stream.read(&mut buffer).await.unwrap_or(0);
+                    if read == 0 {
+                        return;
+                    }
+                    bytes.extend_from_slice(&buffer[..read]);
+                    if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+                        let length = head
+                            .lines()
+                            .find_map(|line| {
+                                let (name, value) = line.split_once(':')?;
+                                name.eq_ignore_ascii_case("content-length")
+                                    .then(|| value.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        bytes.drain(..end + 4);
+                        break (head, length);
+                    }
+                };
+                while bytes.len() < length {
+                    let read = stream.read(&mut buffer).await.unwrap_or(0);
+                    if read == 0 {
+                        break;
+                    }
+                    bytes.extend_from_slice(&buffer[..read]);
+                }
+                let answer = format!(
+                    "HTTP/1.1 {status} Whatever\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let mut lines = head.lines();
+                let target = lines
+                    .next()
+                    .and_then(|line| line.split(' ').nth(1))
+                    .unwrap_or("")
+                    .to_owned();
+                assert!(head.starts_with("POST "), "{head}");
+                let content_type = lines
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-type")
+                            .then(|| value.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let _ = sender.send(Received {
+                    target,
+                    content_type,
+                    body: String::from_utf8_lossy(&bytes).into_owned(),
+                });
+            });
+        }
+    });
+    (addr, received)
+}
+
+async fn next(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
+    tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a callback within 10 s")
+        .expect("the receiver runs")
+}
+
+xml_record! {
+    /// `TaskFinish` as sent.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    struct TaskFinish {
+        event_name: String = "EventName",
+        job: JobDetail = "JobsDetail",
+    }
+    root = "Response"
+}
+
+async fn start(task_duration: Duration) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        task_duration,
+        log_requests: false,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn ok<A: CiAction>(addr: SocketAddr, action: &A) -> A::Output {
+    cos_ci_testkit::call(
+        addr,
+        Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY),
+        action,
+    )
+    .await
+    .unwrap_or_else(|error| panic!("{}: {error}", A::NAME))
+}
+
+fn job(object: &str, callback: String, format: Option<&str>) -> CreateJobs {
+    CreateJobs {
+        request: JobRequest {
+            tag: "Transcode".into(),
+            input: JobRequestInput {
+                object: object.into(),
+            },
+            operation: JobOperation {
+                template_id: Some("t1".into()),
+                output: Some(JobOutput {
+                    region: "ap-beijing".into(),
+                    bucket: "examplebucket-1250000000".into(),
+                    object: "out/${InputName}.mp4".into(),
+                    sprite_object: None,
+                }),
+                ..JobOperation::default()
+            },
+            callback: Some(callback),
+            callback_format: format.map(str::to_owned),
+            ..JobRequest::default()
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_finished_job_is_reported_in_xml_and_in_json() {
+    let (receiver_addr, mut received) = receiver(200).await;
+    let emulator = start(Duration::from_millis(200)).await;
+    let addr = emulator.local_addr();
+
+    let url = format!(
+        "http://127.0.0.1:{}/jobs/done?from=emulator",
+        receiver_addr.port()
+    );
+    let submitted = ok(addr, &job("in/a.mp4", url, None)).await.job;
+    let callback = next(&mut received).await;
+    assert_eq!(callback.target, "/jobs/done?from=emulator");
+    assert_eq!(callback.content_type, "application/xml");
+    let notice = TaskFinish::from_xml(callback.body.as_bytes())
+        .unwrap_or_else(|error| panic!("{error}: {}", callback.body));
+    assert_eq!(notice.event_name, "TaskFinish");
+    assert_eq!(notice.job.job_id, submitted.job_id);
+    assert_eq!(
+        (notice.job.state, notice.job.progress),
+        (JobState::Success, Some(100))
+    );
+    assert!(notice.job.end_time.is_some());
+    let keys = notice
+        .job
+        .operation
+        .and_then(|o| o.media_result)
+        .and_then(|r| r.output_file)
+        .map(|f| f.keys());
+    assert_eq!(keys, Some(vec!["out/a.mp4".to_owned()]));
+
+    // JSON, localhost, a failed job: every scalar a string.
+    let url = format!("http://localhost:{}/cb", receiver_addr.port());
+    let failed = ok(addr, &job("in/fail.mp4", url, Some("JSON"))).await.job;
+    let callback = next(&mut received).await;
+    assert_eq!(callback.content_type, "application/json");
+    let json: Value = serde_json::from_str(&callback.body).unwrap();
+    assert_eq!(json["EventName"], "TaskFinish");
+    let detail = &json["JobsDetail"];
+    assert_eq!(detail["JobId"], failed.job_id.as_str());
+    assert_eq!(detail["State"], "Failed");
+    assert_eq!(detail["Code"], "InvalidInput");
+    assert_eq!(detail["Progress"], "0");
+    assert_eq!(detail["Input"]["Object"], "in/fail.mp4");
+    assert!(detail["Operation"]["TemplateId"].is_string());
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_job_is_reported_at_once() {
+    let (receiver_addr, mut received) = receiver(200).await;
+    let emulator = start(Duration::from_secs(600)).await;
+    let addr = emulator.local_addr();
+    let url = format!("http://127.0.0.1:{}/", receiver_addr.port());
+    let submitted = ok(addr, &job("in/a.mp4", url, None)).await.job;
+    ok(
+        addr,
+        &CancelJob {
+            job_id: submitted.job_id.clone(),
+        },
+    )
+    .await;
+    let callback = next(&mut received).await;
+    assert_eq!(callback.target, "/");
+    let notice = TaskFinish::from_xml(callback.body.as_bytes()).unwrap();
+    assert_eq!(notice.job.state, JobState::Cancel);
+    // Only once: the job's own end never sends a second one.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), received.recv())
+            .await
+            .is_err()
+    );
+    emulator.shutdown().await;
+}
+
+fn workflow_with_notify(url: &str, extra: &str) -> CreateWorkflow {
+    let topology = serde_json::from_str(&format!(
+        r#"{{"Dependencies":{{"Start":"Snapshot_1","Snapshot_1":"Transcode_2","Transcode_2":"End"}},
+            "Nodes":{{"Start":{{"Type":"Start","Input":{{"ObjectPrefix":"in/","NotifyConfig":{{"Url":"{url}","Type":"Url"{extra}}}}}}},
+                     "Snapshot_1":{{"Type":"Snapshot","Operation":{{"TemplateId":"t1"}}}},
+                     "Transcode_2":{{"Type":"Transcode","Operation":{{"TemplateId":"t2"}}}}}}}}"#
+    ))
+    .unwrap();
+    CreateWorkflow {
+        request: WorkflowRequest::new(WorkflowDefinition {
+            name: "notified".into(),
+            state: None,
+            topology,
+        }),
+    }
+}
+
+#[tokio::test]
+async fn a_finished_run_is_reported_with_its_tasks() {
+    let (receiver_addr, mut received) = receiver(200).await;
+    let emulator = start(Duration::from_millis(100)).await;
+    let addr = emulator.local_addr();
+    let url = format!("http://127.0.0.1:{}/workflow", receiver_addr.port());
+
+    // XML, WorkflowFinish only (no Event listed).
+    let workflow_id = ok(addr, &workflow_with_notify(&url, ""))
+        .await
+        .workflow
+        .workflow_id;
+    let trigger = |object: &str| TriggerWorkflow {
+        workflow_id: workflow_id.clone(),
+        object: object.to_owned(),
+        name: None,
+    };
+    let run_id = ok(addr, &trigger("in/game.mp4")).await.instance_id;
+    let callback = next(&mut received).await;
+    assert_eq!(callback.content_type, "application/xml");
+    let body = &callback.body;
+    for text in [
+        "<EventName>WorkflowFinish</EventName>",
+        &format!("<RunId>{run_id}</RunId>"),
+        &format!("<WorkflowId>{workflow_id}</WorkflowId>"),
+        "<WorkflowName>notified</WorkflowName>",
+        "<State>Success</State>",
+        "<BucketId>examplebucket-1250000000</BucketId>",
+        "<Object>in/game.mp4</Object>",
+        "<Name>Snapshot_1</Name>",
+        "<Name>Transcode_2</Name>",
+        "<TemplateId>t2</TemplateId>",
+    ] {
+        assert!(body.contains(text), "{text} in {body}");
+    }
+    // CI's callback time form: a space, and `+0800`.
+    let create_time = body
+        .split("<CreateTime>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap();
+    assert!(
+        create_time.len() == 24
+            && create_time.as_bytes()[10] == b' '
+            && create_time.ends_with("+0800"),
+        "{create_time}"
+    );
+    assert_eq!(body.matches("<Tasks>").count(), 2);
+
+    // JSON with TaskFinish too, on a failing key: two tasks reported, then
+    // the run, whose one failed task makes it Failed.
+    let json_id = ok(
+        addr,
+        &workflow_with_notify(
+            &url,
+            r#","ResultFormat":"JSON","Event":"TaskFinish,WorkflowFinish""#,
+        ),
+    )
+    .await
+    .workflow
+    .workflow_id;
+    let run_id = ok(
+        addr,
+        &TriggerWorkflow {
+            workflow_id: json_id.clone(),
+            object: "in/fail.mp4".into(),
+            name: None,
+        },
+    )
+    .await
+    .instance_id;
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        let callback = next(&mut received).await;
+        assert_eq!(callback.content_type, "application/json");
+        events.push(serde_json::from_str::<Value>(&callback.body).unwrap());
+    }
+    let tasks: Vec<&Value> = events
+        .iter()
+        .filter(|event| event["EventName"] == "TaskFinish")
+        .collect();
+    assert_eq!(tasks.len(), 2);
+    for task in &tasks {
+        assert_eq!(task["JobsDetail"]["Workflow"]["RunId"], run_id.as_str());
+        assert_eq!(
+            task["JobsDetail"]["Workflow"]["WorkflowId"],
+            json_id.as_str()
+        );
+    }
+    let finish = events
+        .iter()
+        .find(|event| event["EventName"] == "WorkflowFinish")
+        .expect("WorkflowFinish");
+    let execution = &finish["WorkflowExecution"];
+    assert_eq!(execution["RunId"], run_id.as_str());
+    assert_eq!(execution["State"], "Failed");
+    let run_tasks = execution["Tasks"].as_array().expect("two tasks: an array");
+    assert_eq!(run_tasks[0]["State"], "Success");
+    assert_eq!(run_tasks[1]["State"], "Failed");
+    assert_eq!(run_tasks[1]["Name"], "Transcode_2");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failing_receiver_is_tried_a_bounded_number_of_times() {
+    let (receiver_addr, mut received) = receiver(500).await;
+    let emulator = start(Duration::ZERO).await;
+    let addr = emulator.local_addr();
+    let url = format!("http://127.0.0.1:{}/", receiver_addr.port());
+    ok(addr, &job("in/a.mp4", url, None)).await;
+    for _ in 0..MAX_ATTEMPTS {
+        next(&mut received).await;
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(3500), received.recv())
+            .await
+            .is_err(),
+        "no attempt after the last"
+    );
+    emulator.shutdown().await;
+}

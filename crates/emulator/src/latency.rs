@@ -11,8 +11,9 @@ use crate::random::mix64;
 /// that is a pure function of the seed and the request number (like the
 /// fault sequence), so a run can be reproduced. Off (zero) by default.
 ///
-/// It is the server's, like fault injection: [`RequestHandler`](crate::RequestHandler)
-/// answers at once, and the store's paging cost is untouched (the delay is
+/// It is the server's, like fault injection, and applies to the CI API:
+/// [`RequestHandler`](crate::RequestHandler) and the credential stand-ins
+/// answer at once, and the store's paging cost is untouched (the delay is
 /// a timer, taken before the request is handled, holding no lock).
 ///
 /// ```

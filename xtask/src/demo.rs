@@ -1,6 +1,9 @@
 //! `cargo xtask demo`: the emulator in-process with a few thousand seeded
 //! executions, then the real `cos-ci` binary against it, each command
-//! printed before it runs so a reader sees how the CLI is used.
+//! printed before it runs so a reader sees how the CLI is used: three
+//! listings, then a workflow triggered twice and waited for, once on an
+//! object that succeeds (exit 0) and once on one whose key holds `fail`
+//! (exit 5, the failed task named).
 //!
 //! The binary is built in the dev profile, together with xtask: `cargo
 //! xtask` has just built this xtask (which links the emulator and the hyper
@@ -15,6 +18,7 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use cos_ci_emulator::{
     BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
@@ -27,6 +31,9 @@ const SEED: u64 = 2026;
 const FILTER_START: &str = "2026-01-12T00:00:00+08:00";
 /// The API's own offset form, to show both are accepted.
 const FILTER_END: &str = "2026-01-19T00:00:00+0800";
+/// How long each task of a triggered run takes in the emulator: short, so
+/// the demo's two runs end in about a second each.
+const TASK_DURATION: Duration = Duration::from_millis(300);
 
 pub(crate) fn run() -> Result<(), String> {
     let binary = build_cli("dev", &[])?;
@@ -42,6 +49,7 @@ pub(crate) fn run() -> Result<(), String> {
     let emulator = BackgroundEmulator::start(EmulatorConfig {
         dataset,
         seed: SEED,
+        task_duration: TASK_DURATION,
         log_requests: false,
         ..EmulatorConfig::default()
     })
@@ -95,6 +103,27 @@ pub(crate) fn run() -> Result<(), String> {
     println!("listed {count} executions (expected {EXECUTIONS})");
     if count != EXECUTIONS {
         return Err(format!("listed {count} executions, expected {EXECUTIONS}"));
+    }
+
+    // 4. A workflow run that succeeds and one that fails (the emulator
+    // fails the last task of a run whose object key holds `fail`), each
+    // triggered and followed to its end: exit 0, then exit 5.
+    for (object, expected) in [("demo/ok.mp4", 0), ("demo/fail.mp4", 5)] {
+        let code = cli.run_expecting(
+            &[
+                "workflows",
+                "trigger",
+                "--workflow-id",
+                &workflow,
+                "--object",
+                object,
+                "--wait",
+                "--poll-interval",
+                "0.1",
+            ],
+            expected,
+        )?;
+        println!("exit code {code} (expected {expected})");
     }
     drop(emulator);
     println!("demo ok");
@@ -171,17 +200,25 @@ impl Cli {
     /// `cos-ci workflow-executions list --bucket .. --region .. --endpoint ..`
     /// plus `extra`, printed as a user would type it.
     fn command(&self, extra: &[&str]) -> (Command, String) {
-        let mut args = vec![
-            "workflow-executions",
-            "list",
+        let mut args = vec!["workflow-executions", "list"];
+        args.extend_from_slice(extra);
+        self.any_command(&args)
+    }
+
+    /// `cos-ci <group> <command> --bucket .. --region .. --endpoint ..`
+    /// and the rest of `args`, printed as a user would type it.
+    fn any_command(&self, args: &[&str]) -> (Command, String) {
+        let (command, rest) = args.split_at(args.len().min(2));
+        let mut args = command.to_vec();
+        args.extend([
             "--bucket",
             DEFAULT_BUCKET,
             "--region",
             DEFAULT_REGION,
             "--endpoint",
             &self.endpoint,
-        ];
-        args.extend_from_slice(extra);
+        ]);
+        args.extend_from_slice(rest);
         let shown = format!(
             "$ cos-ci {}",
             args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
@@ -193,6 +230,22 @@ impl Cli {
             .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
             .env_remove("TENCENTCLOUD_SESSION_TOKEN");
         (command, shown)
+    }
+
+    /// Run `args` (any command) with its output on the terminal; an exit
+    /// code other than `expected` is an error.
+    fn run_expecting(&self, args: &[&str], expected: i32) -> Result<i32, String> {
+        let (mut command, shown) = self.any_command(args);
+        println!("\n{shown}");
+        let status = command
+            .status()
+            .map_err(|e| format!("could not start cos-ci: {e}"))?;
+        match status.code() {
+            Some(code) if code == expected => Ok(code),
+            _ => Err(format!(
+                "cos-ci ended with {status}, expected exit code {expected}"
+            )),
+        }
     }
 
     fn run_shown(&self, extra: &[&str]) -> Result<(), String> {

@@ -7,36 +7,62 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
 use cos_ci_client::credentials::{SourceKind, SystemFiles};
-use cos_ci_client::{CredentialChain, CredentialProvider, RetryPolicy, SecretString};
+use cos_ci_client::{CredentialChain, CredentialProvider, RetryPolicy, SecretString, WaitPolicy};
+use cos_ci_proto::CiTimestamp;
+use cos_ci_proto::types::check_time_range;
 
+use crate::commands::callbacks::ListenArgs;
 use crate::commands::credentials::ShowArgs;
 use crate::commands::get::GetArgs;
+use crate::commands::jobs::{JobCancelArgs, JobGetArgs, JobSubmitArgs, JobWaitArgs, JobsListArgs};
 use crate::commands::list::ListArgs;
+use crate::commands::queues::QueuesListArgs;
 use crate::commands::sign::SignArgs;
 use crate::commands::summary::SummaryArgs;
+use crate::commands::wait::ExecutionWaitArgs;
+use crate::commands::workflows::{
+    WorkflowCreateArgs, WorkflowGetArgs, WorkflowIdArgs, WorkflowTriggerArgs, WorkflowUpdateArgs,
+    WorkflowsListArgs,
+};
 use crate::error::CliError;
-use crate::flags;
+use crate::flags::{self, TimeArg};
 
-/// `cos-ci`: Tencent Cloud Infinite workflow executions from a terminal.
+/// The exit codes as `--help` states them (the README says the same).
+macro_rules! exit_codes {
+    () => {
+        "Exit codes: 0 ok; 2 bad usage or input; 3 the service answered with an error (or what \
+         was asked for does not exist); 4 network error or timeout, or --wait-timeout passed \
+         first (the run or job goes on); 5 a run or job waited for (--wait, wait) ended Failed \
+         or Cancel."
+    };
+}
+
+/// The exit codes as a constant, for the waiting commands' `--help`.
+pub const EXIT_CODES_HELP: &str = exit_codes!();
+
+/// `cos-ci`: Tencent Cloud Infinite workflows, runs, jobs and queues from a terminal.
 #[derive(Debug, Parser)]
 #[command(
     name = "cos-ci",
     version,
-    about = "List and inspect Tencent Cloud Infinite (CI) workflow executions and compute COS request signatures",
-    after_help = "Credentials, the first source found wins: --secret-id/--secret-key/--session-token; \
-                  TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or COS_SECRET_ID, COS_SECRET_KEY) \
-                  with TENCENTCLOUD_TOKEN, TENCENTCLOUD_SESSION_TOKEN or TENCENTCLOUD_SECURITY_TOKEN; \
-                  the tccli profile (--profile, else TCCLI_PROFILE, else default); \
-                  ~/.tencentcloud/credentials (or TENCENTCLOUD_CREDENTIALS_FILE); TKE OIDC \
-                  (TKE_REGION, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN); the CVM \
-                  instance role. `cos-ci credentials show` says which.\n\
-                  Exit codes: 0 ok, 2 bad usage or input, 3 service error, 4 network error or timeout."
+    about = "Tencent Cloud Infinite (CI) media workflows, workflow runs, jobs, queues and \
+             callbacks from a terminal, and COS request signatures",
+    after_help = concat!(
+        "Credentials, the first source found wins: --secret-id/--secret-key/--session-token; \
+         TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or COS_SECRET_ID, COS_SECRET_KEY) \
+         with TENCENTCLOUD_TOKEN, TENCENTCLOUD_SESSION_TOKEN or TENCENTCLOUD_SECURITY_TOKEN; \
+         the tccli profile (--profile, else TCCLI_PROFILE, else default); \
+         ~/.tencentcloud/credentials (or TENCENTCLOUD_CREDENTIALS_FILE); TKE OIDC \
+         (TKE_REGION, TKE_PROVIDER_ID, TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN); the CVM \
+         instance role. `cos-ci credentials show` says which.\n",
+        exit_codes!()
+    )
 )]
 pub struct Cli {
     /// More diagnostics on stderr (-v requests, -vv details, -vvv everything).
@@ -54,9 +80,23 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Workflow executions (`GET /workflowexecution`, `GET /workflowexecution/<RunId>`).
+    /// Workflows: list, show, create, update, delete, pause, activate,
+    /// trigger (`/workflow`, `/triggerworkflow`).
+    #[command(subcommand)]
+    Workflows(WorkflowsCommand),
+    /// Workflow executions (runs): list, show, wait
+    /// (`GET /workflowexecution`, `GET /workflowexecution/<RunId>`).
     #[command(name = "workflow-executions", subcommand)]
     WorkflowExecutions(WorkflowExecutionsCommand),
+    /// Media jobs: list, show, submit, cancel, wait (`/jobs`).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Media-processing queues (`GET /queue`).
+    #[command(subcommand)]
+    Queues(QueuesCommand),
+    /// Receive the notifications CI sends when a job or a run ends.
+    #[command(subcommand)]
+    Callbacks(CallbacksCommand),
     /// Print the `Authorization` value for a request (a debugging aid).
     Sign(SignArgs),
     /// Where credentials come from.
@@ -81,12 +121,81 @@ pub enum WorkflowExecutionsCommand {
     /// List workflow executions: one page, or every page with --all.
     List(ListArgs),
     /// Show one workflow execution: its state, then its tasks in topology
-    /// order, with the code and message of each failed task.
+    /// order, with the code and message of each failed task (--jobs: and
+    /// each task's job, with its progress and output keys).
     Get(GetArgs),
     /// Count executions by state, workflow, hour or day, with the failure
     /// rate of each (of the executions that ended, the share that failed),
     /// listing several creation-time windows at once.
     Summary(SummaryArgs),
+    /// Follow a run until it ends, showing each task's progress; exit 0 on
+    /// Success, 5 on Failed or Cancel, 4 when --wait-timeout passes first.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Wait(ExecutionWaitArgs),
+}
+
+/// `cos-ci workflows ...`
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum WorkflowsCommand {
+    /// List workflows: one page, or every page with --all.
+    List(WorkflowsListArgs),
+    /// Show one workflow: state, times and its topology drawn as a graph.
+    Get(WorkflowGetArgs),
+    /// Create a workflow from a `<Request>` XML or JSON file.
+    Create(WorkflowCreateArgs),
+    /// Replace a workflow's definition from a `<Request>` XML or JSON file.
+    Update(WorkflowUpdateArgs),
+    /// Delete a workflow.
+    Delete(WorkflowIdArgs),
+    /// Stop a workflow from running on new objects.
+    Pause(WorkflowIdArgs),
+    /// Let a paused workflow run on new objects again.
+    Activate(WorkflowIdArgs),
+    /// Run a workflow on one object; prints the RunId (--wait: follow the
+    /// run to its end). Never retried: see the error's advice if no answer
+    /// came.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Trigger(WorkflowTriggerArgs),
+}
+
+/// `cos-ci jobs ...`
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs of one tag: one page, or every page with --all.
+    List(JobsListArgs),
+    /// Show one or several jobs (JOB_ID[,JOB_ID...]); ids with no job are
+    /// listed as missing.
+    Get(JobGetArgs),
+    /// Submit a job (--wait: follow it to its end). Never retried: see
+    /// the error's advice if no answer came.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Submit(JobSubmitArgs),
+    /// Cancel a job that has not started.
+    Cancel(JobCancelArgs),
+    /// Follow a job until it ends, with a progress bar; exit 0 on Success,
+    /// 5 on Failed or Cancel, 4 when --wait-timeout passes first.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Wait(JobWaitArgs),
+}
+
+/// `cos-ci queues ...`
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum QueuesCommand {
+    /// List media-processing queues: one page, or every page with --all.
+    List(QueuesListArgs),
+}
+
+/// `cos-ci callbacks ...`
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum CallbacksCommand {
+    /// Receive job (TaskFinish) and workflow (WorkflowFinish) notifications
+    /// over HTTP, XML or JSON, and print each as one record (--confirm:
+    /// check it against the service, since notifications are not signed).
+    Listen(ListenArgs),
 }
 
 /// Everything needed to call the service: where, as whom, and how
@@ -313,6 +422,86 @@ pub enum OutputFormat {
     /// One JSON object per line: per item for a listing, the whole answer
     /// otherwise.
     Ndjson,
+}
+
+/// A creation-time range: `--start-time`, `--end-time` (absolute or
+/// relative to now) or `--since`.
+#[derive(Debug, Args)]
+pub struct TimeRangeArgs {
+    /// Created at or after this time: 2022-08-09T14:00:00+08:00,
+    /// 2022-08-09T14:00:00+0800, or relative to now: -24h, -90m, -7d, now.
+    /// Relative times are sent in +08:00, CI's own offset.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = flags::time)]
+    pub start_time: Option<TimeArg>,
+    /// Created at or before this time (same forms as --start-time).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = flags::time)]
+    pub end_time: Option<TimeArg>,
+    /// Created within this long before now: 2h, 90m, 7d, 1h30m (the same
+    /// as --start-time -2h --end-time now).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        value_parser = flags::duration,
+        conflicts_with_all = ["start_time", "end_time"]
+    )]
+    pub since: Option<Duration>,
+}
+
+impl TimeRangeArgs {
+    /// The range as timestamps when the time is `now` (the only clock
+    /// read); start after end is an error naming the flags.
+    pub fn resolve(
+        &self,
+        now: SystemTime,
+    ) -> Result<(Option<CiTimestamp>, Option<CiTimestamp>), CliError> {
+        if let Some(since) = self.since {
+            let start = flags::ago_from(now, since)
+                .map_err(|error| CliError::invalid_flag("--since", error))?;
+            let end = flags::ago_from(now, Duration::ZERO)
+                .map_err(|error| CliError::invalid_flag("--since", error))?;
+            return Ok((Some(start), Some(end)));
+        }
+        let resolve = |value: &Option<TimeArg>, flag: &'static str| {
+            value
+                .as_ref()
+                .map(|time| time.resolve(now))
+                .transpose()
+                .map_err(|error| CliError::invalid_flag(flag, error))
+        };
+        let start = resolve(&self.start_time, "--start-time")?;
+        let end = resolve(&self.end_time, "--end-time")?;
+        // The protocol checks this too, but would name `startCreationTime`.
+        check_time_range(start.as_ref(), end.as_ref(), "--start-time", "--end-time")
+            .map_err(|error| CliError::invalid_flag(error.parameter, error.rule))?;
+        Ok((start, end))
+    }
+}
+
+/// How long to wait for a run or job, and how often to look.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Stop waiting after this long (30s, 10m, 2h, or seconds) with exit 4;
+    /// the run or job goes on. Default: wait as long as it takes.
+    #[arg(long, value_name = "DURATION", value_parser = flags::wait_duration)]
+    pub wait_timeout: Option<Duration>,
+    /// First interval between polls (default 1s); it grows by half on each
+    /// poll that shows no change, up to 15s or this, whichever is more.
+    #[arg(long, value_name = "DURATION", value_parser = flags::wait_duration)]
+    pub poll_interval: Option<Duration>,
+}
+
+impl WaitArgs {
+    /// The waiter's policy for these flags.
+    pub fn policy(&self) -> WaitPolicy {
+        let default = WaitPolicy::default();
+        let initial_interval = self.poll_interval.unwrap_or(default.initial_interval);
+        WaitPolicy {
+            initial_interval,
+            max_interval: default.max_interval.max(initial_interval),
+            deadline: self.wait_timeout,
+        }
+    }
 }
 
 /// How far a listing follows its pages. Without any of these flags one

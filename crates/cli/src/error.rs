@@ -16,8 +16,12 @@ pub const EXIT_INTERNAL: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: the service answered with an error or an unreadable body.
 pub const EXIT_SERVICE: u8 = 3;
-/// Exit code: no answer (connection failure, timeout, deadline exceeded).
+/// Exit code: no answer (connection failure, timeout, deadline exceeded),
+/// or a wait that reached `--wait-timeout` before the end.
 pub const EXIT_NETWORK: u8 = 4;
+/// Exit code: a workflow run or job that was waited for ended `Failed` or
+/// `Cancel`.
+pub const EXIT_ENDED_BADLY: u8 = 5;
 
 /// A failure of one `cos-ci` run. `Display` is a single line without the
 /// leading `error: ` and never contains a secret key or session token (the
@@ -57,6 +61,25 @@ pub enum CliError {
         error: ClientError,
         /// Where the request went, for network errors.
         endpoint: String,
+    },
+    /// The service answered, but what was asked for does not exist (every
+    /// job id of `jobs get`, the workflow of `workflows get`).
+    #[error("{0}")]
+    NotFound(String),
+    /// A run or job that was waited for ended `Failed` or `Cancel`.
+    #[error("{0}")]
+    EndedBadly(String),
+    /// `--wait-timeout` passed before the run or job ended; it goes on.
+    #[error("{0}")]
+    WaitTimedOut(String),
+    /// An error with advice on what to check next (e.g. whether a trigger
+    /// that got no answer started a run anyway).
+    #[error("{error}; {hint}")]
+    Hinted {
+        /// The error.
+        error: Box<CliError>,
+        /// What to do about it.
+        hint: String,
     },
     /// Writing the output failed (other than the reader going away).
     #[error("cannot write output: {0}")]
@@ -111,7 +134,16 @@ impl CliError {
         }
     }
 
-    /// The process exit code: 2 usage/input, 3 service, 4 network/timeout.
+    /// This error with `hint` appended.
+    pub fn with_hint(self, hint: impl Into<String>) -> Self {
+        CliError::Hinted {
+            error: Box::new(self),
+            hint: hint.into(),
+        }
+    }
+
+    /// The process exit code: 2 usage/input, 3 service, 4 network/timeout
+    /// (and a wait's timeout), 5 a waited-for run or job ended badly.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_)
@@ -120,6 +152,10 @@ impl CliError {
             | CliError::Config(_) => EXIT_USAGE,
             CliError::Credentials(error) => credential_exit_code(error),
             CliError::Client { error, .. } => client_exit_code(error),
+            CliError::NotFound(_) => EXIT_SERVICE,
+            CliError::EndedBadly(_) => EXIT_ENDED_BADLY,
+            CliError::WaitTimedOut(_) => EXIT_NETWORK,
+            CliError::Hinted { error, .. } => error.exit_code(),
             CliError::Output(_) | CliError::Runtime(_) => EXIT_INTERNAL,
         }
     }
@@ -192,7 +228,9 @@ fn describe_client(error: &ClientError, endpoint: &str) -> String {
         // ... (RequestId: ...)"; a call that gave up after an answer says
         // why and then gives that answer.
         error if error.is_answer() => error.to_string(),
-        ClientError::Transport(_) | ClientError::DeadlineExceeded { .. } => {
+        ClientError::Transport(_)
+        | ClientError::DeadlineExceeded { .. }
+        | ClientError::MaybeApplied { .. } => {
             format!("no answer from {endpoint}: {error}")
         }
         ClientError::Credentials(error) => describe_credentials(error),
@@ -268,6 +306,29 @@ mod tests {
                 .to_line()
                 .starts_with("error: no answer from http://x: ")
         );
+
+        let hinted = CliError::client(
+            ClientError::Transport(TransportError::new(
+                TransportErrorKind::ConnectionClosed,
+                "closed",
+            )),
+            "http://x",
+        )
+        .with_hint("check first");
+        assert_eq!(hinted.exit_code(), EXIT_NETWORK);
+        assert!(
+            hinted.to_line().ends_with("closed; check first"),
+            "{hinted}"
+        );
+        assert_eq!(
+            CliError::EndedBadly("run i1 ended Failed".into()).exit_code(),
+            5
+        );
+        assert_eq!(
+            CliError::WaitTimedOut("still running".into()).exit_code(),
+            4
+        );
+        assert_eq!(CliError::NotFound("no job j1".into()).exit_code(), 3);
 
         let invalid = ClientError::InvalidRequest(ValidationError::new("size", "bad"));
         assert_eq!(CliError::client(invalid, "x").exit_code(), EXIT_USAGE);

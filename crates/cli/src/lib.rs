@@ -1,15 +1,20 @@
 //! `cos-ci-cli`: the `cos-ci` command-line tool, as a library so its parts
 //! can be tested directly.
 //!
-//! What it is for: listing Tencent Cloud Infinite workflow executions from a
-//! terminal or a script (one page, or every page streamed, optionally
-//! several time windows at once, as a table, JSON or NDJSON), counting them
-//! by state, workflow, hour or day (`summary`), and showing one execution
-//! with its tasks, through
-//! `cos-ci-hyper`, and printing the COS `Authorization` value for a
-//! described request (`cos-ci sign`). Errors are one line on stderr with a
-//! stable exit code: 0 ok, 2 bad usage or input, 3 service error, 4 network
-//! error or timeout.
+//! What it is for: Tencent Cloud Infinite media workflows, their runs,
+//! jobs and queues from a terminal or a script, through `cos-ci-hyper`:
+//! listings (one page, or every page streamed, as a table, JSON or
+//! NDJSON), details, workflow and job changes, triggering and submitting
+//! with `--wait` (progress on stderr), a receiver for CI's job and
+//! workflow notifications (`callbacks listen`), and the COS
+//! `Authorization` value for a described request (`cos-ci sign`);
+//! listings of executions can page several time windows at once
+//! (`--parallel`), and `workflow-executions summary` counts them by state,
+//! workflow, hour or day. Errors
+//! are one line on stderr with a stable exit code: 0 ok, 2 bad usage or
+//! input, 3 service error, 4 network error or timeout (or a wait's
+//! `--wait-timeout`), 5 a run or job waited for ended `Failed` or
+//! `Cancel`.
 //!
 //! How it is built: the shared flags are defined once ([`args`]) and
 //! flattened into each subcommand; values are parsed by clap on the
@@ -20,23 +25,31 @@
 //!
 //! What it never does: print, log or put in an error the secret key or the
 //! session token; panic on bad input; buffer more than one page of a
-//! sequential listing (a few pages per window of a `--parallel` one);
-//! draw progress when stderr is not a terminal.
+//! sequential listing (a few pages per window of a `--parallel` one); draw
+//! progress with escape sequences when stderr is not a
+//! terminal (plain lines then); read the clock except to resolve relative
+//! times and to wait.
 
 pub mod args;
 pub mod commands;
 pub mod error;
+pub mod files;
 pub mod flags;
 pub mod output;
 pub mod runner;
 pub mod terminal;
+pub mod watch;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, CredentialsCommand, WorkflowExecutionsCommand};
+use crate::args::{
+    CallbacksCommand, Cli, Command, CredentialsCommand, JobsCommand, QueuesCommand,
+    WorkflowExecutionsCommand, WorkflowsCommand,
+};
+use crate::commands::{callbacks, get, jobs, wait, workflows};
 use crate::error::{CliError, EXIT_INTERNAL, EXIT_OK};
 
 /// Run `cos-ci` with these arguments (the first is the program name) and
@@ -81,12 +94,30 @@ fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), Cli
         Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args)) => {
             runner::list_windowed(args, env)
         }
-        Command::WorkflowExecutions(WorkflowExecutionsCommand::Get(args)) => {
-            runner::call(args, env)
-        }
+        Command::WorkflowExecutions(WorkflowExecutionsCommand::Get(args)) => get::run(args, env),
+        Command::WorkflowExecutions(WorkflowExecutionsCommand::Wait(args)) => wait::run(args, env),
         Command::WorkflowExecutions(WorkflowExecutionsCommand::Summary(args)) => {
             commands::summary::run(args, env)
         }
+        Command::Workflows(command) => match command {
+            WorkflowsCommand::List(args) => runner::list(args, env),
+            WorkflowsCommand::Get(args) => workflows::get(args, env),
+            WorkflowsCommand::Create(args) => runner::call(args, env),
+            WorkflowsCommand::Update(args) => runner::call(args, env),
+            WorkflowsCommand::Delete(args) => workflows::delete(args, env),
+            WorkflowsCommand::Pause(args) => workflows::pause(args, env),
+            WorkflowsCommand::Activate(args) => workflows::activate(args, env),
+            WorkflowsCommand::Trigger(args) => workflows::trigger(args, env),
+        },
+        Command::Jobs(command) => match command {
+            JobsCommand::List(args) => runner::list(args, env),
+            JobsCommand::Get(args) => jobs::get(args, env),
+            JobsCommand::Submit(args) => jobs::submit(args, env),
+            JobsCommand::Cancel(args) => jobs::cancel(args, env),
+            JobsCommand::Wait(args) => jobs::wait(args, env),
+        },
+        Command::Queues(QueuesCommand::List(args)) => runner::list(args, env),
+        Command::Callbacks(CallbacksCommand::Listen(args)) => callbacks::listen(args, env),
         Command::Credentials(CredentialsCommand::Show(args)) => {
             commands::credentials::run(args, env)
         }

@@ -18,14 +18,14 @@ use std::time::SystemTime;
 
 use cos_ci_client::{
     Config, CredentialProvider, Error as ClientError, PagingError, ParallelOptions, RetryPolicy,
-    TimeWindowed,
+    TimeWindowed, WaitEvent, WaitOutcome, WaitPolicy, WaitTarget,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
-use crate::args::{OutputFormat, PagingArgs, ServiceArgs};
+use crate::args::{CredentialArgs, OutputFormat, PagingArgs, RequestArgs, ServiceArgs, TargetArgs};
 use crate::error::CliError;
 use crate::output::{
     ListWriter, Progress, Render, Row, resume_line, summary_line, write_document, write_json,
@@ -59,6 +59,16 @@ pub trait ListingArgs: ActionArgs<Action: PaginatedAction> {
     const ITEMS_KEY: &'static str;
     /// `--all`, `--limit`, `--max-pages`.
     fn paging(&self) -> &PagingArgs;
+    /// Whether the listing pages by number (`pageNumber`/`pageSize`)
+    /// rather than by token: its resume hint is a page number, valid only
+    /// with the same page size, so `--limit` picks a page size it divides.
+    const PAGE_NUMBERS: bool = false;
+    /// Lines for stderr about one page beyond its items (e.g. the ids the
+    /// service reports as not existing), shown when one page is printed.
+    fn notes(output: &Output<Self>) -> Vec<String> {
+        let _ = output;
+        Vec::new()
+    }
 }
 
 type Output<A> = <<A as ActionArgs>::Action as CiAction>::Output;
@@ -73,9 +83,42 @@ where
     let action = checked_action(args)?;
     let runner = Runner::new(args.service(), env)?;
     let output = runner.call(action)?;
+    print_document(args.format(), &output)
+}
+
+/// Run a one-call action whose answer says little (delete, pause, cancel):
+/// the table form is `line` (`paused workflow w1`); JSON and NDJSON are the
+/// answer itself.
+pub fn call_saying<A>(
+    args: &A,
+    env: impl Fn(&str) -> Option<OsString>,
+    line: impl FnOnce(&Output<A>) -> String,
+) -> Result<(), CliError>
+where
+    A: ActionArgs,
+    Output<A>: Serialize,
+{
+    let action = checked_action(args)?;
+    let runner = Runner::new(args.service(), env)?;
+    let output = runner.call(action)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    write_document(&mut out, args.format(), &output)
+    match args.format() {
+        OutputFormat::Table => writeln!(out, "{}", crate::terminal::printable(&line(&output))),
+        OutputFormat::Json => write_json(&mut out, &output),
+        OutputFormat::Ndjson => serde_json::to_writer(&mut out, &output)
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n")),
+    }
+    .and_then(|()| out.flush())
+    .map_err(CliError::Output)
+}
+
+/// Print one document to stdout in `format`.
+pub fn print_document<T: Render + ?Sized>(format: OutputFormat, value: &T) -> Result<(), CliError> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    write_document(&mut out, format, value)
         .and_then(|()| out.flush())
         .map_err(CliError::Output)
 }
@@ -95,11 +138,7 @@ where
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = if args.paging().follows() {
-        let pages = runner
-            .client
-            .pages(action, args.paging().options())
-            .map(|page| page.map(|page| (page.items, page.next_cursor)));
-        runner.every_page::<A, _, _>(pages, args, &mut out)
+        runner.every_page::<A, _>(action, args, &mut out)
     } else {
         runner.one_page::<A, _>(action, args.format(), &mut out)
     };
@@ -129,11 +168,16 @@ where
     Item<A>: Row + Send,
 {
     let workers = args.workers();
-    let options = ParallelOptions::new(workers).with_paging(args.paging().options());
     if workers <= 1 || !args.paging().follows() {
         return list(args, env);
     }
+    let options = ParallelOptions::new(workers).with_paging(args.paging().options());
     let action = checked_action(args)?;
+    let page_size = options
+        .paging
+        .page_size
+        .or(action.page_size())
+        .unwrap_or(<A::Action as PaginatedAction>::MAX_PAGE_SIZE);
     let runner = Runner::new(args.service(), env)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -141,14 +185,19 @@ where
         .client
         .parallel_pages(action, options)
         .map(|page| page.map(|items| (items, None)));
-    let result = runner.every_page::<A, _, _>(pages, args, &mut out);
+    let result = runner.print_pages::<A, _, _>(pages, args, &mut out, page_size, 1);
     let flushed = out.flush().map_err(CliError::Output);
     result.and(flushed)
 }
 
 /// The action, checked; a broken rule names the flag that set it.
-pub(crate) fn checked_action<A: ActionArgs>(args: &A) -> Result<A::Action, CliError> {
-    let action = args.action()?;
+pub fn checked_action<A: ActionArgs>(args: &A) -> Result<A::Action, CliError> {
+    check::<A>(args.action()?)
+}
+
+/// `action` checked with its own rules; a broken rule names the flag of
+/// `A` that set it.
+pub fn check<A: ActionArgs>(action: A::Action) -> Result<A::Action, CliError> {
     action.validate().map_err(|error| {
         let flag = A::flag(error.parameter).map_or_else(
             || Cow::Owned(format!("parameter `{}`", error.parameter)),
@@ -176,14 +225,24 @@ impl Runner {
         service: &ServiceArgs,
         env: impl Fn(&str) -> Option<OsString>,
     ) -> Result<Self, CliError> {
+        Self::from_parts(&service.target, &service.credentials, &service.request, env)
+    }
+
+    /// [`Runner::new`] from the three parts of [`ServiceArgs`] (for a
+    /// command whose target is optional, like `callbacks listen`).
+    pub fn from_parts(
+        target: &TargetArgs,
+        credentials: &CredentialArgs,
+        request: &RequestArgs,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<Self, CliError> {
         let mut options = TransportOptions::default();
-        let limits = service.request.time_limits(options.request_timeout)?;
-        let credentials = service.credentials.resolve(&env)?;
-        warn_if_expired(&credentials);
-        let target = &service.target;
-        let region = target.region(&service.credentials, &env)?;
-        tracing::debug!(source = %credentials.source(), "credentials");
-        let mut config = Config::new(&target.bucket, &region, credentials)?;
+        let limits = request.time_limits(options.request_timeout)?;
+        let provider = credentials.resolve(&env)?;
+        warn_if_expired(&provider);
+        let region = target.region(credentials, &env)?;
+        tracing::debug!(source = %provider.source(), "credentials");
+        let mut config = Config::new(&target.bucket, &region, provider)?;
         if let Some(endpoint) = &target.endpoint {
             config = config.with_endpoint(endpoint)?;
         }
@@ -224,11 +283,34 @@ impl Runner {
         CliError::client(error, &self.endpoint)
     }
 
+    /// Where requests go (`https://<bucket>.ci.<region>.myqcloud.com`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Run a future on this run's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
     /// One call of `action`, to completion (retries included).
     pub fn call<T: CiAction>(&self, action: T) -> Result<T::Output, CliError> {
         tracing::debug!(action = T::NAME, "call");
         self.runtime
             .block_on(self.client.execute(action))
+            .map_err(|error| self.error(error))
+    }
+
+    /// Follow `target` until it ends or `policy`'s deadline passes,
+    /// calling `on_event` with each change.
+    pub fn wait<T: WaitTarget>(
+        &self,
+        target: T,
+        policy: WaitPolicy,
+        on_event: impl FnMut(&WaitEvent),
+    ) -> Result<WaitOutcome<<T::Action as CiAction>::Output>, CliError> {
+        self.runtime
+            .block_on(self.client.wait(target, policy, on_event))
             .map_err(|error| self.error(error))
     }
 
@@ -247,6 +329,9 @@ impl Runner {
         let request = action.clone();
         let output = self.call(action)?;
         let next = request.next_cursor(&output);
+        for line in A::notes(&output) {
+            note(&line);
+        }
         match format {
             // JSON is the answer as the service gave it, NextToken included.
             OutputFormat::Json => write_json(out, &output),
@@ -263,18 +348,65 @@ impl Runner {
         // The other formats keep stdout pure data and say it on stderr.
         if let Some(cursor) = next.filter(|_| format != OutputFormat::Json) {
             note(&resume_line(&cursor));
+            if let Cursor::Page(page) = cursor {
+                // Unset: the service's default page size.
+                let size = request
+                    .page_size()
+                    .unwrap_or(cos_ci_proto::PageSize::DEFAULT);
+                note(&page_hint(page, size, None));
+            }
         }
         Ok(())
     }
 
-    /// Run a future on this run's runtime.
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
+    fn every_page<A, W>(&self, action: A::Action, args: &A, out: &mut W) -> Result<(), CliError>
+    where
+        A: ListingArgs,
+        A::Action: Send + 'static,
+        Output<A>: Send,
+        Item<A>: Row + Send,
+        W: Write,
+    {
+        let mut options = args.paging().options();
+        // A page-number listing resumes at a page boundary only if the
+        // limit is a whole number of pages.
+        if A::PAGE_NUMBERS
+            && action.page_size().is_none()
+            && let Some(limit) = options.limit
+        {
+            options.page_size = Some(page_size_for_limit(
+                limit,
+                <A::Action as PaginatedAction>::MAX_PAGE_SIZE,
+            ));
+        }
+        let page_size = options
+            .page_size
+            .or(action.page_size())
+            .unwrap_or(<A::Action as PaginatedAction>::MAX_PAGE_SIZE);
+        // The number of the first page fetched (page-number listings).
+        let page_number = match action.cursor() {
+            Some(Cursor::Page(page)) => page,
+            _ => 1,
+        };
+        let pages = self
+            .client
+            .pages(action, options)
+            .map(|page| page.map(|page| (page.items, page.next_cursor)));
+        self.print_pages::<A, _, _>(pages, args, out, page_size, page_number)
     }
 
     /// Print `pages` (each its items and where the listing resumes after
-    /// it) as they arrive.
-    fn every_page<A, W, S>(&self, pages: S, args: &A, out: &mut W) -> Result<(), CliError>
+    /// it) as they arrive, then the summary and where to resume;
+    /// `page_size` and `page_number` (of the first page) serve the hints of
+    /// page-number listings.
+    fn print_pages<A, W, S>(
+        &self,
+        pages: S,
+        args: &A,
+        out: &mut W,
+        page_size: u32,
+        mut page_number: u32,
+    ) -> Result<(), CliError>
     where
         A: ListingArgs,
         Item<A>: Row,
@@ -286,6 +418,9 @@ impl Runner {
         let mut progress = Progress::new(io::stderr().is_terminal(), A::NOUN);
         let mut pages_seen: u64 = 0;
         let mut resume: Option<Cursor> = None;
+        // The number of the page being fetched, and of the last one seen
+        // with how many items it gave (page-number listings).
+        let mut last_page = (page_number, 0usize);
         writer.begin(out).map_err(CliError::Output)?;
         self.runtime.block_on(async {
             let mut pages = pin!(pages);
@@ -307,6 +442,11 @@ impl Runner {
                     }
                 };
                 pages_seen += 1;
+                last_page = (page_number, items.len());
+                page_number = match &next_cursor {
+                    Some(Cursor::Page(next)) => *next,
+                    _ => page_number.saturating_add(1),
+                };
                 resume = next_cursor;
                 // The progress line and table rows may share one terminal:
                 // erase the line, print the rows, then draw it again below.
@@ -326,6 +466,15 @@ impl Runner {
             Ok(())
         })?;
         let _ = progress.clear(&mut io::stderr());
+        // A page-number listing the limit stopped inside a page resumes at
+        // that page (its first items were listed), not after it.
+        let mut cut = None;
+        if let Some(Cursor::Page(_)) = resume
+            && last_page.1 < page_size as usize
+        {
+            resume = Some(Cursor::Page(last_page.0));
+            cut = Some(last_page.1);
+        }
         // Stopped by --limit with more to come: say where to resume, in the
         // document for JSON, on stderr otherwise.
         writer
@@ -334,8 +483,13 @@ impl Runner {
         if format == OutputFormat::Table {
             note(&summary_line(A::NOUN, writer.count(), pages_seen));
         }
-        if let Some(cursor) = resume.as_ref().filter(|_| format != OutputFormat::Json) {
-            note(&resume_line(cursor));
+        if let Some(cursor) = resume.as_ref() {
+            if format != OutputFormat::Json {
+                note(&resume_line(cursor));
+            }
+            if let Cursor::Page(page) = cursor {
+                note(&page_hint(*page, page_size, cut));
+            }
         }
         tracing::info!(
             items = writer.count(),
@@ -344,6 +498,32 @@ impl Runner {
         );
         Ok(())
     }
+}
+
+/// The page size for `--limit` on a page-number listing: the limit itself
+/// up to `max`, else its largest divisor from 10 to `max` (so the listing
+/// stops at a page boundary and resumes exactly), else `max`.
+pub fn page_size_for_limit(limit: u64, max: u32) -> u32 {
+    if limit <= u64::from(max) {
+        return u32::try_from(limit).unwrap_or(max).max(1);
+    }
+    (10..=max)
+        .rev()
+        .find(|size| limit.is_multiple_of(u64::from(*size)))
+        .unwrap_or(max)
+}
+
+/// How to resume a page-number listing: the page number only means the
+/// same items with the same page size.
+pub fn page_hint(page: u32, page_size: u32, cut: Option<usize>) -> String {
+    let mut line = format!("resume with --page-number {page} --page-size {page_size}");
+    if let Some(listed) = cut {
+        line.push_str(&format!(
+            " (the first {listed} item{} of page {page} were listed above)",
+            if listed == 1 { "" } else { "s" }
+        ));
+    }
+    line
 }
 
 /// Fixed credentials that say when they expire (a tccli `oauth`/`sso`
@@ -371,4 +551,32 @@ pub(crate) fn warn_if_expired(provider: &CredentialProvider) {
 /// A line on stderr. A closed stderr is not worth failing the run for.
 pub(crate) fn note(line: &str) {
     let _ = writeln!(io::stderr(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_picks_a_page_size_that_ends_on_a_page_boundary() {
+        assert_eq!(page_size_for_limit(5, 100), 5);
+        assert_eq!(page_size_for_limit(100, 100), 100);
+        assert_eq!(page_size_for_limit(150, 100), 75);
+        assert_eq!(page_size_for_limit(250, 100), 50);
+        assert_eq!(page_size_for_limit(1000, 100), 100);
+        // A prime has no divisor from 10 to 100: whole pages, the last cut.
+        assert_eq!(page_size_for_limit(101, 100), 100);
+    }
+
+    #[test]
+    fn page_hints() {
+        assert_eq!(
+            page_hint(3, 50, None),
+            "resume with --page-number 3 --page-size 50"
+        );
+        assert_eq!(
+            page_hint(2, 100, Some(1)),
+            "resume with --page-number 2 --page-size 100 (the first 1 item of page 2 were listed above)"
+        );
+    }
 }

@@ -7,8 +7,8 @@
 use std::time::{Duration, SystemTime};
 
 use cos_ci_proto::{
-    CiAction, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ExecutionState, JobState,
-    WorkflowTask,
+    CiAction, DescribeJobs, DescribeJobsOutput, DescribeWorkflowExecution,
+    DescribeWorkflowExecutionOutput, ExecutionState, JobDetail, JobState, WorkflowTask,
 };
 
 use crate::Error;
@@ -363,6 +363,76 @@ fn task_event(task: &WorkflowTask, appeared: bool) -> Option<WaitEvent> {
             job_id,
         }),
         _ => None,
+    }
+}
+
+/// Waiting for one media job (`GET /jobs/<JobId>`): ends on `Success`,
+/// `Failed` or `Cancel` (`Pause` is not an end); reports state changes
+/// and progress in percent as they move.
+///
+/// A job the service reports as missing (`NonExistJobIds`, or no
+/// `JobsDetail` for the id) is not an end: the poll shows no state, and
+/// the wait goes on until the policy's deadline. Callers that want to fail
+/// fast check [`JobWait::job`] on the first output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobWait {
+    /// The job's `JobId`.
+    pub job_id: String,
+}
+
+impl JobWait {
+    /// The job in an answer to this wait's poll: the `JobsDetail` with the
+    /// id asked for (or the only one, if the service echoed another id).
+    pub fn job(output: &DescribeJobsOutput) -> Option<&JobDetail> {
+        job_of(output)
+    }
+}
+
+fn job_of(output: &DescribeJobsOutput) -> Option<&JobDetail> {
+    // One id is asked for, so at most one job comes back.
+    output.jobs.first()
+}
+
+impl WaitTarget for JobWait {
+    type Action = DescribeJobs;
+
+    fn action(&self) -> DescribeJobs {
+        DescribeJobs {
+            job_ids: vec![self.job_id.clone()],
+        }
+    }
+
+    fn terminal(output: &DescribeJobsOutput) -> Option<Terminal> {
+        match job_of(output)?.state {
+            JobState::Success => Some(Terminal::Succeeded),
+            JobState::Failed => Some(Terminal::Failed),
+            JobState::Cancel => Some(Terminal::Cancelled),
+            _ => None,
+        }
+    }
+
+    fn events(
+        previous: Option<&DescribeJobsOutput>,
+        current: &DescribeJobsOutput,
+    ) -> Vec<WaitEvent> {
+        let mut events = Vec::new();
+        let Some(job) = job_of(current) else {
+            return events;
+        };
+        let before = previous.and_then(job_of);
+        if before.is_none_or(|before| before.state != job.state) {
+            events.push(WaitEvent::StateChanged {
+                state: job.state.as_str().to_owned(),
+            });
+        }
+        if let Some(percent) = job.progress
+            && before.and_then(|before| before.progress) != Some(percent)
+        {
+            events.push(WaitEvent::Progress {
+                percent: percent.min(100),
+            });
+        }
+        events
     }
 }
 

@@ -1,5 +1,6 @@
 //! The waiter on virtual time: polls, sleeps with backoff, progress events,
-//! the terminal rule, the deadline and errors. No clock, no sockets.
+//! the terminal rule, the deadline and errors, for a workflow execution and
+//! for a job. No clock, no sockets.
 
 mod common;
 
@@ -7,12 +8,12 @@ use std::time::Duration;
 
 use common::t0;
 use cos_ci_client::{
-    Error, ExecutionWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep, Waiter,
+    Error, ExecutionWait, JobWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep, Waiter,
     failed_task,
 };
 use cos_ci_proto::{
-    DescribeWorkflowExecutionOutput, ExecutionState, JobState, WorkflowExecutionDetail,
-    WorkflowTask,
+    DescribeJobsOutput, DescribeWorkflowExecutionOutput, ExecutionState, JobDetail, JobState,
+    WorkflowExecutionDetail, WorkflowTask,
 };
 
 fn task(name: &str, state: JobState) -> WorkflowTask {
@@ -273,4 +274,161 @@ fn a_failed_poll_ends_the_wait_with_its_error_and_misuse_is_reported() {
         waiter.poll(t0()),
         WaitStep::Done(Err(Error::Usage(_)))
     ));
+}
+
+fn job(state: JobState, progress: Option<u32>) -> DescribeJobsOutput {
+    DescribeJobsOutput {
+        request_id: None,
+        jobs: vec![JobDetail {
+            job_id: "j1".to_owned(),
+            tag: "Transcode".to_owned(),
+            state: state.clone(),
+            progress,
+            code: Some(if state == JobState::Failed {
+                "InvalidInput".to_owned()
+            } else {
+                "Success".to_owned()
+            }),
+            ..Default::default()
+        }],
+        non_exist_job_ids: Vec::new(),
+    }
+}
+
+/// [`drive`] for a job.
+fn drive_job(
+    policy: WaitPolicy,
+    answers: Vec<DescribeJobsOutput>,
+) -> (
+    Result<WaitOutcome<DescribeJobsOutput>, Error>,
+    Vec<Duration>,
+    Vec<WaitEvent>,
+) {
+    let mut waiter = Waiter::new(
+        JobWait {
+            job_id: "j1".into(),
+        },
+        policy,
+    );
+    let mut now = t0();
+    let mut answers = answers.into_iter();
+    let mut sleeps = Vec::new();
+    let mut events = Vec::new();
+    loop {
+        match waiter.poll(now) {
+            WaitStep::Poll(action) => {
+                assert_eq!(action.job_ids, ["j1"], "one job per poll");
+                let answer = answers.next().expect("polled more often than answered");
+                events.extend(waiter.on_output(answer, now));
+            }
+            WaitStep::Sleep(delay) => {
+                sleeps.push(delay);
+                now += delay;
+            }
+            WaitStep::Done(result) => return (result, sleeps, events),
+        }
+    }
+}
+
+#[test]
+fn a_job_reports_state_changes_and_progress_and_ends_on_success() {
+    let answers = vec![
+        job(JobState::Submitted, Some(0)),
+        job(JobState::Submitted, Some(0)),
+        job(JobState::Running, Some(30)),
+        job(JobState::Running, Some(30)),
+        job(JobState::Running, Some(80)),
+        job(JobState::Success, Some(100)),
+    ];
+    let (outcome, sleeps, events) = drive_job(policy(None), answers);
+    match outcome {
+        Ok(WaitOutcome::Finished {
+            terminal: Terminal::Succeeded,
+            output,
+        }) => assert_eq!(JobWait::job(&output).unwrap().progress, Some(100)),
+        other => panic!("{other:?}"),
+    }
+    let secs: Vec<f64> = sleeps.iter().map(Duration::as_secs_f64).collect();
+    // News, quiet, news, quiet, news: 2, 3, 2, 3, 2.
+    assert_eq!(secs, [2.0, 3.0, 2.0, 3.0, 2.0]);
+    let state = |state: &str| WaitEvent::StateChanged {
+        state: state.into(),
+    };
+    let progress = |percent| WaitEvent::Progress { percent };
+    assert_eq!(
+        events,
+        [
+            state("Submitted"),
+            progress(0),
+            state("Running"),
+            progress(30),
+            progress(80),
+            state("Success"),
+            progress(100),
+        ]
+    );
+}
+
+#[test]
+fn a_job_ends_on_failed_and_cancel_but_not_on_pause() {
+    let (outcome, _, _) = drive_job(
+        policy(None),
+        vec![
+            job(JobState::Running, Some(10)),
+            job(JobState::Pause, Some(10)),
+            job(JobState::Failed, None),
+        ],
+    );
+    match outcome {
+        Ok(WaitOutcome::Finished {
+            terminal: Terminal::Failed,
+            output,
+        }) => assert_eq!(
+            JobWait::job(&output).unwrap().code.as_deref(),
+            Some("InvalidInput")
+        ),
+        other => panic!("{other:?}"),
+    }
+    let (outcome, _, events) = drive_job(policy(None), vec![job(JobState::Cancel, None)]);
+    assert!(matches!(
+        outcome,
+        Ok(WaitOutcome::Finished {
+            terminal: Terminal::Cancelled,
+            ..
+        })
+    ));
+    assert_eq!(
+        events,
+        [WaitEvent::StateChanged {
+            state: "Cancel".into()
+        }],
+        "no progress event without a Progress element"
+    );
+}
+
+#[test]
+fn a_job_wait_times_out_at_the_deadline_and_a_missing_job_is_not_an_end() {
+    let missing = DescribeJobsOutput {
+        request_id: None,
+        jobs: Vec::new(),
+        non_exist_job_ids: vec!["j1".into()],
+    };
+    let (outcome, sleeps, events) = drive_job(policy(Some(7)), vec![missing; 10]);
+    match outcome {
+        Ok(WaitOutcome::TimedOut { last: Some(last) }) => {
+            assert!(JobWait::job(&last).is_none());
+            assert_eq!(last.missing_ids(), ["j1"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(events.is_empty());
+    assert_eq!(sleeps.iter().sum::<Duration>(), Duration::from_secs(7));
+
+    let (outcome, _, _) = drive_job(policy(Some(3)), vec![job(JobState::Running, Some(50)); 10]);
+    match outcome {
+        Ok(WaitOutcome::TimedOut { last: Some(last) }) => {
+            assert_eq!(JobWait::job(&last).unwrap().progress, Some(50))
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -20,7 +20,10 @@
 //! What it never does: IO, reading the clock, signing or retrying. Those live
 //! in `cos-ci-sign` and `cos-ci-client`.
 
+#![warn(missing_docs)]
+
 pub mod action;
+pub mod callback;
 pub mod describe_workflow_execution;
 pub mod error;
 pub mod job;
@@ -38,6 +41,9 @@ pub mod xml;
 pub use http;
 
 pub use action::{CiAction, Cursor, PaginatedAction, RequestBody};
+pub use callback::{
+    CallbackError, CallbackEvent, CallbackFormat, CallbackNotification, WorkflowNotification,
+};
 pub use describe_workflow_execution::{
     DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, WorkflowExecutionDetail,
     WorkflowTask,

@@ -36,6 +36,7 @@ pub struct ValidationError {
 
 /// A wire query that does not decode to a valid request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum QueryError {
     /// Bad percent-encoding.
     #[error("query is not validly percent-encoded near `{near}`")]

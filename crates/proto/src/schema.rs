@@ -89,6 +89,16 @@ pub trait XmlDocument: XmlRecord {
         reader.finish()?;
         Ok(document)
     }
+    /// Read the document's JSON form leniently, through the same reader
+    /// as the XML form: the keys are the element names, a scalar of any
+    /// JSON type is the element's text (`"Progress": "100"` and
+    /// `"Progress": 100` alike), an array is repeated elements and a
+    /// one-member list may be a plain object. The document may be wrapped
+    /// in `{"<ROOT>": …}`. See [`crate::tree::json_to_xml`].
+    fn from_json(body: &[u8]) -> Result<Self, XmlError> {
+        let xml = crate::tree::json_to_xml(body, Self::ROOT)?;
+        Self::from_xml(xml.as_bytes())
+    }
     /// Write the whole document in the service's layout (one element per
     /// line, no indentation). `from_xml(to_xml(x)) == x`.
     fn to_xml(&self) -> String {

@@ -85,6 +85,58 @@ impl XmlElement for XmlTree {
     }
 }
 
+/// A JSON document as the XML document `<root>…</root>` it stands for
+/// (the lenient reading behind [`crate::XmlDocument::from_json`]): read
+/// into an [`XmlTree`] (scalars become text, arrays repeated elements),
+/// unwrapped if it is `{"<root>": {…}}`, then written as XML. Every key
+/// must be an XML name (ASCII letters, digits, `_`, `-`, `.`; not starting
+/// with a digit, `-` or `.`), so that no key can change the document's
+/// structure.
+pub fn json_to_xml(body: &[u8], root: &str) -> Result<String, XmlError> {
+    let tree: XmlTree = serde_json::from_slice(body)
+        .map_err(|error| XmlError::new(format!("unreadable JSON: {error}")))?;
+    let tree = match tree {
+        XmlTree::Elements(mut nodes) => {
+            let wrapped = matches!(nodes.as_slice(), [only] if only.name == root
+                && matches!(only.content, XmlTree::Elements(_)));
+            if wrapped {
+                nodes.swap_remove(0).content
+            } else {
+                XmlTree::Elements(nodes)
+            }
+        }
+        XmlTree::Text(_) => {
+            return Err(XmlError::new(
+                "unreadable JSON: expected an object at the top level",
+            ));
+        }
+    };
+    check_names(&tree)?;
+    let mut xml = String::with_capacity(1024);
+    tree.write_element(root, &mut xml);
+    Ok(xml)
+}
+
+fn check_names(tree: &XmlTree) -> Result<(), XmlError> {
+    for node in tree.children() {
+        let name = node.name.as_bytes();
+        let valid = name
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && name
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid {
+            return Err(XmlError::new(format!(
+                "`{}` is not a valid element name",
+                crate::query::excerpt(&node.name, 40)
+            )));
+        }
+        check_names(&node.content)?;
+    }
+    Ok(())
+}
+
 /// JSON: text is a string; elements are an object in document order, a
 /// repeated name becoming an array at its first position (the shape CI's
 /// JSON callbacks use).

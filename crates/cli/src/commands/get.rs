@@ -1,5 +1,6 @@
-//! `cos-ci workflow-executions get RUN_ID`: one execution with its tasks
-//! (`GET /workflowexecution/<RunId>`).
+//! `cos-ci workflow-executions get RUN_ID [--jobs]`: one execution with its
+//! tasks (`GET /workflowexecution/<RunId>`), and with `--jobs` each task's
+//! job (`GET /jobs/<JobId>,<JobId>…`, one call for all of them).
 //!
 //! The table shows the execution, then its tasks in topology order (a
 //! breadth-first walk of `Dependencies` from `Start`; tasks whose node is
@@ -8,19 +9,24 @@
 //! execution's state: the command itself succeeded.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::io::{self, Write};
+
+use std::ffi::OsString;
 
 use clap::Args;
 use cos_ci_proto::{
-    CiTimestamp, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, JobState,
-    WorkflowTask, XmlTree,
+    CiTimestamp, DescribeJobs, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput,
+    JobDetail, JobState, WorkflowTask, XmlTree,
 };
+use serde::Serialize;
 
 use crate::args::{OutputArgs, OutputFormat, ServiceArgs};
+use crate::commands::jobs::{output_keys, progress_cell};
+use crate::commands::topology;
 use crate::error::CliError;
 use crate::output::{Column, Render, Row, TableWriter, write_fields};
-use crate::runner::ActionArgs;
+use crate::runner::{self, ActionArgs, Runner};
 use crate::terminal::printable;
 
 /// `cos-ci workflow-executions get`.
@@ -29,6 +35,10 @@ pub struct GetArgs {
     /// The execution's RunId (as listed by `workflow-executions list`).
     #[arg(value_name = "RUN_ID")]
     pub run_id: String,
+    /// Also fetch each task's job (one request for all of them) and show
+    /// its progress, result code and output keys.
+    #[arg(long)]
+    pub jobs: bool,
 
     #[command(flatten)]
     pub service: ServiceArgs,
@@ -55,6 +65,141 @@ impl ActionArgs for GetArgs {
 
     fn flag(parameter: &str) -> Option<&'static str> {
         (parameter == "RunId").then_some("RUN_ID")
+    }
+}
+
+/// Run `workflow-executions get`.
+pub fn run(args: &GetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
+    if !args.jobs {
+        return runner::call(args, env);
+    }
+    let action = runner::checked_action(args)?;
+    let runner = Runner::new(&args.service, env)?;
+    let execution = runner.call(action)?;
+    let with_jobs = with_jobs(&runner, execution)?;
+    runner::print_document(args.format(), &with_jobs)
+}
+
+/// `execution` with the jobs of its tasks, fetched in one call.
+pub fn with_jobs(
+    runner: &Runner,
+    execution: DescribeWorkflowExecutionOutput,
+) -> Result<ExecutionWithJobs, CliError> {
+    let mut job_ids: Vec<String> = Vec::new();
+    for task in &execution.execution.tasks {
+        if let Some(job) = task.job_id.as_deref().filter(|job| !job.is_empty())
+            && !job_ids.iter().any(|known| known == job)
+        {
+            job_ids.push(job.to_owned());
+        }
+    }
+    let (jobs, missing) = if job_ids.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let output = runner.call(DescribeJobs { job_ids })?;
+        let missing = output
+            .missing_ids()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        (output.jobs, missing)
+    };
+    Ok(ExecutionWithJobs {
+        execution,
+        jobs,
+        missing,
+    })
+}
+
+/// An execution and its tasks' jobs (`get --jobs`). JSON: the execution's
+/// answer with `JobsDetail` (and `NonExistJobIds`) beside
+/// `WorkflowExecution`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionWithJobs {
+    /// The execution.
+    #[serde(flatten)]
+    pub execution: DescribeWorkflowExecutionOutput,
+    /// The tasks' jobs.
+    #[serde(rename = "JobsDetail")]
+    pub jobs: Vec<JobDetail>,
+    /// Task job ids the service has no job for.
+    #[serde(rename = "NonExistJobIds", skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+/// One row of `get --jobs`'s job table: a task and its job.
+#[derive(Debug, Clone, Serialize)]
+struct TaskJob {
+    task: String,
+    job_id: String,
+    state: String,
+    progress: String,
+    code: String,
+    outputs: String,
+}
+
+impl Row for TaskJob {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column {
+            header: "Task",
+            cell: |row| Cow::Borrowed(&row.task),
+        },
+        Column {
+            header: "JobId",
+            cell: |row| Cow::Borrowed(&row.job_id),
+        },
+        Column {
+            header: "State",
+            cell: |row| Cow::Borrowed(&row.state),
+        },
+        Column {
+            header: "Progress",
+            cell: |row| Cow::Borrowed(&row.progress),
+        },
+        Column {
+            header: "Code",
+            cell: |row| Cow::Borrowed(&row.code),
+        },
+        Column {
+            header: "Output",
+            cell: |row| Cow::Borrowed(&row.outputs),
+        },
+    ];
+}
+
+impl Render for ExecutionWithJobs {
+    fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.execution.write_table(out)?;
+        let tasks = topology_order(
+            self.execution.execution.topology.as_ref(),
+            &self.execution.execution.tasks,
+        );
+        let rows: Vec<TaskJob> = tasks
+            .iter()
+            .filter_map(|task| {
+                let job_id = task.job_id.as_deref().filter(|job| !job.is_empty())?;
+                let job = self.jobs.iter().find(|job| job.job_id == job_id);
+                Some(TaskJob {
+                    task: task.name.clone(),
+                    job_id: job_id.to_owned(),
+                    state: job.map_or_else(|| "missing".to_owned(), |job| job.state.to_string()),
+                    progress: job.map_or_else(|| "-".to_owned(), progress_cell),
+                    code: job
+                        .and_then(|job| job.code.clone())
+                        .filter(|code| !code.is_empty())
+                        .unwrap_or_else(|| "-".to_owned()),
+                    outputs: job.map_or_else(
+                        || "-".to_owned(),
+                        |job| dash(Some(&output_keys(job).join(", "))).to_owned(),
+                    ),
+                })
+            })
+            .collect();
+        out.write_all(b"\n")?;
+        if rows.is_empty() {
+            return out.write_all(b"no jobs yet\n");
+        }
+        TableWriter::new().write_page(out, &rows)
     }
 }
 
@@ -105,11 +250,13 @@ impl Render for DescribeWorkflowExecutionOutput {
 
 /// `failed: Transcode_1 (Transcode, job j…): InvalidInput: the input file has no video stream`.
 pub fn failure_line(task: &WorkflowTask) -> String {
-    let mut line = format!(
-        "failed: {} ({}",
-        printable(&task.name),
-        printable(&task.task_type)
-    );
+    format!("failed: {}", task_summary(task))
+}
+
+/// `Transcode_1 (Transcode, job j…): InvalidInput: the input file has no
+/// video stream`: a task's Name, Type, JobId, Code and Message, escaped.
+pub fn task_summary(task: &WorkflowTask) -> String {
+    let mut line = format!("{} ({}", printable(&task.name), printable(&task.task_type));
     if let Some(job) = task.job_id.as_deref().filter(|job| !job.is_empty()) {
         line.push_str(", job ");
         line.push_str(&printable(job));
@@ -136,7 +283,7 @@ pub fn topology_order<'t>(
     topology: Option<&XmlTree>,
     tasks: &'t [WorkflowTask],
 ) -> Vec<&'t WorkflowTask> {
-    let rank: HashMap<&str, usize> = walk(topology)
+    let rank: HashMap<&str, usize> = topology::walk(topology)
         .into_iter()
         .enumerate()
         .map(|(index, name)| (name, index))
@@ -145,38 +292,6 @@ pub fn topology_order<'t>(
     // Stable: ties (unknown names, repeats) keep the tasks' own order.
     ordered.sort_by_key(|task| rank.get(task.name.as_str()).copied().unwrap_or(usize::MAX));
     ordered
-}
-
-/// Node names in breadth-first order from `Start`; empty without a
-/// `Dependencies` element. Each node is visited once, so a cycle ends.
-fn walk(topology: Option<&XmlTree>) -> Vec<&str> {
-    let Some(dependencies) = topology.and_then(|topology| topology.child("Dependencies")) else {
-        return Vec::new();
-    };
-    let successors = |node: &str| -> Vec<&str> {
-        dependencies
-            .child(node)
-            .and_then(XmlTree::text)
-            .map(|text| {
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|name| !name.is_empty() && *name != "End")
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut order = Vec::new();
-    let mut seen = HashSet::from(["Start"]);
-    let mut queue = VecDeque::from(["Start"]);
-    while let Some(node) = queue.pop_front() {
-        order.push(node);
-        for next in successors(node) {
-            if seen.insert(next) {
-                queue.push_back(next);
-            }
-        }
-    }
-    order
 }
 
 impl Row for WorkflowTask {
@@ -220,7 +335,7 @@ fn dash(text: Option<&str>) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cos_ci_proto::XmlNode;
+    use crate::commands::topology::tests::dependencies;
 
     fn task(name: &str, state: JobState) -> WorkflowTask {
         WorkflowTask {
@@ -229,22 +344,6 @@ mod tests {
             state,
             ..WorkflowTask::default()
         }
-    }
-
-    fn dependencies(edges: &[(&str, &str)]) -> XmlTree {
-        let node = |name: &str, content: XmlTree| XmlNode {
-            name: name.to_owned(),
-            content,
-        };
-        XmlTree::Elements(vec![node(
-            "Dependencies",
-            XmlTree::Elements(
-                edges
-                    .iter()
-                    .map(|(from, to)| node(from, XmlTree::Text((*to).to_owned())))
-                    .collect(),
-            ),
-        )])
     }
 
     fn names(tasks: Vec<&WorkflowTask>) -> Vec<&str> {

@@ -3,14 +3,14 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::time::SystemTime;
 
 use clap::Args;
-use cos_ci_proto::types::check_time_range;
 use cos_ci_proto::{
     CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter, WorkflowExecution,
 };
 
-use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs};
+use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, TimeRangeArgs};
 use crate::error::CliError;
 use crate::flags::{self, WireChoice};
 use crate::output::{Column, Row};
@@ -34,12 +34,8 @@ pub struct ListArgs {
     /// Sort by creation time (any case).
     #[arg(long, value_name = "ORDER", value_parser = WireChoice::<Order>::new())]
     pub order: Option<Order>,
-    /// Created at or after this time: 2022-08-09T14:00:00+08:00 or 2022-08-09T14:00:00+0800.
-    #[arg(long, value_name = "TIME", value_parser = flags::timestamp)]
-    pub start_time: Option<CiTimestamp>,
-    /// Created at or before this time (same forms as --start-time).
-    #[arg(long, value_name = "TIME", value_parser = flags::timestamp)]
-    pub end_time: Option<CiTimestamp>,
+    #[command(flatten)]
+    pub time: TimeRangeArgs,
     /// Only executions started by this batch job.
     #[arg(long, value_name = "JOB")]
     pub job_id: Option<String>,
@@ -74,14 +70,7 @@ impl ActionArgs for ListArgs {
     }
 
     fn action(&self) -> Result<ListWorkflowExecutions, CliError> {
-        // The protocol checks this too, but would name `startCreationTime`.
-        check_time_range(
-            self.start_time.as_ref(),
-            self.end_time.as_ref(),
-            "--start-time",
-            "--end-time",
-        )
-        .map_err(|error| CliError::invalid_flag(error.parameter, error.rule))?;
+        let (start, end) = self.time.resolve(SystemTime::now())?;
         if self.parallel > 1 && !self.paging.follows() {
             return Err(CliError::invalid_flag(
                 "--parallel",
@@ -94,8 +83,8 @@ impl ActionArgs for ListArgs {
             order: self.order,
             size: self.size,
             states: self.states.clone(),
-            start_creation_time: self.start_time.clone(),
-            end_creation_time: self.end_time.clone(),
+            start_creation_time: start,
+            end_creation_time: end,
             next_token: self.next_token.clone(),
             job_id: self.job_id.clone(),
         })
@@ -236,6 +225,9 @@ mod tests {
             (&["--states", "Success,,Failed"], "--states"),
             (&["--order", "newest"], "--order"),
             (&["--start-time", "yesterday"], "--start-time"),
+            (&["--start-time", "-24"], "--start-time"),
+            (&["--since", "24"], "--since"),
+            (&["--since", "-2h"], "--since"),
             (&["--end-time", "2022-13-01T00:00:00+0800"], "--end-time"),
             (&["--limit", "0"], "--limit"),
             (&["--max-pages", "-1"], "--max-pages"),
@@ -288,6 +280,42 @@ mod tests {
             );
             assert!(!message.contains("CreationTime"), "{message}");
         }
+    }
+
+    #[test]
+    fn relative_times_and_since() {
+        let before = SystemTime::now();
+        let request = list(&["--start-time", "-24h", "--end-time", "now"])
+            .action()
+            .unwrap();
+        let start = request.start_creation_time.unwrap();
+        let end = request.end_creation_time.unwrap();
+        assert_eq!(end.unix_seconds() - start.unix_seconds(), 86_400);
+        let now = before
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!((end.unix_seconds() - now).abs() <= 2, "{end} vs {now}");
+        assert_eq!(end.offset_seconds(), 8 * 3600, "relative times are +08:00");
+        let since = list(&["--since", "2h"]).action().unwrap();
+        assert_eq!(
+            since.end_creation_time.unwrap().unix_seconds()
+                - since.start_creation_time.unwrap().unix_seconds(),
+            7_200
+        );
+        // --since is a range of its own.
+        let error = parse(&["--since", "2h", "--start-time", "-1h"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+        // A relative start after an absolute end is refused, naming the flags.
+        let error = list(&["--start-time", "-1h", "--end-time", "2020-01-01T00:00:00Z"])
+            .action()
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid --start-time: must not be after --end-time"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -14,11 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::pin::pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use clap::{Args, ValueEnum};
 use cos_ci_client::ParallelOptions;
-use cos_ci_proto::types::check_time_range;
 use cos_ci_proto::{
     CiTimestamp, ExecutionState, ListWorkflowExecutions, Order, PageSize, StateFilter,
     WorkflowExecution,
@@ -27,7 +26,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use crate::args::{OutputArgs, OutputFormat, ServiceArgs};
+use crate::args::{OutputArgs, OutputFormat, ServiceArgs, TimeRangeArgs};
 use crate::commands::list::ListArgs;
 use crate::error::CliError;
 use crate::flags;
@@ -44,10 +43,6 @@ pub struct SummaryArgs {
     /// Group the executions by state, workflow, hour or day.
     #[arg(long, value_enum, default_value_t = By::State, value_name = "BY")]
     pub by: By,
-    /// Only executions created in this last span: a whole number and a
-    /// unit s, m, h, d or w (24h, 7d). Instead of --start-time.
-    #[arg(long, value_name = "SPAN", value_parser = flags::since, conflicts_with = "start_time")]
-    pub since: Option<Duration>,
     /// Only executions of this workflow.
     #[arg(long, value_name = "ID")]
     pub workflow_id: Option<String>,
@@ -57,12 +52,9 @@ pub struct SummaryArgs {
     /// Comma-separated states, any case: All, Success, Failed, Running, Cancel.
     #[arg(long, value_name = "STATES", value_parser = flags::states)]
     pub states: Option<BTreeSet<StateFilter>>,
-    /// Created at or after this time: 2022-08-09T14:00:00+08:00 or 2022-08-09T14:00:00+0800.
-    #[arg(long, value_name = "TIME", value_parser = flags::timestamp)]
-    pub start_time: Option<CiTimestamp>,
-    /// Created at or before this time (same forms as --start-time).
-    #[arg(long, value_name = "TIME", value_parser = flags::timestamp)]
-    pub end_time: Option<CiTimestamp>,
+    /// `--start-time`, `--end-time`, `--since 24h`.
+    #[command(flatten)]
+    pub time: TimeRangeArgs,
     /// Only executions started by this batch job.
     #[arg(long, value_name = "JOB")]
     pub job_id: Option<String>,
@@ -107,38 +99,10 @@ impl By {
     }
 }
 
-/// The offset `--since` writes its start time in: China Standard Time, as
-/// CI writes its own times (the instant is what counts).
-const SINCE_OFFSET_SECONDS: i32 = 8 * 3600;
-
 impl SummaryArgs {
-    /// The listing, with `now` giving `--since`'s start.
+    /// The listing, with `now` resolving `--since` and relative times.
     pub fn request_at(&self, now: SystemTime) -> Result<ListWorkflowExecutions, CliError> {
-        let start = match self.since {
-            Some(since) => {
-                let now = now
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.as_secs());
-                let start = i64::try_from(now.saturating_sub(since.as_secs())).unwrap_or(0);
-                Some(
-                    CiTimestamp::from_unix(start, SINCE_OFFSET_SECONDS)
-                        .map_err(|error| CliError::invalid_flag("--since", error.to_string()))?,
-                )
-            }
-            None => self.start_time.clone(),
-        };
-        let start_flag = if self.since.is_some() {
-            "--since"
-        } else {
-            "--start-time"
-        };
-        check_time_range(
-            start.as_ref(),
-            self.end_time.as_ref(),
-            start_flag,
-            "--end-time",
-        )
-        .map_err(|error| CliError::invalid_flag(error.parameter, error.rule))?;
+        let (start, end) = self.time.resolve(now)?;
         Ok(ListWorkflowExecutions {
             workflow_id: self.workflow_id.clone(),
             name: self.name.clone(),
@@ -148,7 +112,7 @@ impl SummaryArgs {
             size: PageSize::new(PageSize::MAX).ok(),
             states: self.states.clone(),
             start_creation_time: start,
-            end_creation_time: self.end_time.clone(),
+            end_creation_time: end,
             next_token: None,
             job_id: self.job_id.clone(),
         })

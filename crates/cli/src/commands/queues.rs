@@ -1,0 +1,133 @@
+//! `cos-ci queues list`: media-processing queues, by page number
+//! (`GET /queue`).
+
+use std::borrow::Cow;
+
+use clap::Args;
+use cos_ci_proto::{
+    CiTimestamp, ListQueues, ListQueuesOutput, MediaQueue, PageSize, QueueCategory,
+    QueueStateFilter,
+};
+
+use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs};
+use crate::commands::workflows::not_found_note;
+use crate::error::CliError;
+use crate::flags::{self, IdList, WireChoice};
+use crate::output::{Column, Row};
+use crate::runner::{ActionArgs, ListingArgs};
+
+/// `cos-ci queues list`.
+#[derive(Debug, Args)]
+pub struct QueuesListArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// Only these queues (comma-separated QueueIds, at most 10); ids with
+    /// no queue are reported on stderr.
+    #[arg(long, value_name = "ID,ID", value_parser = flags::id_list)]
+    pub queue_ids: Option<IdList>,
+    /// Only queues in this state (any case).
+    #[arg(long, value_name = "STATE", value_parser = WireChoice::<QueueStateFilter>::new())]
+    pub state: Option<QueueStateFilter>,
+    /// Only queues of this category (any case; the service's default is
+    /// Transcoding).
+    #[arg(long, value_name = "CATEGORY", value_parser = WireChoice::<QueueCategory>::new())]
+    pub category: Option<QueueCategory>,
+    /// Start from this page (printed by a previous listing as
+    /// NextPageNumber; use the same --page-size).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_number)]
+    pub page_number: Option<u32>,
+    /// Queues per page, 1 to 100 (the service's default is 10; 100 when
+    /// following pages, or what --limit needs to end on a page boundary).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
+    pub page_size: Option<PageSize>,
+    #[command(flatten)]
+    pub paging: PagingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl ActionArgs for QueuesListArgs {
+    type Action = ListQueues;
+
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+
+    fn format(&self) -> OutputFormat {
+        self.output.format
+    }
+
+    fn action(&self) -> Result<ListQueues, CliError> {
+        Ok(ListQueues {
+            queue_ids: self.queue_ids.clone().map(|ids| ids.0),
+            state: self.state,
+            category: self.category,
+            page_number: self.page_number,
+            page_size: self.page_size,
+        })
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        Some(match parameter {
+            "queueIds" => "--queue-ids",
+            "state" => "--state",
+            "category" => "--category",
+            "pageNumber" => "--page-number",
+            "pageSize" => "--page-size",
+            _ => return None,
+        })
+    }
+}
+
+impl ListingArgs for QueuesListArgs {
+    const NOUN: &'static str = "queue";
+    const ITEMS_KEY: &'static str = "QueueList";
+    const PAGE_NUMBERS: bool = true;
+
+    fn paging(&self) -> &PagingArgs {
+        &self.paging
+    }
+
+    fn notes(output: &ListQueuesOutput) -> Vec<String> {
+        not_found_note("queue", &output.non_exist_pids)
+    }
+}
+
+fn number(value: Option<u32>) -> Cow<'static, str> {
+    value.map_or(Cow::Borrowed("-"), |value| Cow::Owned(value.to_string()))
+}
+
+impl Row for MediaQueue {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column {
+            header: "QueueId",
+            cell: |queue| Cow::Borrowed(&queue.queue_id),
+        },
+        Column {
+            header: "State",
+            cell: |queue| Cow::Borrowed(queue.state.as_str()),
+        },
+        Column {
+            header: "Category",
+            cell: |queue| Cow::Borrowed(queue.category.as_deref().unwrap_or("-")),
+        },
+        Column {
+            header: "MaxSize",
+            cell: |queue| number(queue.max_size),
+        },
+        Column {
+            header: "MaxConcurrent",
+            cell: |queue| number(queue.max_concurrent),
+        },
+        Column {
+            header: "UpdateTime",
+            cell: |queue| {
+                Cow::Borrowed(queue.update_time.as_ref().map_or("-", CiTimestamp::as_str))
+            },
+        },
+        Column {
+            header: "Name",
+            cell: |queue| Cow::Borrowed(queue.name.as_deref().unwrap_or("")),
+        },
+    ];
+}

@@ -1,0 +1,662 @@
+//! `cos-ci workflows ...`: list (by page number), get (the topology drawn
+//! as a graph), create and update (from a `<Request>` XML or JSON file),
+//! delete, pause, activate, and trigger (with `--wait`).
+
+use std::borrow::Cow;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use cos_ci_client::{Error as ClientError, TransportErrorKind};
+use cos_ci_proto::{
+    ActivateWorkflow, CiTimestamp, CreateWorkflow, DeleteWorkflow, ListWorkflows,
+    ListWorkflowsOutput, MediaWorkflow, PageSize, PauseWorkflow, TriggerWorkflow,
+    TriggerWorkflowOutput, UpdateWorkflow, WorkflowOutput, WorkflowRequest,
+};
+
+use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, WaitArgs};
+use crate::commands::topology;
+use crate::commands::wait::wait_for_run;
+use crate::error::CliError;
+use crate::files::read_document;
+use crate::flags::{self, IdList};
+use crate::output::{Column, Render, Row, TableWriter, write_fields};
+use crate::runner::{self, ActionArgs, ListingArgs, Runner, note};
+use crate::terminal::printable;
+
+/// `cos-ci workflows list`.
+#[derive(Debug, Args)]
+pub struct WorkflowsListArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// Only these workflows (comma-separated WorkflowIds); ids with no
+    /// workflow are reported on stderr.
+    #[arg(long, value_name = "ID,ID", value_parser = flags::id_list)]
+    pub ids: Option<IdList>,
+    /// Only workflows with this name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Start from this page (printed by a previous listing as
+    /// NextPageNumber; use the same --page-size).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_number)]
+    pub page_number: Option<u32>,
+    /// Workflows per page, 1 to 100 (the service's default is 10; 100 when
+    /// following pages, or what --limit needs to end on a page boundary).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
+    pub page_size: Option<PageSize>,
+    #[command(flatten)]
+    pub paging: PagingArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl ActionArgs for WorkflowsListArgs {
+    type Action = ListWorkflows;
+
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+
+    fn format(&self) -> OutputFormat {
+        self.output.format
+    }
+
+    fn action(&self) -> Result<ListWorkflows, CliError> {
+        Ok(ListWorkflows {
+            ids: self.ids.clone().map(|ids| ids.0),
+            name: self.name.clone(),
+            page_number: self.page_number,
+            page_size: self.page_size,
+        })
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        Some(match parameter {
+            "ids" => "--ids",
+            "name" => "--name",
+            "pageNumber" => "--page-number",
+            "pageSize" => "--page-size",
+            _ => return None,
+        })
+    }
+}
+
+impl ListingArgs for WorkflowsListArgs {
+    const NOUN: &'static str = "workflow";
+    const ITEMS_KEY: &'static str = "MediaWorkflowList";
+    const PAGE_NUMBERS: bool = true;
+
+    fn paging(&self) -> &PagingArgs {
+        &self.paging
+    }
+
+    fn notes(output: &ListWorkflowsOutput) -> Vec<String> {
+        not_found_note("workflow", &output.non_exist_ids)
+    }
+}
+
+/// `not found: a, b` for ids the service says do not exist.
+pub fn not_found_note(noun: &str, ids: &[String]) -> Vec<String> {
+    let ids: Vec<&str> = ids
+        .iter()
+        .flat_map(|ids| ids.split(','))
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    vec![format!("no {noun} with id: {}", printable(&ids.join(", ")))]
+}
+
+impl Row for MediaWorkflow {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column {
+            header: "WorkflowId",
+            cell: |workflow| Cow::Borrowed(&workflow.workflow_id),
+        },
+        Column {
+            header: "State",
+            cell: |workflow| Cow::Borrowed(workflow.state.as_str()),
+        },
+        Column {
+            header: "CreateTime",
+            cell: |workflow| Cow::Borrowed(time(workflow.create_time.as_ref())),
+        },
+        Column {
+            header: "UpdateTime",
+            cell: |workflow| Cow::Borrowed(time(workflow.update_time.as_ref())),
+        },
+        Column {
+            header: "Name",
+            cell: |workflow| Cow::Borrowed(&workflow.name),
+        },
+    ];
+}
+
+fn time(timestamp: Option<&CiTimestamp>) -> &str {
+    timestamp.map_or("-", CiTimestamp::as_str)
+}
+
+/// `cos-ci workflows get`.
+#[derive(Debug, Args)]
+pub struct WorkflowGetArgs {
+    /// The workflow's WorkflowId.
+    #[arg(value_name = "WORKFLOW_ID")]
+    pub workflow_id: String,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl ActionArgs for WorkflowGetArgs {
+    type Action = ListWorkflows;
+
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+
+    fn format(&self) -> OutputFormat {
+        self.output.format
+    }
+
+    fn action(&self) -> Result<ListWorkflows, CliError> {
+        if self.workflow_id.is_empty() || self.workflow_id.contains(',') {
+            return Err(CliError::invalid_flag(
+                "WORKFLOW_ID",
+                "must be one workflow id (not empty, no `,`)",
+            ));
+        }
+        Ok(ListWorkflows {
+            ids: Some(vec![self.workflow_id.clone()]),
+            ..ListWorkflows::default()
+        })
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        (parameter == "ids").then_some("WORKFLOW_ID")
+    }
+}
+
+/// Run `workflows get`: the workflow as `create` and `update` answer it.
+pub fn get(args: &WorkflowGetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
+    let action = runner::checked_action(args)?;
+    let runner = Runner::new(&args.service, env)?;
+    let output = runner.call(action)?;
+    let Some(workflow) = output
+        .workflows
+        .into_iter()
+        .find(|workflow| workflow.workflow_id == args.workflow_id)
+    else {
+        return Err(CliError::NotFound(format!(
+            "no workflow with id {}",
+            printable(&args.workflow_id)
+        )));
+    };
+    runner::print_document(
+        args.format(),
+        &WorkflowOutput {
+            request_id: output.request_id,
+            workflow,
+        },
+    )
+}
+
+/// A workflow: its fields, its graph (one line per route from `Start`),
+/// and its nodes.
+impl Render for WorkflowOutput {
+    fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
+        let workflow = &self.workflow;
+        write_fields(
+            out,
+            &[
+                ("WorkflowId", &workflow.workflow_id),
+                ("Name", &workflow.name),
+                ("State", workflow.state.as_str()),
+                ("BucketId", workflow.bucket_id.as_deref().unwrap_or("")),
+                ("CreateTime", time(workflow.create_time.as_ref())),
+                ("UpdateTime", time(workflow.update_time.as_ref())),
+            ],
+        )?;
+        let Some(topology) = &workflow.topology else {
+            return out.write_all(b"\nno topology\n");
+        };
+        out.write_all(b"\nTopology:\n")?;
+        let lines = topology::draw(topology);
+        if lines.is_empty() {
+            out.write_all(b"  (no Dependencies)\n")?;
+        }
+        for line in lines {
+            writeln!(out, "  {}", printable(&line))?;
+        }
+        let nodes = topology::nodes(topology);
+        if !nodes.is_empty() {
+            out.write_all(b"\n")?;
+            TableWriter::new().write_page(out, &nodes)?;
+        }
+        Ok(())
+    }
+}
+
+impl Row for topology::NodeSummary {
+    const COLUMNS: &'static [Column<Self>] = &[
+        Column {
+            header: "Node",
+            cell: |node| Cow::Borrowed(&node.name),
+        },
+        Column {
+            header: "Type",
+            cell: |node| Cow::Borrowed(&node.node_type),
+        },
+        Column {
+            header: "TemplateId",
+            cell: |node| Cow::Borrowed(node.template_id.as_deref().unwrap_or("-")),
+        },
+        Column {
+            header: "Detail",
+            cell: |node| Cow::Borrowed(&node.detail),
+        },
+    ];
+}
+
+/// `cos-ci workflows create`.
+#[derive(Debug, Args)]
+pub struct WorkflowCreateArgs {
+    /// The `<Request>` XML document, or JSON with the same element names
+    /// (`{"MediaWorkflow": {"Name": …, "Topology": …}}`); `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Which flag a broken rule of a workflow request belongs to.
+fn request_flag(parameter: &str) -> Option<&'static str> {
+    matches!(parameter, "Name" | "Topology" | "State").then_some("--file")
+}
+
+impl ActionArgs for WorkflowCreateArgs {
+    type Action = CreateWorkflow;
+
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+
+    fn format(&self) -> OutputFormat {
+        self.output.format
+    }
+
+    fn action(&self) -> Result<CreateWorkflow, CliError> {
+        Ok(CreateWorkflow {
+            request: read_document::<WorkflowRequest>(&self.file, "--file")?,
+        })
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        request_flag(parameter)
+    }
+}
+
+/// `cos-ci workflows update`.
+#[derive(Debug, Args)]
+pub struct WorkflowUpdateArgs {
+    /// The workflow's WorkflowId.
+    #[arg(value_name = "WORKFLOW_ID")]
+    pub workflow_id: String,
+    /// The new definition: `<Request>` XML or JSON, as for `create`.
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl ActionArgs for WorkflowUpdateArgs {
+    type Action = UpdateWorkflow;
+
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+
+    fn format(&self) -> OutputFormat {
+        self.output.format
+    }
+
+    fn action(&self) -> Result<UpdateWorkflow, CliError> {
+        Ok(UpdateWorkflow {
+            workflow_id: self.workflow_id.clone(),
+            request: read_document::<WorkflowRequest>(&self.file, "--file")?,
+        })
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        if parameter == "WorkflowId" {
+            return Some("WORKFLOW_ID");
+        }
+        request_flag(parameter)
+    }
+}
+
+/// `cos-ci workflows delete|pause|activate`.
+#[derive(Debug, Args)]
+pub struct WorkflowIdArgs {
+    /// The workflow's WorkflowId.
+    #[arg(value_name = "WORKFLOW_ID")]
+    pub workflow_id: String,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// [`WorkflowIdArgs`] as one action of three.
+#[derive(Debug)]
+pub struct WorkflowIdAction<'a, A> {
+    args: &'a WorkflowIdArgs,
+    build: fn(String) -> A,
+}
+
+impl<'a, A> WorkflowIdAction<'a, A> {
+    /// `args` building actions with `build`.
+    pub fn new(args: &'a WorkflowIdArgs, build: fn(String) -> A) -> Self {
+        WorkflowIdAction { args, build }
+    }
+}
+
+impl<A: cos_ci_proto::CiAction> ActionArgs for WorkflowIdAction<'_, A> {
+    type Action = A;
+
+    fn service(&self) -> &ServiceArgs {
+        &self.args.service
+    }
+
+    fn format(&self) -> OutputFormat {
+        self.args.output.format
+    }
+
+    fn action(&self) -> Result<A, CliError> {
+        Ok((self.build)(self.args.workflow_id.clone()))
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        (parameter == "WorkflowId").then_some("WORKFLOW_ID")
+    }
+}
+
+/// Run `workflows delete`.
+pub fn delete(
+    args: &WorkflowIdArgs,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(), CliError> {
+    let id = args.workflow_id.clone();
+    runner::call_saying(
+        &WorkflowIdAction::new(args, |workflow_id| DeleteWorkflow { workflow_id }),
+        env,
+        |_| format!("deleted workflow {id}"),
+    )
+}
+
+/// Run `workflows pause`.
+pub fn pause(
+    args: &WorkflowIdArgs,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(), CliError> {
+    let id = args.workflow_id.clone();
+    runner::call_saying(
+        &WorkflowIdAction::new(args, |workflow_id| PauseWorkflow { workflow_id }),
+        env,
+        |_| format!("paused workflow {id}: it no longer runs on new objects"),
+    )
+}
+
+/// Run `workflows activate`.
+pub fn activate(
+    args: &WorkflowIdArgs,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(), CliError> {
+    let id = args.workflow_id.clone();
+    runner::call_saying(
+        &WorkflowIdAction::new(args, |workflow_id| ActivateWorkflow { workflow_id }),
+        env,
+        |_| format!("activated workflow {id}: it runs on new objects"),
+    )
+}
+
+/// `cos-ci workflows trigger`.
+#[derive(Debug, Args)]
+pub struct WorkflowTriggerArgs {
+    /// The workflow to run.
+    #[arg(long, value_name = "ID")]
+    pub workflow_id: String,
+    /// The object key to run it on.
+    #[arg(long, value_name = "KEY")]
+    pub object: String,
+    /// A name for the trigger (the API's batch-trigger job name), at most
+    /// 128 characters.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Follow the run to its end: each task's progress on stderr, the run
+    /// as `workflow-executions get` shows it on stdout; exit 0 on Success,
+    /// 5 on Failed or Cancel, 4 when --wait-timeout passes first.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub waiting: WaitArgs,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl ActionArgs for WorkflowTriggerArgs {
+    type Action = TriggerWorkflow;
+
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+
+    fn format(&self) -> OutputFormat {
+        self.output.format
+    }
+
+    fn action(&self) -> Result<TriggerWorkflow, CliError> {
+        check_wait_flags(self.wait, &self.waiting)?;
+        Ok(TriggerWorkflow {
+            workflow_id: self.workflow_id.clone(),
+            object: self.object.clone(),
+            name: self.name.clone(),
+        })
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        Some(match parameter {
+            "workflowId" => "--workflow-id",
+            "object" => "--object",
+            "name" => "--name",
+            _ => return None,
+        })
+    }
+}
+
+/// `--wait-timeout` and `--poll-interval` mean something only with `--wait`.
+pub fn check_wait_flags(wait: bool, waiting: &WaitArgs) -> Result<(), CliError> {
+    if wait {
+        return Ok(());
+    }
+    for (flag, set) in [
+        ("--wait-timeout", waiting.wait_timeout.is_some()),
+        ("--poll-interval", waiting.poll_interval.is_some()),
+    ] {
+        if set {
+            return Err(CliError::invalid_flag(flag, "only applies with --wait"));
+        }
+    }
+    Ok(())
+}
+
+/// The RunId, as people read it.
+impl Render for TriggerWorkflowOutput {
+    fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
+        write_fields(out, &[("RunId", &self.instance_id)])
+    }
+}
+
+/// Whether a call that got no answer may still have reached the service:
+/// the client's [`ClientError::MaybeApplied`] (a non-idempotent action is
+/// never retried after its request may have gone out), and a transport
+/// failure or deadline that cut an attempt short, other than a connection
+/// that was never made.
+pub fn may_have_been_sent(error: &ClientError) -> bool {
+    match error {
+        ClientError::MaybeApplied { .. } => true,
+        ClientError::Transport(error) => error.kind != TransportErrorKind::Connect,
+        ClientError::DeadlineExceeded { last_error, .. } => {
+            last_error.as_deref().is_none_or(may_have_been_sent)
+        }
+        _ => false,
+    }
+}
+
+/// `error` with advice when it is a call that may have reached the service
+/// without its answer reaching us: how to check (`check`, a command)
+/// whether `what` (`the trigger`) took effect before sending it again.
+pub fn hint_if_maybe_sent(error: CliError, what: &str, check: &str) -> CliError {
+    let CliError::Client { error: client, .. } = &error else {
+        return error;
+    };
+    if !may_have_been_sent(client) {
+        return error;
+    }
+    let hint = if matches!(client, ClientError::MaybeApplied { .. }) {
+        // The client's message already says what happened.
+        format!("for example with `{check}`")
+    } else {
+        format!(
+            "{what} may have reached the service anyway (it is never retried); check with \
+             `{check}` before sending it again"
+        )
+    };
+    error.with_hint(hint)
+}
+
+/// Run `workflows trigger`.
+pub fn trigger(
+    args: &WorkflowTriggerArgs,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(), CliError> {
+    let action = runner::checked_action(args)?;
+    let runner = Runner::new(&args.service, env)?;
+    let output = runner.call(action).map_err(|error| {
+        let check = format!(
+            "cos-ci workflow-executions list --workflow-id {} --name {} --since 1h",
+            shell_word(&args.workflow_id),
+            shell_word(&args.object)
+        );
+        hint_if_maybe_sent(error, "the trigger", &check)
+    })?;
+    if !args.wait {
+        return runner::print_document(args.format(), &output);
+    }
+    note(&format!("started run {}", printable(&output.instance_id)));
+    wait_for_run(&runner, &output.instance_id, &args.waiting, args.format())
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:,=+@".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cos_ci_client::TransportError;
+
+    #[test]
+    fn only_a_refused_connection_surely_did_not_send() {
+        let transport = |kind| ClientError::Transport(TransportError::new(kind, "x"));
+        assert!(may_have_been_sent(&ClientError::MaybeApplied {
+            action: "TriggerMediaWorkflow",
+            source: TransportError::new(TransportErrorKind::ConnectionClosed, "x"),
+        }));
+        assert!(!may_have_been_sent(&transport(TransportErrorKind::Connect)));
+        for kind in [
+            TransportErrorKind::Timeout,
+            TransportErrorKind::ConnectionClosed,
+            TransportErrorKind::Io,
+        ] {
+            assert!(may_have_been_sent(&transport(kind)), "{kind:?}");
+        }
+        let deadline = |last: Option<ClientError>| ClientError::DeadlineExceeded {
+            attempts: 1,
+            elapsed: std::time::Duration::from_secs(1),
+            deadline: std::time::Duration::from_secs(1),
+            last_error: last.map(Box::new),
+        };
+        assert!(may_have_been_sent(&deadline(None)));
+        assert!(may_have_been_sent(&deadline(Some(transport(
+            TransportErrorKind::Timeout
+        )))));
+        assert!(!may_have_been_sent(&deadline(Some(transport(
+            TransportErrorKind::Connect
+        )))));
+        assert!(!may_have_been_sent(&ClientError::Usage("x")));
+    }
+
+    #[test]
+    fn advice_says_how_to_check() {
+        let client = |error| CliError::client(error, "http://x");
+        let applied = client(ClientError::MaybeApplied {
+            action: "TriggerMediaWorkflow",
+            source: TransportError::new(TransportErrorKind::Timeout, "slow"),
+        });
+        let line = hint_if_maybe_sent(applied, "the trigger", "cos-ci check").to_line();
+        assert!(
+            line.ends_with("again; for example with `cos-ci check`"),
+            "{line}"
+        );
+        let cut = client(ClientError::DeadlineExceeded {
+            attempts: 1,
+            elapsed: std::time::Duration::from_secs(1),
+            deadline: std::time::Duration::from_secs(1),
+            last_error: None,
+        });
+        let line = hint_if_maybe_sent(cut, "the trigger", "cos-ci check").to_line();
+        assert!(
+            line.ends_with(
+                "; the trigger may have reached the service anyway (it is never retried); \
+                 check with `cos-ci check` before sending it again"
+            ),
+            "{line}"
+        );
+        let refused = client(ClientError::Transport(TransportError::new(
+            TransportErrorKind::Connect,
+            "refused",
+        )));
+        let line = hint_if_maybe_sent(refused, "the trigger", "cos-ci check").to_line();
+        assert!(!line.contains("cos-ci check"), "{line}");
+        assert_eq!(
+            hint_if_maybe_sent(CliError::usage("x"), "the trigger", "c").to_line(),
+            "error: x"
+        );
+    }
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(shell_word("in/a.mp4"), "in/a.mp4");
+        assert_eq!(shell_word("a b's"), r"'a b'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
+}

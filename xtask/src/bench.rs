@@ -7,7 +7,13 @@
 //!    and reports the median pages/s and executions/s;
 //! 2. serves 1,000,000 executions and streams them all through the real
 //!    `cos-ci` binary in a child process (`--all --output ndjson`), reading
-//!    the child's peak RSS, so the emulator's own data is not counted.
+//!    the child's peak RSS, so the emulator's own data is not counted;
+//! 3. serves 50,000 executions with 20 ms of latency per response, spread
+//!    evenly and then bunched (90% of them in 10% of the time), and lists
+//!    them with `cos-ci ... --all` sequentially and with `--parallel 8`:
+//!    wall time, speed-up, the child's peak RSS (`VmHWM` sampled from
+//!    `/proc`), and a check that both outputs are byte for byte the same
+//!    (`cargo xtask bench parallel` runs only this part).
 //!
 //! It prints a Markdown block to paste into `docs/performance.md`.
 
@@ -19,7 +25,7 @@ use std::time::{Duration, Instant};
 use cos_ci_client::{Config, Credentials};
 use cos_ci_emulator::{
     BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
-    Dataset, EmulatorConfig,
+    Dataset, EmulatorConfig, Latency, Skew,
 };
 use cos_ci_hyper::HyperClient;
 use cos_ci_proto::{ListWorkflowExecutions, PageSize};
@@ -31,9 +37,9 @@ const TIMED_RUNS: usize = 7;
 const MEMORY_EXECUTIONS: usize = 1_000_000;
 const SEED: u64 = 1;
 
-/// `cargo xtask bench`: build `cos-ci` and xtask in release, then run
-/// `bench-inner` from that build.
-pub(crate) fn run() -> Result<(), String> {
+/// `cargo xtask bench [parallel]`: build `cos-ci` and xtask in release,
+/// then run `bench-inner` from that build.
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     crate::demo::build_cli("release", &[])?;
     let mut inner = crate::cargo();
     inner.current_dir(crate::demo::workspace_root()).args([
@@ -45,11 +51,13 @@ pub(crate) fn run() -> Result<(), String> {
         "--",
         "bench-inner",
     ]);
+    inner.args(args);
     crate::run("cargo run --release -p xtask -- bench-inner", inner)
 }
 
-/// `cargo xtask bench-inner`: the measurements (expects release builds).
-pub(crate) fn inner() -> Result<(), String> {
+/// `cargo xtask bench-inner [parallel]`: the measurements (expects release
+/// builds); `parallel` runs only the parallel-listing section.
+pub(crate) fn inner(args: &[String]) -> Result<(), String> {
     if cfg!(debug_assertions) {
         eprintln!("xtask: warning: bench-inner is running a debug build; run `cargo xtask bench`");
     }
@@ -63,8 +71,13 @@ pub(crate) fn inner() -> Result<(), String> {
         ));
     }
 
+    let only_parallel = args.iter().any(|arg| arg == "parallel");
+    if only_parallel {
+        return print_parallel(&parallel(&binary)?);
+    }
     let throughput = throughput()?;
     let memory = memory(&binary)?;
+    let parallel = parallel(&binary)?;
 
     let runs: Vec<String> = throughput
         .durations
@@ -108,6 +121,180 @@ pub(crate) fn inner() -> Result<(), String> {
         mib(memory.peak_one_page_kib)
     );
     println!("| peak RSS measured with | {} |", memory.method);
+    print_parallel(&parallel)
+}
+
+const PARALLEL_EXECUTIONS: usize = 50_000;
+const PARALLEL_WORKERS: &str = "8";
+const PARALLEL_LATENCY: Duration = Duration::from_millis(20);
+const PARALLEL_RUNS: usize = 3;
+/// The targets of issue 13, checked (a miss is reported, not an error:
+/// the machine may be busy).
+const UNIFORM_TARGET: f64 = 5.0;
+const SKEWED_TARGET: f64 = 3.0;
+const RSS_TARGET_MIB: f64 = 30.0;
+
+struct ParallelCase {
+    name: &'static str,
+    /// Median wall times.
+    sequential: Duration,
+    parallel: Duration,
+    sequential_runs: Vec<Duration>,
+    parallel_runs: Vec<Duration>,
+    /// Highest peak RSS over the runs, KiB.
+    sequential_peak_kib: u64,
+    parallel_peak_kib: u64,
+    target: f64,
+}
+
+/// Section 3: `--all` sequentially and with `--parallel 8`, 20 ms per
+/// response, on even and on bunched data.
+fn parallel(binary: &Path) -> Result<Vec<ParallelCase>, String> {
+    let cases = [
+        ("uniform", None, UNIFORM_TARGET),
+        (
+            "skewed (90% in 10% of the time)",
+            Some(Skew {
+                share: 0.9,
+                span: 0.1,
+            }),
+            SKEWED_TARGET,
+        ),
+    ];
+    let mut results = Vec::new();
+    for (name, skew, target) in cases {
+        eprintln!(
+            "xtask: bench: {PARALLEL_EXECUTIONS} {name} executions, {} ms per response",
+            PARALLEL_LATENCY.as_millis()
+        );
+        let emulator = BackgroundEmulator::start(EmulatorConfig {
+            dataset: Dataset::generate_with(PARALLEL_EXECUTIONS, SEED, skew),
+            latency: Latency::fixed(PARALLEL_LATENCY),
+            seed: SEED,
+            log_requests: false,
+            ..EmulatorConfig::default()
+        })
+        .map_err(|e| format!("could not start the emulator: {e}"))?;
+        let endpoint = emulator.base_url();
+        let sequential_args = ["--all", "--output", "ndjson"];
+        let parallel_args = [
+            "--all",
+            "--output",
+            "ndjson",
+            "--parallel",
+            PARALLEL_WORKERS,
+        ];
+        let mut reference: Option<Vec<u8>> = None;
+        let mut sequential_runs = Vec::new();
+        let mut parallel_runs = Vec::new();
+        let (mut sequential_peak_kib, mut parallel_peak_kib) = (0, 0);
+        for _ in 0..PARALLEL_RUNS {
+            for (args, runs, peak, label) in [
+                (
+                    &sequential_args[..],
+                    &mut sequential_runs,
+                    &mut sequential_peak_kib,
+                    "sequential",
+                ),
+                (
+                    &parallel_args[..],
+                    &mut parallel_runs,
+                    &mut parallel_peak_kib,
+                    "--parallel 8",
+                ),
+            ] {
+                let run = measure_child_with(binary, &endpoint, args, true, true)?;
+                if run.lines != PARALLEL_EXECUTIONS as u64 {
+                    return Err(format!(
+                        "{name}, {label}: listed {} executions, expected {PARALLEL_EXECUTIONS}",
+                        run.lines
+                    ));
+                }
+                match &reference {
+                    None => reference = Some(run.output),
+                    Some(expected) if *expected != run.output => {
+                        return Err(format!(
+                            "{name}, {label}: the output differs from the sequential listing's"
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                eprintln!(
+                    "xtask: bench:   {label}: {:.2} s, peak RSS {}",
+                    run.elapsed.as_secs_f64(),
+                    mib(run.peak_kib)
+                );
+                runs.push(run.elapsed);
+                *peak = (*peak).max(run.peak_kib);
+            }
+        }
+        results.push(ParallelCase {
+            name,
+            sequential: median(&sequential_runs),
+            parallel: median(&parallel_runs),
+            sequential_runs,
+            parallel_runs,
+            sequential_peak_kib,
+            parallel_peak_kib,
+            target,
+        });
+    }
+    Ok(results)
+}
+
+fn median(durations: &[Duration]) -> Duration {
+    let mut sorted = durations.to_vec();
+    sorted.sort();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+fn print_parallel(cases: &[ParallelCase]) -> Result<(), String> {
+    let seconds = |runs: &[Duration]| {
+        runs.iter()
+            .map(|d| format!("{:.2}", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!();
+    println!(
+        "Parallel listing: `cos-ci workflow-executions list --all --output ndjson` against the in-process emulator holding {PARALLEL_EXECUTIONS} executions with `latency: {} ms` per response (`--latency {}ms`), sequential and with `--parallel {PARALLEL_WORKERS}`; median of {PARALLEL_RUNS} runs each; peak RSS is the highest `VmHWM` of the `cos-ci` process (sampled from /proc every 2 ms); every output was checked byte for byte against the first sequential one.",
+        PARALLEL_LATENCY.as_millis(),
+        PARALLEL_LATENCY.as_millis()
+    );
+    println!("Machine: {}.", machine());
+    println!();
+    println!(
+        "| data | sequential | `--parallel {PARALLEL_WORKERS}` | speed-up (target) | peak RSS sequential / parallel | outputs |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    let mut missed = Vec::new();
+    for case in cases {
+        let speedup = case.sequential.as_secs_f64() / case.parallel.as_secs_f64().max(1e-9);
+        println!(
+            "| {} | {:.2} s ({}) | {:.2} s ({}) | **{speedup:.1}×** (≥ {}×) | {} / **{}** (< {RSS_TARGET_MIB} MiB) | identical |",
+            case.name,
+            case.sequential.as_secs_f64(),
+            seconds(&case.sequential_runs),
+            case.parallel.as_secs_f64(),
+            seconds(&case.parallel_runs),
+            case.target,
+            mib(case.sequential_peak_kib),
+            mib(case.parallel_peak_kib),
+        );
+        if speedup < case.target {
+            missed.push(format!("{}: {speedup:.1}× < {}×", case.name, case.target));
+        }
+        if case.parallel_peak_kib as f64 / 1024.0 >= RSS_TARGET_MIB {
+            missed.push(format!(
+                "{}: peak RSS {} ≥ {RSS_TARGET_MIB} MiB",
+                case.name,
+                mib(case.parallel_peak_kib)
+            ));
+        }
+    }
+    if !missed.is_empty() {
+        eprintln!("xtask: bench: targets missed: {}", missed.join("; "));
+    }
     Ok(())
 }
 
@@ -222,6 +409,8 @@ fn start_emulator(dataset: Dataset) -> Result<BackgroundEmulator, String> {
 
 struct ChildRun {
     lines: u64,
+    /// The whole stdout, when kept.
+    output: Vec<u8>,
     elapsed: Duration,
     peak_kib: u64,
     method: &'static str,
@@ -234,9 +423,22 @@ const GNU_TIME: &str = "/usr/bin/time";
 /// sampling `/proc/<pid>/status` (`VmHWM`, a high-water mark, so sampling
 /// only misses growth in the last few milliseconds).
 fn measure_child(binary: &Path, endpoint: &str, extra: &[&str]) -> Result<ChildRun, String> {
+    measure_child_with(binary, endpoint, extra, false, false)
+}
+
+/// [`measure_child`], always sampling `VmHWM` when `sample_rss`, and
+/// keeping the whole stdout when `keep_output`.
+fn measure_child_with(
+    binary: &Path,
+    endpoint: &str,
+    extra: &[&str],
+    sample_rss: bool,
+    keep_output: bool,
+) -> Result<ChildRun, String> {
     // `XTASK_BENCH_SAMPLE_RSS=1` forces sampling, to cross-check the two.
-    let gnu_time =
-        Path::new(GNU_TIME).is_file() && std::env::var_os("XTASK_BENCH_SAMPLE_RSS").is_none();
+    let gnu_time = !sample_rss
+        && Path::new(GNU_TIME).is_file()
+        && std::env::var_os("XTASK_BENCH_SAMPLE_RSS").is_none();
     let mut command = if gnu_time {
         let mut command = Command::new(GNU_TIME);
         command.arg("-v").arg(binary);
@@ -284,6 +486,7 @@ fn measure_child(binary: &Path, endpoint: &str, extra: &[&str]) -> Result<ChildR
         })
     });
     let mut lines = 0u64;
+    let mut output = Vec::new();
     let mut buffer = vec![0u8; 1 << 16];
     loop {
         let n = stdout
@@ -292,7 +495,11 @@ fn measure_child(binary: &Path, endpoint: &str, extra: &[&str]) -> Result<ChildR
         if n == 0 {
             break;
         }
-        lines += buffer.iter().take(n).filter(|&&b| b == b'\n').count() as u64;
+        let read = buffer.get(..n).unwrap_or_default();
+        lines += read.iter().filter(|&&b| b == b'\n').count() as u64;
+        if keep_output {
+            output.extend_from_slice(read);
+        }
     }
     let status = child
         .wait()
@@ -318,6 +525,7 @@ fn measure_child(binary: &Path, endpoint: &str, extra: &[&str]) -> Result<ChildR
     };
     Ok(ChildRun {
         lines,
+        output,
         elapsed,
         peak_kib,
         method,

@@ -4,7 +4,8 @@
 //!   docs (rustdoc warnings denied), packaging of the published crates, and
 //!   every test.
 //! - `cargo xtask demo`  — the emulator plus the real `cos-ci` binary, end to end.
-//! - `cargo xtask bench` — the end-to-end listing benchmark.
+//! - `cargo xtask bench [parallel]` — the end-to-end listing benchmark
+//!   (`parallel`: only the parallel-listing part).
 //! - `cargo xtask load`  — sustained load and slow clients against the emulator
 //!   binary (not part of `test`).
 //! - `cargo xtask fuzz --seconds N` — run every fuzz target for N seconds (nightly).
@@ -24,8 +25,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("demo") => demo::run(),
-        Some("bench") => bench::run(),
-        Some("bench-inner") => bench::inner(),
+        Some("bench") => bench::run(&args[1..]),
+        Some("bench-inner") => bench::inner(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("load") => load::run(&args[1..]),
         Some("load-inner") => load::inner(&args[1..]),
@@ -41,7 +42,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <test|demo|bench|load|fuzz --seconds N>";
+const USAGE: &str = "usage: cargo xtask <test|demo|bench [parallel]|load|fuzz --seconds N>";
 
 /// The crates published to crates.io; every other member says
 /// `publish = false` in its Cargo.toml.

@@ -24,6 +24,7 @@ use crate::commands::jobs::{JobCancelArgs, JobGetArgs, JobSubmitArgs, JobWaitArg
 use crate::commands::list::ListArgs;
 use crate::commands::queues::QueuesListArgs;
 use crate::commands::sign::SignArgs;
+use crate::commands::summary::SummaryArgs;
 use crate::commands::wait::ExecutionWaitArgs;
 use crate::commands::workflows::{
     WorkflowCreateArgs, WorkflowGetArgs, WorkflowIdArgs, WorkflowTriggerArgs, WorkflowUpdateArgs,
@@ -123,6 +124,10 @@ pub enum WorkflowExecutionsCommand {
     /// order, with the code and message of each failed task (--jobs: and
     /// each task's job, with its progress and output keys).
     Get(GetArgs),
+    /// Count executions by state, workflow, hour or day, with the failure
+    /// rate of each (of the executions that ended, the share that failed),
+    /// listing several creation-time windows at once.
+    Summary(SummaryArgs),
     /// Follow a run until it ends, showing each task's progress; exit 0 on
     /// Success, 5 on Failed or Cancel, 4 when --wait-timeout passes first.
     #[command(after_help = EXIT_CODES_HELP)]

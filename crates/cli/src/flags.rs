@@ -303,6 +303,21 @@ pub fn at_least_one(text: &str) -> Result<u64, String> {
     })
 }
 
+/// `--parallel`: requests in flight at once, 1 to
+/// [`cos_ci_client::MAX_WORKERS`].
+pub fn workers(text: &str) -> Result<usize, String> {
+    let most = cos_ci_client::MAX_WORKERS;
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=most).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "must be a whole number between 1 and {most}, got `{}`",
+                excerpt(text)
+            )
+        })
+}
+
 /// Longest `--timeout`: an hour is already far beyond any sane request.
 pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
 /// Longest `--deadline`: a day (the client's own limit).
@@ -610,6 +625,11 @@ mod tests {
             deadline("86401").unwrap_err(),
             "must be a number of seconds between 0.001 and 86400, got `86401`"
         );
+        assert_eq!(workers("8"), Ok(8));
+        assert_eq!(workers("32"), Ok(32));
+        for bad in ["0", "33", "-1", "x"] {
+            assert!(workers(bad).is_err(), "{bad}");
+        }
         assert_eq!(attempts("1"), Ok(1));
         for bad in ["0", "11", "x"] {
             assert!(attempts(bad).is_err(), "{bad}");

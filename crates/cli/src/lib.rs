@@ -7,7 +7,10 @@
 //! NDJSON), details, workflow and job changes, triggering and submitting
 //! with `--wait` (progress on stderr), a receiver for CI's job and
 //! workflow notifications (`callbacks listen`), and the COS
-//! `Authorization` value for a described request (`cos-ci sign`). Errors
+//! `Authorization` value for a described request (`cos-ci sign`);
+//! listings of executions can page several time windows at once
+//! (`--parallel`), and `workflow-executions summary` counts them by state,
+//! workflow, hour or day. Errors
 //! are one line on stderr with a stable exit code: 0 ok, 2 bad usage or
 //! input, 3 service error, 4 network error or timeout (or a wait's
 //! `--wait-timeout`), 5 a run or job waited for ended `Failed` or
@@ -22,7 +25,8 @@
 //!
 //! What it never does: print, log or put in an error the secret key or the
 //! session token; panic on bad input; buffer more than one page of a
-//! listing; draw progress with escape sequences when stderr is not a
+//! sequential listing (a few pages per window of a `--parallel` one); draw
+//! progress with escape sequences when stderr is not a
 //! terminal (plain lines then); read the clock except to resolve relative
 //! times and to wait.
 
@@ -88,10 +92,13 @@ where
 fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
     match &cli.command {
         Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args)) => {
-            runner::list(args, env)
+            runner::list_windowed(args, env)
         }
         Command::WorkflowExecutions(WorkflowExecutionsCommand::Get(args)) => get::run(args, env),
         Command::WorkflowExecutions(WorkflowExecutionsCommand::Wait(args)) => wait::run(args, env),
+        Command::WorkflowExecutions(WorkflowExecutionsCommand::Summary(args)) => {
+            commands::summary::run(args, env)
+        }
         Command::Workflows(command) => match command {
             WorkflowsCommand::List(args) => runner::list(args, env),
             WorkflowsCommand::Get(args) => workflows::get(args, env),

@@ -17,12 +17,12 @@ use std::pin::pin;
 use std::time::SystemTime;
 
 use cos_ci_client::{
-    Config, CredentialProvider, Error as ClientError, PagingError, RetryPolicy, WaitEvent,
-    WaitOutcome, WaitPolicy, WaitTarget,
+    Config, CredentialProvider, Error as ClientError, PagingError, ParallelOptions, RetryPolicy,
+    TimeWindowed, WaitEvent, WaitOutcome, WaitPolicy, WaitTarget,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
 use crate::args::{CredentialArgs, OutputFormat, PagingArgs, RequestArgs, ServiceArgs, TargetArgs};
@@ -144,6 +144,48 @@ where
     };
     // Flush what was printed before reporting an error, so the reader sees
     // every complete page that arrived.
+    let flushed = out.flush().map_err(CliError::Output);
+    result.and(flushed)
+}
+
+/// The arguments of a listing that can also be paged by creation-time
+/// windows, several requests at a time (`--parallel N`).
+pub trait WindowedListingArgs: ListingArgs<Action: TimeWindowed> {
+    /// `--parallel`: requests in flight at once; 1 is the sequential
+    /// listing.
+    fn workers(&self) -> usize;
+}
+
+/// [`list`], by creation-time windows when `--parallel` is above 1 and
+/// pages are followed: the same items in the same order, several requests
+/// at a time (see [`cos_ci_client::parallel`]). No NextToken is printed
+/// then (the position of a windowed listing is not one token).
+pub fn list_windowed<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
+where
+    A: WindowedListingArgs,
+    A::Action: Send + 'static,
+    Output<A>: Serialize + Send,
+    Item<A>: Row + Send,
+{
+    let workers = args.workers();
+    if workers <= 1 || !args.paging().follows() {
+        return list(args, env);
+    }
+    let options = ParallelOptions::new(workers).with_paging(args.paging().options());
+    let action = checked_action(args)?;
+    let page_size = options
+        .paging
+        .page_size
+        .or(action.page_size())
+        .unwrap_or(<A::Action as PaginatedAction>::MAX_PAGE_SIZE);
+    let runner = Runner::new(args.service(), env)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let pages = runner
+        .client
+        .parallel_pages(action, options)
+        .map(|page| page.map(|items| (items, None)));
+    let result = runner.print_pages::<A, _, _>(pages, args, &mut out, page_size, 1);
     let flushed = out.flush().map_err(CliError::Output);
     result.and(flushed)
 }
@@ -325,11 +367,6 @@ impl Runner {
         Item<A>: Row + Send,
         W: Write,
     {
-        let format = args.format();
-        let mut writer = ListWriter::new(format, A::ITEMS_KEY);
-        let mut progress = Progress::new(io::stderr().is_terminal(), A::NOUN);
-        let mut pages_seen: u64 = 0;
-        let mut resume: Option<Cursor> = None;
         let mut options = args.paging().options();
         // A page-number listing resumes at a page boundary only if the
         // limit is a whole number of pages.
@@ -346,18 +383,49 @@ impl Runner {
             .page_size
             .or(action.page_size())
             .unwrap_or(<A::Action as PaginatedAction>::MAX_PAGE_SIZE);
-        // The number of the page being fetched, and of the last one seen
-        // with how many items it gave (page-number listings).
-        let mut page_number = match action.cursor() {
+        // The number of the first page fetched (page-number listings).
+        let page_number = match action.cursor() {
             Some(Cursor::Page(page)) => page,
             _ => 1,
         };
+        let pages = self
+            .client
+            .pages(action, options)
+            .map(|page| page.map(|page| (page.items, page.next_cursor)));
+        self.print_pages::<A, _, _>(pages, args, out, page_size, page_number)
+    }
+
+    /// Print `pages` (each its items and where the listing resumes after
+    /// it) as they arrive, then the summary and where to resume;
+    /// `page_size` and `page_number` (of the first page) serve the hints of
+    /// page-number listings.
+    fn print_pages<A, W, S>(
+        &self,
+        pages: S,
+        args: &A,
+        out: &mut W,
+        page_size: u32,
+        mut page_number: u32,
+    ) -> Result<(), CliError>
+    where
+        A: ListingArgs,
+        Item<A>: Row,
+        W: Write,
+        S: Stream<Item = Result<(Vec<Item<A>>, Option<Cursor>), ClientError>>,
+    {
+        let format = args.format();
+        let mut writer = ListWriter::new(format, A::ITEMS_KEY);
+        let mut progress = Progress::new(io::stderr().is_terminal(), A::NOUN);
+        let mut pages_seen: u64 = 0;
+        let mut resume: Option<Cursor> = None;
+        // The number of the page being fetched, and of the last one seen
+        // with how many items it gave (page-number listings).
         let mut last_page = (page_number, 0usize);
         writer.begin(out).map_err(CliError::Output)?;
         self.runtime.block_on(async {
-            let mut pages = pin!(self.client.pages(action, options));
+            let mut pages = pin!(pages);
             while let Some(page) = pages.next().await {
-                let page = match page {
+                let (items, next_cursor) = match page {
                     Ok(page) => page,
                     Err(error) => {
                         let _ = progress.clear(&mut io::stderr());
@@ -374,23 +442,23 @@ impl Runner {
                     }
                 };
                 pages_seen += 1;
-                last_page = (page_number, page.items.len());
-                page_number = match &page.next_cursor {
+                last_page = (page_number, items.len());
+                page_number = match &next_cursor {
                     Some(Cursor::Page(next)) => *next,
                     _ => page_number.saturating_add(1),
                 };
-                resume = page.next_cursor;
+                resume = next_cursor;
                 // The progress line and table rows may share one terminal:
                 // erase the line, print the rows, then draw it again below.
                 let _ = progress.clear(&mut io::stderr());
                 writer
-                    .write_page(out, &page.items)
+                    .write_page(out, &items)
                     .and_then(|()| out.flush())
                     .map_err(CliError::Output)?;
                 let _ = progress.update(&mut io::stderr(), writer.count(), pages_seen);
                 tracing::debug!(
                     page = pages_seen,
-                    items = page.items.len(),
+                    items = items.len(),
                     total = writer.count(),
                     "page"
                 );

@@ -427,6 +427,9 @@ fn errors_are_one_line_with_the_right_exit_code() {
         ),
         ("empty workflow id", vec!["--workflow-id", ""], &default),
         ("bad order", vec!["--order", "newest"], &default),
+        ("parallel 0", vec!["--all", "--parallel", "0"], &default),
+        ("parallel 33", vec!["--all", "--parallel", "33"], &default),
+        ("parallel of one page", vec!["--parallel", "4"], &default),
         ("bad output", vec!["--output", "xml"], &default),
         ("all and limit", vec!["--all", "--limit", "3"], &default),
         (
@@ -1279,4 +1282,187 @@ fn get_errors() {
         .unwrap();
     }
     insta::assert_snapshot!("get_errors", report);
+}
+
+/// `--parallel N` prints exactly what the sequential listing prints, for
+/// both orders, with filters and with `--limit` (only the NextToken line,
+/// which a windowed listing cannot give, differs).
+#[test]
+fn parallel_listing_prints_exactly_the_sequential_listing() {
+    for extra in [
+        &["--order", "asc"][..],
+        &["--order", "desc"],
+        &["--states", "Failed,Running"],
+        &[
+            "--start-time",
+            "2026-01-10T00:00:00+08:00",
+            "--end-time",
+            "2026-02-01T00:00:00+08:00",
+        ],
+    ] {
+        let mut sequential_args = vec!["--all", "--size", "7", "--output", "ndjson"];
+        sequential_args.extend_from_slice(extra);
+        let sequential = list(&sequential_args);
+        assert_eq!(sequential.code, 0, "{sequential:?}");
+        assert!(!sequential.stdout.is_empty());
+        for workers in ["1", "3", "8"] {
+            let mut args = sequential_args.clone();
+            args.extend(["--parallel", workers]);
+            let parallel = list(&args);
+            assert_eq!(parallel.code, 0, "{parallel:?}");
+            assert_eq!(parallel.stdout, sequential.stdout, "{args:?}");
+            assert_eq!(parallel.stderr, "", "{args:?}");
+        }
+    }
+    let sequential = list(&["--limit", "40", "--size", "7", "--output", "ndjson"]);
+    let parallel = list(&[
+        "--limit",
+        "40",
+        "--size",
+        "7",
+        "--output",
+        "ndjson",
+        "--parallel",
+        "8",
+    ]);
+    assert_eq!(parallel.code, 0, "{parallel:?}");
+    assert_eq!(parallel.stdout, sequential.stdout);
+    assert!(sequential.stderr.starts_with("NextToken: "));
+    assert_eq!(parallel.stderr, "");
+    // The table and its summary line.
+    let table = list(&["--all", "--size", "50", "--parallel", "4"]);
+    assert_eq!(table.code, 0, "{table:?}");
+    assert_eq!(table.stdout.lines().count(), EXECUTIONS + 1);
+    assert!(
+        table.stderr.starts_with("listed 250 executions in "),
+        "{table:?}"
+    );
+}
+
+fn summary(extra: &[&str]) -> Run {
+    let endpoint = emulator().base_url();
+    let mut args = vec![
+        "workflow-executions",
+        "summary",
+        "--bucket",
+        DEFAULT_BUCKET,
+        "--region",
+        DEFAULT_REGION,
+        "--endpoint",
+        endpoint.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    cos_ci(&args, &default_env())
+}
+
+/// `summary` against the emulator: counts that agree with the dataset, by
+/// state, workflow and day; a table when piped (no bars), JSON for
+/// scripts, NDJSON rows.
+#[test]
+fn summary_counts_by_state_workflow_and_day() {
+    let by_state = summary(&["--by", "state"]);
+    assert_eq!(by_state.code, 0, "{by_state:?}");
+    assert_eq!(by_state.stderr, "");
+    insta::assert_snapshot!("summary_by_state_table", by_state.stdout);
+    assert!(!by_state.stdout.contains('█'), "no bars when piped");
+
+    // The counts are the dataset's.
+    let records = dataset().into_records();
+    let failed = records
+        .iter()
+        .filter(|r| r.state == ExecutionState::Failed)
+        .count();
+    let total_line = by_state.stdout.lines().last().unwrap().to_owned();
+    let fields: Vec<&str> = total_line.split_whitespace().collect();
+    assert_eq!(fields[..2], ["Total", "250"]);
+    assert_eq!(fields[3], failed.to_string());
+
+    let by_workflow = summary(&["--by", "workflow", "--parallel", "3"]);
+    assert_eq!(by_workflow.code, 0, "{by_workflow:?}");
+    insta::assert_snapshot!("summary_by_workflow_table", by_workflow.stdout);
+
+    let by_day = summary(&[
+        "--by",
+        "day",
+        "--start-time",
+        "2026-01-05T00:00:00+08:00",
+        "--end-time",
+        "2026-01-11T23:59:59+08:00",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(by_day.code, 0, "{by_day:?}");
+    insta::assert_snapshot!("summary_by_day_json", by_day.stdout);
+    let document: serde_json::Value = serde_json::from_str(&by_day.stdout).unwrap();
+    let in_range = records
+        .iter()
+        .filter(|r| {
+            let t = r.create_time.unix_seconds();
+            (1_767_542_400..1_767_542_400 + 7 * 86_400).contains(&t)
+        })
+        .count();
+    assert_eq!(document["Total"]["Executions"], in_range);
+    assert_eq!(document["Rows"].as_array().map(Vec::len), Some(7));
+
+    let rows = summary(&["--by", "state", "--output", "ndjson", "--states", "failed"]);
+    assert_eq!(rows.code, 0, "{rows:?}");
+    let lines: Vec<serde_json::Value> = rows
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["Key"], "Failed");
+    assert_eq!(lines[0]["Executions"], failed);
+    assert_eq!(lines[0]["FailureRate"], 1.0);
+
+    // --since: nothing in the dataset is that recent... or that old.
+    let recent = summary(&["--since", "1h", "--output", "json"]);
+    assert_eq!(recent.code, 0, "{recent:?}");
+    let document: serde_json::Value = serde_json::from_str(&recent.stdout).unwrap();
+    let expected_recent = records
+        .iter()
+        .filter(|r| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64;
+            r.create_time.unix_seconds() >= now - 3600
+        })
+        .count();
+    assert_eq!(document["Total"]["Executions"], expected_recent);
+}
+
+#[test]
+fn summary_errors_name_the_flag() {
+    let mut report = String::new();
+    for (name, extra) in [
+        ("by what", &["--by", "minute"][..]),
+        ("since not a duration", &["--since", "soon"]),
+        (
+            "since and start time",
+            &["--since", "1d", "--start-time", "2026-01-05T00:00:00+08:00"],
+        ),
+        ("parallel 0", &["--parallel", "0"]),
+        (
+            "start after end",
+            &[
+                "--start-time",
+                "2026-01-06T00:00:00+08:00",
+                "--end-time",
+                "2026-01-05T00:00:00+08:00",
+            ],
+        ),
+    ] {
+        let run = summary(extra);
+        assert_eq!(run.stdout, "", "{name}: {run:?}");
+        writeln!(
+            report,
+            "## {name}\nexit {}\n{}",
+            run.code,
+            redact(run.stderr.trim_end())
+        )
+        .unwrap();
+    }
+    insta::assert_snapshot!("summary_errors", report);
 }

@@ -151,6 +151,7 @@ pub mod credentials;
 mod error;
 mod operation;
 mod paginator;
+pub mod parallel;
 mod retry;
 mod waiter;
 
@@ -164,6 +165,9 @@ pub use credentials::{
 pub use error::{Error, TransportError, TransportErrorKind};
 pub use operation::{Operation, Step};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};
+pub use parallel::{
+    FetchId, ListingStats, ListingStep, MAX_WORKERS, ParallelListing, ParallelOptions, TimeWindowed,
+};
 pub use retry::{Backoff, RetryDecision, RetryPolicy};
 pub use waiter::{
     ExecutionWait, JobWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep, WaitTarget,

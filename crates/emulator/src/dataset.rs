@@ -379,6 +379,25 @@ impl Dataset {
     /// create times spread over six weeks from 2026-01-05 in `+08:00`, about
     /// a fifth started by one of three batch jobs, run ids `i` + 32 hex.
     pub fn generate(n: usize, seed: u64) -> Self {
+        Self::generate_with(n, seed, None)
+    }
+
+    /// Like [`Dataset::generate`], with the create times bunched as `skew`
+    /// says (a backlog, a batch trigger) instead of spread evenly; `None`
+    /// gives exactly [`Dataset::generate`]'s data.
+    ///
+    /// ```
+    /// use cos_ci_emulator::{Dataset, Skew};
+    ///
+    /// let skew = Skew { share: 0.9, span: 0.1 };
+    /// let dataset = Dataset::generate_with(1000, 1, Some(skew));
+    /// let (start, end) = skew.dense_period();
+    /// let dense = dataset.records().iter()
+    ///     .filter(|r| (start..end).contains(&r.create_time.unix_seconds()))
+    ///     .count();
+    /// assert!((850..950).contains(&dense));
+    /// ```
+    pub fn generate_with(n: usize, seed: u64, skew: Option<Skew>) -> Self {
         let mut rng = SplitMix64::new(seed);
         let workflows: Vec<String> = (0..WORKFLOW_COUNT)
             .map(|_| format!("w{:016x}{:016x}", rng.next_u64(), rng.next_u64()))
@@ -391,8 +410,11 @@ impl Dataset {
             .filter_map(|index| {
                 let workflow_id = pick(&workflows, rng.next_u64());
                 let object = object_key(rng.next_u64());
-                let created =
-                    GENERATED_START_UNIX + offset_below(rng.next_u64(), GENERATED_SPAN_SECS);
+                let created = GENERATED_START_UNIX
+                    + match skew {
+                        None => offset_below(rng.next_u64(), GENERATED_SPAN_SECS),
+                        Some(skew) => skew.offset(rng.next_u64()),
+                    };
                 let state = match rng.next_u64() % 20 {
                     0..=11 => ExecutionState::Success,
                     12..=14 => ExecutionState::Failed,
@@ -417,6 +439,93 @@ impl Dataset {
             })
             .collect();
         Dataset { records }
+    }
+}
+
+/// How [`Dataset::generate_with`] bunches create times: `share` of the
+/// executions (0.0..=1.0) fall in one period covering `span` of the six
+/// weeks (0.0..=1.0), the rest evenly over the remaining time. The dense
+/// period starts 60% of the way into the time it leaves free, so neither
+/// end of the listing is in it. `--skew 0.9:0.1` is 90% of the executions
+/// in 10% of the time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Skew {
+    /// Share of the executions in the dense period.
+    pub share: f64,
+    /// Share of the time span the dense period covers.
+    pub span: f64,
+}
+
+impl Skew {
+    fn spans(&self) -> (u64, u64) {
+        let fraction = |value: f64| {
+            if value.is_nan() {
+                0.0
+            } else {
+                value.clamp(0.0, 1.0)
+            }
+        };
+        let total = GENERATED_SPAN_SECS as f64;
+        let dense = ((fraction(self.span) * total) as u64).clamp(1, GENERATED_SPAN_SECS);
+        let start = ((GENERATED_SPAN_SECS - dense) as f64 * 0.6) as u64;
+        (start, dense)
+    }
+
+    /// The dense period, as Unix seconds `[start, end)`.
+    pub fn dense_period(&self) -> (i64, i64) {
+        let (start, dense) = self.spans();
+        let start = GENERATED_START_UNIX + start as i64;
+        (start, start + dense as i64)
+    }
+
+    /// The offset from the start of the span for one random draw.
+    fn offset(&self, random: u64) -> i64 {
+        let (start, dense) = self.spans();
+        let share = if self.share.is_nan() {
+            0.0
+        } else {
+            self.share.clamp(0.0, 1.0)
+        };
+        let uniform = (mix64(random) >> 11) as f64 / (1u64 << 53) as f64;
+        let sparse = GENERATED_SPAN_SECS - dense;
+        if uniform < share || sparse == 0 {
+            (start + random % dense) as i64
+        } else {
+            let offset = random % sparse;
+            (if offset >= start {
+                offset + dense
+            } else {
+                offset
+            }) as i64
+        }
+    }
+}
+
+impl std::str::FromStr for Skew {
+    type Err = String;
+    /// `SHARE:SPAN`, e.g. `0.9:0.1`, each between 0 and 1.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let invalid = || {
+            format!(
+                "`{text}` is not SHARE:SPAN with both between 0 and 1, e.g. 0.9:0.1 (90% of the executions in 10% of the time)"
+            )
+        };
+        let (share, span) = text.split_once(':').ok_or_else(invalid)?;
+        let number = |part: &str| {
+            part.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|value| (0.0..=1.0).contains(value))
+                .ok_or_else(invalid)
+        };
+        let skew = Skew {
+            share: number(share)?,
+            span: number(span)?,
+        };
+        if skew.span == 0.0 {
+            return Err(invalid());
+        }
+        Ok(skew)
     }
 }
 
@@ -498,6 +607,42 @@ mod tests {
         let min = records.iter().map(|r| r.create_time.unix_seconds()).min();
         let max = records.iter().map(|r| r.create_time.unix_seconds()).max();
         assert!(max.unwrap_or(0) - min.unwrap_or(0) > 21 * 24 * 3600);
+    }
+
+    #[test]
+    fn skew_bunches_the_create_times_and_none_changes_nothing() {
+        assert_eq!(
+            Dataset::generate_with(300, 4, None),
+            Dataset::generate(300, 4)
+        );
+        let skew: Skew = "0.9:0.1".parse().unwrap();
+        assert_eq!(
+            skew,
+            Skew {
+                share: 0.9,
+                span: 0.1
+            }
+        );
+        let dataset = Dataset::generate_with(20_000, 4, Some(skew));
+        let (start, end) = skew.dense_period();
+        assert_eq!(end - start, GENERATED_SPAN_SECS as i64 / 10);
+        let times: Vec<i64> = dataset
+            .records()
+            .iter()
+            .map(|r| r.create_time.unix_seconds())
+            .collect();
+        let dense = times.iter().filter(|t| (start..end).contains(t)).count();
+        assert!((17_700..18_300).contains(&dense), "{dense}");
+        let span_end = GENERATED_START_UNIX + GENERATED_SPAN_SECS as i64;
+        assert!(
+            times
+                .iter()
+                .all(|t| (GENERATED_START_UNIX..span_end).contains(t))
+        );
+        assert!(times.iter().any(|t| *t < start) && times.iter().any(|t| *t >= end));
+        for bad in ["0.9", "2:0.1", "0.9:0", "a:b", "0.9:-0.1"] {
+            assert!(bad.parse::<Skew>().is_err(), "{bad}");
+        }
     }
 
     #[test]

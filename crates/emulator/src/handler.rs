@@ -21,6 +21,7 @@ use crate::faults::{FaultConfig, FaultKind};
 use crate::host::{check_host, reject_repeated_headers};
 use crate::ids::{IdGenerator, IdMint};
 use crate::jobs::JobStore;
+use crate::latency::Latency;
 use crate::queues::QueueStore;
 use crate::response::{self, CiError};
 use crate::routes::{self, Call, Lifecycle, Resources, canonical_path, invalid_argument};
@@ -83,6 +84,9 @@ pub struct EmulatorConfig {
     pub fail_pattern: String,
     /// Injected faults (off by default).
     pub faults: FaultConfig,
+    /// Simulated network latency added to every response the server sends
+    /// (off by default; not applied by [`RequestHandler`]).
+    pub latency: Latency,
     /// Seeds fault injection and request ids.
     pub seed: u64,
     /// Protective limits.
@@ -109,6 +113,7 @@ impl Default for EmulatorConfig {
             task_duration: DEFAULT_TASK_DURATION,
             fail_pattern: DEFAULT_FAIL_PATTERN.to_owned(),
             faults: FaultConfig::default(),
+            latency: Latency::NONE,
             seed: 0,
             limits: Limits::default(),
             log_requests: true,
@@ -137,6 +142,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("task_duration", &self.task_duration)
             .field("fail_pattern", &self.fail_pattern)
             .field("faults", &self.faults)
+            .field("latency", &self.latency)
             .field("seed", &self.seed)
             .field("limits", &self.limits)
             .field("log_requests", &self.log_requests)
@@ -153,7 +159,7 @@ impl fmt::Debug for EmulatorConfig {
 /// Useful for in-process tests that need no port, and for fuzzing. Nothing
 /// is bound: `config.listen` is only the address it answers for in the
 /// `Host` check (the bucket's virtual host is always accepted).
-/// `config.faults`, and the limits hyper enforces, play no part; it logs one
+/// `config.faults`, `config.latency`, and the limits hyper enforces, play no part; it logs one
 /// line per request on stderr only if `config.log_requests` is set.
 ///
 /// ```

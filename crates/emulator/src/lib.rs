@@ -39,6 +39,7 @@ mod handler;
 mod host;
 mod ids;
 mod jobs;
+mod latency;
 mod queues;
 mod random;
 mod response;
@@ -51,12 +52,13 @@ mod topology;
 mod workflows;
 
 pub use callbacks::{MAX_ATTEMPTS, MAX_PENDING, SEND_TIMEOUT};
-pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord};
+pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord, Skew};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};
 pub use handler::{
     BodyBytes, DEFAULT_CREDENTIAL_LIFETIME, DEFAULT_FAIL_PATTERN, DEFAULT_TASK_DURATION,
     EmulatorConfig, RequestHandler,
 };
+pub use latency::{Latency, parse_latency};
 pub use queues::queues_from_ndjson;
 pub use routes::{Route, routes};
 pub use server::{BackgroundEmulator, Emulator, Limits, MAX_BODY_BYTES, check_bucket_and_region};

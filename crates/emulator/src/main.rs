@@ -11,8 +11,8 @@ use clap::Parser;
 use cos_ci_client::ConfigError;
 use cos_ci_emulator::{
     DEFAULT_BUCKET, DEFAULT_FAIL_PATTERN, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
-    Dataset, Emulator, EmulatorConfig, FaultConfig, FaultKind, check_bucket_and_region,
-    queues_from_ndjson, workflows_from_ndjson,
+    Dataset, Emulator, EmulatorConfig, FaultConfig, FaultKind, Latency, Skew,
+    check_bucket_and_region, parse_latency, queues_from_ndjson, workflows_from_ndjson,
 };
 
 /// A local Cloud Infinite server (workflow executions, workflows, jobs and
@@ -62,6 +62,10 @@ struct Args {
     /// Seed for generated data, fault injection and request ids.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Bunch the generated create times: SHARE:SPAN puts SHARE of the
+    /// executions in one period covering SPAN of the time, e.g. 0.9:0.1.
+    #[arg(long, value_name = "SHARE:SPAN")]
+    skew: Option<Skew>,
     /// Load executions from an NDJSON file instead of generating them.
     #[arg(long, value_name = "FILE.ndjson")]
     data: Option<PathBuf>,
@@ -91,6 +95,14 @@ struct Args {
         default_value = "503,429,500,close,truncate,slow"
     )]
     fault_kinds: Vec<FaultKind>,
+    /// Simulated network latency added to every response, e.g. 20ms (units
+    /// ns, us, ms, s; at most 60s).
+    #[arg(long, value_name = "DUR", default_value = "0", value_parser = parse_latency)]
+    latency: Duration,
+    /// Up to this much more latency per response, drawn uniformly (and
+    /// reproducibly, from --seed), e.g. 5ms.
+    #[arg(long, value_name = "DUR", default_value = "0", value_parser = parse_latency)]
+    latency_jitter: Duration,
     /// Print the dataset as NDJSON and exit.
     #[arg(long)]
     dump: bool,
@@ -188,7 +200,7 @@ fn run(args: Args) -> Result<(), String> {
     let dataset = match &args.data {
         Some(path) => Dataset::from_ndjson(&read_file(path)?)
             .map_err(|error| format!("{}: {error}", path.display()))?,
-        None => Dataset::generate(args.executions, args.seed),
+        None => Dataset::generate_with(args.executions, args.seed, args.skew),
     };
     let workflows = match &args.workflows {
         Some(path) => Some(
@@ -230,6 +242,10 @@ fn run(args: Args) -> Result<(), String> {
             rate: args.faults,
             kinds: args.fault_kinds,
         },
+        latency: Latency {
+            base: args.latency,
+            jitter: args.latency_jitter,
+        },
         seed: args.seed,
         log_requests: !args.quiet,
         ..EmulatorConfig::default()
@@ -245,6 +261,7 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
     let listen = config.listen;
     let secret_id = config.secret_id.clone();
     let faults = config.faults.clone();
+    let latency = config.latency;
     let metadata_role = config.metadata_role.clone();
     let sts = config.sts;
     let lifetime = config.credential_lifetime;
@@ -266,7 +283,7 @@ async fn serve(config: EmulatorConfig) -> Result<(), String> {
     }
     let _ = writeln!(
         io::stderr(),
-        "cos-ci-emulator: {} executions; host {} or {}; secret id {secret_id}; faults {:.3} of {}; {lifecycle}",
+        "cos-ci-emulator: {} executions; host {} or {}; secret id {secret_id}; faults {:.3} of {}; latency {latency}; {lifecycle}",
         emulator.len(),
         emulator.virtual_host(),
         emulator.local_addr(),

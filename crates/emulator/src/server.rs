@@ -1,5 +1,5 @@
 //! The server over sockets: [`Limits`], the accept loop (connection cap,
-//! head size and read timeout), fault injection in front of
+//! head size and read timeout), simulated latency and fault injection in front of
 //! [`RequestHandler`], graceful shutdown, and [`BackgroundEmulator`] for
 //! synchronous callers. What happens to a request after fault injection is
 //! the handler's (`handler.rs`).
@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 use crate::dataset::ExecutionRecord;
 use crate::faults::{FaultConfig, FaultKind};
 use crate::handler::{EmulatorConfig, RequestHandler, body_too_large, unix_seconds};
+use crate::latency::Latency;
 use crate::response::{self, CiError, EmulatorBody};
 
 /// The default [`Limits::max_body_bytes`]: 1 MiB, far above any document
@@ -75,6 +76,7 @@ impl Default for Limits {
 struct Shared {
     handler: RequestHandler,
     faults: FaultConfig,
+    latency: Latency,
     seed: u64,
     limits: Limits,
     requests: AtomicU64,
@@ -119,6 +121,7 @@ impl Emulator {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
         let faults = config.faults.clone();
+        let latency = config.latency;
         let seed = config.seed;
         let limits = config.limits.clone();
         let shared = Arc::new(Shared {
@@ -127,6 +130,7 @@ impl Emulator {
                 ..config
             }),
             faults,
+            latency,
             seed,
             limits,
             requests: AtomicU64::new(0),
@@ -276,6 +280,12 @@ async fn serve(
     let request_id = handler.request_ids.next(unix_seconds(SystemTime::now()));
     let number = shared.requests.fetch_add(1, Ordering::Relaxed);
     let fault = shared.faults.fault_for(shared.seed, number);
+    // The simulated round trip: a timer, before the request is handled, so
+    // it holds no lock and the store's paging cost is unchanged.
+    let delay = shared.latency.delay_for(shared.seed, number);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let (parts, body) = request.into_parts();
     let request = Request::from_parts(parts, ());
     let log = |status: &str| handler.log_request(&request, status, &request_id, started, fault);

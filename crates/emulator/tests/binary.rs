@@ -26,12 +26,44 @@ fn dump_prints_the_generated_dataset() {
     );
 }
 
+/// `--skew` bunches the generated data as `Dataset::generate_with` does.
+#[test]
+fn dump_with_skew() {
+    let output = Command::new(BINARY)
+        .args([
+            "--executions",
+            "40",
+            "--seed",
+            "9",
+            "--skew",
+            "0.9:0.1",
+            "--dump",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let skew = cos_ci_emulator::Skew {
+        share: 0.9,
+        span: 0.1,
+    };
+    assert_eq!(
+        Dataset::from_ndjson(&text).unwrap(),
+        Dataset::generate_with(40, 9, Some(skew))
+    );
+}
+
 #[test]
 fn bad_flags_exit_2() {
     for args in [
         &["--faults", "1.5"][..],
         &["--fault-kinds", "teapot"],
         &["--data", "/nonexistent.ndjson"],
+        &["--latency", "20"],
+        &["--latency", "-1ms"],
+        &["--latency-jitter", "2m"],
+        &["--skew", "0.9"],
+        &["--skew", "1.5:0.1"],
         &["--credential-lifetime", "0"],
         &["--credential-lifetime", "1d"],
         &["--credential-lifetime", "13h"],
@@ -76,7 +108,15 @@ fn a_bucket_or_region_no_client_could_name_is_refused_at_start() {
 #[cfg(unix)]
 fn serves_after_printing_its_address_and_stops_on_sigterm() {
     let mut child = Command::new(BINARY)
-        .args(["--executions", "40", "--quiet"])
+        .args([
+            "--executions",
+            "40",
+            "--quiet",
+            "--latency",
+            "5ms",
+            "--latency-jitter",
+            "1ms",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

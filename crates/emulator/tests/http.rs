@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use cos_ci_emulator::{
     BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, Dataset, Emulator, EmulatorConfig,
-    ExecutionRecord, FaultConfig, FaultKind, Limits,
+    ExecutionRecord, FaultConfig, FaultKind, Latency, Limits,
 };
 use cos_ci_proto::{CiTimestamp, ExecutionState};
 use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer};
@@ -752,6 +752,40 @@ async fn presigned_urls_are_accepted() {
         (reply.status, reply.code().as_deref()),
         (403, Some("AccessDenied"))
     );
+}
+
+/// `latency` delays every response, errors too, by at least its base; the
+/// answers are the same as without it. (A lower bound only: how fast the
+/// emulator is is for benchmarks.)
+#[tokio::test]
+async fn latency_delays_every_response() {
+    let mut config = config(30);
+    config.latency = Latency {
+        base: Duration::from_millis(80),
+        jitter: Duration::from_millis(20),
+    };
+    let emulator = Emulator::start(config).await.unwrap();
+    let plain = start(30).await;
+    for query in [&[][..], &[("size", "5"), ("orderByTime", "Asc")]] {
+        let started = Instant::now();
+        let reply = signed_list(emulator.local_addr(), query).await;
+        assert!(started.elapsed() >= Duration::from_millis(80));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let undelayed = signed_list(plain.local_addr(), query).await;
+        assert_eq!(reply.elements("RunId"), undelayed.elements("RunId"));
+    }
+    let started = Instant::now();
+    let reply = send(
+        emulator.local_addr(),
+        &request_text(
+            "GET",
+            "/workflowexecution",
+            &[("Host", &emulator.local_addr().to_string())],
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    assert!(started.elapsed() >= Duration::from_millis(80));
 }
 
 async fn with_fault(kind: FaultKind) -> Emulator {

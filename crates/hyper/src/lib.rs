@@ -21,13 +21,35 @@
 //! request timeouts, a response-size cap, the client's retry waits carried
 //! out on tokio's timer, one call ([`HyperClient::execute`],
 //! [`HyperClient::list_workflow_executions`]) or a lazy [`Stream`] over
-//! every page ([`HyperClient::list_all_workflow_executions`]), and a
-//! `tracing` span per attempt.
+//! every page ([`HyperClient::list_all_workflow_executions`]), the same
+//! listing paged by creation-time windows several requests at a time
+//! ([`HyperClient::parallel_items`]), and a `tracing` span per attempt.
 //!
-//! What it never does: decide anything about signing, retries, clock skew or
-//! paging (the client does), buffer more than one page of a listing, or
+//! What it never does: decide anything about signing, retries, clock skew,
+//! paging or time windows (the client does), buffer more than one page of a
+//! sequential listing (a few pages per worker of a parallel one), or
 //! record credentials, `Authorization` values or tokens in spans, logs or
 //! errors.
+//!
+//! # Listing in parallel
+//!
+//! A listing by `NextToken` costs one round trip per page, one after the
+//! other. [`HyperClient::parallel_items`] cuts it into creation-time
+//! windows and pages several at once, handing out exactly what
+//! [`HyperClient::items`] would, in the same order:
+//!
+//! ```no_run
+//! use cos_ci_hyper::{HyperClient, ListWorkflowExecutions, ParallelOptions, StreamExt};
+//!
+//! # async fn demo(client: HyperClient) -> Result<(), cos_ci_hyper::Error> {
+//! let mut executions = std::pin::pin!(
+//!     client.parallel_items(ListWorkflowExecutions::default(), ParallelOptions::new(8))
+//! );
+//! while let Some(execution) = executions.next().await {
+//!     println!("{}", execution?.run_id);
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! ```no_run
 //! use cos_ci_hyper::{Config, Credentials, HyperClient, ListWorkflowExecutions, PagingOptions, StreamExt};
@@ -118,9 +140,9 @@ pub use cos_ci_client;
 pub use cos_ci_client::credentials::{CredentialPolicy, SourceKind};
 pub use cos_ci_client::{
     Config, CredentialChain, CredentialError, CredentialProvider, CredentialSource, Credentials,
-    Error, ExecutionWait, PagingError, PagingOptions, ProvidedCredentials, RetryPolicy,
-    SecretString, Terminal, TransportError, TransportErrorKind, WaitEvent, WaitOutcome, WaitPolicy,
-    WaitTarget,
+    Error, ExecutionWait, ListingStats, PagingError, PagingOptions, ParallelOptions,
+    ProvidedCredentials, RetryPolicy, SecretString, Terminal, TransportError, TransportErrorKind,
+    WaitEvent, WaitOutcome, WaitPolicy, WaitTarget,
 };
 pub use cos_ci_proto;
 pub use cos_ci_proto::{
@@ -135,7 +157,9 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use cos_ci_client::credentials::{CredentialFetch, CredentialRequest, FetchStep, SystemFiles};
-use cos_ci_client::{Client, Paginator, Step, WaitStep, Waiter};
+use cos_ci_client::{
+    Client, FetchId, ListingStep, Paginator, ParallelListing, Step, TimeWindowed, WaitStep, Waiter,
+};
 use cos_ci_proto::{
     CiAction, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, PaginatedAction,
 };
@@ -368,6 +392,111 @@ impl HyperClient {
         A::Item: Send,
     {
         flatten_pages(self.pages(action, options))
+    }
+
+    /// Every page of a listing by creation-time windows, `options.workers`
+    /// requests at a time: the same items, each once, in the same order,
+    /// as [`HyperClient::items`] gives for the same request (see
+    /// [`cos_ci_client::parallel`] for the plan and its one assumption).
+    /// Each item of the stream is the next run of items in order (a
+    /// window's page, less what a neighbouring window owns), handed out as
+    /// the windows complete in order; memory stays at a few pages per
+    /// worker. The window planning is [`ParallelListing`]'s, sans-IO: this
+    /// only runs its requests (each an ordinary call with retries, as
+    /// [`HyperClient::execute`]) as tokio tasks and reports them back.
+    /// Requests still in flight when the stream ends or is dropped are
+    /// aborted. With `workers == 1` it sends exactly the requests of
+    /// [`HyperClient::pages`].
+    pub fn parallel_pages<A>(
+        &self,
+        action: A,
+        options: ParallelOptions,
+    ) -> impl Stream<Item = Result<Vec<A::Item>, Error>> + Send + use<A>
+    where
+        A: TimeWindowed + Send + 'static,
+        A::Output: Send,
+        A::Item: Send,
+    {
+        struct State<A: TimeWindowed> {
+            listing: ParallelListing<A>,
+            requests: tokio::task::JoinSet<(FetchId, Result<A::Output, Error>)>,
+            finished: bool,
+        }
+        let state = State {
+            listing: ParallelListing::new(action, options),
+            requests: tokio::task::JoinSet::new(),
+            finished: false,
+        };
+        let this = self.clone();
+        futures_util::stream::unfold(state, move |mut state| {
+            let this = this.clone();
+            async move {
+                if state.finished {
+                    return None;
+                }
+                loop {
+                    match state.listing.poll() {
+                        ListingStep::Send(id, request) => {
+                            let client = this.clone();
+                            state
+                                .requests
+                                .spawn(async move { (id, client.execute(request).await) });
+                        }
+                        ListingStep::Items(items) => return Some((Ok(items), state)),
+                        ListingStep::Wait => match state.requests.join_next().await {
+                            Some(Ok((id, Ok(output)))) => state.listing.on_page(id, output),
+                            Some(Ok((id, Err(error)))) => state.listing.on_error(id, error),
+                            Some(Err(joined)) => match joined.try_into_panic() {
+                                Ok(panic) => std::panic::resume_unwind(panic),
+                                // Only aborted tasks are cancelled, and
+                                // only the drop of this state aborts.
+                                Err(_) => return None,
+                            },
+                            None => return None,
+                        },
+                        ListingStep::Done(result) => {
+                            let stats = state.listing.stats();
+                            tracing::debug!(
+                                requests = stats.requests,
+                                windows = stats.windows,
+                                splits = stats.splits,
+                                dropped = stats.dropped,
+                                items = stats.items,
+                                peak_pages_ahead = stats.peak_pages_ahead,
+                                "parallel listing done"
+                            );
+                            state.finished = true;
+                            state.requests.abort_all();
+                            return match result {
+                                Ok(()) => None,
+                                Err(error) => Some((Err(error), state)),
+                            };
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Every item of a listing by creation-time windows (see
+    /// [`HyperClient::parallel_pages`]).
+    pub fn parallel_items<A>(
+        &self,
+        action: A,
+        options: ParallelOptions,
+    ) -> impl Stream<Item = Result<A::Item, Error>> + Send + use<A>
+    where
+        A: TimeWindowed + Send + 'static,
+        A::Output: Send,
+        A::Item: Send,
+    {
+        self.parallel_pages(action, options).flat_map(|page| {
+            let items: Vec<Result<A::Item, Error>> = match page {
+                Ok(items) => items.into_iter().map(Ok).collect(),
+                Err(error) => vec![Err(error)],
+            };
+            futures_util::stream::iter(items)
+        })
     }
 
     /// Follow `target` until it ends or `policy`'s deadline passes, calling

@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod list;
 pub mod queues;
 pub mod sign;
+pub mod summary;
 pub mod topology;
 pub mod wait;
 pub mod workflows;

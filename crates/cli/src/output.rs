@@ -32,6 +32,13 @@ pub struct Column<T> {
     pub cell: for<'a> fn(&'a T) -> Cow<'a, str>,
 }
 
+impl<T> Column<T> {
+    /// A column: its header and how to get a row's cell.
+    pub const fn new(header: &'static str, cell: for<'a> fn(&'a T) -> Cow<'a, str>) -> Self {
+        Column { header, cell }
+    }
+}
+
 impl<T> std::fmt::Debug for Column<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Column")
@@ -415,14 +422,8 @@ mod tests {
 
     impl Row for Keyed {
         const COLUMNS: &'static [Column<Self>] = &[
-            Column {
-                header: "Object",
-                cell: |row| Cow::Borrowed(row.object),
-            },
-            Column {
-                header: "State",
-                cell: |row| Cow::Borrowed(row.state),
-            },
+            Column::new("Object", |row| Cow::Borrowed(row.object)),
+            Column::new("State", |row| Cow::Borrowed(row.state)),
         ];
     }
 

@@ -239,10 +239,9 @@ impl RecordWriter {
 /// `CallbackRecord`s are written whole by the JSON writers; the table
 /// form is [`CallbackRecord::line`].
 impl Row for CallbackRecord {
-    const COLUMNS: &'static [Column<Self>] = &[Column {
-        header: "Notification",
-        cell: |record| Cow::Owned(record.line()),
-    }];
+    const COLUMNS: &'static [Column<Self>] = &[Column::new("Notification", |record| {
+        Cow::Owned(record.line())
+    })];
 }
 
 /// What a connection hands to the printer: the records of one notification.

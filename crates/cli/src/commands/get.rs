@@ -140,30 +140,12 @@ struct TaskJob {
 
 impl Row for TaskJob {
     const COLUMNS: &'static [Column<Self>] = &[
-        Column {
-            header: "Task",
-            cell: |row| Cow::Borrowed(&row.task),
-        },
-        Column {
-            header: "JobId",
-            cell: |row| Cow::Borrowed(&row.job_id),
-        },
-        Column {
-            header: "State",
-            cell: |row| Cow::Borrowed(&row.state),
-        },
-        Column {
-            header: "Progress",
-            cell: |row| Cow::Borrowed(&row.progress),
-        },
-        Column {
-            header: "Code",
-            cell: |row| Cow::Borrowed(&row.code),
-        },
-        Column {
-            header: "Output",
-            cell: |row| Cow::Borrowed(&row.outputs),
-        },
+        Column::new("Task", |row| Cow::Borrowed(&row.task)),
+        Column::new("JobId", |row| Cow::Borrowed(&row.job_id)),
+        Column::new("State", |row| Cow::Borrowed(&row.state)),
+        Column::new("Progress", |row| Cow::Borrowed(&row.progress)),
+        Column::new("Code", |row| Cow::Borrowed(&row.code)),
+        Column::new("Output", |row| Cow::Borrowed(&row.outputs)),
     ];
 }
 
@@ -296,34 +278,17 @@ pub fn topology_order<'t>(
 
 impl Row for WorkflowTask {
     const COLUMNS: &'static [Column<Self>] = &[
-        Column {
-            header: "Name",
-            cell: |task| Cow::Borrowed(&task.name),
-        },
-        Column {
-            header: "Type",
-            cell: |task| Cow::Borrowed(&task.task_type),
-        },
-        Column {
-            header: "State",
-            cell: |task| Cow::Borrowed(task.state.as_str()),
-        },
-        Column {
-            header: "Start",
-            cell: |task| Cow::Borrowed(dash(task.start_time.as_ref().map(CiTimestamp::as_str))),
-        },
-        Column {
-            header: "End",
-            cell: |task| Cow::Borrowed(dash(task.end_time.as_ref().map(CiTimestamp::as_str))),
-        },
-        Column {
-            header: "JobId",
-            cell: |task| Cow::Borrowed(dash(task.job_id.as_deref())),
-        },
-        Column {
-            header: "Code",
-            cell: |task| Cow::Borrowed(dash(task.code.as_deref())),
-        },
+        Column::new("Name", |task| Cow::Borrowed(&task.name)),
+        Column::new("Type", |task| Cow::Borrowed(&task.task_type)),
+        Column::new("State", |task| Cow::Borrowed(task.state.as_str())),
+        Column::new("Start", |task| {
+            Cow::Borrowed(dash(task.start_time.as_ref().map(CiTimestamp::as_str)))
+        }),
+        Column::new("End", |task| {
+            Cow::Borrowed(dash(task.end_time.as_ref().map(CiTimestamp::as_str)))
+        }),
+        Column::new("JobId", |task| Cow::Borrowed(dash(task.job_id.as_deref()))),
+        Column::new("Code", |task| Cow::Borrowed(dash(task.code.as_deref()))),
     ];
 }
 

@@ -157,34 +157,15 @@ fn dash(text: Option<&str>) -> &str {
 
 impl Row for JobDetail {
     const COLUMNS: &'static [Column<Self>] = &[
-        Column {
-            header: "JobId",
-            cell: |job| Cow::Borrowed(&job.job_id),
-        },
-        Column {
-            header: "Tag",
-            cell: |job| Cow::Borrowed(&job.tag),
-        },
-        Column {
-            header: "State",
-            cell: |job| Cow::Borrowed(job.state.as_str()),
-        },
-        Column {
-            header: "Progress",
-            cell: |job| Cow::Owned(progress_cell(job)),
-        },
-        Column {
-            header: "CreationTime",
-            cell: |job| Cow::Borrowed(job.creation_time.as_ref().map_or("-", CiTimestamp::as_str)),
-        },
-        Column {
-            header: "Code",
-            cell: |job| Cow::Borrowed(dash(job.code.as_deref())),
-        },
-        Column {
-            header: "Input",
-            cell: |job| Cow::Borrowed(input_object(job)),
-        },
+        Column::new("JobId", |job| Cow::Borrowed(&job.job_id)),
+        Column::new("Tag", |job| Cow::Borrowed(&job.tag)),
+        Column::new("State", |job| Cow::Borrowed(job.state.as_str())),
+        Column::new("Progress", |job| Cow::Owned(progress_cell(job))),
+        Column::new("CreationTime", |job| {
+            Cow::Borrowed(job.creation_time.as_ref().map_or("-", CiTimestamp::as_str))
+        }),
+        Column::new("Code", |job| Cow::Borrowed(dash(job.code.as_deref()))),
+        Column::new("Input", |job| Cow::Borrowed(input_object(job))),
     ];
 }
 

@@ -125,33 +125,20 @@ impl WindowedListingArgs for ListArgs {
 /// varies most.
 impl Row for WorkflowExecution {
     const COLUMNS: &'static [Column<Self>] = &[
-        Column {
-            header: "RunId",
-            cell: |execution| Cow::Borrowed(&execution.run_id),
-        },
-        Column {
-            header: "WorkflowId",
-            cell: |execution| Cow::Borrowed(&execution.workflow_id),
-        },
-        Column {
-            header: "State",
-            cell: |execution| Cow::Borrowed(execution.state.as_str()),
-        },
-        Column {
-            header: "CreateTime",
-            cell: |execution| {
-                Cow::Borrowed(
-                    execution
-                        .create_time
-                        .as_ref()
-                        .map_or("", CiTimestamp::as_str),
-                )
-            },
-        },
-        Column {
-            header: "Object",
-            cell: |execution| Cow::Borrowed(&execution.object),
-        },
+        Column::new("RunId", |execution| Cow::Borrowed(&execution.run_id)),
+        Column::new("WorkflowId", |execution| {
+            Cow::Borrowed(&execution.workflow_id)
+        }),
+        Column::new("State", |execution| Cow::Borrowed(execution.state.as_str())),
+        Column::new("CreateTime", |execution| {
+            Cow::Borrowed(
+                execution
+                    .create_time
+                    .as_ref()
+                    .map_or("", CiTimestamp::as_str),
+            )
+        }),
+        Column::new("Object", |execution| Cow::Borrowed(&execution.object)),
     ];
 }
 

@@ -99,35 +99,18 @@ fn number(value: Option<u32>) -> Cow<'static, str> {
 
 impl Row for MediaQueue {
     const COLUMNS: &'static [Column<Self>] = &[
-        Column {
-            header: "QueueId",
-            cell: |queue| Cow::Borrowed(&queue.queue_id),
-        },
-        Column {
-            header: "State",
-            cell: |queue| Cow::Borrowed(queue.state.as_str()),
-        },
-        Column {
-            header: "Category",
-            cell: |queue| Cow::Borrowed(queue.category.as_deref().unwrap_or("-")),
-        },
-        Column {
-            header: "MaxSize",
-            cell: |queue| number(queue.max_size),
-        },
-        Column {
-            header: "MaxConcurrent",
-            cell: |queue| number(queue.max_concurrent),
-        },
-        Column {
-            header: "UpdateTime",
-            cell: |queue| {
-                Cow::Borrowed(queue.update_time.as_ref().map_or("-", CiTimestamp::as_str))
-            },
-        },
-        Column {
-            header: "Name",
-            cell: |queue| Cow::Borrowed(queue.name.as_deref().unwrap_or("")),
-        },
+        Column::new("QueueId", |queue| Cow::Borrowed(&queue.queue_id)),
+        Column::new("State", |queue| Cow::Borrowed(queue.state.as_str())),
+        Column::new("Category", |queue| {
+            Cow::Borrowed(queue.category.as_deref().unwrap_or("-"))
+        }),
+        Column::new("MaxSize", |queue| number(queue.max_size)),
+        Column::new("MaxConcurrent", |queue| number(queue.max_concurrent)),
+        Column::new("UpdateTime", |queue| {
+            Cow::Borrowed(queue.update_time.as_ref().map_or("-", CiTimestamp::as_str))
+        }),
+        Column::new("Name", |queue| {
+            Cow::Borrowed(queue.name.as_deref().unwrap_or(""))
+        }),
     ];
 }

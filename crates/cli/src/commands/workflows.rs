@@ -112,26 +112,17 @@ pub fn not_found_note(noun: &str, ids: &[String]) -> Vec<String> {
 
 impl Row for MediaWorkflow {
     const COLUMNS: &'static [Column<Self>] = &[
-        Column {
-            header: "WorkflowId",
-            cell: |workflow| Cow::Borrowed(&workflow.workflow_id),
-        },
-        Column {
-            header: "State",
-            cell: |workflow| Cow::Borrowed(workflow.state.as_str()),
-        },
-        Column {
-            header: "CreateTime",
-            cell: |workflow| Cow::Borrowed(time(workflow.create_time.as_ref())),
-        },
-        Column {
-            header: "UpdateTime",
-            cell: |workflow| Cow::Borrowed(time(workflow.update_time.as_ref())),
-        },
-        Column {
-            header: "Name",
-            cell: |workflow| Cow::Borrowed(&workflow.name),
-        },
+        Column::new("WorkflowId", |workflow| {
+            Cow::Borrowed(&workflow.workflow_id)
+        }),
+        Column::new("State", |workflow| Cow::Borrowed(workflow.state.as_str())),
+        Column::new("CreateTime", |workflow| {
+            Cow::Borrowed(time(workflow.create_time.as_ref()))
+        }),
+        Column::new("UpdateTime", |workflow| {
+            Cow::Borrowed(time(workflow.update_time.as_ref()))
+        }),
+        Column::new("Name", |workflow| Cow::Borrowed(&workflow.name)),
     ];
 }
 
@@ -242,22 +233,12 @@ impl Render for WorkflowOutput {
 
 impl Row for topology::NodeSummary {
     const COLUMNS: &'static [Column<Self>] = &[
-        Column {
-            header: "Node",
-            cell: |node| Cow::Borrowed(&node.name),
-        },
-        Column {
-            header: "Type",
-            cell: |node| Cow::Borrowed(&node.node_type),
-        },
-        Column {
-            header: "TemplateId",
-            cell: |node| Cow::Borrowed(node.template_id.as_deref().unwrap_or("-")),
-        },
-        Column {
-            header: "Detail",
-            cell: |node| Cow::Borrowed(&node.detail),
-        },
+        Column::new("Node", |node| Cow::Borrowed(&node.name)),
+        Column::new("Type", |node| Cow::Borrowed(&node.node_type)),
+        Column::new("TemplateId", |node| {
+            Cow::Borrowed(node.template_id.as_deref().unwrap_or("-"))
+        }),
+        Column::new("Detail", |node| Cow::Borrowed(&node.detail)),
     ];
 }
 

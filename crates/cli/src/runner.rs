@@ -31,6 +31,21 @@ use crate::output::{
     ListWriter, Progress, Render, Row, resume_line, summary_line, write_document, write_json,
 };
 
+/// `ActionArgs::service` and `ActionArgs::format` for an args struct with
+/// the usual `service: ServiceArgs` and `output: OutputArgs` fields.
+macro_rules! shared_args {
+    () => {
+        fn service(&self) -> &crate::args::ServiceArgs {
+            &self.service
+        }
+
+        fn format(&self) -> crate::args::OutputFormat {
+            self.output.format
+        }
+    };
+}
+pub(crate) use shared_args;
+
 /// A subcommand's arguments that describe one API action.
 pub trait ActionArgs {
     /// The action the flags build.

@@ -21,7 +21,7 @@ use cos_ci_proto::{
 };
 use serde::Serialize;
 
-use crate::args::{OutputArgs, OutputFormat, ServiceArgs};
+use crate::args::{OutputArgs, ServiceArgs};
 use crate::commands::jobs::{output_keys, progress_cell};
 use crate::commands::topology;
 use crate::error::CliError;
@@ -49,13 +49,7 @@ pub struct GetArgs {
 impl ActionArgs for GetArgs {
     type Action = DescribeWorkflowExecution;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<DescribeWorkflowExecution, CliError> {
         Ok(DescribeWorkflowExecution {

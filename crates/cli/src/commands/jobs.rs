@@ -15,7 +15,7 @@ use cos_ci_proto::{
     JobDetail, JobOutput, JobRequest, JobStateFilter, ListJobs, ListJobsOutput, Order, PageSize,
 };
 
-use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, TimeRangeArgs, WaitArgs};
+use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs, WaitArgs};
 use crate::commands::wait::{existing_job, wait_for_job};
 use crate::commands::workflows::{check_wait_flags, hint_if_maybe_sent, shell_word};
 use crate::error::CliError;
@@ -70,13 +70,7 @@ pub struct JobsListArgs {
 impl ActionArgs for JobsListArgs {
     type Action = ListJobs;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<ListJobs, CliError> {
         let (start, end) = self.time.resolve(SystemTime::now())?;
@@ -262,13 +256,7 @@ pub struct JobGetArgs {
 impl ActionArgs for JobGetArgs {
     type Action = DescribeJobs;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<DescribeJobs, CliError> {
         Ok(DescribeJobs {
@@ -430,13 +418,7 @@ impl JobSubmitArgs {
 impl ActionArgs for JobSubmitArgs {
     type Action = CreateJobs;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<CreateJobs, CliError> {
         check_wait_flags(self.wait, &self.waiting)?;
@@ -498,13 +480,7 @@ pub struct JobCancelArgs {
 impl ActionArgs for JobCancelArgs {
     type Action = CancelJob;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<CancelJob, CliError> {
         Ok(CancelJob {

@@ -10,7 +10,7 @@ use cos_ci_proto::{
     CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter, WorkflowExecution,
 };
 
-use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, TimeRangeArgs};
+use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs};
 use crate::error::CliError;
 use crate::flags::{self, WireChoice};
 use crate::output::{Column, Row};
@@ -61,13 +61,7 @@ pub struct ListArgs {
 impl ActionArgs for ListArgs {
     type Action = ListWorkflowExecutions;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<ListWorkflowExecutions, CliError> {
         let (start, end) = self.time.resolve(SystemTime::now())?;

@@ -9,7 +9,7 @@ use cos_ci_proto::{
     QueueStateFilter,
 };
 
-use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs};
+use crate::args::{OutputArgs, PagingArgs, ServiceArgs};
 use crate::commands::workflows::not_found_note;
 use crate::error::CliError;
 use crate::flags::{self, IdList, WireChoice};
@@ -49,13 +49,7 @@ pub struct QueuesListArgs {
 impl ActionArgs for QueuesListArgs {
     type Action = ListQueues;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<ListQueues, CliError> {
         Ok(ListQueues {

@@ -122,13 +122,7 @@ impl SummaryArgs {
 impl ActionArgs for SummaryArgs {
     type Action = ListWorkflowExecutions;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<ListWorkflowExecutions, CliError> {
         self.request_at(SystemTime::now())

@@ -54,13 +54,7 @@ pub struct WorkflowsListArgs {
 impl ActionArgs for WorkflowsListArgs {
     type Action = ListWorkflows;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<ListWorkflows, CliError> {
         Ok(ListWorkflows {
@@ -145,13 +139,7 @@ pub struct WorkflowGetArgs {
 impl ActionArgs for WorkflowGetArgs {
     type Action = ListWorkflows;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<ListWorkflows, CliError> {
         if self.workflow_id.is_empty() || self.workflow_id.contains(',') {
@@ -263,13 +251,7 @@ fn request_flag(parameter: &str) -> Option<&'static str> {
 impl ActionArgs for WorkflowCreateArgs {
     type Action = CreateWorkflow;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<CreateWorkflow, CliError> {
         Ok(CreateWorkflow {
@@ -300,13 +282,7 @@ pub struct WorkflowUpdateArgs {
 impl ActionArgs for WorkflowUpdateArgs {
     type Action = UpdateWorkflow;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<UpdateWorkflow, CliError> {
         Ok(UpdateWorkflow {
@@ -437,13 +413,7 @@ pub struct WorkflowTriggerArgs {
 impl ActionArgs for WorkflowTriggerArgs {
     type Action = TriggerWorkflow;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.output.format
-    }
+    crate::runner::shared_args!();
 
     fn action(&self) -> Result<TriggerWorkflow, CliError> {
         check_wait_flags(self.wait, &self.waiting)?;

@@ -5,12 +5,47 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cos_ci_emulator::Dataset;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_cos-ci-emulator");
+
+/// The binary with `args`, serving: started with its stdout piped, and the
+/// address read from its first line.
+fn serve(args: &[&str], configure: impl FnOnce(&mut Command)) -> (Child, SocketAddr) {
+    let mut command = Command::new(BINARY);
+    command.args(args).stdout(Stdio::piped());
+    configure(&mut command);
+    let mut child = command.spawn().unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let addr = first_line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("first line: {first_line:?}"))
+        .parse()
+        .unwrap();
+    (child, addr)
+}
+
+/// SIGTERM by pid: the process this test started.
+fn sigterm(child: &Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
 
 #[test]
 fn dump_prints_the_generated_dataset() {
@@ -107,8 +142,8 @@ fn a_bucket_or_region_no_client_could_name_is_refused_at_start() {
 #[test]
 #[cfg(unix)]
 fn serves_after_printing_its_address_and_stops_on_sigterm() {
-    let mut child = Command::new(BINARY)
-        .args([
+    let (mut child, addr) = serve(
+        &[
             "--executions",
             "40",
             "--quiet",
@@ -116,34 +151,16 @@ fn serves_after_printing_its_address_and_stops_on_sigterm() {
             "5ms",
             "--latency-jitter",
             "1ms",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut first_line = String::new();
-    BufReader::new(stdout).read_line(&mut first_line).unwrap();
-    let address = first_line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("first line: {first_line:?}"));
-    let addr: SocketAddr = address.parse().unwrap();
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let reply = runtime.block_on(common::signed_list(addr, &[("size", "100")]));
+        ],
+        |command| {
+            command.stderr(Stdio::null());
+        },
+    );
+    let reply = runtime().block_on(common::signed_list(addr, &[("size", "100")]));
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.elements("RunId").len(), 40);
 
-    // SIGTERM by pid: the process this test started.
-    let status = Command::new("kill")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    assert!(sigterm(&child).success());
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -188,29 +205,21 @@ fn data_file_is_served_as_loaded() {
 fn secrets_never_reach_the_logs() {
     const KEY: &str = "emulatorTestSecretKey12345";
     const TOKEN: &str = "emulatorTestSessionToken67890";
-    let mut child = Command::new(BINARY)
-        .args([
+    let (child, addr) = serve(
+        &[
             "--executions",
             "5",
             "--secret-id",
             "AKIDlogtest",
             "--session-token",
             TOKEN,
-        ])
-        .env("COS_CI_EMULATOR_SECRET_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let addr: SocketAddr = first_line
-        .trim()
-        .trim_start_matches("listening on http://")
-        .parse()
-        .unwrap();
+        ],
+        |command| {
+            command
+                .env("COS_CI_EMULATOR_SECRET_KEY", KEY)
+                .stderr(Stdio::piped());
+        },
+    );
     let host = addr.to_string();
     let credentials = cos_ci_sign::Credentials::new("AKIDlogtest", KEY);
     let auth = common::authorization(
@@ -221,11 +230,7 @@ fn secrets_never_reach_the_logs() {
         &[("host", &host)],
         common::valid_key_time(),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let statuses: Vec<u16> = runtime.block_on(async {
+    let statuses: Vec<u16> = runtime().block_on(async {
         let mut statuses = Vec::new();
         for token in [TOKEN, "wrong", ""] {
             let mut headers = vec![("Host", host.as_str()), ("Authorization", auth.as_str())];
@@ -245,7 +250,7 @@ fn secrets_never_reach_the_logs() {
         statuses
     });
     assert_eq!(statuses[0], 200, "{statuses:?}");
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = sigterm(&child);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("GET /workflowexecution 200"), "{stderr}");
@@ -301,8 +306,8 @@ fn loaded_workflows_and_queues_are_served_and_runs_end_at_once() {
     };
     let workflows = temp_file("workflows", WORKFLOW_LINE);
     let queues = temp_file("queues", QUEUE_LINE);
-    let mut child = Command::new(BINARY)
-        .args([
+    let (mut child, addr) = serve(
+        &[
             "--executions",
             "10",
             "--quiet",
@@ -312,30 +317,16 @@ fn loaded_workflows_and_queues_are_served_and_runs_end_at_once() {
             workflows.to_str().unwrap(),
             "--queues",
             queues.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let addr: SocketAddr = first_line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .parse()
-        .unwrap();
+        ],
+        |command| {
+            command.stderr(Stdio::null());
+        },
+    );
     let credentials = cos_ci_client::Credentials::new(
         cos_ci_emulator::DEFAULT_SECRET_ID,
         cos_ci_emulator::DEFAULT_SECRET_KEY,
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    runtime().block_on(async {
         let call = |action| cos_ci_testkit::call(addr, credentials.clone(), action);
         let listed = call(&ListWorkflows::default()).await.unwrap();
         // The loaded one and those the generated executions use.
@@ -350,33 +341,23 @@ fn loaded_workflows_and_queues_are_served_and_runs_end_at_once() {
             .await
             .unwrap();
         assert_eq!(queues.total_count, Some(2));
-        let run = cos_ci_testkit::call(
-            addr,
-            credentials.clone(),
-            &TriggerWorkflow {
-                workflow_id: "w0123456789abcdef0123456789abcdef".into(),
-                object: "in/a.mp4".into(),
-                name: None,
-            },
-        )
-        .await
-        .unwrap();
-        let detail = cos_ci_testkit::call(
-            addr,
-            credentials.clone(),
-            &DescribeWorkflowExecution {
-                run_id: run.instance_id,
-            },
-        )
-        .await
-        .unwrap();
+        let trigger = TriggerWorkflow {
+            workflow_id: "w0123456789abcdef0123456789abcdef".into(),
+            object: "in/a.mp4".into(),
+            name: None,
+        };
+        let run = cos_ci_testkit::call(addr, credentials.clone(), &trigger)
+            .await
+            .unwrap();
+        let describe = DescribeWorkflowExecution {
+            run_id: run.instance_id,
+        };
+        let detail = cos_ci_testkit::call(addr, credentials.clone(), &describe)
+            .await
+            .unwrap();
         assert_eq!(detail.execution.state, ExecutionState::Success);
     });
-    let status = Command::new("kill")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    assert!(sigterm(&child).success());
     assert!(child.wait().unwrap().success());
     let _ = std::fs::remove_file(workflows);
     let _ = std::fs::remove_file(queues);

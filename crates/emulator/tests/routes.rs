@@ -25,43 +25,6 @@ async fn start(dataset: Dataset) -> Emulator {
     .expect("start")
 }
 
-/// `method` on the decoded `path` (sent encoded segment by segment), signed
-/// like the official SDKs sign: host plus every query parameter.
-async fn signed(addr: SocketAddr, method: &str, path: &str, query: &[(&str, &str)]) -> Reply {
-    let host = addr.to_string();
-    let auth = authorization(
-        &default_credentials(),
-        method,
-        path,
-        query,
-        &[("host", &host)],
-        valid_key_time(),
-    );
-    let wire_path = path
-        .split('/')
-        .map(cos_ci_sign::encode)
-        .collect::<Vec<_>>()
-        .join("/");
-    let target = if query.is_empty() {
-        wire_path
-    } else {
-        format!("{wire_path}?{}", wire_query(query))
-    };
-    send(
-        addr,
-        &request_text(
-            method,
-            &target,
-            &[
-                ("Host", &host),
-                ("Authorization", &auth),
-                ("Content-Length", "0"),
-            ],
-        ),
-    )
-    .await
-}
-
 async fn describe(addr: SocketAddr, run_id: &str) -> (Reply, DescribeWorkflowExecutionOutput) {
     let reply = signed(addr, "GET", &format!("/workflowexecution/{run_id}"), &[]).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -242,12 +205,7 @@ async fn unknown_run_id_and_bad_paths_get_ci_errors() {
         &[],
     )
     .await;
-    assert_eq!(
-        (reply.status, reply.code().as_deref()),
-        (400, Some("ResourceNotFound")),
-        "{}",
-        reply.body
-    );
+    assert_error(&reply, 400, "ResourceNotFound");
     assert!(reply.header("x-ci-trace-id").is_some());
     assert_eq!(
         reply.element("RequestId").as_deref(),
@@ -263,12 +221,7 @@ async fn unknown_run_id_and_bad_paths_get_ci_errors() {
 
     // A run id that is no path segment: the parameter is named.
     let reply = signed(addr, "GET", "/workflowexecution/..", &[]).await;
-    assert_eq!(
-        (reply.status, reply.code().as_deref()),
-        (400, Some("InvalidArgument")),
-        "{}",
-        reply.body
-    );
+    assert_error(&reply, 400, "InvalidArgument");
     assert!(reply.body.contains("RunId"), "{}", reply.body);
 
     // The details route takes no parameters.
@@ -280,10 +233,7 @@ async fn unknown_run_id_and_bad_paths_get_ci_errors() {
         &[("size", "10")],
     )
     .await;
-    assert_eq!(
-        (reply.status, reply.code().as_deref()),
-        (400, Some("InvalidArgument"))
-    );
+    assert_error(&reply, 400, "InvalidArgument");
 
     // No id, or a path below an execution: no API there (before auth).
     for path in ["/workflowexecution/", "/workflowexecution/i1/tasks"] {
@@ -292,12 +242,7 @@ async fn unknown_run_id_and_bad_paths_get_ci_errors() {
             &request_text("GET", path, &[("Host", &addr.to_string())]),
         )
         .await;
-        assert_eq!(
-            (reply.status, reply.code().as_deref()),
-            (404, Some("InvalidUrl")),
-            "{path}: {}",
-            reply.body
-        );
+        assert_error_for(path, &reply, 404, "InvalidUrl");
     }
     emulator.shutdown().await;
 }
@@ -315,12 +260,7 @@ async fn a_known_path_with_another_method_is_method_not_allowed() {
     ] {
         // Signed or not: the method is checked before the signature.
         let reply = signed(addr, method, &path, &[]).await;
-        assert_eq!(
-            (reply.status, reply.code().as_deref()),
-            (405, Some("MethodNotAllowed")),
-            "{method} {path}: {}",
-            reply.body
-        );
+        assert_error_for(format!("{method} {path}"), &reply, 405, "MethodNotAllowed");
         assert!(
             reply.element("Message").is_some_and(|m| m.contains("GET")),
             "{}",

@@ -348,64 +348,15 @@ async fn empty_answers_and_sub_resources() {
     assert!(response.headers().contains_key("x-ci-request-id"));
 
     // Signed, but without the sub-resource a route needs, or with two.
-    let host = addr.to_string();
-    let signed = |method: &str, path: &str, query: &[(&str, &str)]| {
-        let auth = common::authorization(
-            &common::default_credentials(),
-            method,
-            path,
-            query,
-            &[("host", &host)],
-            common::valid_key_time(),
-        );
-        let target = if query.is_empty() {
-            path.to_owned()
-        } else {
-            let parts: Vec<String> = query
-                .iter()
-                .map(|(k, v)| {
-                    if v.is_empty() {
-                        (*k).to_owned()
-                    } else {
-                        format!("{k}={v}")
-                    }
-                })
-                .collect();
-            format!("{path}?{}", parts.join("&"))
-        };
-        common::request_text(
-            method,
-            &target,
-            &[
-                ("Host", &host),
-                ("Authorization", &auth),
-                ("Content-Length", "0"),
-            ],
-        )
-    };
-    let reply = common::send(addr, &signed("PUT", "/jobs/j1", &[])).await;
-    assert_eq!(
-        (reply.status, reply.code().as_deref()),
-        (400, Some("InvalidArgument")),
-        "{}",
-        reply.body
-    );
+    let reply = common::signed(addr, "PUT", "/jobs/j1", &[]).await;
+    common::assert_error(&reply, 400, "InvalidArgument");
     assert!(reply.body.contains("?cancel"), "{}", reply.body);
     let path = format!("/workflow/{id}");
-    let reply = common::send(
-        addr,
-        &signed("PUT", &path, &[("active", ""), ("paused", "")]),
-    )
-    .await;
-    assert_eq!(
-        (reply.status, reply.code().as_deref()),
-        (400, Some("InvalidArgument")),
-        "{}",
-        reply.body
-    );
+    let reply = common::signed(addr, "PUT", &path, &[("active", ""), ("paused", "")]).await;
+    common::assert_error(&reply, 400, "InvalidArgument");
     assert!(reply.body.contains("paused"), "{}", reply.body);
     // A method no route of the path has.
-    let reply = common::send(addr, &signed("POST", &path, &[])).await;
+    let reply = common::signed(addr, "POST", &path, &[]).await;
     assert_eq!(reply.status, 405, "{}", reply.body);
     assert!(
         reply

@@ -138,22 +138,95 @@ pub async fn send(addr: SocketAddr, request: &str) -> Reply {
         .unwrap_or_else(|| panic!("no HTTP response: {:?}", String::from_utf8_lossy(&bytes)))
 }
 
+/// The `Authorization` the official SDKs send: the default credentials,
+/// valid now, signing `host` (as given, which need not be the `Host` sent)
+/// and every pair of `query`.
+pub fn sdk_authorization(method: &str, path: &str, query: &[(&str, &str)], host: &str) -> String {
+    authorization(
+        &default_credentials(),
+        method,
+        path,
+        query,
+        &[("host", host)],
+        valid_key_time(),
+    )
+}
+
+/// `method target` with `Host: host`, `Authorization: auth` and then
+/// `extra` headers.
+pub async fn send_authorized(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    host: &str,
+    auth: &str,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut headers = vec![("Host", host), ("Authorization", auth)];
+    headers.extend_from_slice(extra);
+    send(addr, &request_text(method, target, &headers)).await
+}
+
 /// A GET of `/workflowexecution` signed like the official SDKs sign it:
 /// host plus every query parameter, with the default credentials.
 pub async fn signed_list(addr: SocketAddr, query: &[(&str, &str)]) -> Reply {
     let host = addr.to_string();
-    let auth = authorization(
-        &default_credentials(),
-        "GET",
-        "/workflowexecution",
-        query,
-        &[("host", &host)],
-        valid_key_time(),
-    );
+    let auth = sdk_authorization("GET", "/workflowexecution", query, &host);
     let target = format!("/workflowexecution?{}", wire_query(query));
-    send(
+    send_authorized(addr, "GET", &target, &host, &auth, &[]).await
+}
+
+/// `method` on the decoded `path` (sent encoded segment by segment), signed
+/// like the official SDKs sign: host plus every query parameter. A pair
+/// with an empty value goes as a bare sub-resource (`?active`), as the
+/// client sends it.
+pub async fn signed(addr: SocketAddr, method: &str, path: &str, query: &[(&str, &str)]) -> Reply {
+    let host = addr.to_string();
+    let auth = sdk_authorization(method, path, query, &host);
+    let wire_path = path
+        .split('/')
+        .map(cos_ci_sign::encode)
+        .collect::<Vec<_>>()
+        .join("/");
+    let target = if query.is_empty() {
+        wire_path
+    } else {
+        let parts: Vec<String> = query
+            .iter()
+            .map(|&(key, value)| {
+                if value.is_empty() {
+                    cos_ci_sign::encode(key)
+                } else {
+                    wire_query(&[(key, value)])
+                }
+            })
+            .collect();
+        format!("{wire_path}?{}", parts.join("&"))
+    };
+    send_authorized(
         addr,
-        &request_text("GET", &target, &[("Host", &host), ("Authorization", &auth)]),
+        method,
+        &target,
+        &host,
+        &auth,
+        &[("Content-Length", "0")],
     )
     .await
+}
+
+/// Assert that `reply` is CI's error with this status and `Code`.
+#[track_caller]
+pub fn assert_error(reply: &Reply, status: u16, code: &str) {
+    assert_error_for("", reply, status, code);
+}
+
+/// [`assert_error`], naming the case (`context`) when it fails.
+#[track_caller]
+pub fn assert_error_for(context: impl std::fmt::Display, reply: &Reply, status: u16, code: &str) {
+    assert_eq!(
+        (reply.status, reply.code().as_deref()),
+        (status, Some(code)),
+        "{context}: {}",
+        reply.body
+    );
 }

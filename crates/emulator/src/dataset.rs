@@ -293,6 +293,30 @@ pub enum DatasetError {
     },
 }
 
+/// Read NDJSON of `T` (`--workflows`, `--queues`): one per line, blank
+/// lines ignored, each checked by `check` (which may also normalise it)
+/// against those read before it. A line that does not parse or is refused
+/// is a [`DatasetError::BadLine`] naming it.
+pub(crate) fn read_ndjson<T: serde::de::DeserializeOwned>(
+    text: &str,
+    mut check: impl FnMut(&mut T, &[T]) -> Result<(), String>,
+) -> Result<Vec<T>, DatasetError> {
+    let mut items: Vec<T> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |reason: String| DatasetError::BadLine {
+            line: index + 1,
+            reason,
+        };
+        let mut item: T = serde_json::from_str(line).map_err(|error| bad(error.to_string()))?;
+        check(&mut item, &items).map_err(bad)?;
+        items.push(item);
+    }
+    Ok(items)
+}
+
 /// A set of executions with unique run ids, in no particular order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dataset {

@@ -1,11 +1,7 @@
 //! The workflow-execution actions, answered from the execution store.
 
-use std::sync::PoisonError;
 use std::time::SystemTime;
 
-use http::StatusCode;
-
-use cos_ci_proto::query::excerpt;
 use cos_ci_proto::{
     DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ListWorkflowExecutions,
     ListWorkflowExecutionsOutput,
@@ -13,7 +9,7 @@ use cos_ci_proto::{
 
 use crate::dataset::ExecutionRecord;
 use crate::response::CiError;
-use crate::routes::{Resources, invalid_argument};
+use crate::routes::{Resources, invalid_argument, not_found, read};
 use crate::store::PageQuery;
 
 /// `GET /workflowexecution`: one page.
@@ -24,11 +20,7 @@ pub(crate) fn list(
 ) -> Result<ListWorkflowExecutionsOutput, CiError> {
     let query =
         PageQuery::from_request(&request).map_err(|error| invalid_argument(error.to_string()))?;
-    let page = resources
-        .executions
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .page_at(&query, now);
+    let page = read(&resources.executions).page_at(&query, now);
     Ok(ListWorkflowExecutionsOutput {
         request_id: None,
         next_token: page.next_token(query.order).map(|token| token.encode()),
@@ -48,26 +40,17 @@ pub(crate) fn describe(
     request: DescribeWorkflowExecution,
     now: SystemTime,
 ) -> Result<DescribeWorkflowExecutionOutput, CiError> {
-    let store = resources
-        .executions
-        .read()
-        .unwrap_or_else(PoisonError::into_inner);
+    let store = read(&resources.executions);
     if let Some(run) = store.live(&request.run_id) {
         return Ok(DescribeWorkflowExecutionOutput {
             request_id: None,
             execution: run.detail_at(now),
         });
     }
-    let record = store.get(&request.run_id).cloned().ok_or_else(|| {
-        CiError::new(
-            StatusCode::BAD_REQUEST,
-            "ResourceNotFound",
-            format!(
-                "The workflow execution `{}` does not exist.",
-                excerpt(&request.run_id, 100)
-            ),
-        )
-    })?;
+    let record = store
+        .get(&request.run_id)
+        .cloned()
+        .ok_or_else(|| not_found("workflow execution", &request.run_id))?;
     Ok(DescribeWorkflowExecutionOutput {
         request_id: None,
         execution: record.to_detail(&resources.bucket, &resources.region),

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::io::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{PoisonError, RwLock};
+use std::sync::RwLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -24,7 +24,9 @@ use crate::jobs::JobStore;
 use crate::latency::Latency;
 use crate::queues::QueueStore;
 use crate::response::{self, CiError};
-use crate::routes::{self, Call, Lifecycle, Resources, canonical_path, invalid_argument};
+use crate::routes::{
+    self, Call, Lifecycle, Resources, canonical_path, invalid_argument, read, write,
+};
 use crate::server::Limits;
 use crate::store::ExecutionStore;
 use crate::workflows::WorkflowStore;
@@ -324,20 +326,12 @@ impl RequestHandler {
 
     /// Add (or replace, by run id) an execution.
     pub fn insert(&self, record: ExecutionRecord) {
-        self.resources
-            .executions
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(record);
+        write(&self.resources.executions).insert(record);
     }
 
     /// How many executions are stored.
     pub fn len(&self) -> usize {
-        self.resources
-            .executions
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        read(&self.resources.executions).len()
     }
 
     /// No executions stored.

@@ -9,8 +9,8 @@
 //! key.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, PoisonError};
 use std::time::SystemTime;
 
 use http::StatusCode;
@@ -26,9 +26,9 @@ use crate::callbacks::{Due, Format, Target, local_url};
 use crate::clock::{CANCELLED, FAILURE, JobClock, Phase, TimeForm, timestamp};
 use crate::random::hash_text;
 use crate::response::CiError;
-use crate::routes::{Resources, invalid_argument};
+use crate::routes::{Resources, find_resource, invalid_argument, not_found, read, write};
 use crate::runs::LiveRun;
-use crate::store::{Bounds, Entry, Index, Position, walk_page};
+use crate::store::{Bounds, Entry, Index, Position, unix_seconds, walk_page};
 use crate::token::NextToken;
 
 /// The run (and node) that started a job.
@@ -276,14 +276,8 @@ impl JobStore {
         };
         let _ = count;
         let bounds = Bounds {
-            start_time: request
-                .start_creation_time
-                .as_ref()
-                .map(|time| time.unix_seconds()),
-            end_time: request
-                .end_creation_time
-                .as_ref()
-                .map(|time| time.unix_seconds()),
+            start_time: unix_seconds(request.start_creation_time.as_ref()),
+            end_time: unix_seconds(request.end_creation_time.as_ref()),
             order: query.order,
             after: query.after.as_ref(),
         };
@@ -313,14 +307,8 @@ pub(crate) fn list(
     now: SystemTime,
 ) -> Result<ListJobsOutput, CiError> {
     let order = request.order.unwrap_or_default();
-    let after = match request.next_token.as_deref() {
-        Some(text) if !text.is_empty() => Some(
-            NextToken::decode_for(text, order)
-                .map_err(|error| invalid_argument(error.to_string()))?
-                .position,
-        ),
-        _ => None,
-    };
+    let after = NextToken::resume_after(request.next_token.as_deref(), order)
+        .map_err(|error| invalid_argument(error.to_string()))?;
     let states = request
         .states
         .clone()
@@ -331,11 +319,8 @@ pub(crate) fn list(
         order,
         after,
     };
-    let (jobs, next) = resources
-        .jobs
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .page(&query, now, &resources.bucket, &resources.region);
+    let (jobs, next) =
+        read(&resources.jobs).page(&query, now, &resources.bucket, &resources.region);
     Ok(ListJobsOutput {
         request_id: None,
         jobs,
@@ -359,10 +344,7 @@ pub(crate) fn describe(
             request.job_ids.len()
         )));
     }
-    let store = resources
-        .jobs
-        .read()
-        .unwrap_or_else(PoisonError::into_inner);
+    let store = read(&resources.jobs);
     let mut output = DescribeJobsOutput::default();
     let mut seen = Vec::with_capacity(request.job_ids.len());
     for job_id in &request.job_ids {
@@ -380,17 +362,6 @@ pub(crate) fn describe(
         }
     }
     Ok(output)
-}
-
-/// `400 ResourceNotFound`: the resource named does not exist (CI's code
-/// for "the resource does not exist"; the emulator's choice for every
-/// unknown id, as for run ids).
-pub(crate) fn not_found(what: &str, id: &str) -> CiError {
-    CiError::new(
-        StatusCode::BAD_REQUEST,
-        "ResourceNotFound",
-        format!("The {what} `{}` does not exist.", excerpt(id, 100)),
-    )
 }
 
 /// `403 QueuePaused`: CI's answer for work sent to a paused queue.
@@ -468,10 +439,7 @@ pub(crate) fn create(
         }),
     };
     let object = request.input.object;
-    let mut store = resources
-        .jobs
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut store = write(&resources.jobs);
     let job_id = resources.ids.fresh('j', |id| store.contains(id));
     let mut operation = request.operation;
     operation.media_result = None;
@@ -526,13 +494,9 @@ pub(crate) fn cancel(
     request: CancelJob,
     now: SystemTime,
 ) -> Result<EmptyOutput, CiError> {
-    let job = resources
-        .jobs
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&request.job_id, now)
-        .cloned()
-        .ok_or_else(|| not_found("job", &request.job_id))?;
+    let job = find_resource(&resources.jobs, "job", &request.job_id, |store, id| {
+        store.get(id, now)
+    })?;
     job.clock.cancel(now).map_err(|phase| {
         invalid_argument(format!(
             "The job `{}` is {}: only a job that has not started (Submitted) can be cancelled.",

@@ -3,7 +3,6 @@
 //! change while serving (the API to update one is not emulated); a paused
 //! one refuses jobs with `403 QueuePaused`.
 
-use std::collections::HashSet;
 use std::time::SystemTime;
 
 use cos_ci_proto::{
@@ -11,7 +10,7 @@ use cos_ci_proto::{
     QueueStateFilter, XmlNode, XmlTree,
 };
 
-use crate::dataset::DatasetError;
+use crate::dataset::{DatasetError, read_ndjson};
 use crate::details::hex_id;
 use crate::response::CiError;
 use crate::routes::{Resources, invalid_argument};
@@ -122,26 +121,65 @@ pub(crate) fn list(
             category_wanted == QueueCategory::CateAll || category(queue) == category_wanted.as_str()
         })
         .collect();
-    let known: HashSet<&str> = queues.iter().map(|queue| queue.queue_id.as_str()).collect();
-    let mut missing: Vec<String> = Vec::new();
-    for id in ids.into_iter().flatten() {
-        if !known.contains(id.as_str()) && !missing.contains(id) {
-            missing.push(id.clone());
-        }
-    }
-    let (page_number, page_size, page) = page_of(&matching, request.page_number, request.page_size);
+    let page = NumberedPage::of(
+        &matching,
+        request.page_number,
+        request.page_size,
+        ids,
+        |id| resources.queues.get(id).is_some(),
+    );
     Ok(ListQueuesOutput {
         request_id: None,
-        total_count: Some(matching.len() as u64),
-        page_number: Some(page_number),
-        page_size: Some(page_size),
-        queues: page.into_iter().map(|queue| (*queue).clone()).collect(),
-        non_exist_pids: missing,
+        total_count: Some(page.total),
+        page_number: Some(page.number),
+        page_size: Some(page.size),
+        queues: page.items.into_iter().cloned().collect(),
+        non_exist_pids: page.missing,
     })
 }
 
+/// One page of a listing by page number (queues, workflows): what is
+/// answered besides the items' own fields.
+pub(crate) struct NumberedPage<T> {
+    /// From 1.
+    pub(crate) number: u32,
+    pub(crate) size: u32,
+    /// How many matched, on every page.
+    pub(crate) total: u64,
+    pub(crate) items: Vec<T>,
+    /// Ids asked for that do not exist, each once, in the order asked.
+    pub(crate) missing: Vec<String>,
+}
+
+impl<T: Clone> NumberedPage<T> {
+    /// Page `page_number` of `matching`; `exists` tells which of the ids
+    /// `asked` for are known.
+    pub(crate) fn of(
+        matching: &[T],
+        page_number: Option<u32>,
+        size: Option<PageSize>,
+        asked: Option<&[String]>,
+        exists: impl Fn(&str) -> bool,
+    ) -> Self {
+        let mut missing: Vec<String> = Vec::new();
+        for id in asked.into_iter().flatten() {
+            if !exists(id) && !missing.contains(id) {
+                missing.push(id.clone());
+            }
+        }
+        let (number, size, items) = page_of(matching, page_number, size);
+        NumberedPage {
+            number,
+            size,
+            total: matching.len() as u64,
+            items,
+            missing,
+        }
+    }
+}
+
 /// Page `page_number` (from 1, default 1) of `size` (default 10) items.
-pub(crate) fn page_of<T: Clone>(
+fn page_of<T: Clone>(
     items: &[T],
     page_number: Option<u32>,
     size: Option<PageSize>,
@@ -162,35 +200,24 @@ pub(crate) fn page_of<T: Clone>(
 /// (`QueueId`, `Name`, `State`, `Category`, `NotifyConfig`, `MaxSize`,
 /// `MaxConcurrent`, `CreateTime`, `UpdateTime`), blank lines ignored.
 pub fn queues_from_ndjson(text: &str) -> Result<Vec<MediaQueue>, DatasetError> {
-    let mut queues: Vec<MediaQueue> = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |reason: String| DatasetError::BadLine {
-            line: index + 1,
-            reason,
-        };
-        let queue: MediaQueue =
-            serde_json::from_str(line).map_err(|error| bad(error.to_string()))?;
+    read_ndjson(text, |queue: &mut MediaQueue, before| {
         if queue.queue_id.is_empty() {
-            return Err(bad("`QueueId` is missing or empty".to_owned()));
+            return Err("`QueueId` is missing or empty".to_owned());
         }
         if !matches!(queue.state, QueueState::Active | QueueState::Paused) {
-            return Err(bad(format!(
+            return Err(format!(
                 "`State` must be Active or Paused, not `{}`",
                 queue.state
-            )));
+            ));
         }
-        if queues.iter().any(|other| other.queue_id == queue.queue_id) {
-            return Err(bad(format!(
+        if before.iter().any(|other| other.queue_id == queue.queue_id) {
+            return Err(format!(
                 "queue id `{}` appears more than once",
                 queue.queue_id
-            )));
+            ));
         }
-        queues.push(queue);
-    }
-    Ok(queues)
+        Ok(())
+    })
 }
 
 #[cfg(test)]

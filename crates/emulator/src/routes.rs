@@ -5,7 +5,7 @@
 //! and a handler that returns `Result<A::Output, CiError>`.
 
 use std::fmt;
-use std::sync::{LazyLock, RwLock};
+use std::sync::{LazyLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime};
 
 use http::{Method, StatusCode};
@@ -351,4 +351,40 @@ pub(crate) fn canonical_path(wire_path: &str) -> Option<String> {
 /// `400 InvalidArgument`: a parameter's value breaks a rule.
 pub(crate) fn invalid_argument(message: impl Into<String>) -> CiError {
     CiError::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
+}
+
+/// `400 ResourceNotFound`: the resource named does not exist (CI's code
+/// for "the resource does not exist"; the emulator's choice for every
+/// unknown id, as for run ids).
+pub(crate) fn not_found(what: &str, id: &str) -> CiError {
+    CiError::new(
+        StatusCode::BAD_REQUEST,
+        "ResourceNotFound",
+        format!("The {what} `{}` does not exist.", excerpt(id, 100)),
+    )
+}
+
+/// A store of [`Resources`], read. A request that panicked while holding
+/// the lock does not take every later request down with it: its store is
+/// read as it was left.
+pub(crate) fn read<T>(store: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    store.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A store of [`Resources`], written (see [`read`] for a poisoned lock).
+pub(crate) fn write<T>(store: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    store.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The `what` named `id` that `lookup` finds in `store`, cloned out of the
+/// read lock; `400 ResourceNotFound` when there is none.
+pub(crate) fn find_resource<S, T: Clone>(
+    store: &RwLock<S>,
+    what: &str,
+    id: &str,
+    lookup: impl for<'s> FnOnce(&'s S, &str) -> Option<&'s T>,
+) -> Result<T, CiError> {
+    lookup(&read(store), id)
+        .cloned()
+        .ok_or_else(|| not_found(what, id))
 }

@@ -29,6 +29,37 @@ use crate::handler::{EmulatorConfig, RequestHandler, body_too_large, unix_second
 use crate::latency::Latency;
 use crate::response::{self, CiError, EmulatorBody};
 
+/// The methods [`Emulator`] and [`BackgroundEmulator`] share: both are
+/// handles on one serving `Shared` (in `self.shared`).
+macro_rules! serving_handle_methods {
+    () => {
+        /// `http://<listen address>`, e.g. `http://127.0.0.1:38211`.
+        pub fn base_url(&self) -> String {
+            format!("http://{}", self.shared.handler.local_addr)
+        }
+
+        /// The bound address.
+        pub fn local_addr(&self) -> SocketAddr {
+            self.shared.handler.local_addr
+        }
+
+        /// Add (or replace, by run id) an execution while serving.
+        pub fn insert(&self, record: ExecutionRecord) {
+            self.shared.handler.insert(record);
+        }
+
+        /// How many executions are stored.
+        pub fn len(&self) -> usize {
+            self.shared.handler.len()
+        }
+
+        /// No executions stored.
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+    };
+}
+
 /// The default [`Limits::max_body_bytes`]: 1 MiB, far above any document
 /// the API takes (a workflow or job `<Request>` is a few KiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -150,35 +181,12 @@ impl Emulator {
         })
     }
 
-    /// `http://<listen address>`, e.g. `http://127.0.0.1:38211`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.shared.handler.local_addr)
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.shared.handler.local_addr
-    }
+    serving_handle_methods!();
 
     /// The bucket's virtual host, also accepted as `Host`:
     /// `<bucket>.ci.<region>.myqcloud.com`.
     pub fn virtual_host(&self) -> &str {
         &self.shared.handler.virtual_host
-    }
-
-    /// Add (or replace, by run id) an execution while serving.
-    pub fn insert(&self, record: ExecutionRecord) {
-        self.shared.handler.insert(record);
-    }
-
-    /// How many executions are stored.
-    pub fn len(&self) -> usize {
-        self.shared.handler.len()
-    }
-
-    /// No executions stored.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Stop accepting, let open requests finish (up to the grace period),
@@ -406,30 +414,7 @@ impl BackgroundEmulator {
         })
     }
 
-    /// `http://<listen address>`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.shared.handler.local_addr)
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.shared.handler.local_addr
-    }
-
-    /// Add (or replace, by run id) an execution while serving.
-    pub fn insert(&self, record: ExecutionRecord) {
-        self.shared.handler.insert(record);
-    }
-
-    /// How many executions are stored.
-    pub fn len(&self) -> usize {
-        self.shared.handler.len()
-    }
-
-    /// No executions stored.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+    serving_handle_methods!();
 }
 
 impl Drop for BackgroundEmulator {

@@ -25,7 +25,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use cos_ci_proto::{ListWorkflowExecutions, Order, PageSize, StateFilter};
+use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter};
 
 use crate::dataset::{Dataset, ExecutionRecord};
 use crate::runs::LiveRun;
@@ -96,23 +96,14 @@ impl PageQuery {
     /// token decoded and checked against the order.
     pub fn from_request(request: &ListWorkflowExecutions) -> Result<Self, TokenError> {
         let order = request.order.unwrap_or_default();
-        let after = match request.next_token.as_deref() {
-            Some(text) if !text.is_empty() => Some(NextToken::decode_for(text, order)?.position),
-            _ => None,
-        };
+        let after = NextToken::resume_after(request.next_token.as_deref(), order)?;
         Ok(PageQuery {
             workflow_id: request.workflow_id.clone(),
             name: request.name.clone(),
             job_id: request.job_id.clone(),
             states: request.states.clone(),
-            start_time: request
-                .start_creation_time
-                .as_ref()
-                .map(|time| time.unix_seconds()),
-            end_time: request
-                .end_creation_time
-                .as_ref()
-                .map(|time| time.unix_seconds()),
+            start_time: unix_seconds(request.start_creation_time.as_ref()),
+            end_time: unix_seconds(request.end_creation_time.as_ref()),
             order,
             size: request.size.map_or(PageSize::DEFAULT, PageSize::get),
             after,
@@ -344,6 +335,11 @@ impl<T> Index<T> {
             Order::Desc => Box::new(range.rev()),
         })
     }
+}
+
+/// A creation-time bound of a request, as the indexes key it.
+pub(crate) fn unix_seconds(time: Option<&CiTimestamp>) -> Option<i64> {
+    time.map(CiTimestamp::unix_seconds)
 }
 
 /// One page walked from several index ranges (merged in order): the items

@@ -93,6 +93,19 @@ impl NextToken {
         }
         Ok(token)
     }
+
+    /// Where a request's `nextToken` continues in `order`: from the start
+    /// when it is unset or empty (as the SDKs send it), else right after
+    /// the position it names.
+    pub(crate) fn resume_after(
+        text: Option<&str>,
+        order: Order,
+    ) -> Result<Option<Position>, TokenError> {
+        match text {
+            Some(text) if !text.is_empty() => Ok(Some(Self::decode_for(text, order)?.position)),
+            _ => Ok(None),
+        }
+    }
 }
 
 impl fmt::Display for NextToken {

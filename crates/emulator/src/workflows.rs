@@ -8,8 +8,8 @@
 //! topology, each one a job in the job store.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::StatusCode;
@@ -27,11 +27,11 @@ use cos_ci_proto::{
 
 use crate::callbacks::Due;
 use crate::clock::{JobClock, TimeForm, timestamp};
-use crate::dataset::{Dataset, DatasetError};
-use crate::jobs::{Job, RunLink, expand_output, not_found, queue_paused, template_name};
-use crate::queues::page_of;
+use crate::dataset::{Dataset, DatasetError, read_ndjson};
+use crate::jobs::{Job, RunLink, expand_output, queue_paused, template_name};
+use crate::queues::NumberedPage;
 use crate::response::CiError;
-use crate::routes::{Resources, invalid_argument};
+use crate::routes::{Resources, find_resource, invalid_argument, not_found, read, write};
 use crate::runs::{LiveRun, RunTask};
 use crate::topology::plan;
 
@@ -121,10 +121,7 @@ pub(crate) fn list(
     request: ListWorkflows,
     _now: SystemTime,
 ) -> Result<ListWorkflowsOutput, CiError> {
-    let store = resources
-        .workflows
-        .read()
-        .unwrap_or_else(PoisonError::into_inner);
+    let store = read(&resources.workflows);
     let ids = request.ids.as_deref();
     let matching: Vec<&MediaWorkflow> = store
         .ordered()
@@ -137,20 +134,20 @@ pub(crate) fn list(
                 .is_none_or(|name| *name == workflow.name)
         })
         .collect();
-    let mut missing: Vec<String> = Vec::new();
-    for id in ids.into_iter().flatten() {
-        if store.get(id).is_none() && !missing.contains(id) {
-            missing.push(id.clone());
-        }
-    }
-    let (page_number, page_size, page) = page_of(&matching, request.page_number, request.page_size);
+    let page = NumberedPage::of(
+        &matching,
+        request.page_number,
+        request.page_size,
+        ids,
+        |id| store.get(id).is_some(),
+    );
     Ok(ListWorkflowsOutput {
         request_id: None,
-        total_count: Some(matching.len() as u64),
-        page_number: Some(page_number),
-        page_size: Some(page_size),
-        workflows: page.into_iter().cloned().collect(),
-        non_exist_ids: missing,
+        total_count: Some(page.total),
+        page_number: Some(page.number),
+        page_size: Some(page.size),
+        workflows: page.items.into_iter().cloned().collect(),
+        non_exist_ids: page.missing,
     })
 }
 
@@ -180,10 +177,7 @@ pub(crate) fn create(
 ) -> Result<WorkflowOutput, CiError> {
     let definition = request.request.workflow;
     check_definition(&definition)?;
-    let mut store = resources
-        .workflows
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut store = write(&resources.workflows);
     let workflow_id = resources.ids.fresh('w', |id| store.get(id).is_some());
     let time = timestamp(now, TimeForm::Api);
     let workflow = MediaWorkflow {
@@ -210,10 +204,7 @@ fn modify(
     now: SystemTime,
     change: impl FnOnce(&mut MediaWorkflow),
 ) -> Result<MediaWorkflow, CiError> {
-    let mut store = resources
-        .workflows
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut store = write(&resources.workflows);
     let workflow = store
         .by_id
         .get_mut(workflow_id)
@@ -250,10 +241,7 @@ pub(crate) fn activate(
     request: ActivateWorkflow,
     now: SystemTime,
 ) -> Result<EmptyOutput, CiError> {
-    modify(resources, &request.workflow_id, now, |workflow| {
-        workflow.state = WorkflowState::Active;
-    })?;
-    Ok(EmptyOutput::default())
+    set_state(resources, &request.workflow_id, now, WorkflowState::Active)
 }
 
 /// `PUT /workflow/<WorkflowId>?paused`: triggers are refused until it is
@@ -263,8 +251,18 @@ pub(crate) fn pause(
     request: PauseWorkflow,
     now: SystemTime,
 ) -> Result<EmptyOutput, CiError> {
-    modify(resources, &request.workflow_id, now, |workflow| {
-        workflow.state = WorkflowState::Paused;
+    set_state(resources, &request.workflow_id, now, WorkflowState::Paused)
+}
+
+/// Activate or pause: [`modify`] the state alone.
+fn set_state(
+    resources: &Resources,
+    workflow_id: &str,
+    now: SystemTime,
+    state: WorkflowState,
+) -> Result<EmptyOutput, CiError> {
+    modify(resources, workflow_id, now, |workflow| {
+        workflow.state = state
     })?;
     Ok(EmptyOutput::default())
 }
@@ -275,10 +273,7 @@ pub(crate) fn delete(
     request: DeleteWorkflow,
     _now: SystemTime,
 ) -> Result<DeleteWorkflowOutput, CiError> {
-    resources
-        .workflows
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
+    write(&resources.workflows)
         .by_id
         .remove(&request.workflow_id)
         .ok_or_else(|| not_found("workflow", &request.workflow_id))?;
@@ -325,13 +320,12 @@ pub(crate) fn trigger(
     request: TriggerWorkflow,
     now: SystemTime,
 ) -> Result<TriggerWorkflowOutput, CiError> {
-    let workflow = resources
-        .workflows
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&request.workflow_id)
-        .cloned()
-        .ok_or_else(|| not_found("workflow", &request.workflow_id))?;
+    let workflow = find_resource(
+        &resources.workflows,
+        "workflow",
+        &request.workflow_id,
+        WorkflowStore::get,
+    )?;
     if workflow.state != WorkflowState::Active {
         return Err(workflow_paused(&workflow.workflow_id));
     }
@@ -364,14 +358,8 @@ pub(crate) fn trigger(
     let fails = lifecycle.fails(&request.object);
     let object = request.object;
 
-    let mut executions = resources
-        .executions
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
-    let mut jobs = resources
-        .jobs
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut executions = write(&resources.executions);
+    let mut jobs = write(&resources.jobs);
     let run_id = resources.ids.fresh('i', |id| executions.get(id).is_some());
     let mut job_ids: Vec<String> = Vec::with_capacity(plan.nodes.len());
     let last = plan.nodes.len().saturating_sub(1);
@@ -474,48 +462,32 @@ pub(crate) fn trigger(
 /// lines ignored. Each must have a unique id, a valid name, a known state
 /// and a topology that can run (whose notification URL, if any, is local).
 pub fn workflows_from_ndjson(text: &str) -> Result<Vec<MediaWorkflow>, DatasetError> {
-    let mut workflows: Vec<MediaWorkflow> = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |reason: String| DatasetError::BadLine {
-            line: index + 1,
-            reason,
-        };
-        let mut workflow: MediaWorkflow =
-            serde_json::from_str(line).map_err(|error| bad(error.to_string()))?;
+    read_ndjson(text, |workflow: &mut MediaWorkflow, before| {
         if workflow.workflow_id.is_empty() {
-            return Err(bad("`WorkflowId` is missing or empty".to_owned()));
+            return Err("`WorkflowId` is missing or empty".to_owned());
         }
-        check_workflow_name(&workflow.name)
-            .map_err(|error| bad(format!("`Name` {}", error.rule)))?;
+        check_workflow_name(&workflow.name).map_err(|error| format!("`Name` {}", error.rule))?;
         match &workflow.state {
             WorkflowState::Active | WorkflowState::Paused => {}
             WorkflowState::Other(text) if text.is_empty() => workflow.state = WorkflowState::Active,
-            other => {
-                return Err(bad(format!(
-                    "`State` must be Active or Paused, not `{other}`"
-                )));
-            }
+            other => return Err(format!("`State` must be Active or Paused, not `{other}`")),
         }
         let topology = workflow
             .topology
             .as_ref()
-            .ok_or_else(|| bad("`Topology` is missing".to_owned()))?;
-        plan(topology).map_err(|reason| bad(format!("`Topology` {reason}")))?;
-        if workflows
+            .ok_or_else(|| "`Topology` is missing".to_owned())?;
+        plan(topology).map_err(|reason| format!("`Topology` {reason}"))?;
+        if before
             .iter()
             .any(|other| other.workflow_id == workflow.workflow_id)
         {
-            return Err(bad(format!(
+            return Err(format!(
                 "workflow id `{}` appears more than once",
                 workflow.workflow_id
-            )));
+            ));
         }
-        workflows.push(workflow);
-    }
-    Ok(workflows)
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -10,9 +10,8 @@ use cos_ci_emulator::{
 };
 use cos_ci_proto::schema::XmlDocument;
 use cos_ci_proto::{
-    CancelJob, CiAction, CreateJobs, CreateWorkflow, JobDetail, JobOperation, JobOutput,
-    JobRequest, JobRequestInput, JobState, TriggerWorkflow, WorkflowDefinition, WorkflowRequest,
-    xml_record,
+    CancelJob, CiAction, CreateJobs, CreateWorkflow, JobDetail, JobRequest, JobState,
+    TriggerWorkflow, WorkflowDefinition, WorkflowRequest, xml_record,
 };
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -135,23 +134,9 @@ async fn ok<A: CiAction>(addr: SocketAddr, action: &A) -> A::Output {
 fn job(object: &str, callback: String, format: Option<&str>) -> CreateJobs {
     CreateJobs {
         request: JobRequest {
-            tag: "Transcode".into(),
-            input: JobRequestInput {
-                object: object.into(),
-            },
-            operation: JobOperation {
-                template_id: Some("t1".into()),
-                output: Some(JobOutput {
-                    region: "ap-beijing".into(),
-                    bucket: "examplebucket-1250000000".into(),
-                    object: "out/${InputName}.mp4".into(),
-                    sprite_object: None,
-                }),
-                ..JobOperation::default()
-            },
             callback: Some(callback),
             callback_format: format.map(str::to_owned),
-            ..JobRequest::default()
+            ..cos_ci_testkit::transcode_job(object, "t1", "out/${InputName}.mp4")
         },
     }
 }

@@ -12,9 +12,8 @@ use cos_ci_emulator::{
 };
 use cos_ci_proto::{
     CancelJob, CiAction, CreateJobs, CreateWorkflow, DescribeJobs, DescribeWorkflowExecution,
-    ExecutionState, JobDetail, JobOperation, JobOutput, JobRequest, JobRequestInput, JobState,
-    ListJobs, ListWorkflowExecutions, ResponseError, StateFilter, TriggerWorkflow,
-    WorkflowDefinition, WorkflowExecutionDetail, WorkflowRequest,
+    ExecutionState, JobDetail, JobState, ListJobs, ListWorkflowExecutions, ResponseError,
+    StateFilter, TriggerWorkflow, WorkflowDefinition, WorkflowExecutionDetail, WorkflowRequest,
 };
 
 const LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 8080);
@@ -324,23 +323,7 @@ fn cancelling_a_runs_job_before_it_starts_cancels_the_run() {
 fn a_job_is_submitted_then_runs_with_rising_progress_then_ends() {
     let handler = handler(Duration::from_secs(4));
     let request = |object: &str| CreateJobs {
-        request: JobRequest {
-            tag: "Transcode".into(),
-            input: JobRequestInput {
-                object: object.into(),
-            },
-            operation: JobOperation {
-                template_id: Some("t1".into()),
-                output: Some(JobOutput {
-                    region: "ap-beijing".into(),
-                    bucket: "examplebucket-1250000000".into(),
-                    object: "out/${InputName}.mp4".into(),
-                    sprite_object: None,
-                }),
-                ..JobOperation::default()
-            },
-            ..JobRequest::default()
-        },
+        request: cos_ci_testkit::transcode_job(object, "t1", "out/${InputName}.mp4"),
     };
     let job_id = ok(&handler, &request("in/a.mov"), at(0)).job.job_id;
     let failing = ok(&handler, &request("in/a-fail.mov"), at(0)).job.job_id;

@@ -14,10 +14,10 @@ use cos_ci_emulator::{
 };
 use cos_ci_proto::{
     ActivateWorkflow, CancelJob, CiAction, CreateJobs, CreateWorkflow, DeleteWorkflow,
-    DescribeJobs, DescribeWorkflowExecution, JobOperation, JobOutput, JobRequest, JobRequestInput,
-    JobState, JobStateFilter, ListJobs, ListQueues, ListWorkflows, MediaQueue, Order, PageSize,
-    PauseWorkflow, QueueCategory, QueueState, QueueStateFilter, ResponseError, ServiceError,
-    TriggerWorkflow, UpdateWorkflow, WorkflowRequest, WorkflowState, XmlDocument, XmlTree,
+    DescribeJobs, DescribeWorkflowExecution, JobRequest, JobState, JobStateFilter, ListJobs,
+    ListQueues, ListWorkflows, MediaQueue, Order, PageSize, PauseWorkflow, QueueCategory,
+    QueueState, QueueStateFilter, ResponseError, ServiceError, TriggerWorkflow, UpdateWorkflow,
+    WorkflowRequest, WorkflowState, XmlDocument, XmlTree,
 };
 use cos_ci_testkit::{call, emulator_client, fixture, send};
 
@@ -430,24 +430,13 @@ async fn bodies_are_checked_as_ci_checks_them() {
 }
 
 fn job_request(object: &str) -> JobRequest {
-    JobRequest {
-        tag: "Transcode".into(),
-        input: JobRequestInput {
-            object: object.into(),
-        },
-        operation: JobOperation {
-            template_id: Some("t1460606b9752148c4ab182f55163ba7cd".into()),
-            output: Some(JobOutput {
-                region: "ap-beijing".into(),
-                bucket: cos_ci_testkit::BUCKET.into(),
-                object: "output/${InputName}.mp4".into(),
-                sprite_object: None,
-            }),
-            user_data: Some("This is my data.".into()),
-            ..JobOperation::default()
-        },
-        ..JobRequest::default()
-    }
+    let mut request = cos_ci_testkit::transcode_job(
+        object,
+        "t1460606b9752148c4ab182f55163ba7cd",
+        "output/${InputName}.mp4",
+    );
+    request.operation.user_data = Some("This is my data.".into());
+    request
 }
 
 #[tokio::test]

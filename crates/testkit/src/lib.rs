@@ -132,3 +132,6 @@ fn parse_response(bytes: &[u8]) -> http::Response<Bytes> {
         .body(Bytes::copy_from_slice(&bytes[split + 4..]))
         .expect("a parsed response")
 }
+
+mod job_requests;
+pub use job_requests::transcode_job;

@@ -1,6 +1,8 @@
 //! Callbacks over real sockets: a tiny HTTP server on 127.0.0.1 receives
 //! what the emulator POSTs when a job or a run ends, in XML and in JSON.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -112,13 +114,11 @@ xml_record! {
 }
 
 async fn start(task_duration: Duration) -> Emulator {
-    Emulator::start(EmulatorConfig {
+    common::start_quiet(EmulatorConfig {
         task_duration,
-        log_requests: false,
         ..EmulatorConfig::default()
     })
     .await
-    .unwrap()
 }
 
 async fn ok<A: CiAction>(addr: SocketAddr, action: &A) -> A::Output {

@@ -102,6 +102,24 @@ fn detail(handler: &RequestHandler, run_id: &str, now: SystemTime) -> WorkflowEx
     .execution
 }
 
+/// The run is still running at `before` and has ended in `state` at
+/// `end`; its detail then.
+fn ended(
+    handler: &RequestHandler,
+    run_id: &str,
+    before: SystemTime,
+    end: SystemTime,
+    state: ExecutionState,
+) -> WorkflowExecutionDetail {
+    assert_eq!(
+        detail(handler, run_id, before).state,
+        ExecutionState::Running
+    );
+    let run = detail(handler, run_id, end);
+    assert_eq!(run.state, state);
+    run
+}
+
 fn tasks(detail: &WorkflowExecutionDetail) -> Vec<(&str, JobState)> {
     detail
         .tasks
@@ -255,12 +273,13 @@ fn a_key_with_the_failure_pattern_fails_the_last_task() {
     let handler = handler(Duration::from_secs(4));
     let workflow_id = branching_workflow(&handler);
     let run_id = trigger(&handler, &workflow_id, "in/fail me.mp4", at(0));
-    assert_eq!(
-        detail(&handler, &run_id, at(7999)).state,
-        ExecutionState::Running
+    let run = ended(
+        &handler,
+        &run_id,
+        at(7999),
+        at(8000),
+        ExecutionState::Failed,
     );
-    let run = detail(&handler, &run_id, at(8000));
-    assert_eq!(run.state, ExecutionState::Failed);
     use JobState::*;
     assert_eq!(
         tasks(&run),
@@ -295,12 +314,13 @@ fn cancelling_a_runs_job_before_it_starts_cancels_the_run() {
         },
         at(500),
     );
-    assert_eq!(
-        detail(&handler, &run_id, at(499)).state,
-        ExecutionState::Running
+    let run = ended(
+        &handler,
+        &run_id,
+        at(499),
+        at(10_000),
+        ExecutionState::Cancel,
     );
-    let run = detail(&handler, &run_id, at(10_000));
-    assert_eq!(run.state, ExecutionState::Cancel);
     use JobState::*;
     // The sibling had started its stage; the next stage never comes.
     assert_eq!(

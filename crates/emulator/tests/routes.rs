@@ -16,13 +16,11 @@ use cos_ci_proto::{
 };
 
 async fn start(dataset: Dataset) -> Emulator {
-    Emulator::start(EmulatorConfig {
+    start_quiet(EmulatorConfig {
         dataset,
-        log_requests: false,
         ..EmulatorConfig::default()
     })
     .await
-    .expect("start")
 }
 
 async fn describe(addr: SocketAddr, run_id: &str) -> (Reply, DescribeWorkflowExecutionOutput) {
@@ -211,13 +209,7 @@ async fn unknown_run_id_and_bad_paths_get_ci_errors() {
         reply.element("RequestId").as_deref(),
         reply.header("x-ci-request-id")
     );
-    assert!(
-        reply
-            .element("Message")
-            .is_some_and(|m| m.contains("i00000000000000000000000000000000")),
-        "{}",
-        reply.body
-    );
+    reply.assert_message_mentions("i00000000000000000000000000000000");
 
     // A run id that is no path segment: the parameter is named.
     let reply = signed(addr, "GET", "/workflowexecution/..", &[]).await;
@@ -261,11 +253,7 @@ async fn a_known_path_with_another_method_is_method_not_allowed() {
         // Signed or not: the method is checked before the signature.
         let reply = signed(addr, method, &path, &[]).await;
         assert_error_for(format!("{method} {path}"), &reply, 405, "MethodNotAllowed");
-        assert!(
-            reply.element("Message").is_some_and(|m| m.contains("GET")),
-            "{}",
-            reply.body
-        );
+        reply.assert_message_mentions("GET");
         let unsigned = send(
             addr,
             &request_text(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cos_ci_client::Credentials;
 use cos_ci_emulator::{
-    DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator, EmulatorConfig, MAX_BODY_BYTES,
+    DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig, MAX_BODY_BYTES,
 };
 use cos_ci_proto::{
     ActivateWorkflow, CancelJob, CiAction, CreateJobs, CreateWorkflow, DeleteWorkflow,
@@ -23,15 +23,6 @@ use cos_ci_testkit::{call, emulator_client, fixture, send};
 
 fn credentials() -> Credentials {
     Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
-}
-
-async fn start(config: EmulatorConfig) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        log_requests: false,
-        ..config
-    })
-    .await
-    .expect("start")
 }
 
 async fn ok<A: CiAction>(addr: SocketAddr, action: &A) -> A::Output {
@@ -81,7 +72,7 @@ fn is_id(id: &str, prefix: char) -> bool {
 #[tokio::test]
 async fn seeded_workflows_list_by_page_and_agree_with_execution_details() {
     let dataset = Dataset::generate(60, 8);
-    let emulator = start(EmulatorConfig {
+    let emulator = common::start_quiet(EmulatorConfig {
         dataset: dataset.clone(),
         ..EmulatorConfig::default()
     })
@@ -168,7 +159,7 @@ async fn seeded_workflows_list_by_page_and_agree_with_execution_details() {
 
 #[tokio::test]
 async fn workflows_are_created_updated_paused_activated_and_deleted() {
-    let emulator = start(EmulatorConfig {
+    let emulator = common::start_quiet(EmulatorConfig {
         dataset: Dataset::generate(5, 1),
         task_duration: Duration::ZERO,
         ..EmulatorConfig::default()
@@ -316,7 +307,7 @@ async fn workflows_are_created_updated_paused_activated_and_deleted() {
 
 #[tokio::test]
 async fn empty_answers_and_sub_resources() {
-    let emulator = start(EmulatorConfig {
+    let emulator = common::start_quiet(EmulatorConfig {
         dataset: Dataset::generate(5, 1),
         ..EmulatorConfig::default()
     })
@@ -358,19 +349,13 @@ async fn empty_answers_and_sub_resources() {
     // A method no route of the path has.
     let reply = common::signed(addr, "POST", &path, &[]).await;
     assert_eq!(reply.status, 405, "{}", reply.body);
-    assert!(
-        reply
-            .element("Message")
-            .is_some_and(|m| m.contains("PUT or DELETE")),
-        "{}",
-        reply.body
-    );
+    reply.assert_message_mentions("PUT or DELETE");
     emulator.shutdown().await;
 }
 
 #[tokio::test]
 async fn bodies_are_checked_as_ci_checks_them() {
-    let emulator = start(EmulatorConfig::default()).await;
+    let emulator = common::start_quiet(EmulatorConfig::default()).await;
     let addr = emulator.local_addr();
     let create = CreateWorkflow {
         request: definition("flow"),
@@ -441,7 +426,7 @@ fn job_request(object: &str) -> JobRequest {
 
 #[tokio::test]
 async fn jobs_are_submitted_described_cancelled_and_listed() {
-    let emulator = start(EmulatorConfig {
+    let emulator = common::start_quiet(EmulatorConfig {
         task_duration: Duration::from_secs(60),
         ..EmulatorConfig::default()
     })
@@ -662,7 +647,7 @@ async fn job_submissions_ci_refuses() {
         state: QueueState::Paused,
         ..MediaQueue::default()
     };
-    let emulator = start(EmulatorConfig {
+    let emulator = common::start_quiet(EmulatorConfig {
         task_duration: Duration::ZERO,
         queues: vec![paused.clone()],
         ..EmulatorConfig::default()
@@ -801,7 +786,7 @@ async fn queues_page_and_filter() {
         .collect();
     queues.extend((11..=13).map(|i| queue(i, QueueState::Paused, "Transcoding")));
     queues.push(queue(14, QueueState::Active, "SpeedTranscoding"));
-    let emulator = start(EmulatorConfig {
+    let emulator = common::start_quiet(EmulatorConfig {
         queues,
         dataset: Dataset::generate(5, 1),
         ..EmulatorConfig::default()

@@ -64,133 +64,68 @@ fn orders_both_ways_with_run_id_tie_break() {
     assert_eq!(PageQuery::default().size, 10);
 }
 
+/// Created at `offset` seconds after the records' base time.
+fn t(offset: i64) -> Option<i64> {
+    Some(1_767_542_400 + offset)
+}
+
+fn states(list: &[StateFilter]) -> Option<BTreeSet<StateFilter>> {
+    Some(list.iter().copied().collect())
+}
+
 #[test]
 fn every_filter() {
     let store = small_store();
-    let run = |q: PageQuery| -> Vec<String> {
-        store
-            .page(&q)
-            .records
-            .into_iter()
-            .map(|r| r.run_id)
-            .collect()
-    };
-    let base = query(Order::Asc, 100);
-    assert_eq!(
-        run(PageQuery {
-            workflow_id: Some("wA".into()),
-            ..base.clone()
-        }),
-        ["i01", "i03", "i04"]
-    );
-    assert_eq!(
-        run(PageQuery {
-            name: Some("a.mp4".into()),
-            ..base.clone()
-        }),
-        ["i01", "i03", "i05", "i06"]
-    );
-    assert_eq!(
-        run(PageQuery {
-            name: Some("视频/测试 3.mov".into()),
-            ..base.clone()
-        }),
-        ["i02"]
-    );
-    assert_eq!(
-        run(PageQuery {
-            job_id: Some("b1".into()),
-            ..base.clone()
-        }),
-        ["i02", "i03"]
-    );
-    let states = |list: &[StateFilter]| Some(list.iter().copied().collect::<BTreeSet<_>>());
-    assert_eq!(
-        run(PageQuery {
-            states: states(&[StateFilter::Success, StateFilter::Cancel]),
-            ..base.clone()
-        }),
-        ["i01", "i04", "i05"]
-    );
-    assert_eq!(
-        run(PageQuery {
-            states: states(&[StateFilter::All]),
-            ..base.clone()
-        })
-        .len(),
-        6
-    );
-    assert_eq!(
-        run(PageQuery {
-            states: states(&[StateFilter::All, StateFilter::Failed]),
-            ..base.clone()
-        })
-        .len(),
-        6
-    );
-    assert_eq!(
-        run(PageQuery {
-            states: states(&[]),
-            ..base.clone()
-        })
-        .len(),
-        6
-    );
-    let t = |offset: i64| Some(1_767_542_400 + offset);
-    assert_eq!(
-        run(PageQuery {
-            start_time: t(20),
-            end_time: t(30),
-            ..base.clone()
-        }),
-        ["i03", "i04", "i05"]
-    );
-    assert_eq!(
-        run(PageQuery {
-            start_time: t(31),
-            ..base.clone()
-        }),
-        ["i06"]
-    );
-    assert_eq!(
-        run(PageQuery {
-            end_time: t(10),
-            ..base.clone()
-        }),
-        ["i01", "i02"]
-    );
-    assert!(
-        run(PageQuery {
-            start_time: t(31),
-            end_time: t(30),
-            ..base.clone()
-        })
-        .is_empty()
-    );
-    assert_eq!(
-        run(PageQuery {
-            workflow_id: Some("wA".into()),
-            name: Some("a.mp4".into()),
-            states: states(&[StateFilter::Running]),
-            ..base.clone()
-        }),
-        ["i03"]
-    );
-    assert!(
-        run(PageQuery {
-            workflow_id: Some("wZ".into()),
-            ..base.clone()
-        })
-        .is_empty()
-    );
-    assert!(
-        run(PageQuery {
-            job_id: Some("b1".into()),
-            workflow_id: Some("wC".into()),
-            ..base.clone()
-        })
-        .is_empty()
-    );
+    const ALL: &[&str] = &["i01", "i02", "i03", "i04", "i05", "i06"];
+    // (what the query sets, the run ids listed oldest first)
+    type Case = (fn(&mut PageQuery), &'static [&'static str]);
+    let cases: [Case; 15] = [
+        (
+            |q| q.workflow_id = Some("wA".into()),
+            &["i01", "i03", "i04"],
+        ),
+        (
+            |q| q.name = Some("a.mp4".into()),
+            &["i01", "i03", "i05", "i06"],
+        ),
+        (|q| q.name = Some("视频/测试 3.mov".into()), &["i02"]),
+        (|q| q.job_id = Some("b1".into()), &["i02", "i03"]),
+        (
+            |q| q.states = states(&[StateFilter::Success, StateFilter::Cancel]),
+            &["i01", "i04", "i05"],
+        ),
+        (|q| q.states = states(&[StateFilter::All]), ALL),
+        (
+            |q| q.states = states(&[StateFilter::All, StateFilter::Failed]),
+            ALL,
+        ),
+        (|q| q.states = states(&[]), ALL),
+        (
+            |q| (q.start_time, q.end_time) = (t(20), t(30)),
+            &["i03", "i04", "i05"],
+        ),
+        (|q| q.start_time = t(31), &["i06"]),
+        (|q| q.end_time = t(10), &["i01", "i02"]),
+        (|q| (q.start_time, q.end_time) = (t(31), t(30)), &[]),
+        (
+            |q| {
+                q.workflow_id = Some("wA".into());
+                q.name = Some("a.mp4".into());
+                q.states = states(&[StateFilter::Running]);
+            },
+            &["i03"],
+        ),
+        (|q| q.workflow_id = Some("wZ".into()), &[]),
+        (
+            |q| (q.job_id, q.workflow_id) = (Some("b1".into()), Some("wC".into())),
+            &[],
+        ),
+    ];
+    for (set, want) in cases {
+        let mut query = query(Order::Asc, 100);
+        set(&mut query);
+        assert_eq!(ids(&store.page(&query)), want, "{query:?}");
+    }
 }
 
 #[test]

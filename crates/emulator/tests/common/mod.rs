@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cos_ci_emulator::{DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY};
+use cos_ci_emulator::{DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Emulator, EmulatorConfig};
 use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -53,6 +53,27 @@ impl Reply {
     pub fn code(&self) -> Option<String> {
         self.element("Code")
     }
+
+    /// Assert that the error's `<Message>` mentions `text`.
+    #[track_caller]
+    pub fn assert_message_mentions(&self, text: &str) {
+        assert!(
+            self.element("Message").is_some_and(|m| m.contains(text)),
+            "`{text}` not in the message: {}",
+            self.body
+        );
+    }
+}
+
+/// An emulator serving `config`, without its request log (the tests'
+/// output stays readable).
+pub async fn start_quiet(config: EmulatorConfig) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        log_requests: false,
+        ..config
+    })
+    .await
+    .expect("start")
 }
 
 pub fn now() -> u64 {

@@ -6,8 +6,8 @@
 use std::time::SystemTime;
 
 use cos_ci_proto::{
-    ListQueues, ListQueuesOutput, MediaQueue, PageSize, QueueCategory, QueueState,
-    QueueStateFilter, XmlNode, XmlTree,
+    Cursor, ListQueues, ListQueuesOutput, MediaQueue, PageSize, PaginatedAction, QueueCategory,
+    QueueState, QueueStateFilter, XmlNode, XmlTree,
 };
 
 use crate::dataset::{DatasetError, read_ndjson};
@@ -121,13 +121,9 @@ pub(crate) fn list(
             category_wanted == QueueCategory::CateAll || category(queue) == category_wanted.as_str()
         })
         .collect();
-    let page = NumberedPage::of(
-        &matching,
-        request.page_number,
-        request.page_size,
-        ids,
-        |id| resources.queues.get(id).is_some(),
-    );
+    let page = NumberedPage::of(&request, &matching, ids, |id| {
+        resources.queues.get(id).is_some()
+    });
     Ok(ListQueuesOutput {
         request_id: None,
         total_count: Some(page.total),
@@ -152,22 +148,26 @@ pub(crate) struct NumberedPage<T> {
 }
 
 impl<T: Clone> NumberedPage<T> {
-    /// Page `page_number` of `matching`; `exists` tells which of the ids
+    /// The page of `matching` that `request` asks for (its declared
+    /// `pageNumber` and `pageSize`); `exists` tells which of the ids
     /// `asked` for are known.
-    pub(crate) fn of(
+    pub(crate) fn of<A: PaginatedAction>(
+        request: &A,
         matching: &[T],
-        page_number: Option<u32>,
-        size: Option<PageSize>,
         asked: Option<&[String]>,
         exists: impl Fn(&str) -> bool,
     ) -> Self {
+        let page_number = match request.cursor() {
+            Some(Cursor::Page(number)) => Some(number),
+            _ => None,
+        };
         let mut missing: Vec<String> = Vec::new();
         for id in asked.into_iter().flatten() {
             if !exists(id) && !missing.contains(id) {
                 missing.push(id.clone());
             }
         }
-        let (number, size, items) = page_of(matching, page_number, size);
+        let (number, size, items) = page_of(matching, page_number, request.page_size());
         NumberedPage {
             number,
             size,
@@ -182,10 +182,10 @@ impl<T: Clone> NumberedPage<T> {
 fn page_of<T: Clone>(
     items: &[T],
     page_number: Option<u32>,
-    size: Option<PageSize>,
+    size: Option<u32>,
 ) -> (u32, u32, Vec<T>) {
     let page_number = page_number.unwrap_or(1).max(1);
-    let size = size.map_or(PageSize::DEFAULT, PageSize::get);
+    let size = size.unwrap_or(PageSize::DEFAULT);
     let skip = (page_number as usize - 1).saturating_mul(size as usize);
     let page = items
         .iter()
@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn pages_by_number() {
         let items: Vec<u32> = (0..25).collect();
-        let size = PageSize::new(10).ok();
+        let size = Some(10);
         assert_eq!(page_of(&items, None, size).2.len(), 10);
         assert_eq!(
             page_of(&items, Some(3), size).2,

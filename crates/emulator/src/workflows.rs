@@ -134,13 +134,7 @@ pub(crate) fn list(
                 .is_none_or(|name| *name == workflow.name)
         })
         .collect();
-    let page = NumberedPage::of(
-        &matching,
-        request.page_number,
-        request.page_size,
-        ids,
-        |id| store.get(id).is_some(),
-    );
+    let page = NumberedPage::of(&request, &matching, ids, |id| store.get(id).is_some());
     Ok(ListWorkflowsOutput {
         request_id: None,
         total_count: Some(page.total),

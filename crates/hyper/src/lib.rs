@@ -151,20 +151,20 @@ pub use cos_ci_proto::{
 pub use futures_core::Stream;
 pub use futures_util::StreamExt;
 
+mod files;
 mod transport;
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use cos_ci_client::credentials::{CredentialFetch, CredentialRequest, FetchStep, SystemFiles};
+use cos_ci_client::credentials::{CredentialFetch, CredentialRequest, FetchStep};
 use cos_ci_client::{
     Client, FetchId, ListingStep, Paginator, ParallelListing, Step, TimeWindowed, WaitStep, Waiter,
 };
-use cos_ci_proto::{
-    CiAction, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, PaginatedAction,
-};
+use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
 use tracing::Instrument;
 
+pub use files::SystemFiles;
 pub use transport::TransportOptions;
 use transport::{SendError, Transport};
 
@@ -541,17 +541,6 @@ impl HyperClient {
         options: PagingOptions,
     ) -> impl Stream<Item = Result<WorkflowExecution, Error>> + Send + use<> {
         self.items(request, options)
-    }
-
-    /// One execution with its tasks and topology (`GET /workflowexecution/<RunId>`).
-    pub async fn describe_workflow_execution(
-        &self,
-        run_id: impl Into<String>,
-    ) -> Result<DescribeWorkflowExecutionOutput, Error> {
-        self.execute(DescribeWorkflowExecution {
-            run_id: run_id.into(),
-        })
-        .await
     }
 }
 

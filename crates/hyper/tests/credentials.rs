@@ -191,7 +191,7 @@ async fn off_a_cvm_the_chain_ends_quickly_with_every_place_named() {
             ..Default::default()
         };
         let provider = chain
-            .resolve(&lookup, Arc::new(cos_ci_client::credentials::SystemFiles))
+            .resolve(&lookup, Arc::new(cos_ci_hyper::SystemFiles))
             .unwrap();
         let started = Instant::now();
         let error = cos_ci_hyper::fetch_credentials(&provider, &TransportOptions::default())

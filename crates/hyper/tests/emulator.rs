@@ -11,7 +11,10 @@ use cos_ci_emulator::{
     EmulatorConfig, FaultConfig, FaultKind,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
-use cos_ci_proto::{CiTimestamp, JobState, ListWorkflowExecutions, PageSize, WorkflowTask};
+use cos_ci_proto::{
+    CiTimestamp, DescribeWorkflowExecution, JobState, ListWorkflowExecutions, PageSize,
+    WorkflowTask,
+};
 use futures_util::StreamExt;
 
 async fn emulator(config: EmulatorConfig) -> Emulator {
@@ -106,7 +109,9 @@ async fn describe_returns_the_tasks_of_listed_executions() {
     assert_eq!(page.executions.len(), 40);
     for listed in &page.executions {
         let output = client
-            .describe_workflow_execution(listed.run_id.clone())
+            .execute(DescribeWorkflowExecution {
+                run_id: listed.run_id.clone(),
+            })
             .await
             .unwrap();
         assert!(output.request_id.is_some());
@@ -154,14 +159,18 @@ async fn describe_returns_the_tasks_of_listed_executions() {
     }));
     emu.insert(record.clone());
     let output = client
-        .describe_workflow_execution(record.run_id.clone())
+        .execute(DescribeWorkflowExecution {
+            run_id: record.run_id.clone(),
+        })
         .await
         .unwrap();
     assert_eq!(output.execution.run_id, record.run_id);
     assert_eq!(output.execution.tasks, [task]);
 
     let error = client
-        .describe_workflow_execution("i-no-such-run")
+        .execute(DescribeWorkflowExecution {
+            run_id: "i-no-such-run".into(),
+        })
         .await
         .unwrap_err();
     let service = error

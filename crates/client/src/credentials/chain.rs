@@ -173,7 +173,7 @@ struct Part {
 
 impl CredentialChain {
     /// Resolve the chain with `env` (e.g. `std::env::var_os`) and `files`
-    /// (e.g. [`super::SystemFiles`]). Files and variables are read now;
+    /// (e.g. `cos_ci_hyper::SystemFiles`). Files and variables are read now;
     /// fetching sources (TKE OIDC, instance role) fetch when first used,
     /// and TKE re-reads its token file through `files` at every refresh.
     pub fn resolve(

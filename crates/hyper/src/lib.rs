@@ -391,7 +391,10 @@ impl HyperClient {
         A::Output: Send,
         A::Item: Send,
     {
-        flatten_pages(self.pages(action, options))
+        flatten(
+            self.pages(action, options)
+                .map(|page| page.map(|page| page.items)),
+        )
     }
 
     /// Every page of a listing by creation-time windows, `options.workers`
@@ -490,13 +493,7 @@ impl HyperClient {
         A::Output: Send,
         A::Item: Send,
     {
-        self.parallel_pages(action, options).flat_map(|page| {
-            let items: Vec<Result<A::Item, Error>> = match page {
-                Ok(items) => items.into_iter().map(Ok).collect(),
-                Err(error) => vec![Err(error)],
-            };
-            futures_util::stream::iter(items)
-        })
+        flatten(self.parallel_pages(action, options))
     }
 
     /// Follow `target` until it ends or `policy`'s deadline passes, calling
@@ -598,14 +595,13 @@ impl<T> Page<T> {
 }
 
 /// Turn a stream of pages into a stream of items, keeping the first error.
-fn flatten_pages<T: Send, S>(pages: S) -> impl Stream<Item = Result<T, Error>> + Send
+fn flatten<T: Send, S>(pages: S) -> impl Stream<Item = Result<T, Error>> + Send
 where
-    S: Stream<Item = Result<Page<T>, Error>> + Send,
+    S: Stream<Item = Result<Vec<T>, Error>> + Send,
 {
-    use futures_util::StreamExt;
     pages.flat_map(|page| {
         let items: Vec<Result<T, Error>> = match page {
-            Ok(page) => page.items.into_iter().map(Ok).collect(),
+            Ok(items) => items.into_iter().map(Ok).collect(),
             Err(error) => vec![Err(error)],
         };
         futures_util::stream::iter(items)

@@ -2,40 +2,20 @@
 //! through injected faults, typed auth errors, timeouts and the body cap.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cos_ci_client::{Config, Credentials, Error, RetryPolicy, TransportErrorKind};
+use cos_ci_client::{Credentials, Error, PagingOptions, RetryPolicy, TransportErrorKind};
 use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig, FaultConfig, FaultKind,
+    DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig, FaultConfig, FaultKind,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{
     CiTimestamp, DescribeWorkflowExecution, JobState, ListWorkflowExecutions, PageSize,
     WorkflowTask,
 };
-use futures_util::StreamExt;
 
-async fn emulator(config: EmulatorConfig) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        log_requests: false,
-        ..config
-    })
-    .await
-    .unwrap()
-}
-
-fn config_for(emulator: &Emulator, credentials: Credentials) -> Config {
-    Config::new(DEFAULT_BUCKET, DEFAULT_REGION, credentials)
-        .unwrap()
-        .with_endpoint(&emulator.base_url())
-        .unwrap()
-}
-
-fn default_credentials() -> Credentials {
-    Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
-}
+mod common;
+use common::{TraceLog, client_for, config_at, config_for, default_credentials, run_ids, start};
 
 fn quick_retries() -> RetryPolicy {
     RetryPolicy {
@@ -57,14 +37,7 @@ async fn all_run_ids(
     client: &HyperClient,
     request: ListWorkflowExecutions,
 ) -> Result<Vec<String>, Error> {
-    let mut stream = std::pin::pin!(
-        client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all())
-    );
-    let mut ids = Vec::new();
-    while let Some(item) = stream.next().await {
-        ids.push(item?.run_id);
-    }
-    Ok(ids)
+    run_ids(client.list_all_workflow_executions(request, PagingOptions::all())).await
 }
 
 fn assert_exactly(ids: &[String], dataset: &Dataset) {
@@ -77,12 +50,12 @@ fn assert_exactly(ids: &[String], dataset: &Dataset) {
 #[tokio::test]
 async fn one_page_then_every_page_of_thousands() {
     let dataset = Dataset::generate(3_000, 11);
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: dataset.clone(),
         ..Default::default()
     })
     .await;
-    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    let client = client_for(&emu);
 
     let page = client.list_workflow_executions(page_of(10)).await.unwrap();
     assert_eq!(page.executions.len(), 10);
@@ -98,12 +71,12 @@ async fn one_page_then_every_page_of_thousands() {
 #[tokio::test]
 async fn describe_returns_the_tasks_of_listed_executions() {
     let dataset = Dataset::generate(200, 12);
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: dataset.clone(),
         ..Default::default()
     })
     .await;
-    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    let client = client_for(&emu);
 
     let page = client.list_workflow_executions(page_of(40)).await.unwrap();
     assert_eq!(page.executions.len(), 40);
@@ -187,12 +160,12 @@ async fn describe_returns_the_tasks_of_listed_executions() {
 #[tokio::test]
 async fn filters_and_limits_travel_intact() {
     let dataset = Dataset::generate(1_000, 5);
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: dataset.clone(),
         ..Default::default()
     })
     .await;
-    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    let client = client_for(&emu);
 
     let workflow = dataset.records()[0].workflow_id.clone();
     let object = dataset.records()[0].object.clone();
@@ -219,22 +192,16 @@ async fn filters_and_limits_travel_intact() {
     };
     assert_eq!(all_run_ids(&client, request).await.unwrap().len(), expected);
 
-    let mut limited = std::pin::pin!(
-        client.list_all_workflow_executions(page_of(100), cos_ci_client::PagingOptions::limit(250))
-    );
-    let mut count = 0;
-    while let Some(item) = limited.next().await {
-        item.unwrap();
-        count += 1;
-    }
-    assert_eq!(count, 250);
+    let limited =
+        client.list_all_workflow_executions(page_of(100), cos_ci_client::PagingOptions::limit(250));
+    assert_eq!(run_ids(limited).await.unwrap().len(), 250);
     emu.shutdown().await;
 }
 
 #[tokio::test]
 async fn ten_thousand_through_twenty_percent_faults_exactly_once() {
     let dataset = Dataset::generate(10_000, 3);
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: dataset.clone(),
         faults: FaultConfig {
             rate: 0.2,
@@ -255,7 +222,7 @@ async fn ten_thousand_through_twenty_percent_faults_exactly_once() {
 #[tokio::test]
 async fn cut_bodies_and_closed_connections_mid_page_lose_nothing() {
     let dataset = Dataset::generate(2_000, 8);
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: dataset.clone(),
         faults: FaultConfig {
             rate: 0.4,
@@ -277,7 +244,7 @@ async fn cut_bodies_and_closed_connections_mid_page_lose_nothing() {
 
 #[tokio::test]
 async fn auth_failures_surface_as_typed_service_errors() {
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: Dataset::generate(10, 1),
         session_token: Some("emulator-session-token".into()),
         ..Default::default()
@@ -342,12 +309,12 @@ async fn auth_failures_surface_as_typed_service_errors() {
 
 #[tokio::test]
 async fn a_skewed_clock_is_corrected_from_the_date_header() {
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: Dataset::generate(5, 1),
         ..Default::default()
     })
     .await;
-    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    let client = client_for(&emu);
     // Pretend our clock runs two hours slow.
     client.client().set_clock_offset_secs(-7_200);
     let page = client.list_workflow_executions(page_of(10)).await.unwrap();
@@ -366,14 +333,12 @@ async fn a_server_that_never_answers_times_out_clearly() {
             held.push(socket); // accept, read nothing, answer nothing
         }
     });
-    let config = Config::new(DEFAULT_BUCKET, DEFAULT_REGION, default_credentials())
-        .unwrap()
-        .with_endpoint(&format!("http://{address}"))
-        .unwrap()
-        .with_retry_policy(RetryPolicy {
+    let config = config_at(&format!("http://{address}"), default_credentials()).with_retry_policy(
+        RetryPolicy {
             max_attempts: 2,
             ..quick_retries()
-        });
+        },
+    );
     let options = TransportOptions {
         request_timeout: Duration::from_millis(300),
         ..Default::default()
@@ -398,14 +363,12 @@ async fn connection_refused_is_a_connect_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let config = Config::new(DEFAULT_BUCKET, DEFAULT_REGION, default_credentials())
-        .unwrap()
-        .with_endpoint(&format!("http://{address}"))
-        .unwrap()
-        .with_retry_policy(RetryPolicy {
+    let config = config_at(&format!("http://{address}"), default_credentials()).with_retry_policy(
+        RetryPolicy {
             max_attempts: 2,
             ..quick_retries()
-        });
+        },
+    );
     match HyperClient::new(config)
         .list_workflow_executions(page_of(10))
         .await
@@ -417,7 +380,7 @@ async fn connection_refused_is_a_connect_error() {
 
 #[tokio::test]
 async fn a_body_over_the_cap_is_refused_not_buffered_or_retried() {
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: Dataset::generate(200, 2),
         ..Default::default()
     })
@@ -452,24 +415,10 @@ async fn a_body_over_the_cap_is_refused_not_buffered_or_retried() {
     emu.shutdown().await;
 }
 
-/// A `MakeWriter` that appends to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn tracing_at_trace_level_never_records_secrets() {
     const TOKEN: &str = "very-secret-session-token";
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: Dataset::generate(30, 1),
         session_token: Some(TOKEN.into()),
         faults: FaultConfig {
@@ -479,14 +428,7 @@ async fn tracing_at_trace_level_never_records_secrets() {
         ..Default::default()
     })
     .await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = TraceLog::capture();
 
     let config = config_for(&emu, default_credentials().with_session_token(TOKEN))
         .with_retry_policy(quick_retries());
@@ -498,7 +440,7 @@ async fn tracing_at_trace_level_never_records_secrets() {
     ));
     let error = bad.list_workflow_executions(page_of(10)).await.unwrap_err();
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = log.text();
     assert!(log.contains("ci.request"), "spans were recorded: {log}");
     for secret in [DEFAULT_SECRET_KEY, TOKEN, "nope"] {
         assert!(!log.contains(secret), "secret leaked into tracing output");

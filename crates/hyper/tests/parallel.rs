@@ -6,16 +6,18 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use cos_ci_client::{Config, Credentials, Error, PagingOptions, ParallelOptions, RetryPolicy};
+use cos_ci_client::{Error, PagingOptions, ParallelOptions, RetryPolicy};
 use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig, ExecutionRecord, FaultConfig, FaultKind, Latency, Skew,
+    Dataset, Emulator, EmulatorConfig, ExecutionRecord, FaultConfig, FaultKind, Latency, Skew,
 };
 use cos_ci_hyper::HyperClient;
 use cos_ci_proto::{
     CiTimestamp, ExecutionState, ListWorkflowExecutions, Order, PageSize, StateFilter,
 };
 use futures_util::StreamExt;
+
+mod common;
+use common::{config_for, default_credentials, run_ids, start};
 
 /// Generated executions, bunched, plus bursts: 300 in one second, 200 in
 /// the next three seconds, and 50 in each of five consecutive seconds.
@@ -61,28 +63,12 @@ fn dataset() -> Dataset {
     Dataset::new(records).unwrap()
 }
 
-async fn start(config: EmulatorConfig) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        log_requests: false,
-        ..config
-    })
-    .await
-    .unwrap()
-}
-
 fn client(emulator: &Emulator, retry: Option<RetryPolicy>) -> HyperClient {
-    let mut config = Config::new(
-        DEFAULT_BUCKET,
-        DEFAULT_REGION,
-        Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY),
-    )
-    .unwrap()
-    .with_endpoint(&emulator.base_url())
-    .unwrap();
-    if let Some(retry) = retry {
-        config = config.with_retry_policy(retry);
-    }
-    HyperClient::new(config)
+    let config = config_for(emulator, default_credentials());
+    HyperClient::new(match retry {
+        Some(retry) => config.with_retry_policy(retry),
+        None => config,
+    })
 }
 
 async fn sequential(
@@ -90,12 +76,7 @@ async fn sequential(
     request: ListWorkflowExecutions,
     paging: PagingOptions,
 ) -> Result<Vec<String>, Error> {
-    let mut stream = std::pin::pin!(client.items(request, paging));
-    let mut ids = Vec::new();
-    while let Some(item) = stream.next().await {
-        ids.push(item?.run_id);
-    }
-    Ok(ids)
+    run_ids(client.items(request, paging)).await
 }
 
 async fn parallel(
@@ -103,12 +84,7 @@ async fn parallel(
     request: ListWorkflowExecutions,
     options: ParallelOptions,
 ) -> Result<Vec<String>, Error> {
-    let mut stream = std::pin::pin!(client.parallel_items(request, options));
-    let mut ids = Vec::new();
-    while let Some(item) = stream.next().await {
-        ids.push(item?.run_id);
-    }
-    Ok(ids)
+    run_ids(client.parallel_items(request, options)).await
 }
 
 fn requests() -> Vec<ListWorkflowExecutions> {

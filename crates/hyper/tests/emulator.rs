@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use cos_ci_client::{Credentials, Error, PagingOptions, RetryPolicy, TransportErrorKind};
 use cos_ci_emulator::{
-    DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig, FaultConfig, FaultKind,
+    DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig, ExecutionRecord, FaultConfig,
+    FaultKind,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{
@@ -15,7 +16,7 @@ use cos_ci_proto::{
 };
 
 mod common;
-use common::{TraceLog, client_for, config_at, config_for, default_credentials, run_ids, start};
+use common::{TraceLog, config_at, config_for, default_credentials, run_ids, serve, start};
 
 fn quick_retries() -> RetryPolicy {
     RetryPolicy {
@@ -50,12 +51,7 @@ fn assert_exactly(ids: &[String], dataset: &Dataset) {
 #[tokio::test]
 async fn one_page_then_every_page_of_thousands() {
     let dataset = Dataset::generate(3_000, 11);
-    let emu = start(EmulatorConfig {
-        dataset: dataset.clone(),
-        ..Default::default()
-    })
-    .await;
-    let client = client_for(&emu);
+    let (emu, client) = serve(dataset.clone()).await;
 
     let page = client.list_workflow_executions(page_of(10)).await.unwrap();
     assert_eq!(page.executions.len(), 10);
@@ -71,12 +67,7 @@ async fn one_page_then_every_page_of_thousands() {
 #[tokio::test]
 async fn describe_returns_the_tasks_of_listed_executions() {
     let dataset = Dataset::generate(200, 12);
-    let emu = start(EmulatorConfig {
-        dataset: dataset.clone(),
-        ..Default::default()
-    })
-    .await;
-    let client = client_for(&emu);
+    let (emu, client) = serve(dataset.clone()).await;
 
     let page = client.list_workflow_executions(page_of(40)).await.unwrap();
     assert_eq!(page.executions.len(), 40);
@@ -160,37 +151,32 @@ async fn describe_returns_the_tasks_of_listed_executions() {
 #[tokio::test]
 async fn filters_and_limits_travel_intact() {
     let dataset = Dataset::generate(1_000, 5);
-    let emu = start(EmulatorConfig {
-        dataset: dataset.clone(),
-        ..Default::default()
-    })
-    .await;
-    let client = client_for(&emu);
+    let (emu, client) = serve(dataset.clone()).await;
 
-    let workflow = dataset.records()[0].workflow_id.clone();
-    let object = dataset.records()[0].object.clone();
-    let expected = dataset
-        .records()
-        .iter()
-        .filter(|r| r.workflow_id == workflow)
-        .count();
-    let request = ListWorkflowExecutions {
-        workflow_id: Some(workflow),
-        ..page_of(7)
-    };
-    assert_eq!(all_run_ids(&client, request).await.unwrap().len(), expected);
-
-    // Object keys with spaces and non-ASCII survive encoding and signing.
-    let expected = dataset
-        .records()
-        .iter()
-        .filter(|r| r.object == object)
-        .count();
-    let request = ListWorkflowExecutions {
-        name: Some(object),
-        ..page_of(100)
-    };
-    assert_eq!(all_run_ids(&client, request).await.unwrap().len(), expected);
+    let records = dataset.records();
+    let first = &records[0];
+    let count =
+        |matches: &dyn Fn(&&ExecutionRecord) -> bool| records.iter().filter(matches).count();
+    for (request, expected) in [
+        (
+            ListWorkflowExecutions {
+                workflow_id: Some(first.workflow_id.clone()),
+                ..page_of(7)
+            },
+            count(&|r| r.workflow_id == first.workflow_id),
+        ),
+        // Object keys with spaces and non-ASCII survive encoding and signing.
+        (
+            ListWorkflowExecutions {
+                name: Some(first.object.clone()),
+                ..page_of(100)
+            },
+            count(&|r| r.object == first.object),
+        ),
+    ] {
+        let listed = all_run_ids(&client, request.clone()).await.unwrap();
+        assert_eq!(listed.len(), expected, "{request:?}");
+    }
 
     let limited =
         client.list_all_workflow_executions(page_of(100), cos_ci_client::PagingOptions::limit(250));
@@ -200,44 +186,46 @@ async fn filters_and_limits_travel_intact() {
 
 #[tokio::test]
 async fn ten_thousand_through_twenty_percent_faults_exactly_once() {
+    let faults = FaultConfig {
+        rate: 0.2,
+        kinds: FaultKind::ALL.to_vec(),
+    };
     let dataset = Dataset::generate(10_000, 3);
-    let emu = start(EmulatorConfig {
-        dataset: dataset.clone(),
-        faults: FaultConfig {
-            rate: 0.2,
-            kinds: FaultKind::ALL.to_vec(),
-        },
-        seed: 99,
-        ..Default::default()
-    })
-    .await;
-    let config = config_for(&emu, default_credentials()).with_retry_policy(quick_retries());
-    let client = HyperClient::new(config);
-    let ids = all_run_ids(&client, page_of(100)).await.unwrap();
-    assert_eq!(ids.len(), 10_000);
-    assert_exactly(&ids, &dataset);
-    emu.shutdown().await;
+    listed_exactly_once_through(faults, 99, dataset, quick_retries(), 100).await;
 }
 
 #[tokio::test]
 async fn cut_bodies_and_closed_connections_mid_page_lose_nothing() {
-    let dataset = Dataset::generate(2_000, 8);
+    let faults = FaultConfig {
+        rate: 0.4,
+        kinds: vec![FaultKind::TruncateBody, FaultKind::CloseConnection],
+    };
+    let retry = RetryPolicy {
+        max_attempts: 20,
+        ..quick_retries()
+    };
+    listed_exactly_once_through(faults, 7, Dataset::generate(2_000, 8), retry, 50).await;
+}
+
+/// Every execution of `dataset`, listed `page` at a time by a client
+/// retrying with `retry` through `faults` (drawn from `seed`), comes out
+/// exactly once.
+async fn listed_exactly_once_through(
+    faults: FaultConfig,
+    seed: u64,
+    dataset: Dataset,
+    retry: RetryPolicy,
+    page: u32,
+) {
     let emu = start(EmulatorConfig {
         dataset: dataset.clone(),
-        faults: FaultConfig {
-            rate: 0.4,
-            kinds: vec![FaultKind::TruncateBody, FaultKind::CloseConnection],
-        },
-        seed: 7,
+        faults,
+        seed,
         ..Default::default()
     })
     .await;
-    let config = config_for(&emu, default_credentials()).with_retry_policy(RetryPolicy {
-        max_attempts: 20,
-        ..quick_retries()
-    });
-    let client = HyperClient::new(config);
-    let ids = all_run_ids(&client, page_of(50)).await.unwrap();
+    let client = HyperClient::new(config_for(&emu, default_credentials()).with_retry_policy(retry));
+    let ids = all_run_ids(&client, page_of(page)).await.unwrap();
     assert_exactly(&ids, &dataset);
     emu.shutdown().await;
 }
@@ -309,12 +297,7 @@ async fn auth_failures_surface_as_typed_service_errors() {
 
 #[tokio::test]
 async fn a_skewed_clock_is_corrected_from_the_date_header() {
-    let emu = start(EmulatorConfig {
-        dataset: Dataset::generate(5, 1),
-        ..Default::default()
-    })
-    .await;
-    let client = client_for(&emu);
+    let (emu, client) = serve(Dataset::generate(5, 1)).await;
     // Pretend our clock runs two hours slow.
     client.client().set_clock_offset_secs(-7_200);
     let page = client.list_workflow_executions(page_of(10)).await.unwrap();

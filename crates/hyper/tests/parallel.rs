@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use cos_ci_client::{Error, PagingOptions, ParallelOptions, RetryPolicy};
+use cos_ci_client::{PagingOptions, ParallelOptions, RetryPolicy};
 use cos_ci_emulator::{
     Dataset, Emulator, EmulatorConfig, ExecutionRecord, FaultConfig, FaultKind, Latency, Skew,
 };
@@ -71,22 +71,6 @@ fn client(emulator: &Emulator, retry: Option<RetryPolicy>) -> HyperClient {
     })
 }
 
-async fn sequential(
-    client: &HyperClient,
-    request: ListWorkflowExecutions,
-    paging: PagingOptions,
-) -> Result<Vec<String>, Error> {
-    run_ids(client.items(request, paging)).await
-}
-
-async fn parallel(
-    client: &HyperClient,
-    request: ListWorkflowExecutions,
-    options: ParallelOptions,
-) -> Result<Vec<String>, Error> {
-    run_ids(client.parallel_items(request, options)).await
-}
-
 fn requests() -> Vec<ListWorkflowExecutions> {
     let dataset = dataset();
     let records = dataset.records();
@@ -140,7 +124,7 @@ async fn windows_list_exactly_what_the_sequential_listing_lists() {
     .await;
     let client = client(&emulator, None);
     for request in requests() {
-        let expected = sequential(&client, request.clone(), PagingOptions::all())
+        let expected = run_ids(client.items(request.clone(), PagingOptions::all()))
             .await
             .unwrap();
         if request == ListWorkflowExecutions::default() {
@@ -151,19 +135,19 @@ async fn windows_list_exactly_what_the_sequential_listing_lists() {
                 window_pages: 3,
                 ..ParallelOptions::new(workers)
             };
-            let ids = parallel(&client, request.clone(), options).await.unwrap();
+            let ids = run_ids(client.parallel_items(request.clone(), options))
+                .await
+                .unwrap();
             assert_eq!(ids, expected, "{workers} workers, {request:?}");
         }
         // With a limit: the same first executions.
         for limit in [7, 333] {
             let paging = PagingOptions::limit(limit);
-            let expected = sequential(&client, request.clone(), paging.clone())
+            let expected = run_ids(client.items(request.clone(), paging.clone()))
                 .await
                 .unwrap();
-            let ids = parallel(
-                &client,
-                request.clone(),
-                ParallelOptions::new(8).with_paging(paging),
+            let ids = run_ids(
+                client.parallel_items(request.clone(), ParallelOptions::new(8).with_paging(paging)),
             )
             .await
             .unwrap();
@@ -209,16 +193,13 @@ async fn faults_are_retried_per_window_and_lose_nothing() {
         size: Some(PageSize::new(50).unwrap()),
         ..ListWorkflowExecutions::default()
     };
-    let expected = sequential(&client(&plain, None), request.clone(), PagingOptions::all())
+    let expected = run_ids(client(&plain, None).items(request.clone(), PagingOptions::all()))
         .await
         .unwrap();
-    let ids = parallel(
-        &client(&faulty, Some(retry)),
-        request,
-        ParallelOptions::new(6),
-    )
-    .await
-    .unwrap();
+    let ids =
+        run_ids(client(&faulty, Some(retry)).parallel_items(request, ParallelOptions::new(6)))
+            .await
+            .unwrap();
     assert_eq!(ids, expected);
 }
 
@@ -242,10 +223,10 @@ async fn with_latency_and_dropped_half_way() {
         order: Some(Order::Desc),
         ..ListWorkflowExecutions::default()
     };
-    let expected = sequential(&client, request.clone(), PagingOptions::all())
+    let expected = run_ids(client.items(request.clone(), PagingOptions::all()))
         .await
         .unwrap();
-    let ids = parallel(&client, request.clone(), ParallelOptions::new(8))
+    let ids = run_ids(client.parallel_items(request.clone(), ParallelOptions::new(8)))
         .await
         .unwrap();
     assert_eq!(ids, expected);

@@ -6,7 +6,8 @@
 use std::sync::{Arc, Mutex};
 
 use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Emulator, EmulatorConfig,
+    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
+    EmulatorConfig,
 };
 use cos_ci_hyper::{
     Config, CredentialProvider, Credentials, Error, HyperClient, Stream, StreamExt,
@@ -43,6 +44,17 @@ pub fn config_for(emulator: &Emulator, credentials: impl Into<CredentialProvider
 /// A client of `emulator` with its default keys and options.
 pub fn client_for(emulator: &Emulator) -> HyperClient {
     HyperClient::new(config_for(emulator, default_credentials()))
+}
+
+/// The emulator serving `dataset`, and a client of it.
+pub async fn serve(dataset: Dataset) -> (Emulator, HyperClient) {
+    let emulator = start(EmulatorConfig {
+        dataset,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let client = client_for(&emulator);
+    (emulator, client)
 }
 
 /// The run ids of a listing, in order, or its first error.

@@ -106,7 +106,8 @@
 //! - **Honour the deadline.** `deadline` ([`Operation::deadline`]) is when
 //!   the whole operation gives up: cap each attempt's timeout at what
 //!   remains of it (and at your own per-attempt limit), and once it has
-//!   passed return [`TransportErrorKind::Timeout`] without sending.
+//!   passed return [`TransportErrorKind::Timeout`] without sending
+//!   ([`attempt_timeout`] computes both).
 //! - **Use real time.** Pass the current time to [`Operation::poll`],
 //!   [`Operation::on_response`] and [`Operation::on_transport_error`], and
 //!   wait exactly each [`Step::Wait`] before polling again.
@@ -164,7 +165,7 @@ pub use credentials::{
     ProvidedCredentials,
 };
 pub use error::{Error, TransportError, TransportErrorKind};
-pub use operation::{Operation, Step};
+pub use operation::{Operation, Step, attempt_timeout};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};
 pub use parallel::{
     FetchId, ListingStats, ListingStep, MAX_WORKERS, ParallelListing, ParallelOptions, TimeWindowed,

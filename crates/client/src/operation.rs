@@ -494,6 +494,40 @@ fn is_clock_rejection(error: &Error) -> bool {
     }
 }
 
+/// How long a transport may give one attempt at `now`: what is left of
+/// the operation's `deadline` (as [`Operation::deadline`] gives it, `None`
+/// for none), and never more than `cap`, the transport's own per-attempt
+/// limit. Once the deadline has passed, the contract's `Timeout` error, to
+/// return without sending.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use cos_ci_client::{TransportErrorKind, attempt_timeout};
+///
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let cap = Duration::from_secs(30);
+/// assert_eq!(attempt_timeout(None, now, cap), Ok(cap));
+/// let soon = now + Duration::from_secs(5);
+/// assert_eq!(attempt_timeout(Some(soon), now, cap), Ok(Duration::from_secs(5)));
+/// let error = attempt_timeout(Some(now), now, cap).unwrap_err();
+/// assert_eq!(error.kind, TransportErrorKind::Timeout);
+/// ```
+pub fn attempt_timeout(
+    deadline: Option<SystemTime>,
+    now: SystemTime,
+    cap: Duration,
+) -> Result<Duration, TransportError> {
+    let left = deadline.map(|deadline| deadline.duration_since(now).unwrap_or_default());
+    let timeout = left.map_or(cap, |left| left.min(cap));
+    if timeout.is_zero() {
+        return Err(TransportError::new(
+            TransportErrorKind::Timeout,
+            "the deadline has passed",
+        ));
+    }
+    Ok(timeout)
+}
+
 fn header_str(response: &http::Response<Bytes>, name: http::header::HeaderName) -> Option<&str> {
     response.headers().get(name).and_then(|v| v.to_str().ok())
 }

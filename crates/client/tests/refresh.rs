@@ -107,6 +107,10 @@ fn role_client() -> Client {
     role_client_with(CredentialPolicy::default())
 }
 
+fn role_client_and_hour_long_credentials() -> (Client, World) {
+    (role_client(), World::new(Duration::from_secs(3600)))
+}
+
 /// One listing by `client` against `world` from `now`, which it advances.
 fn call(client: &Client, now: &mut SystemTime, world: &mut World) {
     run(
@@ -142,8 +146,7 @@ fn run(
 
 #[test]
 fn fetched_once_then_reused_then_refreshed_before_expiry() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let mut now = t0();
 
     call(&client, &mut now, &mut world);
@@ -183,8 +186,7 @@ fn fetched_once_then_reused_then_refreshed_before_expiry() {
 
 #[test]
 fn one_refresh_in_flight_others_wait_for_it() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let now = t0();
     let mut a = client.operation(ListWorkflowExecutions::default());
     let mut b = client.operation(ListWorkflowExecutions::default());
@@ -217,8 +219,7 @@ fn one_refresh_in_flight_others_wait_for_it() {
 
 #[test]
 fn an_early_refresh_does_not_hold_up_the_others() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let mut now = t0();
     call(&client, &mut now, &mut world);
 
@@ -234,8 +235,7 @@ fn an_early_refresh_does_not_hold_up_the_others() {
 
 #[test]
 fn a_failed_refresh_fails_the_waiters_too_but_keeps_valid_credentials() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let now = t0();
     let mut a = client.operation(ListWorkflowExecutions::default());
     let mut b = client.operation(ListWorkflowExecutions::default());
@@ -283,8 +283,7 @@ fn a_failed_refresh_fails_the_waiters_too_but_keeps_valid_credentials() {
 
 #[test]
 fn a_refused_token_gets_one_refresh_and_one_retry() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let mut now = t0();
     call(&client, &mut now, &mut world);
 

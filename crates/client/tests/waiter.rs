@@ -94,30 +94,19 @@ fn drive_run(
 
 #[test]
 fn follows_a_run_to_success_with_task_events() {
-    let answers = vec![
-        snapshot(ExecutionState::Running, vec![]),
-        snapshot(ExecutionState::Running, vec![]),
-        snapshot(
-            ExecutionState::Running,
-            vec![task("Transcode_1", JobState::Running)],
-        ),
-        snapshot(
-            ExecutionState::Running,
-            vec![task("Transcode_1", JobState::Running)],
-        ),
-        snapshot(
-            ExecutionState::Running,
-            vec![task("Transcode_1", JobState::Running)],
-        ),
-        snapshot(
-            ExecutionState::Running,
-            vec![task("Transcode_1", JobState::Running)],
-        ),
-        snapshot(
+    let task_running = snapshot(
+        ExecutionState::Running,
+        vec![task("Transcode_1", JobState::Running)],
+    );
+    let answers = [
+        vec![snapshot(ExecutionState::Running, vec![]); 2],
+        vec![task_running; 4],
+        vec![snapshot(
             ExecutionState::Success,
             vec![task("Transcode_1", JobState::Success)],
-        ),
-    ];
+        )],
+    ]
+    .concat();
     let (outcome, sleeps, events) = drive_run(policy(None), answers);
     match outcome {
         Ok(WaitOutcome::Finished { terminal, .. }) => assert_eq!(terminal, Terminal::Succeeded),

@@ -150,10 +150,7 @@ pub mod creds {
         let body = format!(
             r#"{{"TmpSecretId":"{id}","TmpSecretKey":"{key}","ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","Token":"{token}","Code":"Success"}}"#
         );
-        http::Response::builder()
-            .status(200)
-            .body(Bytes::from(body))
-            .unwrap()
+        text(200, &body)
     }
 
     /// STS's answer to AssumeRoleWithWebIdentity.
@@ -166,10 +163,7 @@ pub mod creds {
         let body = format!(
             r#"{{"Response":{{"Credentials":{{"Token":"{token}","TmpSecretId":"{id}","TmpSecretKey":"{key}"}},"ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","RequestId":"sts-req-1"}}}}"#
         );
-        http::Response::builder()
-            .status(200)
-            .body(Bytes::from(body))
-            .unwrap()
+        text(200, &body)
     }
 
     pub fn text(status: u16, body: &str) -> http::Response<Bytes> {

@@ -181,15 +181,21 @@ impl CredentialFetch {
         }
     }
 
+    /// The source a report (`what`) of the last request's outcome is for;
+    /// `None` when no request was outstanding, which ends the fetch.
+    fn outstanding(&mut self, what: &str) -> Option<Arc<Remote>> {
+        if !matches!(self.state, State::Awaiting) {
+            self.state = State::Finished(Some(Err(misuse(&format!(
+                "{what} was reported but no request was outstanding"
+            )))));
+            return None;
+        }
+        self.remote.clone()
+    }
+
     /// Report the answer to the last [`FetchStep::Send`], received at `now`.
     pub fn on_response(&mut self, response: http::Response<Bytes>, now: SystemTime) {
-        if !matches!(self.state, State::Awaiting) {
-            self.state = State::Finished(Some(Err(misuse(
-                "a response was reported but no request was outstanding",
-            ))));
-            return;
-        }
-        let Some(remote) = self.remote.clone() else {
+        let Some(remote) = self.outstanding("a response") else {
             return;
         };
         let status = response.status();
@@ -225,13 +231,7 @@ impl CredentialFetch {
 
     /// Report that the last [`FetchStep::Send`] got no (complete) answer.
     pub fn on_transport_error(&mut self, error: TransportError, now: SystemTime) {
-        if !matches!(self.state, State::Awaiting) {
-            self.state = State::Finished(Some(Err(misuse(
-                "a transport error was reported but no request was outstanding",
-            ))));
-            return;
-        }
-        let Some(remote) = self.remote.clone() else {
+        let Some(remote) = self.outstanding("a transport error") else {
             return;
         };
         // The last resort of the chain on a machine that is not a CVM: say

@@ -365,24 +365,21 @@ impl CredentialChain {
             }
             Ok(None)
         };
-        let id = match flag(self.secret_id.as_deref(), "--secret-id")? {
-            Some(part) => Some(part),
-            None => var(&SECRET_ID_VARS)?,
+        let part = |value: Option<&str>, name, vars: &[&'static str]| match flag(value, name)? {
+            Some(part) => Ok(Some(part)),
+            None => var(vars),
         };
-        let key = match flag(
+        let id = part(self.secret_id.as_deref(), "--secret-id", &SECRET_ID_VARS)?;
+        let key = part(
             self.secret_key.as_ref().map(SecretString::expose),
             "--secret-key",
-        )? {
-            Some(part) => Some(part),
-            None => var(&SECRET_KEY_VARS)?,
-        };
-        let token = match flag(
+            &SECRET_KEY_VARS,
+        )?;
+        let token = part(
             self.session_token.as_ref().map(SecretString::expose),
             "--session-token",
-        )? {
-            Some(part) => Some(part),
-            None => var(&TOKEN_VARS)?,
-        };
+            &TOKEN_VARS,
+        )?;
         let (id, key) = match (id, key) {
             (Some(id), Some(key)) => (id, key),
             (None, None) => {

@@ -446,6 +446,11 @@ impl<A: TimeWindowed> ParallelListing<A> {
         if let Some(step) = self.next_items() {
             return step;
         }
+        // Retiring finished head windows may have made a window the head
+        // that the look-ahead bound held back; the head may always fetch.
+        if let Some(step) = self.next_send() {
+            return step;
+        }
         if self.windows.is_empty() || self.in_flight == 0 {
             // Nothing left, or nothing that could ever move (cannot happen:
             // the head may always fetch).

@@ -16,7 +16,7 @@ fn creds() -> Credentials {
 }
 
 fn config() -> Config {
-    Config::new("examplebucket-1250000000", "ap-beijing", creds()).unwrap()
+    example_config(creds())
 }
 
 /// (case name, the message a user sees, whether the typed error is the

@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use common::creds::{metadata_answer, text};
-use common::{error_response, ok_response, page, policy, t0};
+use common::{error_response, example_config, ok_response, page, policy, t0};
 use cos_ci_client::blocking::{BlockingClient, BlockingTransport};
 use cos_ci_client::credentials::{CredentialPolicy, CredentialProvider, SourceKind};
 use cos_ci_client::{
-    Client, Config, CredentialError, Credentials, Endpoint, Error, ListWorkflowExecutions,
+    Client, CredentialError, Credentials, Endpoint, Error, ListWorkflowExecutions,
     ListWorkflowExecutionsOutput, RetryDecision, Step, TransportError, TransportErrorKind,
 };
 
@@ -97,9 +97,7 @@ fn metadata_endpoint() -> Endpoint {
 fn role_client_with(credential_policy: CredentialPolicy) -> Client {
     let provider =
         CredentialProvider::cvm_role(metadata_endpoint(), None).with_policy(credential_policy);
-    let config = Config::new("examplebucket-1250000000", "ap-beijing", provider)
-        .unwrap()
-        .with_retry_policy(policy());
+    let config = example_config(provider).with_retry_policy(policy());
     Client::new(config)
 }
 
@@ -349,12 +347,10 @@ fn a_dropped_or_stuck_refresh_is_taken_over() {
 #[test]
 fn the_deadline_covers_waiting_for_credentials() {
     let provider = CredentialProvider::cvm_role(metadata_endpoint(), None);
-    let config = Config::new("examplebucket-1250000000", "ap-beijing", provider)
-        .unwrap()
-        .with_retry_policy(cos_ci_client::RetryPolicy {
-            total_deadline: Duration::from_secs(30),
-            ..policy()
-        });
+    let config = example_config(provider).with_retry_policy(cos_ci_client::RetryPolicy {
+        total_deadline: Duration::from_secs(30),
+        ..policy()
+    });
     let client = Client::new(config);
     let mut a = client.operation(ListWorkflowExecutions::default());
     assert!(matches!(a.poll(t0()), Step::FetchCredentials(_)));
@@ -448,7 +444,7 @@ impl BlockingTransport for FakeTransport {
 #[test]
 fn the_blocking_client_fetches_through_its_transport() {
     let provider = CredentialProvider::cvm_role(metadata_endpoint(), None);
-    let config = Config::new("examplebucket-1250000000", "ap-beijing", provider.clone()).unwrap();
+    let config = example_config(provider.clone());
     let transport = FakeTransport::new(Duration::from_secs(3600));
     let mut client = BlockingClient::new(config, transport);
     let page = client.execute(ListWorkflowExecutions::default()).unwrap();

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use cos_ci_client::{Client, Config, Credentials, RetryPolicy};
+use cos_ci_client::{Client, Config, CredentialProvider, Credentials, RetryPolicy};
 use cos_ci_proto::{CiTimestamp, ExecutionState, ListWorkflowExecutionsOutput, WorkflowExecution};
 
 pub const SECRET_ID: &str = "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q";
@@ -22,14 +22,13 @@ pub fn policy() -> RetryPolicy {
     }
 }
 
+/// The example bucket and region with `credentials`.
+pub fn example_config(credentials: impl Into<CredentialProvider>) -> Config {
+    Config::new("examplebucket-1250000000", "ap-beijing", credentials).unwrap()
+}
+
 pub fn client_with(policy: RetryPolicy) -> Client {
-    let config = Config::new(
-        "examplebucket-1250000000",
-        "ap-beijing",
-        Credentials::new(SECRET_ID, SECRET_KEY),
-    )
-    .unwrap()
-    .with_retry_policy(policy);
+    let config = example_config(Credentials::new(SECRET_ID, SECRET_KEY)).with_retry_policy(policy);
     Client::new(config)
 }
 

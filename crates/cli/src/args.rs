@@ -12,8 +12,9 @@ use std::time::{Duration, SystemTime};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
-use cos_ci_client::credentials::{SourceKind, SystemFiles};
+use cos_ci_client::credentials::SourceKind;
 use cos_ci_client::{CredentialChain, CredentialProvider, RetryPolicy, SecretString, WaitPolicy};
+use cos_ci_hyper::SystemFiles;
 use cos_ci_proto::CiTimestamp;
 use cos_ci_proto::types::check_time_range;
 

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 use cos_ci_client::bytes::Bytes;
 use cos_ci_client::{
     BlockingClient, BlockingTransport, Config, Credentials, ListWorkflowExecutions, PageSize,
-    PagingOptions, TransportError, TransportErrorKind, http,
+    PagingOptions, TransportError, TransportErrorKind, attempt_timeout, http,
 };
 
 /// Responses larger than this are refused rather than buffered.
@@ -121,14 +121,7 @@ impl Transport {
         deadline: Option<SystemTime>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         let io = |kind| move |e: std::io::Error| TransportError::new(kind, e.to_string());
-        let left = deadline.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default());
-        let timeout = left.unwrap_or(ATTEMPT_TIMEOUT).min(ATTEMPT_TIMEOUT);
-        if timeout.is_zero() {
-            return Err(TransportError::new(
-                TransportErrorKind::Timeout,
-                "deadline passed",
-            ));
-        }
+        let timeout = attempt_timeout(deadline, SystemTime::now(), ATTEMPT_TIMEOUT)?;
         if self.stream.is_none() {
             let stream =
                 TcpStream::connect(&self.address).map_err(io(TransportErrorKind::Connect))?;

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use cos_ci_client::bytes::Bytes;
 use cos_ci_client::{
     BlockingClient, BlockingTransport, Config, Credentials, Error, ListWorkflowExecutions,
-    PageSize, PagingOptions, TransportError, TransportErrorKind as Kind, http,
+    PageSize, PagingOptions, TransportError, TransportErrorKind as Kind, attempt_timeout, http,
 };
 
 /// One attempt never takes longer than this, nor past the deadline.
@@ -47,11 +47,7 @@ impl BlockingTransport for UreqTransport {
         request: http::Request<Bytes>,
         deadline: Option<SystemTime>,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let left = deadline.map(|d| d.duration_since(SystemTime::now()).unwrap_or_default());
-        let timeout = left.unwrap_or(ATTEMPT_TIMEOUT).min(ATTEMPT_TIMEOUT);
-        if timeout.is_zero() {
-            return Err(TransportError::new(Kind::Timeout, "deadline passed"));
-        }
+        let timeout = attempt_timeout(deadline, SystemTime::now(), ATTEMPT_TIMEOUT)?;
         let request = self.0.configure_request(request.map(Vec::from));
         let request = request.timeout_global(Some(timeout)).build();
         let (parts, body) = self.0.run(request).map_err(by_kind)?.into_parts();

@@ -18,14 +18,15 @@
 //! wait this long / done, with retries, backoff, `Retry-After`, deadlines and
 //! clock-skew correction) and the [`Paginator`].
 //!
-//! What it never does: open a socket, spawn, or decide anything from the
-//! clock or randomness by itself. The caller passes `now` in and acts on
-//! each [`Step`]. The opt-in [`blocking`] module is the one place that
-//! sleeps and reads the clock (through [`BlockingTransport`]'s overridable
-//! `sleep` and `now`), [`RetryPolicy::random_jitter_seed`] the one place
-//! that draws a random number, and [`credentials::SystemFiles`] the one
-//! place that reads files (the credential chain reads what the caller's
-//! env lookup and [`credentials::ReadFiles`] give it). `cos-ci-hyper` is a ready tokio/hyper
+//! What it never does: IO of any kind — no sockets, no files, no spawning —
+//! nor decide anything from the clock or randomness by itself. The caller
+//! passes `now` in and acts on each [`Step`]; the credential chain reads
+//! only what the caller's env lookup and [`credentials::ReadFiles`] give it
+//! (`cos_ci_hyper::SystemFiles` reads the real file system). The opt-in
+//! [`blocking`] module is the one place that sleeps and reads the clock
+//! (through [`BlockingTransport`]'s overridable `sleep` and `now`), and
+//! [`RetryPolicy::random_jitter_seed`] the one place that draws a random
+//! number. `cos-ci-hyper` is a ready tokio/hyper
 //! transport; `examples/std_transport.rs` (hand-written HTTP/1.1 over
 //! `std::net`) and `examples/ureq_transport.rs` (ureq) are blocking ones.
 //!
@@ -105,7 +106,8 @@
 //! - **Honour the deadline.** `deadline` ([`Operation::deadline`]) is when
 //!   the whole operation gives up: cap each attempt's timeout at what
 //!   remains of it (and at your own per-attempt limit), and once it has
-//!   passed return [`TransportErrorKind::Timeout`] without sending.
+//!   passed return [`TransportErrorKind::Timeout`] without sending
+//!   ([`attempt_timeout`] computes both).
 //! - **Use real time.** Pass the current time to [`Operation::poll`],
 //!   [`Operation::on_response`] and [`Operation::on_transport_error`], and
 //!   wait exactly each [`Step::Wait`] before polling again.
@@ -163,7 +165,7 @@ pub use credentials::{
     ProvidedCredentials,
 };
 pub use error::{Error, TransportError, TransportErrorKind};
-pub use operation::{Operation, Step};
+pub use operation::{Operation, Step, attempt_timeout};
 pub use paginator::{MAX_CURSOR_BYTES, Paginator, PagingError, PagingOptions};
 pub use parallel::{
     FetchId, ListingStats, ListingStep, MAX_WORKERS, ParallelListing, ParallelOptions, TimeWindowed,

@@ -242,16 +242,9 @@ impl<A: CiAction> Operation<A> {
     /// Report the response to the last [`Step::Send`], received at `now`.
     pub fn on_response(&mut self, response: http::Response<Bytes>, now: SystemTime) {
         if matches!(self.state, State::AwaitingCredentials) {
-            if let Some((_, fetch)) = &mut self.fetch {
-                fetch.on_response(response, now);
-            }
-            self.state = State::Ready;
-            return;
+            return self.report_to_fetch(|fetch| fetch.on_response(response, now));
         }
-        if !matches!(self.state, State::AwaitingResponse) {
-            self.state = State::Finished(Some(Err(Error::Usage(
-                "a response was reported but no request was outstanding",
-            ))));
+        if !self.awaiting_response(RESPONSE_WITHOUT_REQUEST) {
             return;
         }
         match self.client.read::<A>(&response) {
@@ -277,10 +270,7 @@ impl<A: CiAction> Operation<A> {
         cap: usize,
         now: SystemTime,
     ) {
-        if !matches!(self.state, State::AwaitingResponse) {
-            self.state = State::Finished(Some(Err(Error::Usage(
-                "a response was reported but no request was outstanding",
-            ))));
+        if !self.awaiting_response(RESPONSE_WITHOUT_REQUEST) {
             return;
         }
         let error = self.client.read_oversized(&response, cap);
@@ -290,19 +280,31 @@ impl<A: CiAction> Operation<A> {
     /// Report that the last [`Step::Send`] got no (complete) response.
     pub fn on_transport_error(&mut self, error: TransportError, now: SystemTime) {
         if matches!(self.state, State::AwaitingCredentials) {
-            if let Some((_, fetch)) = &mut self.fetch {
-                fetch.on_transport_error(error, now);
-            }
-            self.state = State::Ready;
-            return;
+            return self.report_to_fetch(|fetch| fetch.on_transport_error(error, now));
         }
-        if !matches!(self.state, State::AwaitingResponse) {
-            self.state = State::Finished(Some(Err(Error::Usage(
-                "a transport error was reported but no request was outstanding",
-            ))));
+        if !self.awaiting_response("a transport error was reported but no request was outstanding")
+        {
             return;
         }
         self.after_failure(Error::Transport(error), None, None, now);
+    }
+
+    /// Pass a report of the credential request's outcome to the fetch.
+    fn report_to_fetch(&mut self, report: impl FnOnce(&mut CredentialFetch)) {
+        if let Some((_, fetch)) = &mut self.fetch {
+            report(fetch);
+        }
+        self.state = State::Ready;
+    }
+
+    /// Whether a request of this operation is outstanding; a report of an
+    /// outcome with none outstanding ends the operation with `misuse`.
+    fn awaiting_response(&mut self, misuse: &'static str) -> bool {
+        if matches!(self.state, State::AwaitingResponse) {
+            return true;
+        }
+        self.state = State::Finished(Some(Err(Error::Usage(misuse))));
+        false
     }
 
     fn finish(&mut self, result: Result<A::Output, Error>) -> Step<A::Output> {
@@ -493,6 +495,42 @@ fn is_clock_rejection(error: &Error) -> bool {
         _ => false,
     }
 }
+
+/// How long a transport may give one attempt at `now`: what is left of
+/// the operation's `deadline` (as [`Operation::deadline`] gives it, `None`
+/// for none), and never more than `cap`, the transport's own per-attempt
+/// limit. Once the deadline has passed, the contract's `Timeout` error, to
+/// return without sending.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use cos_ci_client::{TransportErrorKind, attempt_timeout};
+///
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let cap = Duration::from_secs(30);
+/// assert_eq!(attempt_timeout(None, now, cap), Ok(cap));
+/// let soon = now + Duration::from_secs(5);
+/// assert_eq!(attempt_timeout(Some(soon), now, cap), Ok(Duration::from_secs(5)));
+/// let error = attempt_timeout(Some(now), now, cap).unwrap_err();
+/// assert_eq!(error.kind, TransportErrorKind::Timeout);
+/// ```
+pub fn attempt_timeout(
+    deadline: Option<SystemTime>,
+    now: SystemTime,
+    cap: Duration,
+) -> Result<Duration, TransportError> {
+    let left = deadline.map(|deadline| deadline.duration_since(now).unwrap_or_default());
+    let timeout = left.map_or(cap, |left| left.min(cap));
+    if timeout.is_zero() {
+        return Err(TransportError::new(
+            TransportErrorKind::Timeout,
+            "the deadline has passed",
+        ));
+    }
+    Ok(timeout)
+}
+
+const RESPONSE_WITHOUT_REQUEST: &str = "a response was reported but no request was outstanding";
 
 fn header_str(response: &http::Response<Bytes>, name: http::header::HeaderName) -> Option<&str> {
     response.headers().get(name).and_then(|v| v.to_str().ok())

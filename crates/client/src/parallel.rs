@@ -106,54 +106,44 @@ pub trait TimeWindowed: PaginatedAction {
     fn item_id(item: &Self::Item) -> &str;
 }
 
-impl TimeWindowed for ListWorkflowExecutions {
-    fn order(&self) -> Order {
-        self.order.unwrap_or_default()
-    }
-    fn set_order(&mut self, order: Order) {
-        self.order = Some(order);
-    }
-    fn creation_bounds(&self) -> (Option<&CiTimestamp>, Option<&CiTimestamp>) {
-        (
-            self.start_creation_time.as_ref(),
-            self.end_creation_time.as_ref(),
-        )
-    }
-    fn set_creation_bounds(&mut self, start: Option<CiTimestamp>, end: Option<CiTimestamp>) {
-        self.start_creation_time = start;
-        self.end_creation_time = end;
-    }
-    fn item_time(item: &WorkflowExecution) -> Option<&CiTimestamp> {
-        item.create_time.as_ref()
-    }
-    fn item_id(item: &WorkflowExecution) -> &str {
-        &item.run_id
-    }
+/// The listings by creation time name their order and bounds fields alike;
+/// only the item's time and id fields differ.
+macro_rules! time_windowed {
+    ($($action:ty => $item:ty { time: $time:ident, id: $id:ident }),* $(,)?) => {$(
+        impl TimeWindowed for $action {
+            fn order(&self) -> Order {
+                self.order.unwrap_or_default()
+            }
+            fn set_order(&mut self, order: Order) {
+                self.order = Some(order);
+            }
+            fn creation_bounds(&self) -> (Option<&CiTimestamp>, Option<&CiTimestamp>) {
+                (
+                    self.start_creation_time.as_ref(),
+                    self.end_creation_time.as_ref(),
+                )
+            }
+            fn set_creation_bounds(
+                &mut self,
+                start: Option<CiTimestamp>,
+                end: Option<CiTimestamp>,
+            ) {
+                self.start_creation_time = start;
+                self.end_creation_time = end;
+            }
+            fn item_time(item: &$item) -> Option<&CiTimestamp> {
+                item.$time.as_ref()
+            }
+            fn item_id(item: &$item) -> &str {
+                &item.$id
+            }
+        }
+    )*};
 }
 
-impl TimeWindowed for ListJobs {
-    fn order(&self) -> Order {
-        self.order.unwrap_or_default()
-    }
-    fn set_order(&mut self, order: Order) {
-        self.order = Some(order);
-    }
-    fn creation_bounds(&self) -> (Option<&CiTimestamp>, Option<&CiTimestamp>) {
-        (
-            self.start_creation_time.as_ref(),
-            self.end_creation_time.as_ref(),
-        )
-    }
-    fn set_creation_bounds(&mut self, start: Option<CiTimestamp>, end: Option<CiTimestamp>) {
-        self.start_creation_time = start;
-        self.end_creation_time = end;
-    }
-    fn item_time(item: &JobDetail) -> Option<&CiTimestamp> {
-        item.creation_time.as_ref()
-    }
-    fn item_id(item: &JobDetail) -> &str {
-        &item.job_id
-    }
+time_windowed! {
+    ListWorkflowExecutions => WorkflowExecution { time: create_time, id: run_id },
+    ListJobs => JobDetail { time: creation_time, id: job_id },
 }
 
 /// The most requests a [`ParallelListing`] keeps in flight; larger
@@ -454,6 +444,11 @@ impl<A: TimeWindowed> ParallelListing<A> {
             return step;
         }
         if let Some(step) = self.next_items() {
+            return step;
+        }
+        // Retiring finished head windows may have made a window the head
+        // that the look-ahead bound held back; the head may always fetch.
+        if let Some(step) = self.next_send() {
             return step;
         }
         if self.windows.is_empty() || self.in_flight == 0 {

@@ -16,7 +16,7 @@ fn creds() -> Credentials {
 }
 
 fn config() -> Config {
-    Config::new("examplebucket-1250000000", "ap-beijing", creds()).unwrap()
+    example_config(creds())
 }
 
 /// (case name, the message a user sees, whether the typed error is the
@@ -25,107 +25,32 @@ type Case = (&'static str, String, bool);
 
 fn config_cases() -> Vec<Case> {
     let mut cases = Vec::new();
-    let mut add = |name, result: Result<Config, ConfigError>, check: fn(&ConfigError) -> bool| {
-        let error = result.unwrap_err();
-        let ok = check(&error);
-        cases.push((name, Error::Config(error).to_string(), ok));
-    };
-    add(
-        "bucket without appid",
-        Config::new("examplebucket", "ap-beijing", creds()),
-        |e| matches!(e, ConfigError::InvalidBucket { .. }),
-    );
-    add(
-        "bucket with upper case",
-        Config::new("Example-1250000000", "ap-beijing", creds()),
-        |e| matches!(e, ConfigError::InvalidBucket { .. }),
-    );
-    add(
-        "bucket appid not numeric",
-        Config::new("example-12a", "ap-beijing", creds()),
-        |e| matches!(e, ConfigError::InvalidBucket { .. }),
-    );
-    add(
-        "bucket name too long",
-        Config::new(
-            &format!("{}-1250000000", "b".repeat(51)),
-            "ap-beijing",
-            creds(),
-        ),
-        |e| matches!(e, ConfigError::InvalidBucket { .. }),
-    );
-    add(
-        "empty region",
-        Config::new("examplebucket-1250000000", "", creds()),
-        |e| matches!(e, ConfigError::InvalidRegion { .. }),
-    );
-    add(
-        "region with space",
-        Config::new("examplebucket-1250000000", "ap beijing", creds()),
-        |e| matches!(e, ConfigError::InvalidRegion { .. }),
-    );
-    add(
-        "region without dash",
-        Config::new("examplebucket-1250000000", "beijing", creds()),
-        |e| matches!(e, ConfigError::InvalidRegion { .. }),
-    );
-    add(
-        "empty secret id",
-        Config::new(
-            "examplebucket-1250000000",
-            "ap-beijing",
-            Credentials::new("", "k"),
-        ),
-        |e| matches!(e, ConfigError::MissingCredentials(_)),
-    );
-    add(
-        "empty secret key",
-        Config::new(
-            "examplebucket-1250000000",
-            "ap-beijing",
-            Credentials::new("id", ""),
-        ),
-        |e| matches!(e, ConfigError::MissingCredentials(_)),
-    );
-    add(
-        "empty session token",
-        Config::new(
-            "examplebucket-1250000000",
-            "ap-beijing",
-            creds().with_session_token(""),
-        ),
-        |e| matches!(e, ConfigError::MissingCredentials(_)),
-    );
-    add(
-        "endpoint without scheme",
-        config().with_endpoint("127.0.0.1:8080"),
-        |e| matches!(e, ConfigError::InvalidEndpoint { .. }),
-    );
-    add(
-        "endpoint ftp",
-        config().with_endpoint("ftp://example.com"),
-        |e| matches!(e, ConfigError::InvalidEndpoint { .. }),
-    );
-    add(
-        "endpoint with path",
-        config().with_endpoint("http://127.0.0.1:8080/ci"),
-        |e| matches!(e, ConfigError::InvalidEndpoint { .. }),
-    );
-    add(
-        "endpoint not a url",
-        config().with_endpoint("http://exa mple.com"),
-        |e| matches!(e, ConfigError::InvalidEndpoint { .. }),
-    );
-    for (name, url) in [
-        ("endpoint port 65536", "http://127.0.0.1:65536"),
-        ("endpoint port 99999999999", "http://127.0.0.1:99999999999"),
-        ("endpoint port 0", "http://127.0.0.1:0"),
-        ("endpoint port empty", "http://127.0.0.1:"),
+    let mut add =
+        |name, result: Result<Config, ConfigError>, check: &dyn Fn(&ConfigError) -> bool| {
+            let error = result.unwrap_err();
+            let ok = check(&error);
+            cases.push((name, Error::Config(error).to_string(), ok));
+        };
+    let long_bucket = format!("{}-1250000000", "b".repeat(51));
+    for (name, bucket) in [
+        ("bucket without appid", "examplebucket"),
+        ("bucket with upper case", "Example-1250000000"),
+        ("bucket appid not numeric", "example-12a"),
+        ("bucket name too long", &long_bucket),
+    ] {
+        add(name, Config::new(bucket, "ap-beijing", creds()), &|e| {
+            matches!(e, ConfigError::InvalidBucket { .. })
+        });
+    }
+    for (name, region) in [
+        ("empty region", ""),
+        ("region with space", "ap beijing"),
+        ("region without dash", "beijing"),
     ] {
         add(
             name,
-            config().with_endpoint(url),
-            |e| matches!(e, ConfigError::InvalidEndpoint { reason, .. } if reason.contains("1 to 65535")),
+            Config::new("examplebucket-1250000000", region, creds()),
+            &|e| matches!(e, ConfigError::InvalidRegion { .. }),
         );
     }
     let with = |id: &str, key: &str, token: Option<&str>| {
@@ -136,74 +61,99 @@ fn config_cases() -> Vec<Case> {
         };
         Config::new("examplebucket-1250000000", "ap-beijing", credentials)
     };
-    add(
-        "secret id from a CRLF file",
-        with("AKIDexample\r", SECRET_KEY, None),
-        |e| matches!(e, ConfigError::InvalidCredentials { part: CredentialPart::SecretId, reason } if reason.contains("carriage return")),
-    );
-    add(
-        "secret key with a line feed",
-        with("AKIDexample", &format!("{SECRET_KEY}\n"), None),
-        |e| {
-            matches!(
-                e,
-                ConfigError::InvalidCredentials {
-                    part: CredentialPart::SecretKey,
-                    ..
-                }
-            )
-        },
-    );
-    add(
-        "session token with a control character",
-        with("AKIDexample", SECRET_KEY, Some("tok\u{1b}[31men")),
-        |e| {
-            matches!(
-                e,
-                ConfigError::InvalidCredentials {
-                    part: CredentialPart::SessionToken,
-                    ..
-                }
-            )
-        },
-    );
-    add(
-        "non-ASCII secret id",
-        with("AKIDé", SECRET_KEY, None),
-        |e| matches!(e, ConfigError::InvalidCredentials { part: CredentialPart::SecretId, reason } if reason.contains("non-ASCII")),
-    );
-    add(
-        "session token ending in a space",
-        with("AKIDexample", SECRET_KEY, Some("token ")),
-        |e| {
-            matches!(
-                e,
-                ConfigError::InvalidCredentials {
-                    part: CredentialPart::SessionToken,
-                    ..
-                }
-            )
-        },
-    );
+    for (name, config) in [
+        ("empty secret id", with("", "k", None)),
+        ("empty secret key", with("id", "", None)),
+        (
+            "empty session token",
+            with("AKIDexample", SECRET_KEY, Some("")),
+        ),
+    ] {
+        add(name, config, &|e| {
+            matches!(e, ConfigError::MissingCredentials(_))
+        });
+    }
+    for (name, url) in [
+        ("endpoint without scheme", "127.0.0.1:8080"),
+        ("endpoint ftp", "ftp://example.com"),
+        ("endpoint with path", "http://127.0.0.1:8080/ci"),
+        ("endpoint not a url", "http://exa mple.com"),
+    ] {
+        add(name, config().with_endpoint(url), &|e| {
+            matches!(e, ConfigError::InvalidEndpoint { .. })
+        });
+    }
+    for (name, url) in [
+        ("endpoint port 65536", "http://127.0.0.1:65536"),
+        ("endpoint port 99999999999", "http://127.0.0.1:99999999999"),
+        ("endpoint port 0", "http://127.0.0.1:0"),
+        ("endpoint port empty", "http://127.0.0.1:"),
+    ] {
+        add(
+            name,
+            config().with_endpoint(url),
+            &|e| matches!(e, ConfigError::InvalidEndpoint { reason, .. } if reason.contains("1 to 65535")),
+        );
+    }
+    // The part named, and what the message must say ("" for anything).
+    let secret_key_with_line_feed = format!("{SECRET_KEY}\n");
+    for (name, config, expected_part, says) in [
+        (
+            "secret id from a CRLF file",
+            with("AKIDexample\r", SECRET_KEY, None),
+            CredentialPart::SecretId,
+            "carriage return",
+        ),
+        (
+            "secret key with a line feed",
+            with("AKIDexample", &secret_key_with_line_feed, None),
+            CredentialPart::SecretKey,
+            "",
+        ),
+        (
+            "session token with a control character",
+            with("AKIDexample", SECRET_KEY, Some("tok\u{1b}[31men")),
+            CredentialPart::SessionToken,
+            "",
+        ),
+        (
+            "non-ASCII secret id",
+            with("AKIDé", SECRET_KEY, None),
+            CredentialPart::SecretId,
+            "non-ASCII",
+        ),
+        (
+            "session token ending in a space",
+            with("AKIDexample", SECRET_KEY, Some("token ")),
+            CredentialPart::SessionToken,
+            "",
+        ),
+    ] {
+        add(
+            name,
+            config,
+            &|e| matches!(e, ConfigError::InvalidCredentials { part, reason } if *part == expected_part && reason.contains(says)),
+        );
+    }
     add(
         "deadline zero",
         config().with_deadline(Duration::ZERO),
-        |e| matches!(e, ConfigError::InvalidDeadline(_)),
+        &|e| matches!(e, ConfigError::InvalidDeadline(_)),
     );
     add(
         "deadline over a day",
         config().with_deadline(Duration::from_secs(86_401)),
-        |e| matches!(e, ConfigError::InvalidDeadline(_)),
+        &|e| matches!(e, ConfigError::InvalidDeadline(_)),
     );
     add(
         "signature lifetime zero",
         config().with_signature_lifetime(Duration::ZERO),
-        |e| matches!(e, ConfigError::InvalidSignatureLifetime(_)),
+        &|e| matches!(e, ConfigError::InvalidSignatureLifetime(_)),
     );
     add(
         "user agent with newline",
         config().with_user_agent("cos-ci\nx: y"),
-        |e| matches!(e, ConfigError::InvalidUserAgent),
+        &|e| matches!(e, ConfigError::InvalidUserAgent),
     );
     cases
 }

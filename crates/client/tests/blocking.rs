@@ -189,14 +189,7 @@ fn an_error_ends_the_listing_and_says_where_it_failed() {
 
 #[test]
 fn new_seeds_the_jitter_at_random_unless_a_seed_was_chosen() {
-    let config = || {
-        Config::new(
-            "examplebucket-1250000000",
-            "ap-beijing",
-            Credentials::new(SECRET_ID, SECRET_KEY),
-        )
-        .unwrap()
-    };
+    let config = || example_config(Credentials::new(SECRET_ID, SECRET_KEY));
     let default_seed = RetryPolicy::default().jitter_seed;
     let seeded = |config: Config| {
         BlockingClient::new(config, Replay::new([]))

@@ -302,18 +302,29 @@ fn page_number_listings_stop_at_total_count_or_a_short_page() {
     ));
 }
 
+/// Token pages of `sizes` executions each, numbered on from 0, and how
+/// many executions they hold.
+fn token_pages(sizes: &[usize]) -> (Vec<ListWorkflowExecutionsOutput>, usize) {
+    let mut start = 0;
+    let pages = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let token = (i + 1 < sizes.len()).then(|| format!("token-{i}"));
+            let p = page(start..start + n, token.as_deref());
+            start += n;
+            p
+        })
+        .collect();
+    (pages, start)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
     fn yields_exactly_the_concatenation_of_pages(sizes in proptest::collection::vec(0usize..20, 1..12)) {
-        let mut start = 0;
-        let pages: Vec<_> = sizes.iter().enumerate().map(|(i, &n)| {
-            let token = (i + 1 < sizes.len()).then(|| format!("token-{i}"));
-            let p = page(start..start + n, token.as_deref());
-            start += n;
-            p
-        }).collect();
+        let (pages, start) = token_pages(&sizes);
         let (ids, tokens) = drain(Paginator::new(ListWorkflowExecutions::default()), &pages);
         let expected: Vec<String> = (0..start).map(|n| execution(n).run_id).collect();
         prop_assert_eq!(ids.unwrap(), expected);
@@ -322,13 +333,7 @@ proptest! {
 
     #[test]
     fn limit_yields_a_prefix(sizes in proptest::collection::vec(1usize..20, 1..8), limit in 0u64..100) {
-        let mut start = 0;
-        let pages: Vec<_> = sizes.iter().enumerate().map(|(i, &n)| {
-            let token = (i + 1 < sizes.len()).then(|| format!("token-{i}"));
-            let p = page(start..start + n, token.as_deref());
-            start += n;
-            p
-        }).collect();
+        let (pages, start) = token_pages(&sizes);
         let (ids, _) = drain(Paginator::new(ListWorkflowExecutions::default()).with_limit(limit), &pages);
         let expected: Vec<String> = (0..start.min(limit as usize)).map(|n| execution(n).run_id).collect();
         prop_assert_eq!(ids.unwrap(), expected);

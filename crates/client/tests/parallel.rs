@@ -232,6 +232,33 @@ fn sequential(
     (ids, Ok(()))
 }
 
+/// Drive a parallel listing answering its requests in the order sent, each
+/// answer passed through `tamper` first.
+fn first_in_first_out(
+    service: &Service,
+    request: ListWorkflowExecutions,
+    options: ParallelOptions,
+    mut tamper: impl FnMut(&ListWorkflowExecutions, &mut ListWorkflowExecutionsOutput),
+) -> (Vec<String>, Result<(), Error>, ListingStats) {
+    let mut listing = ParallelListing::new(request, options);
+    let mut ids = Vec::new();
+    let mut in_flight = Vec::new();
+    let result = loop {
+        match listing.poll() {
+            ListingStep::Send(id, request) => in_flight.push((id, request)),
+            ListingStep::Items(items) => ids.extend(items.into_iter().map(|e| e.run_id)),
+            ListingStep::Wait => {
+                let (id, request) = in_flight.remove(0);
+                let mut output = service.answer(&request);
+                tamper(&request, &mut output);
+                listing.on_page(id, output);
+            }
+            ListingStep::Done(result) => break result,
+        }
+    };
+    (ids, result, listing.stats())
+}
+
 struct Run {
     ids: Vec<String>,
     result: Result<(), Error>,
@@ -328,15 +355,21 @@ fn arb_items() -> impl Strategy<Value = Vec<(i64, String, usize, usize)>> {
                     _ if rng.below(10) < 8 => hot[0] + rng.below(4) as i64,
                     _ => rng.below(span as usize) as i64,
                 };
-                (
-                    BASE + offset,
-                    format!("i{:08x}{i:04}", rng.next() as u32),
-                    rng.below(4),
-                    rng.below(2),
-                )
+                item(&mut rng, offset, i)
             })
             .collect()
     })
+}
+
+/// The `i`th execution, `offset` seconds after `BASE`, with a drawn run id
+/// (unique by `i`), state and workflow.
+fn item(rng: &mut Rng, offset: i64, i: usize) -> (i64, String, usize, usize) {
+    (
+        BASE + offset,
+        format!("i{:08x}{i:05}", rng.next() as u32),
+        rng.below(4),
+        rng.below(2),
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -383,13 +416,11 @@ fn arb_case() -> impl Strategy<Value = Case> {
                 });
                 Case {
                     service: Service {
-                        items,
                         ties: [Ties::Emulator, Ties::AlwaysAscending, Ties::Hidden][ties],
                         start_inclusive,
                         end_inclusive,
                         token_on_full_page,
-                        asc: OnceCell::new(),
-                        desc: OnceCell::new(),
+                        ..service(items)
                     },
                     request: ListWorkflowExecutions {
                         order,
@@ -477,12 +508,7 @@ fn spread(
                 }
                 _ => rng.below(span as usize) as i64,
             };
-            (
-                BASE + offset,
-                format!("i{:08x}{i:05}", rng.next() as u32),
-                rng.below(4),
-                rng.below(2),
-            )
+            item(&mut rng, offset, i)
         })
         .collect()
 }
@@ -625,28 +651,20 @@ fn the_repeated_token_guard_works_per_window() {
         ..ListWorkflowExecutions::default()
     };
     let (expected, _) = sequential(&service, &request, &PagingOptions::all());
-    let mut listing = ParallelListing::new(request, ParallelOptions::new(4));
-    let mut ids = Vec::new();
-    let mut in_flight = Vec::new();
     let mut answered = 0;
-    let result = loop {
-        match listing.poll() {
-            ListingStep::Send(id, request) => in_flight.push((id, request)),
-            ListingStep::Items(items) => ids.extend(items.into_iter().map(|e| e.run_id)),
-            ListingStep::Wait => {
-                let (id, request) = in_flight.remove(0);
-                let mut output = service.answer(&request);
-                answered += 1;
-                // From the 30th answer on, windows that continue get their
-                // own token back.
-                if answered >= 30 && request.next_token.is_some() && output.next_token.is_some() {
-                    output.next_token = request.next_token.clone();
-                }
-                listing.on_page(id, output);
+    let (ids, result, _) = first_in_first_out(
+        &service,
+        request,
+        ParallelOptions::new(4),
+        |request, output| {
+            answered += 1;
+            // From the 30th answer on, windows that continue get their own
+            // token back.
+            if answered >= 30 && request.next_token.is_some() && output.next_token.is_some() {
+                output.next_token = request.next_token.clone();
             }
-            ListingStep::Done(result) => break result,
-        }
-    };
+        },
+    );
     assert!(
         matches!(
             result,
@@ -704,31 +722,19 @@ fn items_without_a_create_time_come_out_once() {
         window_pages: 2,
         ..ParallelOptions::new(4)
     };
-    let mut listing = ParallelListing::new(request, options);
-    let mut ids = Vec::new();
-    let mut in_flight = Vec::new();
-    loop {
-        match listing.poll() {
-            ListingStep::Send(id, request) => in_flight.push((id, request)),
-            ListingStep::Items(items) => ids.extend(items.into_iter().map(|e| e.run_id)),
-            ListingStep::Wait => {
-                let (id, request) = in_flight.remove(0);
-                let mut output = service.answer(&request);
-                if request.size.map(|s| s.get()) != Some(1) {
-                    output.executions.insert(
-                        0,
-                        WorkflowExecution {
-                            run_id: "timeless".to_owned(),
-                            ..WorkflowExecution::default()
-                        },
-                    );
-                }
-                listing.on_page(id, output);
-            }
-            ListingStep::Done(result) => break result.unwrap(),
+    let (ids, result, stats) = first_in_first_out(&service, request, options, |request, output| {
+        if request.size.map(|s| s.get()) != Some(1) {
+            output.executions.insert(
+                0,
+                WorkflowExecution {
+                    run_id: "timeless".to_owned(),
+                    ..WorkflowExecution::default()
+                },
+            );
         }
-    }
-    assert!(listing.stats().windows > 2, "{:?}", listing.stats());
+    });
+    result.unwrap();
+    assert!(stats.windows > 2, "{stats:?}");
     assert_eq!(ids.iter().filter(|id| *id == "timeless").count(), 1);
     assert_eq!(ids.len(), 401);
 }

@@ -46,12 +46,8 @@ fn prepared_list_request_snapshot() {
 
 #[test]
 fn prepared_request_with_session_token_signs_it() {
-    let config = Config::new(
-        "examplebucket-1250000000",
-        "ap-beijing",
-        Credentials::new(SECRET_ID, SECRET_KEY).with_session_token(SESSION_TOKEN),
-    )
-    .unwrap();
+    let config =
+        example_config(Credentials::new(SECRET_ID, SECRET_KEY).with_session_token(SESSION_TOKEN));
     let request = Client::new(config)
         .prepare(&ListWorkflowExecutions::default(), t0())
         .unwrap();
@@ -66,14 +62,9 @@ fn prepared_request_with_session_token_signs_it() {
 
 #[test]
 fn custom_endpoint_is_used_and_signed_as_host() {
-    let config = Config::new(
-        "examplebucket-1250000000",
-        "ap-beijing",
-        Credentials::new("id", "key"),
-    )
-    .unwrap()
-    .with_endpoint("http://127.0.0.1:9000")
-    .unwrap();
+    let config = example_config(Credentials::new("id", "key"))
+        .with_endpoint("http://127.0.0.1:9000")
+        .unwrap();
     let request = Client::new(config)
         .prepare(&ListWorkflowExecutions::default(), t0())
         .unwrap();
@@ -86,12 +77,8 @@ fn custom_endpoint_is_used_and_signed_as_host() {
 
 #[test]
 fn secrets_never_in_debug_of_config_client_or_errors() {
-    let config = Config::new(
-        "examplebucket-1250000000",
-        "ap-beijing",
-        Credentials::new(SECRET_ID, SECRET_KEY).with_session_token(SESSION_TOKEN),
-    )
-    .unwrap();
+    let config =
+        example_config(Credentials::new(SECRET_ID, SECRET_KEY).with_session_token(SESSION_TOKEN));
     let client = Client::new(config.clone());
     let op = client.operation(ListWorkflowExecutions::default());
     for text in [
@@ -145,8 +132,7 @@ fn config_errors_are_clear() {
         error.to_string(),
         "missing credentials: the secret id is empty"
     );
-    let error = Config::new("examplebucket-1250000000", "ap-beijing", creds())
-        .unwrap()
+    let error = example_config(creds())
         .with_endpoint("127.0.0.1:8080")
         .unwrap_err();
     assert!(

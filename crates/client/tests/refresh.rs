@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use common::creds::{metadata_answer, text};
-use common::{error_response, ok_response, page, policy, t0};
+use common::{error_response, example_config, ok_response, page, policy, t0};
 use cos_ci_client::blocking::{BlockingClient, BlockingTransport};
 use cos_ci_client::credentials::{CredentialPolicy, CredentialProvider, SourceKind};
 use cos_ci_client::{
-    Client, Config, CredentialError, Credentials, Endpoint, Error, ListWorkflowExecutions,
+    Client, CredentialError, Credentials, Endpoint, Error, ListWorkflowExecutions,
     ListWorkflowExecutionsOutput, RetryDecision, Step, TransportError, TransportErrorKind,
 };
 
@@ -28,6 +28,8 @@ struct World {
     metadata_requests: u32,
     ci_requests: u32,
     tokens_used: Vec<String>,
+    /// Refuse every token, even one just issued.
+    refuse_all: bool,
 }
 
 impl World {
@@ -39,6 +41,7 @@ impl World {
             metadata_requests: 0,
             ci_requests: 0,
             tokens_used: Vec::new(),
+            refuse_all: false,
         }
     }
 
@@ -77,6 +80,9 @@ impl World {
             .unwrap()
             .to_owned();
         self.tokens_used.push(token.clone());
+        if self.refuse_all {
+            return error_response(403, "AccessDenied", "denied");
+        }
         match self.valid_until.get(&token) {
             Some(until) if now < *until => ok_response(&page(0..2, None)),
             _ => error_response(403, "AccessDenied", "The security token has expired."),
@@ -91,14 +97,26 @@ fn metadata_endpoint() -> Endpoint {
 fn role_client_with(credential_policy: CredentialPolicy) -> Client {
     let provider =
         CredentialProvider::cvm_role(metadata_endpoint(), None).with_policy(credential_policy);
-    let config = Config::new("examplebucket-1250000000", "ap-beijing", provider)
-        .unwrap()
-        .with_retry_policy(policy());
+    let config = example_config(provider).with_retry_policy(policy());
     Client::new(config)
 }
 
 fn role_client() -> Client {
     role_client_with(CredentialPolicy::default())
+}
+
+fn role_client_and_hour_long_credentials() -> (Client, World) {
+    (role_client(), World::new(Duration::from_secs(3600)))
+}
+
+/// One listing by `client` against `world` from `now`, which it advances.
+fn call(client: &Client, now: &mut SystemTime, world: &mut World) {
+    run(
+        &mut client.operation(ListWorkflowExecutions::default()),
+        now,
+        world,
+    )
+    .unwrap();
 }
 
 /// Drive `op` to the end against `world`, advancing `now` on waits.
@@ -126,16 +144,10 @@ fn run(
 
 #[test]
 fn fetched_once_then_reused_then_refreshed_before_expiry() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let mut now = t0();
 
-    run(
-        &mut client.operation(ListWorkflowExecutions::default()),
-        &mut now,
-        &mut world,
-    )
-    .unwrap();
+    call(&client, &mut now, &mut world);
     assert_eq!(
         world.metadata_requests, 2,
         "role name, then its credentials"
@@ -153,21 +165,11 @@ fn fetched_once_then_reused_then_refreshed_before_expiry() {
 
     // Reused until the refresh margin (300 s before expiry).
     now = t0() + Duration::from_secs(3299);
-    run(
-        &mut client.operation(ListWorkflowExecutions::default()),
-        &mut now,
-        &mut world,
-    )
-    .unwrap();
+    call(&client, &mut now, &mut world);
     assert_eq!(world.metadata_requests, 2);
 
     now = t0() + Duration::from_secs(3300);
-    run(
-        &mut client.operation(ListWorkflowExecutions::default()),
-        &mut now,
-        &mut world,
-    )
-    .unwrap();
+    call(&client, &mut now, &mut world);
     assert_eq!(
         world.metadata_requests, 3,
         "one request: the role name is remembered"
@@ -176,19 +178,13 @@ fn fetched_once_then_reused_then_refreshed_before_expiry() {
 
     // Clones share the credentials.
     let clone = client.clone();
-    run(
-        &mut clone.operation(ListWorkflowExecutions::default()),
-        &mut now,
-        &mut world,
-    )
-    .unwrap();
+    call(&clone, &mut now, &mut world);
     assert_eq!(world.metadata_requests, 3);
 }
 
 #[test]
 fn one_refresh_in_flight_others_wait_for_it() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let now = t0();
     let mut a = client.operation(ListWorkflowExecutions::default());
     let mut b = client.operation(ListWorkflowExecutions::default());
@@ -221,15 +217,9 @@ fn one_refresh_in_flight_others_wait_for_it() {
 
 #[test]
 fn an_early_refresh_does_not_hold_up_the_others() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let mut now = t0();
-    run(
-        &mut client.operation(ListWorkflowExecutions::default()),
-        &mut now,
-        &mut world,
-    )
-    .unwrap();
+    call(&client, &mut now, &mut world);
 
     now = t0() + Duration::from_secs(3400);
     let mut a = client.operation(ListWorkflowExecutions::default());
@@ -243,8 +233,7 @@ fn an_early_refresh_does_not_hold_up_the_others() {
 
 #[test]
 fn a_failed_refresh_fails_the_waiters_too_but_keeps_valid_credentials() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let now = t0();
     let mut a = client.operation(ListWorkflowExecutions::default());
     let mut b = client.operation(ListWorkflowExecutions::default());
@@ -268,12 +257,7 @@ fn a_failed_refresh_fails_the_waiters_too_but_keeps_valid_credentials() {
 
     // A later operation tries again on its own.
     let mut later = now + Duration::from_secs(1);
-    run(
-        &mut client.operation(ListWorkflowExecutions::default()),
-        &mut later,
-        &mut world,
-    )
-    .unwrap();
+    call(&client, &mut later, &mut world);
 
     // An early refresh that fails leaves the working credentials in use,
     // and the next attempt waits a little (10 s here).
@@ -297,15 +281,9 @@ fn a_failed_refresh_fails_the_waiters_too_but_keeps_valid_credentials() {
 
 #[test]
 fn a_refused_token_gets_one_refresh_and_one_retry() {
-    let client = role_client();
-    let mut world = World::new(Duration::from_secs(3600));
+    let (client, mut world) = role_client_and_hour_long_credentials();
     let mut now = t0();
-    run(
-        &mut client.operation(ListWorkflowExecutions::default()),
-        &mut now,
-        &mut world,
-    )
-    .unwrap();
+    call(&client, &mut now, &mut world);
 
     // The service stops taking token-1 early (revoked, or its clock is ahead).
     world.valid_until.clear();
@@ -319,29 +297,17 @@ fn a_refused_token_gets_one_refresh_and_one_retry() {
     );
 
     // Refused again after the refresh: that is the answer, once.
-    world.valid_until.clear();
+    world.refuse_all = true;
+    let fetched = world.metadata_requests;
     let mut op = client.operation(ListWorkflowExecutions::default());
     // Its own refresh issues token-3, which the service refuses as well.
-    let mut refuse_all = World::new(Duration::from_secs(3600));
-    refuse_all.issued = world.issued;
-    let result = loop {
-        match op.poll(now) {
-            Step::Send(_) => op.on_response(error_response(403, "AccessDenied", "denied"), now),
-            Step::FetchCredentials(fetch) => {
-                let response = refuse_all.metadata(fetch.request(), now);
-                op.on_response(response, now);
-            }
-            Step::Wait(delay) => now += delay,
-            Step::Done(result) => break result,
-        }
-    };
-    let error = result.unwrap_err();
+    let error = run(&mut op, &mut now, &mut world).unwrap_err();
     assert_eq!(
         error.service_error().unwrap().code.as_deref(),
         Some("AccessDenied")
     );
     assert_eq!(op.attempts(), 2);
-    assert_eq!(refuse_all.metadata_requests, 1);
+    assert_eq!(world.metadata_requests - fetched, 1);
 }
 
 #[test]
@@ -381,12 +347,10 @@ fn a_dropped_or_stuck_refresh_is_taken_over() {
 #[test]
 fn the_deadline_covers_waiting_for_credentials() {
     let provider = CredentialProvider::cvm_role(metadata_endpoint(), None);
-    let config = Config::new("examplebucket-1250000000", "ap-beijing", provider)
-        .unwrap()
-        .with_retry_policy(cos_ci_client::RetryPolicy {
-            total_deadline: Duration::from_secs(30),
-            ..policy()
-        });
+    let config = example_config(provider).with_retry_policy(cos_ci_client::RetryPolicy {
+        total_deadline: Duration::from_secs(30),
+        ..policy()
+    });
     let client = Client::new(config);
     let mut a = client.operation(ListWorkflowExecutions::default());
     assert!(matches!(a.poll(t0()), Step::FetchCredentials(_)));
@@ -420,12 +384,7 @@ fn credentials_that_live_seconds_are_refreshed_a_quarter_before_expiry() {
     let mut world = World::new(Duration::from_secs(4));
     let mut now = t0();
     for _ in 0..40 {
-        run(
-            &mut client.operation(ListWorkflowExecutions::default()),
-            &mut now,
-            &mut world,
-        )
-        .unwrap();
+        call(&client, &mut now, &mut world);
         now += Duration::from_millis(250);
     }
     // 10 s of calls with 4 s credentials refreshed at 3 s: 4 sets.
@@ -443,6 +402,16 @@ struct FakeTransport {
     world: World,
     now: SystemTime,
     deadlines: Vec<Option<SystemTime>>,
+}
+
+impl FakeTransport {
+    fn new(lifetime: Duration) -> Self {
+        Self {
+            world: World::new(lifetime),
+            now: t0(),
+            deadlines: Vec::new(),
+        }
+    }
 }
 
 impl BlockingTransport for FakeTransport {
@@ -475,12 +444,8 @@ impl BlockingTransport for FakeTransport {
 #[test]
 fn the_blocking_client_fetches_through_its_transport() {
     let provider = CredentialProvider::cvm_role(metadata_endpoint(), None);
-    let config = Config::new("examplebucket-1250000000", "ap-beijing", provider.clone()).unwrap();
-    let transport = FakeTransport {
-        world: World::new(Duration::from_secs(3600)),
-        now: t0(),
-        deadlines: Vec::new(),
-    };
+    let config = example_config(provider.clone());
+    let transport = FakeTransport::new(Duration::from_secs(3600));
     let mut client = BlockingClient::new(config, transport);
     let page = client.execute(ListWorkflowExecutions::default()).unwrap();
     assert_eq!(page.executions.len(), 2);
@@ -497,11 +462,7 @@ fn the_blocking_client_fetches_through_its_transport() {
         "CI gets the operation's deadline"
     );
 
-    let mut transport = FakeTransport {
-        world: World::new(Duration::from_secs(60)),
-        now: t0(),
-        deadlines: Vec::new(),
-    };
+    let mut transport = FakeTransport::new(Duration::from_secs(60));
     transport.world.metadata_requests = 1;
     let provided = cos_ci_client::blocking::fetch_credentials(&provider, &mut transport).unwrap();
     assert_eq!(provided.expires_at(), Some(t0() + Duration::from_secs(60)));

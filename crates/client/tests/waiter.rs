@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use common::t0;
 use cos_ci_client::{
-    Error, ExecutionWait, JobWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep, Waiter,
-    failed_task,
+    Error, ExecutionWait, JobWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep,
+    WaitTarget, Waiter, failed_task,
 };
 use cos_ci_proto::{
-    DescribeJobsOutput, DescribeWorkflowExecutionOutput, ExecutionState, JobDetail, JobState,
-    WorkflowExecutionDetail, WorkflowTask,
+    CiAction, DescribeJobsOutput, DescribeWorkflowExecutionOutput, ExecutionState, JobDetail,
+    JobState, WorkflowExecutionDetail, WorkflowTask,
 };
 
 fn task(name: &str, state: JobState) -> WorkflowTask {
@@ -48,16 +48,17 @@ fn policy(deadline: Option<u64>) -> WaitPolicy {
     }
 }
 
-/// Drive the waiter over canned answers on virtual time; returns the
-/// outcome, the sleeps and the events.
-fn drive(
-    mut waiter: Waiter<ExecutionWait>,
-    answers: Vec<DescribeWorkflowExecutionOutput>,
-) -> (
-    Result<WaitOutcome<DescribeWorkflowExecutionOutput>, Error>,
-    Vec<Duration>,
-    Vec<WaitEvent>,
-) {
+type Driven<O> = (Result<WaitOutcome<O>, Error>, Vec<Duration>, Vec<WaitEvent>);
+
+/// Drive a wait for `target` over canned answers on virtual time, checking
+/// each poll with `check`; returns the outcome, the sleeps and the events.
+fn drive<T: WaitTarget>(
+    target: T,
+    policy: WaitPolicy,
+    answers: Vec<<T::Action as CiAction>::Output>,
+    check: impl Fn(&T::Action),
+) -> Driven<<T::Action as CiAction>::Output> {
+    let mut waiter = Waiter::new(target, policy);
     let mut now = t0();
     let mut answers = answers.into_iter();
     let mut sleeps = Vec::new();
@@ -65,7 +66,7 @@ fn drive(
     loop {
         match waiter.poll(now) {
             WaitStep::Poll(action) => {
-                assert_eq!(action.run_id, "i1");
+                check(&action);
                 let answer = answers.next().expect("polled more often than answered");
                 events.extend(waiter.on_output(answer, now));
             }
@@ -78,41 +79,35 @@ fn drive(
     }
 }
 
+/// [`drive`] for the run `i1`.
+fn drive_run(
+    policy: WaitPolicy,
+    answers: Vec<DescribeWorkflowExecutionOutput>,
+) -> Driven<DescribeWorkflowExecutionOutput> {
+    let run = ExecutionWait {
+        run_id: "i1".into(),
+    };
+    drive(run, policy, answers, |action| {
+        assert_eq!(action.run_id, "i1")
+    })
+}
+
 #[test]
 fn follows_a_run_to_success_with_task_events() {
-    let answers = vec![
-        snapshot(ExecutionState::Running, vec![]),
-        snapshot(ExecutionState::Running, vec![]),
-        snapshot(
-            ExecutionState::Running,
-            vec![task("Transcode_1", JobState::Running)],
-        ),
-        snapshot(
-            ExecutionState::Running,
-            vec![task("Transcode_1", JobState::Running)],
-        ),
-        snapshot(
-            ExecutionState::Running,
-            vec![task("Transcode_1", JobState::Running)],
-        ),
-        snapshot(
-            ExecutionState::Running,
-            vec![task("Transcode_1", JobState::Running)],
-        ),
-        snapshot(
+    let task_running = snapshot(
+        ExecutionState::Running,
+        vec![task("Transcode_1", JobState::Running)],
+    );
+    let answers = [
+        vec![snapshot(ExecutionState::Running, vec![]); 2],
+        vec![task_running; 4],
+        vec![snapshot(
             ExecutionState::Success,
             vec![task("Transcode_1", JobState::Success)],
-        ),
-    ];
-    let (outcome, sleeps, events) = drive(
-        Waiter::new(
-            ExecutionWait {
-                run_id: "i1".into(),
-            },
-            policy(None),
-        ),
-        answers,
-    );
+        )],
+    ]
+    .concat();
+    let (outcome, sleeps, events) = drive_run(policy(None), answers);
     match outcome {
         Ok(WaitOutcome::Finished { terminal, .. }) => assert_eq!(terminal, Terminal::Succeeded),
         other => panic!("{other:?}"),
@@ -159,15 +154,7 @@ fn a_failed_run_names_its_failed_task() {
             ],
         ),
     ];
-    let (outcome, _, events) = drive(
-        Waiter::new(
-            ExecutionWait {
-                run_id: "i1".into(),
-            },
-            policy(None),
-        ),
-        answers,
-    );
+    let (outcome, _, events) = drive_run(policy(None), answers);
     let output = match outcome {
         Ok(WaitOutcome::Finished {
             terminal: Terminal::Failed,
@@ -190,15 +177,7 @@ fn a_failed_run_names_its_failed_task() {
 #[test]
 fn the_deadline_ends_the_wait_and_shortens_the_last_sleep() {
     let answers = vec![snapshot(ExecutionState::Running, vec![]); 10];
-    let (outcome, sleeps, _) = drive(
-        Waiter::new(
-            ExecutionWait {
-                run_id: "i1".into(),
-            },
-            policy(Some(6)),
-        ),
-        answers,
-    );
+    let (outcome, sleeps, _) = drive_run(policy(Some(6)), answers);
     match outcome {
         Ok(WaitOutcome::TimedOut { last: Some(last) }) => {
             assert_eq!(last.execution.state, ExecutionState::Running)
@@ -216,30 +195,14 @@ fn the_deadline_ends_the_wait_and_shortens_the_last_sleep() {
 #[test]
 fn a_zero_deadline_still_polls_once() {
     let answers = vec![snapshot(ExecutionState::Running, vec![])];
-    let (outcome, sleeps, _) = drive(
-        Waiter::new(
-            ExecutionWait {
-                run_id: "i1".into(),
-            },
-            policy(Some(0)),
-        ),
-        answers,
-    );
+    let (outcome, sleeps, _) = drive_run(policy(Some(0)), answers);
     assert!(matches!(
         outcome,
         Ok(WaitOutcome::TimedOut { last: Some(_) })
     ));
     assert!(sleeps.is_empty());
     let answers = vec![snapshot(ExecutionState::Cancel, vec![])];
-    let (outcome, _, _) = drive(
-        Waiter::new(
-            ExecutionWait {
-                run_id: "i1".into(),
-            },
-            policy(Some(0)),
-        ),
-        answers,
-    );
+    let (outcome, _, _) = drive_run(policy(Some(0)), answers);
     assert!(matches!(
         outcome,
         Ok(WaitOutcome::Finished {
@@ -295,39 +258,14 @@ fn job(state: JobState, progress: Option<u32>) -> DescribeJobsOutput {
     }
 }
 
-/// [`drive`] for a job.
-fn drive_job(
-    policy: WaitPolicy,
-    answers: Vec<DescribeJobsOutput>,
-) -> (
-    Result<WaitOutcome<DescribeJobsOutput>, Error>,
-    Vec<Duration>,
-    Vec<WaitEvent>,
-) {
-    let mut waiter = Waiter::new(
-        JobWait {
-            job_id: "j1".into(),
-        },
-        policy,
-    );
-    let mut now = t0();
-    let mut answers = answers.into_iter();
-    let mut sleeps = Vec::new();
-    let mut events = Vec::new();
-    loop {
-        match waiter.poll(now) {
-            WaitStep::Poll(action) => {
-                assert_eq!(action.job_ids, ["j1"], "one job per poll");
-                let answer = answers.next().expect("polled more often than answered");
-                events.extend(waiter.on_output(answer, now));
-            }
-            WaitStep::Sleep(delay) => {
-                sleeps.push(delay);
-                now += delay;
-            }
-            WaitStep::Done(result) => return (result, sleeps, events),
-        }
-    }
+/// [`drive`] for the job `j1`.
+fn drive_job(policy: WaitPolicy, answers: Vec<DescribeJobsOutput>) -> Driven<DescribeJobsOutput> {
+    let job = JobWait {
+        job_id: "j1".into(),
+    };
+    drive(job, policy, answers, |action| {
+        assert_eq!(action.job_ids, ["j1"], "one job per poll")
+    })
 }
 
 #[test]

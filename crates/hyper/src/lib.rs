@@ -151,20 +151,20 @@ pub use cos_ci_proto::{
 pub use futures_core::Stream;
 pub use futures_util::StreamExt;
 
+mod files;
 mod transport;
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use cos_ci_client::credentials::{CredentialFetch, CredentialRequest, FetchStep, SystemFiles};
+use cos_ci_client::credentials::{CredentialFetch, CredentialRequest, FetchStep};
 use cos_ci_client::{
     Client, FetchId, ListingStep, Paginator, ParallelListing, Step, TimeWindowed, WaitStep, Waiter,
 };
-use cos_ci_proto::{
-    CiAction, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, PaginatedAction,
-};
+use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
 use tracing::Instrument;
 
+pub use files::SystemFiles;
 pub use transport::TransportOptions;
 use transport::{SendError, Transport};
 
@@ -391,7 +391,10 @@ impl HyperClient {
         A::Output: Send,
         A::Item: Send,
     {
-        flatten_pages(self.pages(action, options))
+        flatten(
+            self.pages(action, options)
+                .map(|page| page.map(|page| page.items)),
+        )
     }
 
     /// Every page of a listing by creation-time windows, `options.workers`
@@ -490,13 +493,7 @@ impl HyperClient {
         A::Output: Send,
         A::Item: Send,
     {
-        self.parallel_pages(action, options).flat_map(|page| {
-            let items: Vec<Result<A::Item, Error>> = match page {
-                Ok(items) => items.into_iter().map(Ok).collect(),
-                Err(error) => vec![Err(error)],
-            };
-            futures_util::stream::iter(items)
-        })
+        flatten(self.parallel_pages(action, options))
     }
 
     /// Follow `target` until it ends or `policy`'s deadline passes, calling
@@ -541,17 +538,6 @@ impl HyperClient {
         options: PagingOptions,
     ) -> impl Stream<Item = Result<WorkflowExecution, Error>> + Send + use<> {
         self.items(request, options)
-    }
-
-    /// One execution with its tasks and topology (`GET /workflowexecution/<RunId>`).
-    pub async fn describe_workflow_execution(
-        &self,
-        run_id: impl Into<String>,
-    ) -> Result<DescribeWorkflowExecutionOutput, Error> {
-        self.execute(DescribeWorkflowExecution {
-            run_id: run_id.into(),
-        })
-        .await
     }
 }
 
@@ -609,14 +595,13 @@ impl<T> Page<T> {
 }
 
 /// Turn a stream of pages into a stream of items, keeping the first error.
-fn flatten_pages<T: Send, S>(pages: S) -> impl Stream<Item = Result<T, Error>> + Send
+fn flatten<T: Send, S>(pages: S) -> impl Stream<Item = Result<T, Error>> + Send
 where
-    S: Stream<Item = Result<Page<T>, Error>> + Send,
+    S: Stream<Item = Result<Vec<T>, Error>> + Send,
 {
-    use futures_util::StreamExt;
     pages.flat_map(|page| {
         let items: Vec<Result<T, Error>> = match page {
-            Ok(page) => page.items.into_iter().map(Ok).collect(),
+            Ok(items) => items.into_iter().map(Ok).collect(),
             Err(error) => vec![Err(error)],
         };
         futures_util::stream::iter(items)

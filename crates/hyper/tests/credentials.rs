@@ -3,20 +3,20 @@
 //! closed port and a metadata service that never answers. Nothing here
 //! reaches a real metadata or STS host.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cos_ci_client::credentials::{CredentialPolicy, CredentialProvider};
-use cos_ci_client::{Config, CredentialError, Endpoint, PagingOptions};
-use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig,
-};
-use cos_ci_hyper::{HyperClient, SourceKind, StreamExt, TransportOptions};
+use cos_ci_client::{CredentialError, Endpoint, PagingOptions};
+use cos_ci_emulator::{DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig};
+use cos_ci_hyper::{HyperClient, SourceKind, TransportOptions};
 use cos_ci_proto::ListWorkflowExecutions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+mod common;
+use common::{TraceLog, config_for, run_ids, start};
 
 const TOKEN: &str = "role-session-token-never-logged";
 
@@ -87,54 +87,22 @@ async fn fake_metadata(role: &'static str, hang: bool) -> (String, Arc<AtomicUsi
     (url, count)
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn an_instance_role_signs_every_page_and_nothing_secret_is_logged() {
     let (metadata, count) = fake_metadata("emulator-role", false).await;
     let dataset = Dataset::generate(250, 3);
-    let emu = Emulator::start(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: dataset.clone(),
         session_token: Some(TOKEN.into()),
-        log_requests: false,
         ..EmulatorConfig::default()
     })
-    .await
-    .unwrap();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    .await;
+    let (log, _guard) = TraceLog::capture();
 
     let provider = CredentialProvider::cvm_role(Endpoint::parse(&metadata).unwrap(), None);
-    let config = Config::new(DEFAULT_BUCKET, DEFAULT_REGION, provider)
-        .unwrap()
-        .with_endpoint(&emu.base_url())
-        .unwrap();
-    let client = HyperClient::new(config);
-    let mut items =
-        std::pin::pin!(client.items(ListWorkflowExecutions::default(), PagingOptions::all()));
-    let mut listed = 0;
-    while let Some(item) = items.next().await {
-        item.unwrap();
-        listed += 1;
-    }
-    assert_eq!(listed, dataset.len());
+    let client = HyperClient::new(config_for(&emu, provider));
+    let listed = run_ids(client.items(ListWorkflowExecutions::default(), PagingOptions::all()));
+    assert_eq!(listed.await.unwrap().len(), dataset.len());
     assert_eq!(
         count.load(Ordering::SeqCst),
         2,
@@ -144,7 +112,7 @@ async fn an_instance_role_signs_every_page_and_nothing_secret_is_logged() {
     assert_eq!(provided.source().kind(), SourceKind::CvmRole);
     assert!(provided.expires_at().is_some());
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = log.text();
     assert!(log.contains("ci.credentials"), "{log}");
     for secret in [TOKEN, DEFAULT_SECRET_KEY, "emulator-role"] {
         assert!(!log.contains(secret), "{secret} in the log");
@@ -191,7 +159,7 @@ async fn off_a_cvm_the_chain_ends_quickly_with_every_place_named() {
             ..Default::default()
         };
         let provider = chain
-            .resolve(&lookup, Arc::new(cos_ci_client::credentials::SystemFiles))
+            .resolve(&lookup, Arc::new(cos_ci_hyper::SystemFiles))
             .unwrap();
         let started = Instant::now();
         let error = cos_ci_hyper::fetch_credentials(&provider, &TransportOptions::default())

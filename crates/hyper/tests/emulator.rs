@@ -2,37 +2,21 @@
 //! through injected faults, typed auth errors, timeouts and the body cap.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cos_ci_client::{Config, Credentials, Error, RetryPolicy, TransportErrorKind};
+use cos_ci_client::{Credentials, Error, PagingOptions, RetryPolicy, TransportErrorKind};
 use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig, FaultConfig, FaultKind,
+    DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig, ExecutionRecord, FaultConfig,
+    FaultKind,
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
-use cos_ci_proto::{CiTimestamp, JobState, ListWorkflowExecutions, PageSize, WorkflowTask};
-use futures_util::StreamExt;
+use cos_ci_proto::{
+    CiTimestamp, DescribeWorkflowExecution, JobState, ListWorkflowExecutions, PageSize,
+    WorkflowTask,
+};
 
-async fn emulator(config: EmulatorConfig) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        log_requests: false,
-        ..config
-    })
-    .await
-    .unwrap()
-}
-
-fn config_for(emulator: &Emulator, credentials: Credentials) -> Config {
-    Config::new(DEFAULT_BUCKET, DEFAULT_REGION, credentials)
-        .unwrap()
-        .with_endpoint(&emulator.base_url())
-        .unwrap()
-}
-
-fn default_credentials() -> Credentials {
-    Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
-}
+mod common;
+use common::{TraceLog, config_at, config_for, default_credentials, run_ids, serve, start};
 
 fn quick_retries() -> RetryPolicy {
     RetryPolicy {
@@ -54,14 +38,7 @@ async fn all_run_ids(
     client: &HyperClient,
     request: ListWorkflowExecutions,
 ) -> Result<Vec<String>, Error> {
-    let mut stream = std::pin::pin!(
-        client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all())
-    );
-    let mut ids = Vec::new();
-    while let Some(item) = stream.next().await {
-        ids.push(item?.run_id);
-    }
-    Ok(ids)
+    run_ids(client.list_all_workflow_executions(request, PagingOptions::all())).await
 }
 
 fn assert_exactly(ids: &[String], dataset: &Dataset) {
@@ -74,12 +51,7 @@ fn assert_exactly(ids: &[String], dataset: &Dataset) {
 #[tokio::test]
 async fn one_page_then_every_page_of_thousands() {
     let dataset = Dataset::generate(3_000, 11);
-    let emu = emulator(EmulatorConfig {
-        dataset: dataset.clone(),
-        ..Default::default()
-    })
-    .await;
-    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    let (emu, client) = serve(dataset.clone()).await;
 
     let page = client.list_workflow_executions(page_of(10)).await.unwrap();
     assert_eq!(page.executions.len(), 10);
@@ -95,18 +67,15 @@ async fn one_page_then_every_page_of_thousands() {
 #[tokio::test]
 async fn describe_returns_the_tasks_of_listed_executions() {
     let dataset = Dataset::generate(200, 12);
-    let emu = emulator(EmulatorConfig {
-        dataset: dataset.clone(),
-        ..Default::default()
-    })
-    .await;
-    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    let (emu, client) = serve(dataset.clone()).await;
 
     let page = client.list_workflow_executions(page_of(40)).await.unwrap();
     assert_eq!(page.executions.len(), 40);
     for listed in &page.executions {
         let output = client
-            .describe_workflow_execution(listed.run_id.clone())
+            .execute(DescribeWorkflowExecution {
+                run_id: listed.run_id.clone(),
+            })
             .await
             .unwrap();
         assert!(output.request_id.is_some());
@@ -154,14 +123,18 @@ async fn describe_returns_the_tasks_of_listed_executions() {
     }));
     emu.insert(record.clone());
     let output = client
-        .describe_workflow_execution(record.run_id.clone())
+        .execute(DescribeWorkflowExecution {
+            run_id: record.run_id.clone(),
+        })
         .await
         .unwrap();
     assert_eq!(output.execution.run_id, record.run_id);
     assert_eq!(output.execution.tasks, [task]);
 
     let error = client
-        .describe_workflow_execution("i-no-such-run")
+        .execute(DescribeWorkflowExecution {
+            run_id: "i-no-such-run".into(),
+        })
         .await
         .unwrap_err();
     let service = error
@@ -178,97 +151,88 @@ async fn describe_returns_the_tasks_of_listed_executions() {
 #[tokio::test]
 async fn filters_and_limits_travel_intact() {
     let dataset = Dataset::generate(1_000, 5);
-    let emu = emulator(EmulatorConfig {
-        dataset: dataset.clone(),
-        ..Default::default()
-    })
-    .await;
-    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    let (emu, client) = serve(dataset.clone()).await;
 
-    let workflow = dataset.records()[0].workflow_id.clone();
-    let object = dataset.records()[0].object.clone();
-    let expected = dataset
-        .records()
-        .iter()
-        .filter(|r| r.workflow_id == workflow)
-        .count();
-    let request = ListWorkflowExecutions {
-        workflow_id: Some(workflow),
-        ..page_of(7)
-    };
-    assert_eq!(all_run_ids(&client, request).await.unwrap().len(), expected);
-
-    // Object keys with spaces and non-ASCII survive encoding and signing.
-    let expected = dataset
-        .records()
-        .iter()
-        .filter(|r| r.object == object)
-        .count();
-    let request = ListWorkflowExecutions {
-        name: Some(object),
-        ..page_of(100)
-    };
-    assert_eq!(all_run_ids(&client, request).await.unwrap().len(), expected);
-
-    let mut limited = std::pin::pin!(
-        client.list_all_workflow_executions(page_of(100), cos_ci_client::PagingOptions::limit(250))
-    );
-    let mut count = 0;
-    while let Some(item) = limited.next().await {
-        item.unwrap();
-        count += 1;
+    let records = dataset.records();
+    let first = &records[0];
+    let count =
+        |matches: &dyn Fn(&&ExecutionRecord) -> bool| records.iter().filter(matches).count();
+    for (request, expected) in [
+        (
+            ListWorkflowExecutions {
+                workflow_id: Some(first.workflow_id.clone()),
+                ..page_of(7)
+            },
+            count(&|r| r.workflow_id == first.workflow_id),
+        ),
+        // Object keys with spaces and non-ASCII survive encoding and signing.
+        (
+            ListWorkflowExecutions {
+                name: Some(first.object.clone()),
+                ..page_of(100)
+            },
+            count(&|r| r.object == first.object),
+        ),
+    ] {
+        let listed = all_run_ids(&client, request.clone()).await.unwrap();
+        assert_eq!(listed.len(), expected, "{request:?}");
     }
-    assert_eq!(count, 250);
+
+    let limited =
+        client.list_all_workflow_executions(page_of(100), cos_ci_client::PagingOptions::limit(250));
+    assert_eq!(run_ids(limited).await.unwrap().len(), 250);
     emu.shutdown().await;
 }
 
 #[tokio::test]
 async fn ten_thousand_through_twenty_percent_faults_exactly_once() {
+    let faults = FaultConfig {
+        rate: 0.2,
+        kinds: FaultKind::ALL.to_vec(),
+    };
     let dataset = Dataset::generate(10_000, 3);
-    let emu = emulator(EmulatorConfig {
-        dataset: dataset.clone(),
-        faults: FaultConfig {
-            rate: 0.2,
-            kinds: FaultKind::ALL.to_vec(),
-        },
-        seed: 99,
-        ..Default::default()
-    })
-    .await;
-    let config = config_for(&emu, default_credentials()).with_retry_policy(quick_retries());
-    let client = HyperClient::new(config);
-    let ids = all_run_ids(&client, page_of(100)).await.unwrap();
-    assert_eq!(ids.len(), 10_000);
-    assert_exactly(&ids, &dataset);
-    emu.shutdown().await;
+    listed_exactly_once_through(faults, 99, dataset, quick_retries(), 100).await;
 }
 
 #[tokio::test]
 async fn cut_bodies_and_closed_connections_mid_page_lose_nothing() {
-    let dataset = Dataset::generate(2_000, 8);
-    let emu = emulator(EmulatorConfig {
+    let faults = FaultConfig {
+        rate: 0.4,
+        kinds: vec![FaultKind::TruncateBody, FaultKind::CloseConnection],
+    };
+    let retry = RetryPolicy {
+        max_attempts: 20,
+        ..quick_retries()
+    };
+    listed_exactly_once_through(faults, 7, Dataset::generate(2_000, 8), retry, 50).await;
+}
+
+/// Every execution of `dataset`, listed `page` at a time by a client
+/// retrying with `retry` through `faults` (drawn from `seed`), comes out
+/// exactly once.
+async fn listed_exactly_once_through(
+    faults: FaultConfig,
+    seed: u64,
+    dataset: Dataset,
+    retry: RetryPolicy,
+    page: u32,
+) {
+    let emu = start(EmulatorConfig {
         dataset: dataset.clone(),
-        faults: FaultConfig {
-            rate: 0.4,
-            kinds: vec![FaultKind::TruncateBody, FaultKind::CloseConnection],
-        },
-        seed: 7,
+        faults,
+        seed,
         ..Default::default()
     })
     .await;
-    let config = config_for(&emu, default_credentials()).with_retry_policy(RetryPolicy {
-        max_attempts: 20,
-        ..quick_retries()
-    });
-    let client = HyperClient::new(config);
-    let ids = all_run_ids(&client, page_of(50)).await.unwrap();
+    let client = HyperClient::new(config_for(&emu, default_credentials()).with_retry_policy(retry));
+    let ids = all_run_ids(&client, page_of(page)).await.unwrap();
     assert_exactly(&ids, &dataset);
     emu.shutdown().await;
 }
 
 #[tokio::test]
 async fn auth_failures_surface_as_typed_service_errors() {
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: Dataset::generate(10, 1),
         session_token: Some("emulator-session-token".into()),
         ..Default::default()
@@ -333,12 +297,7 @@ async fn auth_failures_surface_as_typed_service_errors() {
 
 #[tokio::test]
 async fn a_skewed_clock_is_corrected_from_the_date_header() {
-    let emu = emulator(EmulatorConfig {
-        dataset: Dataset::generate(5, 1),
-        ..Default::default()
-    })
-    .await;
-    let client = HyperClient::new(config_for(&emu, default_credentials()));
+    let (emu, client) = serve(Dataset::generate(5, 1)).await;
     // Pretend our clock runs two hours slow.
     client.client().set_clock_offset_secs(-7_200);
     let page = client.list_workflow_executions(page_of(10)).await.unwrap();
@@ -357,14 +316,12 @@ async fn a_server_that_never_answers_times_out_clearly() {
             held.push(socket); // accept, read nothing, answer nothing
         }
     });
-    let config = Config::new(DEFAULT_BUCKET, DEFAULT_REGION, default_credentials())
-        .unwrap()
-        .with_endpoint(&format!("http://{address}"))
-        .unwrap()
-        .with_retry_policy(RetryPolicy {
+    let config = config_at(&format!("http://{address}"), default_credentials()).with_retry_policy(
+        RetryPolicy {
             max_attempts: 2,
             ..quick_retries()
-        });
+        },
+    );
     let options = TransportOptions {
         request_timeout: Duration::from_millis(300),
         ..Default::default()
@@ -389,14 +346,12 @@ async fn connection_refused_is_a_connect_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let config = Config::new(DEFAULT_BUCKET, DEFAULT_REGION, default_credentials())
-        .unwrap()
-        .with_endpoint(&format!("http://{address}"))
-        .unwrap()
-        .with_retry_policy(RetryPolicy {
+    let config = config_at(&format!("http://{address}"), default_credentials()).with_retry_policy(
+        RetryPolicy {
             max_attempts: 2,
             ..quick_retries()
-        });
+        },
+    );
     match HyperClient::new(config)
         .list_workflow_executions(page_of(10))
         .await
@@ -408,7 +363,7 @@ async fn connection_refused_is_a_connect_error() {
 
 #[tokio::test]
 async fn a_body_over_the_cap_is_refused_not_buffered_or_retried() {
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: Dataset::generate(200, 2),
         ..Default::default()
     })
@@ -443,24 +398,10 @@ async fn a_body_over_the_cap_is_refused_not_buffered_or_retried() {
     emu.shutdown().await;
 }
 
-/// A `MakeWriter` that appends to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn tracing_at_trace_level_never_records_secrets() {
     const TOKEN: &str = "very-secret-session-token";
-    let emu = emulator(EmulatorConfig {
+    let emu = start(EmulatorConfig {
         dataset: Dataset::generate(30, 1),
         session_token: Some(TOKEN.into()),
         faults: FaultConfig {
@@ -470,14 +411,7 @@ async fn tracing_at_trace_level_never_records_secrets() {
         ..Default::default()
     })
     .await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = TraceLog::capture();
 
     let config = config_for(&emu, default_credentials().with_session_token(TOKEN))
         .with_retry_policy(quick_retries());
@@ -489,7 +423,7 @@ async fn tracing_at_trace_level_never_records_secrets() {
     ));
     let error = bad.list_workflow_executions(page_of(10)).await.unwrap_err();
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = log.text();
     assert!(log.contains("ci.request"), "spans were recorded: {log}");
     for secret in [DEFAULT_SECRET_KEY, TOKEN, "nope"] {
         assert!(!log.contains(secret), "secret leaked into tracing output");

@@ -6,16 +6,18 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use cos_ci_client::{Config, Credentials, Error, PagingOptions, ParallelOptions, RetryPolicy};
+use cos_ci_client::{PagingOptions, ParallelOptions, RetryPolicy};
 use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig, ExecutionRecord, FaultConfig, FaultKind, Latency, Skew,
+    Dataset, Emulator, EmulatorConfig, ExecutionRecord, FaultConfig, FaultKind, Latency, Skew,
 };
 use cos_ci_hyper::HyperClient;
 use cos_ci_proto::{
     CiTimestamp, ExecutionState, ListWorkflowExecutions, Order, PageSize, StateFilter,
 };
 use futures_util::StreamExt;
+
+mod common;
+use common::{config_for, default_credentials, run_ids, start};
 
 /// Generated executions, bunched, plus bursts: 300 in one second, 200 in
 /// the next three seconds, and 50 in each of five consecutive seconds.
@@ -61,54 +63,12 @@ fn dataset() -> Dataset {
     Dataset::new(records).unwrap()
 }
 
-async fn start(config: EmulatorConfig) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        log_requests: false,
-        ..config
-    })
-    .await
-    .unwrap()
-}
-
 fn client(emulator: &Emulator, retry: Option<RetryPolicy>) -> HyperClient {
-    let mut config = Config::new(
-        DEFAULT_BUCKET,
-        DEFAULT_REGION,
-        Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY),
-    )
-    .unwrap()
-    .with_endpoint(&emulator.base_url())
-    .unwrap();
-    if let Some(retry) = retry {
-        config = config.with_retry_policy(retry);
-    }
-    HyperClient::new(config)
-}
-
-async fn sequential(
-    client: &HyperClient,
-    request: ListWorkflowExecutions,
-    paging: PagingOptions,
-) -> Result<Vec<String>, Error> {
-    let mut stream = std::pin::pin!(client.items(request, paging));
-    let mut ids = Vec::new();
-    while let Some(item) = stream.next().await {
-        ids.push(item?.run_id);
-    }
-    Ok(ids)
-}
-
-async fn parallel(
-    client: &HyperClient,
-    request: ListWorkflowExecutions,
-    options: ParallelOptions,
-) -> Result<Vec<String>, Error> {
-    let mut stream = std::pin::pin!(client.parallel_items(request, options));
-    let mut ids = Vec::new();
-    while let Some(item) = stream.next().await {
-        ids.push(item?.run_id);
-    }
-    Ok(ids)
+    let config = config_for(emulator, default_credentials());
+    HyperClient::new(match retry {
+        Some(retry) => config.with_retry_policy(retry),
+        None => config,
+    })
 }
 
 fn requests() -> Vec<ListWorkflowExecutions> {
@@ -164,7 +124,7 @@ async fn windows_list_exactly_what_the_sequential_listing_lists() {
     .await;
     let client = client(&emulator, None);
     for request in requests() {
-        let expected = sequential(&client, request.clone(), PagingOptions::all())
+        let expected = run_ids(client.items(request.clone(), PagingOptions::all()))
             .await
             .unwrap();
         if request == ListWorkflowExecutions::default() {
@@ -175,19 +135,19 @@ async fn windows_list_exactly_what_the_sequential_listing_lists() {
                 window_pages: 3,
                 ..ParallelOptions::new(workers)
             };
-            let ids = parallel(&client, request.clone(), options).await.unwrap();
+            let ids = run_ids(client.parallel_items(request.clone(), options))
+                .await
+                .unwrap();
             assert_eq!(ids, expected, "{workers} workers, {request:?}");
         }
         // With a limit: the same first executions.
         for limit in [7, 333] {
             let paging = PagingOptions::limit(limit);
-            let expected = sequential(&client, request.clone(), paging.clone())
+            let expected = run_ids(client.items(request.clone(), paging.clone()))
                 .await
                 .unwrap();
-            let ids = parallel(
-                &client,
-                request.clone(),
-                ParallelOptions::new(8).with_paging(paging),
+            let ids = run_ids(
+                client.parallel_items(request.clone(), ParallelOptions::new(8).with_paging(paging)),
             )
             .await
             .unwrap();
@@ -233,16 +193,13 @@ async fn faults_are_retried_per_window_and_lose_nothing() {
         size: Some(PageSize::new(50).unwrap()),
         ..ListWorkflowExecutions::default()
     };
-    let expected = sequential(&client(&plain, None), request.clone(), PagingOptions::all())
+    let expected = run_ids(client(&plain, None).items(request.clone(), PagingOptions::all()))
         .await
         .unwrap();
-    let ids = parallel(
-        &client(&faulty, Some(retry)),
-        request,
-        ParallelOptions::new(6),
-    )
-    .await
-    .unwrap();
+    let ids =
+        run_ids(client(&faulty, Some(retry)).parallel_items(request, ParallelOptions::new(6)))
+            .await
+            .unwrap();
     assert_eq!(ids, expected);
 }
 
@@ -266,10 +223,10 @@ async fn with_latency_and_dropped_half_way() {
         order: Some(Order::Desc),
         ..ListWorkflowExecutions::default()
     };
-    let expected = sequential(&client, request.clone(), PagingOptions::all())
+    let expected = run_ids(client.items(request.clone(), PagingOptions::all()))
         .await
         .unwrap();
-    let ids = parallel(&client, request.clone(), ParallelOptions::new(8))
+    let ids = run_ids(client.parallel_items(request.clone(), ParallelOptions::new(8)))
         .await
         .unwrap();
     assert_eq!(ids, expected);

@@ -3,32 +3,19 @@
 
 use std::time::Duration;
 
-use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig, Limits,
-};
-use cos_ci_hyper::{
-    Config, Credentials, HyperClient, ListWorkflowExecutions, PageSize, RetryPolicy, StreamExt,
-    TransportOptions,
-};
+use cos_ci_emulator::{Dataset, Emulator, EmulatorConfig, Limits};
+use cos_ci_hyper::{HyperClient, ListWorkflowExecutions, PageSize, RetryPolicy, TransportOptions};
+
+mod common;
+use common::{client_for, config_for, default_credentials, run_ids, start};
 
 async fn emulator(dataset: Dataset, limits: Limits) -> Emulator {
-    Emulator::start(EmulatorConfig {
+    start(EmulatorConfig {
         dataset,
         limits,
-        log_requests: false,
         ..Default::default()
     })
     .await
-    .unwrap()
-}
-
-fn config_for(emulator: &Emulator) -> Config {
-    let credentials = Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY);
-    Config::new(DEFAULT_BUCKET, DEFAULT_REGION, credentials)
-        .unwrap()
-        .with_endpoint(&emulator.base_url())
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,7 +38,8 @@ async fn clones_share_one_connection_pool() {
         request_timeout: Duration::from_secs(5),
         ..TransportOptions::default()
     };
-    let config = config_for(&emu).with_retry_policy(RetryPolicy::no_retries());
+    let config =
+        config_for(&emu, default_credentials()).with_retry_policy(RetryPolicy::no_retries());
     let client = HyperClient::with_options(config, options);
     // Every clone stays alive, so no connection is closed by a drop.
     let mut clones = Vec::new();
@@ -71,7 +59,7 @@ async fn clones_share_one_connection_pool() {
 async fn concurrent_tasks_on_clones_each_list_everything() {
     let dataset = Dataset::generate(300, 2);
     let emu = emulator(dataset.clone(), Limits::default()).await;
-    let client = HyperClient::new(config_for(&emu));
+    let client = client_for(&emu);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let client = client.clone();
@@ -80,13 +68,9 @@ async fn concurrent_tasks_on_clones_each_list_everything() {
                 size: PageSize::new(50).ok(),
                 ..Default::default()
             };
-            let mut executions = std::pin::pin!(
-                client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all())
-            );
-            let mut ids = Vec::new();
-            while let Some(execution) = executions.next().await {
-                ids.push(execution.unwrap().run_id);
-            }
+            let executions =
+                client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all());
+            let mut ids = run_ids(executions).await.unwrap();
             ids.sort();
             ids
         });

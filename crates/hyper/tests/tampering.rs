@@ -6,17 +6,17 @@ use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use cos_ci_client::{Client, Config, Credentials};
-use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig,
-};
+use cos_ci_client::Client;
+use cos_ci_emulator::{Dataset, Emulator, EmulatorConfig};
 use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as RawClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use proptest::prelude::*;
+
+mod common;
+use common::{config_for, default_credentials, start};
 
 const TOKEN: &str = "tampering-test-token";
 
@@ -32,24 +32,12 @@ fn fixture() -> Fixture {
         .enable_all()
         .build()
         .unwrap();
-    let emulator = runtime.block_on(async {
-        Emulator::start(EmulatorConfig {
-            dataset: Dataset::generate(20, 1),
-            session_token: Some(TOKEN.into()),
-            log_requests: false,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-    });
-    let config = Config::new(
-        DEFAULT_BUCKET,
-        DEFAULT_REGION,
-        Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY).with_session_token(TOKEN),
-    )
-    .unwrap()
-    .with_endpoint(&emulator.base_url())
-    .unwrap();
+    let emulator = runtime.block_on(start(EmulatorConfig {
+        dataset: Dataset::generate(20, 1),
+        session_token: Some(TOKEN.into()),
+        ..Default::default()
+    }));
+    let config = config_for(&emulator, default_credentials().with_session_token(TOKEN));
     let raw = RawClient::builder(TokioExecutor::new()).build_http();
     Fixture {
         runtime,

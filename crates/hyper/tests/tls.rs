@@ -5,16 +5,15 @@
 
 use std::sync::Arc;
 
-use cos_ci_client::{Config, Credentials, Error, RetryPolicy, TransportErrorKind};
-use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig,
-};
+use cos_ci_client::{Config, Error, RetryPolicy, TransportErrorKind};
+use cos_ci_emulator::{Dataset, Emulator, EmulatorConfig};
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{ListWorkflowExecutions, PageSize};
-use futures_util::StreamExt;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
+
+mod common;
+use common::{config_at, default_credentials, run_ids, start};
 
 /// Accept TLS on 127.0.0.1 at the backend's port and forward the plaintext
 /// to `backend` (on 127.0.0.2), so `Host: localhost:PORT` names the
@@ -57,13 +56,11 @@ async fn tls_proxy(backend: std::net::SocketAddr) -> Option<(u16, CertificateDer
 /// until a port is free on both addresses.
 async fn emulator_behind_tls(config: EmulatorConfig) -> (Emulator, u16, CertificateDer<'static>) {
     for _ in 0..50 {
-        let emulator = Emulator::start(EmulatorConfig {
+        let emulator = start(EmulatorConfig {
             listen: BACKEND,
-            log_requests: false,
             ..config.clone()
         })
-        .await
-        .unwrap();
+        .await;
         if let Some((port, cert)) = tls_proxy(emulator.local_addr()).await {
             return (emulator, port, cert);
         }
@@ -80,18 +77,12 @@ const BACKEND: std::net::SocketAddr = std::net::SocketAddr::new(
 );
 
 fn config(port: u16) -> Config {
-    Config::new(
-        DEFAULT_BUCKET,
-        DEFAULT_REGION,
-        Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY),
+    config_at(&format!("https://localhost:{port}"), default_credentials()).with_retry_policy(
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
     )
-    .unwrap()
-    .with_endpoint(&format!("https://localhost:{port}"))
-    .unwrap()
-    .with_retry_policy(RetryPolicy {
-        max_attempts: 1,
-        ..RetryPolicy::default()
-    })
 }
 
 #[tokio::test]
@@ -111,17 +102,11 @@ async fn lists_over_https_with_a_trusted_private_root() {
         size: PageSize::new(100).ok(),
         ..Default::default()
     };
-    let mut all = std::pin::pin!(
-        client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all())
-    );
-    let mut count = 0;
-    while let Some(item) = all.next().await {
-        match item {
-            Ok(_) => count += 1,
-            Err(error) => panic!("listing over https failed: {error}"),
-        }
+    let all = client.list_all_workflow_executions(request, cos_ci_client::PagingOptions::all());
+    match run_ids(all).await {
+        Ok(ids) => assert_eq!(ids.len(), 250),
+        Err(error) => panic!("listing over https failed: {error}"),
     }
-    assert_eq!(count, 250);
     emulator.shutdown().await;
 }
 

@@ -7,13 +7,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use cos_ci_client::{
-    Config, Credentials, ExecutionWait, PagingOptions, Terminal, WaitEvent, WaitOutcome,
-    WaitPolicy, failed_task,
+    ExecutionWait, PagingOptions, Terminal, WaitEvent, WaitOutcome, WaitPolicy, failed_task,
 };
-use cos_ci_emulator::{
-    DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, Emulator,
-    EmulatorConfig,
-};
+use cos_ci_emulator::{Dataset, Emulator, EmulatorConfig};
 use cos_ci_hyper::HyperClient;
 use cos_ci_proto::{
     DescribeWorkflowExecutionOutput, JobDetail, ListJobs, ListQueues, ListWorkflows, MediaWorkflow,
@@ -21,24 +17,18 @@ use cos_ci_proto::{
 };
 use futures_util::StreamExt;
 
+mod common;
+use common::{client_for, start};
+
 async fn setup(task_duration: Duration) -> (Emulator, HyperClient) {
-    let emulator = Emulator::start(EmulatorConfig {
+    let emulator = start(EmulatorConfig {
         dataset: Dataset::generate(30, 12),
         task_duration,
-        log_requests: false,
         ..EmulatorConfig::default()
     })
-    .await
-    .unwrap();
-    let config = Config::new(
-        DEFAULT_BUCKET,
-        DEFAULT_REGION,
-        Credentials::new(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY),
-    )
-    .unwrap()
-    .with_endpoint(&emulator.base_url())
-    .unwrap();
-    (emulator, HyperClient::new(config))
+    .await;
+    let client = client_for(&emulator);
+    (emulator, client)
 }
 
 fn quick() -> WaitPolicy {

@@ -5,34 +5,19 @@
 
 use std::hint::black_box;
 
-use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer, sign_stages};
+use cos_ci_sign::{HeaderPolicy, Signer, sign_stages};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-const QUERY: &[(&str, &str)] = &[
-    ("workflowId", "web6ac56c1ef54dbfa44d7f4103203be9"),
-    ("states", "Success,Failed"),
-    ("size", "10"),
-    ("startCreationTime", "2022-08-09T14:00:00+0800"),
-    ("nextToken", "115716"),
-];
-const HEADERS: &[(&str, &str)] = &[(
-    "Host",
-    "examplebucket-1250000000.ci.ap-beijing.myqcloud.com",
-)];
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{HOST, credentials, key_time, list_request};
 
 fn bench(c: &mut Criterion) {
-    let credentials = Credentials::new(
-        "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q",
-        "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz",
-    );
+    let credentials = credentials();
     let signer = Signer::new(credentials.clone(), HeaderPolicy::OfficialDefault);
-    let request = SignableRequest {
-        method: "GET",
-        path: "/workflowexecution",
-        query: QUERY,
-        headers: HEADERS,
-    };
-    let key_time = KeyTime::starting_at(1_557_989_151, 7200);
+    let headers = [("Host", HOST)];
+    let request = list_request(&headers);
+    let key_time = key_time();
 
     let mut group = c.benchmark_group("sign");
     group.bench_function("list_request", |b| {

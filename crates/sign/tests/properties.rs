@@ -2,10 +2,13 @@
 //! sign-then-verify, and tampering of every signed part.
 
 use cos_ci_sign::{
-    Credentials, HeaderPolicy, KeyTime, ParsedAuthorization, SignableRequest, Signer, VerifyError,
-    canonicalize, decode, encode, sign_stages, verify,
+    Credentials, HeaderPolicy, KeyTime, ParsedAuthorization, Signer, VerifyError, canonicalize,
+    decode, encode, sign_stages, verify,
 };
 use proptest::prelude::*;
+
+mod common;
+use common::Req;
 
 const SECRET_ID: &str = "AKIDprop";
 const SECRET_KEY: &str = "prop-secret-key";
@@ -57,39 +60,6 @@ fn path() -> impl Strategy<Value = String> {
 
 /// A request the default policy signs: host, some `x-cos-*`/`x-ci-*`
 /// headers, and possibly unsigned ones.
-#[derive(Debug, Clone)]
-struct Req {
-    method: String,
-    path: String,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-}
-
-impl Req {
-    fn view<'a>(
-        &'a self,
-        query: &'a mut Vec<(&'a str, &'a str)>,
-        headers: &'a mut Vec<(&'a str, &'a str)>,
-    ) -> SignableRequest<'a> {
-        *query = self
-            .query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        *headers = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        SignableRequest {
-            method: &self.method,
-            path: &self.path,
-            query,
-            headers,
-        }
-    }
-}
-
 fn req() -> impl Strategy<Value = Req> {
     let signed_header = (
         prop_oneof![

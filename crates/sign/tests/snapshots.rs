@@ -1,48 +1,29 @@
 //! insta snapshots of every stage for the typical list request.
 
-use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer, sign_stages};
+mod common;
 
-const QUERY: &[(&str, &str)] = &[
-    ("workflowId", "web6ac56c1ef54dbfa44d7f4103203be9"),
-    ("states", "Success,Failed"),
-    ("size", "10"),
-    ("startCreationTime", "2022-08-09T14:00:00+0800"),
-    ("nextToken", "115716"),
-];
+use common::{HOST, credentials, key_time, list_request};
+use cos_ci_sign::{HeaderPolicy, SignableRequest, Signer, Stages, sign_stages};
 
-fn credentials() -> Credentials {
-    Credentials::new(
-        "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q",
-        "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz",
+/// Every stage of signing `request` with the official default headers.
+fn official_stages(request: &SignableRequest<'_>) -> Stages {
+    sign_stages(
+        &credentials(),
+        request,
+        key_time(),
+        &HeaderPolicy::OfficialDefault,
     )
-}
-
-fn key_time() -> KeyTime {
-    KeyTime::new(1_557_989_151, 1_557_996_351).unwrap()
 }
 
 #[test]
 fn list_request_stages() {
     let headers = [
-        (
-            "Host",
-            "examplebucket-1250000000.ci.ap-beijing.myqcloud.com",
-        ),
+        ("Host", HOST),
         // Not in the official default set: must not be signed.
         ("User-Agent", "cos-ci/0.1"),
     ];
-    let request = SignableRequest {
-        method: "GET",
-        path: "/workflowexecution",
-        query: QUERY,
-        headers: &headers,
-    };
-    let stages = sign_stages(
-        &credentials(),
-        &request,
-        key_time(),
-        &HeaderPolicy::OfficialDefault,
-    );
+    let request = list_request(&headers);
+    let stages = official_stages(&request);
     insta::assert_debug_snapshot!(stages);
     let fast = Signer::new(credentials(), HeaderPolicy::OfficialDefault)
         .authorization(&request, key_time());
@@ -52,39 +33,18 @@ fn list_request_stages() {
 #[test]
 fn list_request_with_token_stages() {
     let headers = [
-        (
-            "Host",
-            "examplebucket-1250000000.ci.ap-beijing.myqcloud.com",
-        ),
+        ("Host", HOST),
         ("x-ci-security-token", "temporary token/with+specials="),
     ];
-    let request = SignableRequest {
-        method: "GET",
-        path: "/workflowexecution",
-        query: QUERY,
-        headers: &headers,
-    };
-    let stages = sign_stages(
-        &credentials(),
-        &request,
-        key_time(),
-        &HeaderPolicy::OfficialDefault,
-    );
+    let request = list_request(&headers);
+    let stages = official_stages(&request);
     insta::assert_debug_snapshot!(stages);
 }
 
 #[test]
 fn list_request_presigned() {
-    let headers = [(
-        "Host",
-        "examplebucket-1250000000.ci.ap-beijing.myqcloud.com",
-    )];
-    let request = SignableRequest {
-        method: "GET",
-        path: "/workflowexecution",
-        query: QUERY,
-        headers: &headers,
-    };
+    let headers = [("Host", HOST)];
+    let request = list_request(&headers);
     let signer = Signer::new(
         credentials().with_session_token("session-token"),
         HeaderPolicy::OfficialDefault,

@@ -6,9 +6,8 @@ use std::io::{self, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, ValueEnum};
-use cos_ci_client::credentials::SystemFiles;
 use cos_ci_client::{CredentialProvider, ProvidedCredentials};
-use cos_ci_hyper::TransportOptions;
+use cos_ci_hyper::{SystemFiles, TransportOptions};
 use cos_ci_proto::CiTimestamp;
 
 use crate::args::CredentialArgs;

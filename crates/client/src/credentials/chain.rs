@@ -136,6 +136,25 @@ impl Lookup<'_> {
             )),
         }
     }
+
+    /// [`Lookup::read`], a missing file being the error `must_exist` when
+    /// given, else noted as looked at (at `looked_place`).
+    fn read_noted(
+        &self,
+        path: &Path,
+        looked_place: &str,
+        must_exist: Option<String>,
+        looked_at: &mut Vec<LookedAt>,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, CredentialError> {
+        let read = self.read(path)?;
+        if read.is_none() {
+            if let Some(reason) = must_exist {
+                return Err(invalid(path.display().to_string(), reason));
+            }
+            looked_at.push(LookedAt::new(looked_place, "no such file"));
+        }
+        Ok(read)
+    }
 }
 
 fn invalid(place: impl Into<String>, reason: impl Into<String>) -> CredentialError {
@@ -173,7 +192,7 @@ struct Part {
 
 impl CredentialChain {
     /// Resolve the chain with `env` (e.g. `std::env::var_os`) and `files`
-    /// (e.g. [`super::SystemFiles`]). Files and variables are read now;
+    /// (e.g. `cos_ci_hyper::SystemFiles`). Files and variables are read now;
     /// fetching sources (TKE OIDC, instance role) fetch when first used,
     /// and TKE re-reads its token file through `files` at every refresh.
     pub fn resolve(
@@ -346,24 +365,21 @@ impl CredentialChain {
             }
             Ok(None)
         };
-        let id = match flag(self.secret_id.as_deref(), "--secret-id")? {
-            Some(part) => Some(part),
-            None => var(&SECRET_ID_VARS)?,
+        let part = |value: Option<&str>, name, vars: &[&'static str]| match flag(value, name)? {
+            Some(part) => Ok(Some(part)),
+            None => var(vars),
         };
-        let key = match flag(
+        let id = part(self.secret_id.as_deref(), "--secret-id", &SECRET_ID_VARS)?;
+        let key = part(
             self.secret_key.as_ref().map(SecretString::expose),
             "--secret-key",
-        )? {
-            Some(part) => Some(part),
-            None => var(&SECRET_KEY_VARS)?,
-        };
-        let token = match flag(
+            &SECRET_KEY_VARS,
+        )?;
+        let token = part(
             self.session_token.as_ref().map(SecretString::expose),
             "--session-token",
-        )? {
-            Some(part) => Some(part),
-            None => var(&TOKEN_VARS)?,
-        };
+            &TOKEN_VARS,
+        )?;
         let (id, key) = match (id, key) {
             (Some(id), Some(key)) => (id, key),
             (None, None) => {
@@ -437,14 +453,9 @@ impl CredentialChain {
         let path = home.join(".tccli").join(format!("{profile}.credential"));
         let place = path.display().to_string();
         let looked_place = format!("tccli profile `{profile}` ({place})");
-        let Some(bytes) = lookup.read(&path)? else {
-            if required {
-                return Err(invalid(
-                    place,
-                    format!("no such file (`tccli configure --profile {profile}` creates it)"),
-                ));
-            }
-            looked_at.push(LookedAt::new(looked_place, "no such file"));
+        let must_exist = required
+            .then(|| format!("no such file (`tccli configure --profile {profile}` creates it)"));
+        let Some(bytes) = lookup.read_noted(&path, &looked_place, must_exist, looked_at)? else {
             return Ok(None);
         };
         let parsed = parse_tccli_credential(&bytes).map_err(|reason| invalid(&place, reason))?;
@@ -551,14 +562,8 @@ fn credentials_file(
     };
     let place = path.display().to_string();
     let looked_place = format!("credentials file ({place})");
-    let Some(bytes) = lookup.read(&path)? else {
-        if named {
-            return Err(invalid(
-                place,
-                format!("no such file (named by {CREDENTIALS_FILE_VAR})"),
-            ));
-        }
-        looked_at.push(LookedAt::new(looked_place, "no such file"));
+    let must_exist = named.then(|| format!("no such file (named by {CREDENTIALS_FILE_VAR})"));
+    let Some(bytes) = lookup.read_noted(&path, &looked_place, must_exist, looked_at)? else {
         return Ok(None);
     };
     let text = std::str::from_utf8(&bytes).map_err(|_| invalid(&place, "is not UTF-8 text"))?;

@@ -181,15 +181,21 @@ impl CredentialFetch {
         }
     }
 
+    /// The source a report (`what`) of the last request's outcome is for;
+    /// `None` when no request was outstanding, which ends the fetch.
+    fn outstanding(&mut self, what: &str) -> Option<Arc<Remote>> {
+        if !matches!(self.state, State::Awaiting) {
+            self.state = State::Finished(Some(Err(misuse(&format!(
+                "{what} was reported but no request was outstanding"
+            )))));
+            return None;
+        }
+        self.remote.clone()
+    }
+
     /// Report the answer to the last [`FetchStep::Send`], received at `now`.
     pub fn on_response(&mut self, response: http::Response<Bytes>, now: SystemTime) {
-        if !matches!(self.state, State::Awaiting) {
-            self.state = State::Finished(Some(Err(misuse(
-                "a response was reported but no request was outstanding",
-            ))));
-            return;
-        }
-        let Some(remote) = self.remote.clone() else {
+        let Some(remote) = self.outstanding("a response") else {
             return;
         };
         let status = response.status();
@@ -225,13 +231,7 @@ impl CredentialFetch {
 
     /// Report that the last [`FetchStep::Send`] got no (complete) answer.
     pub fn on_transport_error(&mut self, error: TransportError, now: SystemTime) {
-        if !matches!(self.state, State::Awaiting) {
-            self.state = State::Finished(Some(Err(misuse(
-                "a transport error was reported but no request was outstanding",
-            ))));
-            return;
-        }
-        let Some(remote) = self.remote.clone() else {
+        let Some(remote) = self.outstanding("a transport error") else {
             return;
         };
         // The last resort of the chain on a machine that is not a CVM: say
@@ -539,6 +539,25 @@ fn short(text: &str) -> String {
 }
 
 /// Build the credentials from the parts an answer had, checking each.
+/// The credentials in `fields` (`TmpSecretId`, `TmpSecretKey`, `Token`, as
+/// both the metadata service and STS name them), expiring at
+/// `expired_time`: done, or failed when they are missing or unusable.
+fn assembled(
+    remote: &Remote,
+    role: Option<&str>,
+    fields: &mut Map<String, Value>,
+    expired_time: Option<u64>,
+    now: SystemTime,
+) -> Outcome {
+    let id = take_string(fields, "TmpSecretId");
+    let key = take_secret(fields, "TmpSecretKey");
+    let token = take_secret(fields, "Token");
+    match assemble(remote, role, id, key, token, expired_time, now) {
+        Ok(credentials) => Outcome::Done(credentials),
+        Err(error) => Outcome::Fail(error),
+    }
+}
+
 fn assemble(
     remote: &Remote,
     role: Option<&str>,
@@ -629,18 +648,7 @@ fn read_role_credentials(
         ));
     }
     let expired_time = object.get("ExpiredTime").and_then(Value::as_u64);
-    match assemble(
-        remote,
-        Some(role),
-        take_string(&mut object, "TmpSecretId"),
-        take_secret(&mut object, "TmpSecretKey"),
-        take_secret(&mut object, "Token"),
-        expired_time,
-        now,
-    ) {
-        Ok(credentials) => Outcome::Done(credentials),
-        Err(error) => Outcome::Fail(error),
-    }
+    assembled(remote, Some(role), &mut object, expired_time, now)
 }
 
 fn read_assume_role(remote: &Remote, response: &http::Response<Bytes>, now: SystemTime) -> Outcome {
@@ -697,16 +705,5 @@ fn read_assume_role(remote: &Remote, response: &http::Response<Bytes>, now: Syst
         ));
     };
     let expired_time = body.get("ExpiredTime").and_then(Value::as_u64);
-    match assemble(
-        remote,
-        None,
-        take_string(&mut credentials, "TmpSecretId"),
-        take_secret(&mut credentials, "TmpSecretKey"),
-        take_secret(&mut credentials, "Token"),
-        expired_time,
-        now,
-    ) {
-        Ok(credentials) => Outcome::Done(credentials),
-        Err(error) => Outcome::Fail(error),
-    }
+    assembled(remote, None, &mut credentials, expired_time, now)
 }

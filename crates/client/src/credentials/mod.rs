@@ -18,8 +18,8 @@
 //! [`crate::Client`] (its clones included), other operations keep using
 //! still-valid credentials or wait for it. Reading the environment and files
 //! goes through what the caller passes in (an env lookup, a [`ReadFiles`]);
-//! [`SystemFiles`] is the one implementation here that touches the file
-//! system, used only when a caller picks it.
+//! nothing here touches the file system (`cos_ci_hyper::SystemFiles` is the
+//! real one).
 
 mod cache;
 mod chain;
@@ -27,7 +27,7 @@ mod fetch;
 mod files;
 
 use std::fmt;
-use std::io::{self, Read as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -434,37 +434,12 @@ fn join_looked_at(looked_at: &[LookedAt]) -> String {
         .join("; ")
 }
 
-/// Reads the files the chain looks at. [`SystemFiles`] reads the real file
-/// system; tests pass their own.
+/// Reads the files the chain looks at. This crate has no implementation
+/// that touches the file system: `cos_ci_hyper::SystemFiles` reads the real
+/// one; tests pass their own.
 pub trait ReadFiles: Send + Sync + fmt::Debug {
     /// The whole file, or the IO error (`NotFound` when it does not exist).
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
-}
-
-/// The real file system, reading at most [`SystemFiles::MAX_BYTES`] of a
-/// file (a credentials file is tiny; anything larger is refused). The one
-/// type in this crate that touches the file system.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemFiles;
-
-impl SystemFiles {
-    /// Largest file read: 1 MiB.
-    pub const MAX_BYTES: u64 = 1024 * 1024;
-}
-
-impl ReadFiles for SystemFiles {
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        let file = std::fs::File::open(path)?;
-        let mut bytes = Vec::new();
-        file.take(Self::MAX_BYTES + 1).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > Self::MAX_BYTES {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("larger than {} bytes", Self::MAX_BYTES),
-            ));
-        }
-        Ok(bytes)
-    }
 }
 
 /// Fixed credentials or a refreshing source of temporary ones. Cheap to

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use cos_ci_client::{Client, Config, Credentials, RetryPolicy};
+use cos_ci_client::{Client, Config, CredentialProvider, Credentials, RetryPolicy};
 use cos_ci_proto::{CiTimestamp, ExecutionState, ListWorkflowExecutionsOutput, WorkflowExecution};
 
 pub const SECRET_ID: &str = "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q";
@@ -22,14 +22,13 @@ pub fn policy() -> RetryPolicy {
     }
 }
 
+/// The example bucket and region with `credentials`.
+pub fn example_config(credentials: impl Into<CredentialProvider>) -> Config {
+    Config::new("examplebucket-1250000000", "ap-beijing", credentials).unwrap()
+}
+
 pub fn client_with(policy: RetryPolicy) -> Client {
-    let config = Config::new(
-        "examplebucket-1250000000",
-        "ap-beijing",
-        Credentials::new(SECRET_ID, SECRET_KEY),
-    )
-    .unwrap()
-    .with_retry_policy(policy);
+    let config = example_config(Credentials::new(SECRET_ID, SECRET_KEY)).with_retry_policy(policy);
     Client::new(config)
 }
 
@@ -150,10 +149,7 @@ pub mod creds {
         let body = format!(
             r#"{{"TmpSecretId":"{id}","TmpSecretKey":"{key}","ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","Token":"{token}","Code":"Success"}}"#
         );
-        http::Response::builder()
-            .status(200)
-            .body(Bytes::from(body))
-            .unwrap()
+        text(200, &body)
     }
 
     /// STS's answer to AssumeRoleWithWebIdentity.
@@ -166,10 +162,7 @@ pub mod creds {
         let body = format!(
             r#"{{"Response":{{"Credentials":{{"Token":"{token}","TmpSecretId":"{id}","TmpSecretKey":"{key}"}},"ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","RequestId":"sts-req-1"}}}}"#
         );
-        http::Response::builder()
-            .status(200)
-            .body(Bytes::from(body))
-            .unwrap()
+        text(200, &body)
     }
 
     pub fn text(status: u16, body: &str) -> http::Response<Bytes> {

@@ -220,7 +220,8 @@ impl<'a> XmlReader<'a> {
             // event at a `<`, which it consumes with the text: `fast_end`
             // must see the whole end tag.
             let input: &'a [u8] = self.reader.get_ref();
-            if let Some(plain) = find_markup(input) {
+            // Mostly one newline, or nothing: not worth a word-wise scan.
+            if let Some(plain) = input.iter().position(|&b| b == b'<' || b == b'&') {
                 self.skip_input(plain);
             }
             if let Some(element) = self.simple_element() {
@@ -292,10 +293,17 @@ impl<'a> XmlReader<'a> {
 
     /// The unescaped text of a leaf `element` (CDATA included). An element
     /// inside it is an error: a leaf that grew children is not what we know.
+    // Inline so a leaf the fast path consumed costs the caller one branch.
+    #[inline]
     pub fn read_text(&mut self, element: Element<'a>) -> Result<Cow<'a, str>, XmlError> {
-        if let Some(text) = element.consumed_text {
-            return Ok(Cow::Borrowed(text));
+        match element.consumed_text {
+            Some(text) => Ok(Cow::Borrowed(text)),
+            None => self.read_unconsumed_text(element),
         }
+    }
+
+    #[inline(never)]
+    fn read_unconsumed_text(&mut self, element: Element<'a>) -> Result<Cow<'a, str>, XmlError> {
         self.read_unread_start(&element)?;
         if let Some(text) = self.plain_text_before_end(&element) {
             // quick-xml still reads (and checks) the end tag itself.
@@ -453,20 +461,9 @@ impl<'a> XmlReader<'a> {
         if NAME_BYTES[usize::from(*tag.first()?)] != NAME_START {
             return None;
         }
-        // One pass finds the name's end and its last `:` (the local name).
-        let mut name_len = 1;
-        let mut local_start = 0;
-        while let Some(&byte) = tag.get(name_len) {
-            match NAME_BYTES[usize::from(byte)] {
-                NAME_OTHER => break,
-                NAME_COLON => local_start = name_len + 1,
-                _ => {}
-            }
-            name_len += 1;
-        }
+        let name_len = simple_name_len(tag);
         let (name, after_name) = tag.split_at(name_len);
         let content = after_name.strip_prefix(b">")?;
-        let local_name = name.get(local_start..).unwrap_or_default();
         // `<` + name + `>`.
         let start_len = name_len + 2;
         match self.leaf_text(input, name, start_len, content) {
@@ -474,14 +471,14 @@ impl<'a> XmlReader<'a> {
                 self.skip_input(leaf_len);
                 Some(Element {
                     qualified_name: name,
-                    local_name,
+                    local_name: name,
                     consumed_text: Some(text),
                     unread_start: 0,
                 })
             }
             None => Some(Element {
                 qualified_name: name,
-                local_name,
+                local_name: name,
                 consumed_text: None,
                 unread_start: start_len,
             }),
@@ -685,18 +682,17 @@ fn find_markup(bytes: &[u8]) -> Option<usize> {
     Some(offset + tail)
 }
 
-/// [`NAME_BYTES`] classes: not a name byte the leaf fast path handles.
+/// [`NAME_BYTES`] classes: not a name byte the fast path handles.
 const NAME_OTHER: u8 = 0;
 /// A letter or `_`: may start a name.
 const NAME_START: u8 = 1;
 /// A digit, `-` or `.`: may continue a name.
 const NAME_MORE: u8 = 2;
-/// `:`, the namespace prefix separator.
-const NAME_COLON: u8 = 3;
 
-/// Name characters the leaf fast path handles (a conservative ASCII subset
-/// of XML's `NameChar`; anything else takes the full path), as a table
-/// because names are scanned byte by byte on every leaf of a page.
+/// Name characters the fast path handles (a conservative ASCII subset of
+/// XML's `NameChar`, without `:`, so the local name is the name; anything
+/// else takes the full path), as a table because names are scanned byte by
+/// byte on every element of a page.
 static NAME_BYTES: [u8; 256] = {
     let mut table = [NAME_OTHER; 256];
     let mut byte = 0;
@@ -706,8 +702,6 @@ static NAME_BYTES: [u8; 256] = {
             NAME_START
         } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
             NAME_MORE
-        } else if b == b':' {
-            NAME_COLON
         } else {
             NAME_OTHER
         };
@@ -715,6 +709,21 @@ static NAME_BYTES: [u8; 256] = {
     }
     table
 };
+
+/// The length of the simple name `tag` starts with (its first byte already
+/// checked). Kept out of line: inlined, the loop carried every offset its
+/// caller derives from the length and cost twice as much per byte.
+#[inline(never)]
+fn simple_name_len(tag: &[u8]) -> usize {
+    let mut len = 1;
+    while let Some(&byte) = tag.get(len) {
+        if NAME_BYTES[usize::from(byte)] == NAME_OTHER {
+            break;
+        }
+        len += 1;
+    }
+    len
+}
 
 /// XML's `S` production (not form feed, unlike `u8::is_ascii_whitespace`).
 fn is_xml_space(byte: u8) -> bool {

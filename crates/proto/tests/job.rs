@@ -8,14 +8,11 @@ use cos_ci_proto::{
 use cos_ci_testkit::fixture;
 use http::{HeaderMap, StatusCode};
 
+mod common;
+
 #[test]
 fn list_sample_keeps_what_the_service_sends() {
-    let output = ListJobs::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        fixture("list_jobs.xml").as_bytes(),
-    )
-    .unwrap();
+    let output = common::parse_ok::<ListJobs>(fixture("list_jobs.xml"));
     assert_eq!(output.jobs.len(), 2);
     let running = &output.jobs[0];
     assert_eq!(running.state, JobState::Running);
@@ -43,12 +40,7 @@ fn list_sample_keeps_what_the_service_sends() {
         watermark.child("Message").and_then(XmlTree::text),
         Some("cos-ci")
     );
-    let again = ListJobs::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        output.to_xml().as_bytes(),
-    )
-    .unwrap();
+    let again = common::parse_ok::<ListJobs>(output.to_xml().as_bytes());
     assert_eq!(again, output);
     let request = ListJobs {
         tag: "Transcode".to_owned(),
@@ -105,12 +97,7 @@ fn describe_takes_several_ids_in_one_segment() {
         Ok(request)
     );
     assert!(DescribeJobs { job_ids: vec![] }.validate().is_err());
-    let output = DescribeJobs::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        b"<Response><NonExistJobIds>j3,j4</NonExistJobIds><NonExistJobIds>j5</NonExistJobIds></Response>",
-    )
-    .unwrap();
+    let output = common::parse_ok::<DescribeJobs>(b"<Response><NonExistJobIds>j3,j4</NonExistJobIds><NonExistJobIds>j5</NonExistJobIds></Response>");
     assert_eq!(output.missing_ids(), ["j3", "j4", "j5"]);
 }
 
@@ -175,12 +162,7 @@ fn cancel_is_a_signed_sub_resource_and_an_empty_answer() {
 
 #[test]
 fn queues_sample_and_filters() {
-    let output = ListQueues::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        fixture("list_queues.xml").as_bytes(),
-    )
-    .unwrap();
+    let output = common::parse_ok::<ListQueues>(fixture("list_queues.xml"));
     assert_eq!(output.queues[0].state, QueueState::Active);
     assert_eq!(output.queues[0].max_concurrent, Some(10));
     assert_eq!(output.non_exist_pids, ["p1"]);

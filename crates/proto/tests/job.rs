@@ -113,39 +113,33 @@ fn submission_sends_the_documented_request_and_checks_its_rules() {
         String::from_utf8(body.bytes).unwrap(),
         fixture("create_job_request.xml")
     );
-    let mut bad = request.clone();
-    bad.operation.template_id = None;
-    assert_eq!(
-        CreateJobs { request: bad }
-            .validate()
-            .unwrap_err()
-            .parameter,
-        "Operation.TemplateId"
-    );
-    let mut bad = request.clone();
-    bad.operation.output = None;
-    assert_eq!(
-        CreateJobs { request: bad }
-            .validate()
-            .unwrap_err()
-            .parameter,
-        "Operation.Output"
-    );
-    let mut bad = request.clone();
-    bad.operation.job_level = Some(3);
-    assert!(CreateJobs { request: bad }.validate().is_err());
-    let mut bad = request.clone();
-    bad.operation.user_data = Some("tab\there".to_owned());
-    assert!(CreateJobs { request: bad }.validate().is_err());
-    let mut bad = request;
-    bad.callback_format = Some("YAML".to_owned());
-    assert_eq!(
-        CreateJobs { request: bad }
-            .validate()
-            .unwrap_err()
-            .parameter,
-        "CallBackFormat"
-    );
+    // Each change breaks one rule, and the error names the parameter where
+    // one is given.
+    type Change = fn(&mut JobRequest);
+    let breakages: [(Change, Option<&str>); 5] = [
+        (
+            |bad| bad.operation.template_id = None,
+            Some("Operation.TemplateId"),
+        ),
+        (|bad| bad.operation.output = None, Some("Operation.Output")),
+        (|bad| bad.operation.job_level = Some(3), None),
+        (
+            |bad| bad.operation.user_data = Some("tab\there".to_owned()),
+            None,
+        ),
+        (
+            |bad| bad.callback_format = Some("YAML".to_owned()),
+            Some("CallBackFormat"),
+        ),
+    ];
+    for (change, parameter) in breakages {
+        let mut bad = request.clone();
+        change(&mut bad);
+        let error = CreateJobs { request: bad }.validate().unwrap_err();
+        if let Some(parameter) = parameter {
+            assert_eq!(error.parameter, parameter);
+        }
+    }
 }
 
 #[test]
@@ -153,10 +147,7 @@ fn cancel_is_a_signed_sub_resource_and_an_empty_answer() {
     let cancel = CancelJob {
         job_id: "j1".to_owned(),
     };
-    assert_eq!(CancelJob::METHOD, http::Method::PUT);
-    assert_eq!(cancel.path(), "/jobs/j1");
-    assert_eq!(cancel.wire_query(), "cancel");
-    assert_eq!(cancel.signed_query_pairs(), [("cancel", String::new())]);
+    common::assert_sub_resource(&cancel, http::Method::PUT, "/jobs/j1", "cancel");
     assert!(CancelJob::parse_response(StatusCode::OK, &HeaderMap::new(), b"").is_ok());
 }
 

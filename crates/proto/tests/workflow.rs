@@ -20,10 +20,7 @@ fn activate_and_pause_are_bare_sub_resources_signed_with_an_empty_value() {
     let activate = ActivateWorkflow {
         workflow_id: "w1".to_owned(),
     };
-    assert_eq!(ActivateWorkflow::METHOD, http::Method::PUT);
-    assert_eq!(activate.path(), "/workflow/w1");
-    assert_eq!(activate.wire_query(), "active");
-    assert_eq!(activate.signed_query_pairs(), [("active", String::new())]);
+    common::assert_sub_resource(&activate, http::Method::PUT, "/workflow/w1", "active");
     assert_eq!(
         ActivateWorkflow::from_request("/workflow/w1", &[("active", "")], b""),
         Ok(activate)

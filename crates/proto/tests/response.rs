@@ -191,7 +191,14 @@ fn malformed_bodies_are_typed_errors() {
 /// empty 503, a JSON error and a cut-off page.
 #[test]
 fn error_responses() {
-    let cases: [(&str, u16, &[(&str, &str)], &str); 6] = [
+    /// Snapshot name, status, headers, body.
+    type Case = (
+        &'static str,
+        u16,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+    let cases: [Case; 6] = [
         (
             "error_ci_xml_403",
             403,

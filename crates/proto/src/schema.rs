@@ -302,7 +302,14 @@ impl XmlText for String {
 impl XmlText for CiTimestamp {
     /// Any accepted form; empty and `-` (a job not started yet) are unset.
     fn from_xml_text(text: Cow<'_, str>) -> Result<Option<Self>, String> {
-        let text = text.trim();
+        // Nothing to trim around a digit or a `Z`: skip the Unicode-aware
+        // trim on every listed timestamp.
+        let text = match text.as_bytes() {
+            [first, .., last] if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() => {
+                &text
+            }
+            _ => text.trim(),
+        };
         if text.is_empty() || text == "-" {
             return Ok(None);
         }

@@ -14,21 +14,27 @@
 //! Text is returned borrowed from the input when it contains no entity, so a
 //! parse allocates little more than the output strings themselves.
 //!
-//! Speed: quick-xml tokenises everything except three shapes that make up
+//! Speed: quick-xml tokenises everything except the shapes that make up
 //! most of a listing page and that the walker reads itself, checking them
-//! byte for byte: indentation between elements, a whole leaf
+//! byte for byte: plain text between elements (indentation), a whole leaf
 //! `<Name>plain text</Name>` (bare name, no entity or markup inside, exact
-//! end tag) and, after a start tag quick-xml read, plain text up to this
-//! element's own end tag. Any other input, including every malformed one,
-//! falls through to quick-xml and is judged there; a property test
-//! (`fast_path_equivalence`) checks the walk gives exactly what plain
-//! quick-xml events give, on generated and on damaged documents.
+//! end tag), the plain start tag `<Name>` of an element that is entered and
+//! then its end tag (checked against the name as quick-xml would, with the
+//! same error), and, after a start tag quick-xml read, plain text up to this
+//! element's own end tag. quick-xml never sees both tags of any element it
+//! did not open, so its own stack of open elements stays true. Any other
+//! input, including every malformed one, falls through to quick-xml and is
+//! judged there; a property test (`fast_path_equivalence`) checks the walk
+//! gives exactly what plain quick-xml events give, on generated and on
+//! damaged documents.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use quick_xml::Reader;
+use quick_xml::errors::IllFormedError;
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::parser::{ElementParser, Parser};
 
 use crate::tree::{XmlNode, XmlTree};
 
@@ -84,6 +90,10 @@ pub struct Element<'a> {
     /// `Some` when the fast path already consumed the whole leaf
     /// (`<Name>text</Name>`): its text, with the end tag behind it.
     consumed_text: Option<&'a str>,
+    /// The length of a plain start tag `<Name>` nobody has read yet (the
+    /// fast path only looked at it), else 0 (quick-xml read it, or the
+    /// whole leaf was consumed).
+    unread_start: usize,
 }
 
 impl<'a> Element<'a> {
@@ -97,6 +107,7 @@ impl<'a> Element<'a> {
             qualified_name,
             local_name,
             consumed_text: None,
+            unread_start: 0,
         }
     }
 
@@ -130,6 +141,10 @@ pub struct XmlReader<'a> {
     /// A fully consumed leaf was entered as a container: the next
     /// `next_child` reports its (already read) end.
     pending_end: bool,
+    /// Elements entered whose start tag quick-xml never saw (the fast path
+    /// read it), with their depth once entered, innermost last: their end
+    /// tags must be read here too, and checked against these names.
+    fast_open: Vec<(usize, &'a [u8])>,
 }
 
 impl<'a> XmlReader<'a> {
@@ -169,6 +184,7 @@ impl<'a> XmlReader<'a> {
             depth: 0,
             skipped: 0,
             pending_end: false,
+            fast_open: Vec::new(),
         };
         loop {
             let event = this.reader.read_event();
@@ -198,13 +214,21 @@ impl<'a> XmlReader<'a> {
             return Ok(None);
         }
         loop {
-            // Fast path: indentation between elements is skipped here rather
-            // than produced and dropped as a text event.
+            // Text between elements carries nothing: plain text (usually
+            // indentation) is skipped here rather than produced and dropped
+            // as an event. This also keeps quick-xml from ever ending a text
+            // event at a `<`, which it consumes with the text: `fast_end`
+            // must see the whole end tag.
             let input: &'a [u8] = self.reader.get_ref();
-            let blank = input.iter().take_while(|b| is_xml_space(**b)).count();
-            self.skip_input(blank);
-            if let Some(leaf) = self.simple_leaf() {
-                return Ok(Some(leaf));
+            // Mostly one newline, or nothing: not worth a word-wise scan.
+            if let Some(plain) = input.iter().position(|&b| b == b'<' || b == b'&') {
+                self.skip_input(plain);
+            }
+            if let Some(element) = self.simple_element() {
+                return Ok(Some(element));
+            }
+            if let Some(closed) = self.fast_end() {
+                return closed.map(|()| None);
             }
             let event = self.reader.read_event();
             match &event {
@@ -226,6 +250,25 @@ impl<'a> XmlReader<'a> {
         self.depth += 1;
         // A leaf read whole has no children left to walk.
         self.pending_end = element.consumed_text.is_some();
+        if element.unread_start > 0 {
+            // quick-xml never sees this element's tags: it stays balanced.
+            self.skip_input(element.unread_start);
+            self.fast_open.push((self.depth, element.qualified_name));
+        }
+    }
+
+    /// Let quick-xml read a start tag the fast path only looked at, so it
+    /// checks the element's end tag itself.
+    fn read_unread_start(&mut self, element: &Element<'a>) -> Result<(), XmlError> {
+        if element.unread_start == 0 {
+            return Ok(());
+        }
+        let event = self.reader.read_event();
+        match &event {
+            Ok(Event::Start(_)) => Ok(()),
+            Ok(_) => Err(self.error_here("internal: expected a start tag")),
+            Err(error) => Err(self.syntax_error(error)),
+        }
     }
 
     /// Skip `element` and everything inside it.
@@ -233,6 +276,7 @@ impl<'a> XmlReader<'a> {
         if element.consumed_text.is_some() {
             return Ok(());
         }
+        self.read_unread_start(&element)?;
         let mut nested = 0usize;
         loop {
             let event = self.reader.read_event();
@@ -249,10 +293,18 @@ impl<'a> XmlReader<'a> {
 
     /// The unescaped text of a leaf `element` (CDATA included). An element
     /// inside it is an error: a leaf that grew children is not what we know.
+    // Inline so a leaf the fast path consumed costs the caller one branch.
+    #[inline]
     pub fn read_text(&mut self, element: Element<'a>) -> Result<Cow<'a, str>, XmlError> {
-        if let Some(text) = element.consumed_text {
-            return Ok(Cow::Borrowed(text));
+        match element.consumed_text {
+            Some(text) => Ok(Cow::Borrowed(text)),
+            None => self.read_unconsumed_text(element),
         }
+    }
+
+    #[inline(never)]
+    fn read_unconsumed_text(&mut self, element: Element<'a>) -> Result<Cow<'a, str>, XmlError> {
+        self.read_unread_start(&element)?;
         if let Some(text) = self.plain_text_before_end(&element) {
             // quick-xml still reads (and checks) the end tag itself.
             let event = self.reader.read_event();
@@ -297,6 +349,7 @@ impl<'a> XmlReader<'a> {
         if let Some(text) = element.consumed_text {
             return Ok(XmlTree::Text(text.to_owned()));
         }
+        self.read_unread_start(&element)?;
         // (name, text so far, children so far) per open element.
         let mut open: Vec<(String, String, Vec<XmlNode>)> =
             vec![(element.display_name(), String::new(), Vec::new())];
@@ -362,44 +415,133 @@ impl<'a> XmlReader<'a> {
         }
     }
 
-    fn element(&self, start: &BytesStart<'a>) -> Result<Element<'a>, XmlError> {
-        match self.source_str(start.name().into_inner()) {
-            Some(qualified_name) => Ok(Element::new(qualified_name.as_bytes())),
-            None => Err(self.error_here("internal: element name not borrowed from the input")),
+    /// The element whose start tag quick-xml just read. An empty element
+    /// (`<Name/>`) is finished on the spot, as a consumed leaf with empty
+    /// text: quick-xml has yet to report its end without reading input, and
+    /// until it has, no fast path may read input behind its back.
+    fn element(&mut self, start: &BytesStart<'a>) -> Result<Element<'a>, XmlError> {
+        let Some(qualified_name) = self.source_str(start.name().into_inner()) else {
+            return Err(self.error_here("internal: element name not borrowed from the input"));
+        };
+        let mut element = Element::new(qualified_name.as_bytes());
+        // quick-xml takes a start tag ending in `/>` as empty.
+        let read = self.source.len() - self.reader.get_ref().len();
+        if read
+            .checked_sub(2)
+            .and_then(|at| self.source.as_bytes().get(at))
+            == Some(&b'/')
+        {
+            let event = self.reader.read_event();
+            match &event {
+                Ok(Event::End(_)) => element.consumed_text = Some(""),
+                Ok(_) => return Err(self.error_here("internal: expected an end tag")),
+                Err(error) => return Err(self.syntax_error(error)),
+            }
+        }
+        Ok(element)
+    }
+
+    /// Fast path for the two shapes of nearly every element of a listing,
+    /// read without quick-xml so that it never sees either tag and its
+    /// open-element stack stays balanced:
+    ///
+    /// - a whole leaf `<Name>plain text</Name>` (a bare name, no attributes,
+    ///   no entity, no markup inside, the exact end tag): consumed, text and
+    ///   all;
+    /// - a plain start tag `<Name>` of anything else: only looked at. If the
+    ///   element is entered, [`XmlReader::enter`] consumes the tag and
+    ///   [`XmlReader::fast_end`] later reads its end tag; otherwise quick-xml
+    ///   reads it first ([`XmlReader::read_unread_start`]).
+    ///
+    /// Anything else returns `None` and goes through quick-xml, which checks
+    /// it fully. On a listing page this leaves quick-xml only the root.
+    fn simple_element(&mut self) -> Option<Element<'a>> {
+        let input: &'a [u8] = self.reader.get_ref();
+        let tag = input.strip_prefix(b"<")?;
+        if NAME_BYTES[usize::from(*tag.first()?)] != NAME_START {
+            return None;
+        }
+        let name_len = simple_name_len(tag);
+        let (name, after_name) = tag.split_at(name_len);
+        let content = after_name.strip_prefix(b">")?;
+        // `<` + name + `>`.
+        let start_len = name_len + 2;
+        match self.leaf_text(input, name, start_len, content) {
+            Some((text, leaf_len)) => {
+                self.skip_input(leaf_len);
+                Some(Element {
+                    qualified_name: name,
+                    local_name: name,
+                    consumed_text: Some(text),
+                    unread_start: 0,
+                })
+            }
+            None => Some(Element {
+                qualified_name: name,
+                local_name: name,
+                consumed_text: None,
+                unread_start: start_len,
+            }),
         }
     }
 
-    /// Fast path for a whole leaf `<Name>plain text</Name>` (a bare name, no
-    /// attributes, no entity, no markup inside, the exact end tag): consume
-    /// it without quick-xml, which then never sees either tag, so its
-    /// open-element stack stays balanced. Anything else returns `None` and
-    /// goes through quick-xml, which checks it fully. On a listing page this
-    /// leaves quick-xml only the containers.
-    fn simple_leaf(&mut self) -> Option<Element<'a>> {
-        let input: &'a [u8] = self.reader.get_ref();
-        let tag = input.strip_prefix(b"<")?;
-        if !tag
-            .first()
-            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-        {
-            return None;
-        }
-        let name_len = tag.iter().position(|&b| !is_simple_name_byte(b))?;
-        let (name, after_name) = tag.split_at(name_len);
-        let content = after_name.strip_prefix(b">")?;
+    /// The text and whole length of the leaf `<name>content` starts, if
+    /// it is plain text followed by exactly `</name>`.
+    fn leaf_text(
+        &self,
+        input: &'a [u8],
+        name: &[u8],
+        start_len: usize,
+        content: &'a [u8],
+    ) -> Option<(&'a str, usize)> {
         let text_len = find_markup(content)?;
-        let (text, after_text) = content.split_at(text_len);
-        let rest = after_text
+        let rest = content
+            .get(text_len..)?
             .strip_prefix(b"</")?
             .strip_prefix(name)?
             .strip_prefix(b">")?;
-        let qualified_name = self.source_str(name)?;
-        let text = self.source_str(text)?;
-        self.skip_input(input.len() - rest.len());
-        Some(Element {
-            consumed_text: Some(text),
-            ..Element::new(qualified_name.as_bytes())
-        })
+        let text = self
+            .source_suffix(input)?
+            .get(start_len..start_len + text_len)?;
+        Some((text, input.len() - rest.len()))
+    }
+
+    /// At an end tag, if the element being walked was opened by the fast
+    /// path: read the end tag here, as quick-xml would with that element on
+    /// its stack (same end, same trimming, same error). `None`: not such an
+    /// end tag, or one quick-xml refuses whatever its stack holds (no `>`),
+    /// so quick-xml reads it.
+    fn fast_end(&mut self) -> Option<Result<(), XmlError>> {
+        let &(depth, name) = self.fast_open.last()?;
+        if depth != self.depth {
+            return None;
+        }
+        let input: &'a [u8] = self.reader.get_ref();
+        let tag = input.strip_prefix(b"</")?;
+        let len = match tag
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(b">"))
+        {
+            Some(rest) => input.len() - rest.len(),
+            None => {
+                // From the `/` to before the `>`, quotes respected.
+                let from_slash = input.get(1..)?;
+                let end = ElementParser::Outside.feed(from_slash)?;
+                let written = from_slash.get(1..end)?;
+                let found = match written.iter().rposition(|&b| !is_xml_space(b)) {
+                    Some(last) => written.get(..=last).unwrap_or_default(),
+                    None => written,
+                };
+                if found != name {
+                    return Some(Err(self.mismatched_end(name, found)));
+                }
+                end + 2
+            }
+        };
+        self.skip_input(len);
+        self.fast_open.pop();
+        self.depth -= 1;
+        Some(Ok(()))
     }
 
     /// Fast path for the common leaf `<Name>plain text</Name>`: when the
@@ -438,6 +580,16 @@ impl<'a> XmlReader<'a> {
         self.skipped += count as u64;
     }
 
+    /// The rest of the document from `input`, which must be what the reader
+    /// has not consumed yet (always a suffix of `source`): the `&'a str`
+    /// view of it without validating UTF-8 again.
+    fn source_suffix(&self, input: &'a [u8]) -> Option<&'a str> {
+        let rest = self
+            .source
+            .get(self.source.len().checked_sub(input.len())?..)?;
+        (rest.as_ptr() == input.as_ptr()).then_some(rest)
+    }
+
     /// The `&'a str` view of bytes the reader handed out. They are borrowed
     /// from `source` (a slice reader never copies), so this is a
     /// bounds-checked re-slice rather than a second UTF-8 validation.
@@ -461,6 +613,21 @@ impl<'a> XmlReader<'a> {
         XmlError::new(format!(
             "XML error at byte {}: {error}",
             self.reader.error_position() + self.skipped
+        ))
+    }
+
+    /// quick-xml's own error for an end tag that does not close the open
+    /// element, at the same position.
+    #[cold]
+    #[inline(never)]
+    fn mismatched_end(&self, expected: &[u8], found: &[u8]) -> XmlError {
+        let error = quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag {
+            expected: String::from_utf8_lossy(expected).into_owned(),
+            found: String::from_utf8_lossy(found).into_owned(),
+        });
+        XmlError::new(format!(
+            "XML error at byte {}: {error}",
+            self.reader.buffer_position() + self.skipped
         ))
     }
 
@@ -515,10 +682,47 @@ fn find_markup(bytes: &[u8]) -> Option<usize> {
     Some(offset + tail)
 }
 
-/// Name characters the leaf fast path handles (a conservative ASCII subset
-/// of XML's `NameChar`; anything else takes the full path).
-fn is_simple_name_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.' | b':')
+/// [`NAME_BYTES`] classes: not a name byte the fast path handles.
+const NAME_OTHER: u8 = 0;
+/// A letter or `_`: may start a name.
+const NAME_START: u8 = 1;
+/// A digit, `-` or `.`: may continue a name.
+const NAME_MORE: u8 = 2;
+
+/// Name characters the fast path handles (a conservative ASCII subset of
+/// XML's `NameChar`, without `:`, so the local name is the name; anything
+/// else takes the full path), as a table because names are scanned byte by
+/// byte on every element of a page.
+static NAME_BYTES: [u8; 256] = {
+    let mut table = [NAME_OTHER; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = if b.is_ascii_alphabetic() || b == b'_' {
+            NAME_START
+        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            NAME_MORE
+        } else {
+            NAME_OTHER
+        };
+        byte += 1;
+    }
+    table
+};
+
+/// The length of the simple name `tag` starts with (its first byte already
+/// checked). Kept out of line: inlined, the loop carried every offset its
+/// caller derives from the length and cost twice as much per byte.
+#[inline(never)]
+fn simple_name_len(tag: &[u8]) -> usize {
+    let mut len = 1;
+    while let Some(&byte) = tag.get(len) {
+        if NAME_BYTES[usize::from(byte)] == NAME_OTHER {
+            break;
+        }
+        len += 1;
+    }
+    len
 }
 
 /// XML's `S` production (not form feed, unlike `u8::is_ascii_whitespace`).
@@ -749,6 +953,33 @@ mod tests {
     }
 
     #[test]
+    fn containers_opened_by_the_fast_path_end_as_quick_xml_would_say() {
+        // `<C1>` is read by the fast path, `<C1 >` by quick-xml: the same
+        // ends are accepted and the same mismatches reported, at the `<`.
+        for (open, at) in [("<C1>", 15), ("<C1 >", 16)] {
+            let body = |end: &str| format!("<R>{open}<A>1</A>{end}</R>");
+            assert_eq!(outline(body("</C1>")), Ok("C1{A=1;}".to_owned()));
+            assert_eq!(outline(body("</C1 \n>")), Ok("C1{A=1;}".to_owned()));
+            assert_eq!(
+                outline(body("</C2 >")),
+                Err(XmlError::new(format!(
+                    "XML error at byte {at}: ill-formed document: expected `</C1>`, but `</C2>` was found"
+                )))
+            );
+            assert!(outline(body("</C1")).is_err());
+            assert!(outline(body("</C1 a='>'")).is_err());
+        }
+        // Text between elements, even text with entities, is still ignored.
+        assert_eq!(
+            outline("<R><C1>x<A>1</A>y &amp; z</C1>tail</R>"),
+            Ok("C1{A=1;}".to_owned())
+        );
+        // An empty element is finished before any fast path reads on.
+        assert_eq!(outline("<R><C1/><A>2</A></R>"), Ok("C1{}A=2;".to_owned()));
+        assert!(outline("<R/><A>x</A>").is_err());
+    }
+
+    #[test]
     fn find_markup_agrees_with_a_plain_scan() {
         let plain = |bytes: &[u8]| bytes.iter().position(|&b| b == b'<' || b == b'&');
         let mut inputs: Vec<Vec<u8>> = vec![Vec::new(), b"<".to_vec(), b"&".to_vec()];
@@ -957,9 +1188,10 @@ mod fast_path_equivalence {
                 prop::sample::select(vec!["C1", "C2", "x:C3", "Sy"]),
                 prop::collection::vec(inner, 0..4),
                 space(),
+                prop::sample::select(vec![">", ">", " >", "\n>"]),
             )
-                .prop_map(|(name, children, before)| {
-                    format!("{before}<{name}>{}</{name}>", children.concat())
+                .prop_map(|(name, children, before, end)| {
+                    format!("{before}<{name}>{}</{name}{end}", children.concat())
                 })
         });
         (prop::collection::vec(node, 0..5), space())

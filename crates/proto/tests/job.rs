@@ -8,14 +8,11 @@ use cos_ci_proto::{
 use cos_ci_testkit::fixture;
 use http::{HeaderMap, StatusCode};
 
+mod common;
+
 #[test]
 fn list_sample_keeps_what_the_service_sends() {
-    let output = ListJobs::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        fixture("list_jobs.xml").as_bytes(),
-    )
-    .unwrap();
+    let output = common::parse_ok::<ListJobs>(fixture("list_jobs.xml"));
     assert_eq!(output.jobs.len(), 2);
     let running = &output.jobs[0];
     assert_eq!(running.state, JobState::Running);
@@ -43,12 +40,7 @@ fn list_sample_keeps_what_the_service_sends() {
         watermark.child("Message").and_then(XmlTree::text),
         Some("cos-ci")
     );
-    let again = ListJobs::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        output.to_xml().as_bytes(),
-    )
-    .unwrap();
+    let again = common::parse_ok::<ListJobs>(output.to_xml().as_bytes());
     assert_eq!(again, output);
     let request = ListJobs {
         tag: "Transcode".to_owned(),
@@ -105,12 +97,7 @@ fn describe_takes_several_ids_in_one_segment() {
         Ok(request)
     );
     assert!(DescribeJobs { job_ids: vec![] }.validate().is_err());
-    let output = DescribeJobs::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        b"<Response><NonExistJobIds>j3,j4</NonExistJobIds><NonExistJobIds>j5</NonExistJobIds></Response>",
-    )
-    .unwrap();
+    let output = common::parse_ok::<DescribeJobs>(b"<Response><NonExistJobIds>j3,j4</NonExistJobIds><NonExistJobIds>j5</NonExistJobIds></Response>");
     assert_eq!(output.missing_ids(), ["j3", "j4", "j5"]);
 }
 
@@ -126,39 +113,33 @@ fn submission_sends_the_documented_request_and_checks_its_rules() {
         String::from_utf8(body.bytes).unwrap(),
         fixture("create_job_request.xml")
     );
-    let mut bad = request.clone();
-    bad.operation.template_id = None;
-    assert_eq!(
-        CreateJobs { request: bad }
-            .validate()
-            .unwrap_err()
-            .parameter,
-        "Operation.TemplateId"
-    );
-    let mut bad = request.clone();
-    bad.operation.output = None;
-    assert_eq!(
-        CreateJobs { request: bad }
-            .validate()
-            .unwrap_err()
-            .parameter,
-        "Operation.Output"
-    );
-    let mut bad = request.clone();
-    bad.operation.job_level = Some(3);
-    assert!(CreateJobs { request: bad }.validate().is_err());
-    let mut bad = request.clone();
-    bad.operation.user_data = Some("tab\there".to_owned());
-    assert!(CreateJobs { request: bad }.validate().is_err());
-    let mut bad = request;
-    bad.callback_format = Some("YAML".to_owned());
-    assert_eq!(
-        CreateJobs { request: bad }
-            .validate()
-            .unwrap_err()
-            .parameter,
-        "CallBackFormat"
-    );
+    // Each change breaks one rule, and the error names the parameter where
+    // one is given.
+    type Change = fn(&mut JobRequest);
+    let breakages: [(Change, Option<&str>); 5] = [
+        (
+            |bad| bad.operation.template_id = None,
+            Some("Operation.TemplateId"),
+        ),
+        (|bad| bad.operation.output = None, Some("Operation.Output")),
+        (|bad| bad.operation.job_level = Some(3), None),
+        (
+            |bad| bad.operation.user_data = Some("tab\there".to_owned()),
+            None,
+        ),
+        (
+            |bad| bad.callback_format = Some("YAML".to_owned()),
+            Some("CallBackFormat"),
+        ),
+    ];
+    for (change, parameter) in breakages {
+        let mut bad = request.clone();
+        change(&mut bad);
+        let error = CreateJobs { request: bad }.validate().unwrap_err();
+        if let Some(parameter) = parameter {
+            assert_eq!(error.parameter, parameter);
+        }
+    }
 }
 
 #[test]
@@ -166,21 +147,13 @@ fn cancel_is_a_signed_sub_resource_and_an_empty_answer() {
     let cancel = CancelJob {
         job_id: "j1".to_owned(),
     };
-    assert_eq!(CancelJob::METHOD, http::Method::PUT);
-    assert_eq!(cancel.path(), "/jobs/j1");
-    assert_eq!(cancel.wire_query(), "cancel");
-    assert_eq!(cancel.signed_query_pairs(), [("cancel", String::new())]);
+    common::assert_sub_resource(&cancel, http::Method::PUT, "/jobs/j1", "cancel");
     assert!(CancelJob::parse_response(StatusCode::OK, &HeaderMap::new(), b"").is_ok());
 }
 
 #[test]
 fn queues_sample_and_filters() {
-    let output = ListQueues::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        fixture("list_queues.xml").as_bytes(),
-    )
-    .unwrap();
+    let output = common::parse_ok::<ListQueues>(fixture("list_queues.xml"));
     assert_eq!(output.queues[0].state, QueueState::Active);
     assert_eq!(output.queues[0].max_concurrent, Some(10));
     assert_eq!(output.non_exist_pids, ["p1"]);

@@ -186,51 +186,60 @@ fn malformed_bodies_are_typed_errors() {
     }
 }
 
+/// Every error form through `parse_response`, one snapshot each (named
+/// after the case): CI's XML, an `<Error>` in a 200, a proxy's HTML, an
+/// empty 503, a JSON error and a cut-off page.
 #[test]
-fn error_ci_xml_403() {
-    let body = "<?xml version='1.0' encoding='utf-8' ?>
+fn error_responses() {
+    /// Snapshot name, status, headers, body.
+    type Case = (
+        &'static str,
+        u16,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+    let cases: [Case; 6] = [
+        (
+            "error_ci_xml_403",
+            403,
+            &[("x-ci-request-id", "other")],
+            "<?xml version='1.0' encoding='utf-8' ?>
 <Error>
 \t<Code>AccessDenied</Code>
 \t<Message>Strict signature missing header that must be signed</Message>
 \t<RequestId>NjJmMjEyMmFfZWM0YTYyNjRfN2U2NV8yNmI0</RequestId>
 \t<TraceId>OGVmYzZiMmQzYjA2OWNhODk0NTRkMTBiOWVmMDAxODc0OWRkZjk0ZDM1NmI1M2E2MTRlY2MzZDhmNmI5MWI1OTBjYzE2MjAxN2M1MzJiOTdkZjMxMDVlYTZjN2FiMmI0</TraceId>
-</Error>";
-    let result = parse(403, &headers(&[("x-ci-request-id", "other")]), body);
-    insta::assert_snapshot!(describe(result));
-}
-
-#[test]
-fn error_200_with_error_body() {
-    let body = "<Error><Code>InternalError</Code><Message>try again</Message><Resource>/workflowexecution</Resource></Error>";
-    let result = parse(
-        200,
-        &headers(&[
-            ("x-ci-request-id", "hdr-req"),
-            ("x-ci-trace-id", "hdr-trace"),
-        ]),
-        body,
-    );
-    insta::assert_snapshot!(describe(result));
-}
-
-#[test]
-fn error_html_502() {
-    let body = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
-    let result = parse(502, &headers(&[("x-cos-request-id", "cos-req")]), body);
-    insta::assert_snapshot!(describe(result));
-}
-
-#[test]
-fn error_empty_503() {
-    let result = parse(503, &HeaderMap::new(), "");
-    insta::assert_snapshot!(describe(result));
-}
-
-#[test]
-fn error_json() {
-    let body = r#"{"code": 40001, "message": "invalid signature", "request_id": "json-req"}"#;
-    let result = parse(401, &headers(&[("content-type", "application/json")]), body);
-    insta::assert_snapshot!(describe(result));
+</Error>",
+        ),
+        (
+            "error_200_with_error_body",
+            200,
+            &[("x-ci-request-id", "hdr-req"), ("x-ci-trace-id", "hdr-trace")],
+            "<Error><Code>InternalError</Code><Message>try again</Message><Resource>/workflowexecution</Resource></Error>",
+        ),
+        (
+            "error_html_502",
+            502,
+            &[("x-cos-request-id", "cos-req")],
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+        ),
+        ("error_empty_503", 503, &[], ""),
+        (
+            "error_json",
+            401,
+            &[("content-type", "application/json")],
+            r#"{"code": 40001, "message": "invalid signature", "request_id": "json-req"}"#,
+        ),
+        (
+            "error_truncated_xml",
+            200,
+            &[("x-ci-request-id", "NjJm")],
+            "<Response>\n<RequestId>NjJm</RequestId>\n<WorkflowExecutionList>\n<RunId>i166ee19017b011eda8a5525400c540df</RunId>\n<WorkflowId>web6ac",
+        ),
+    ];
+    for (name, status, pairs, body) in cases {
+        insta::assert_snapshot!(name, describe(parse(status, &headers(pairs), body)));
+    }
 }
 
 /// The `{"Error":{"Code","Message"},"RequestId"}` shape keeps its Code and
@@ -390,13 +399,6 @@ fn next_token_too_long_to_send_back_cannot_be_sent() {
             .rule
             .contains(&format!("at most {MAX_NEXT_TOKEN_BYTES} bytes"))
     );
-}
-
-#[test]
-fn error_truncated_xml() {
-    let body = "<Response>\n<RequestId>NjJm</RequestId>\n<WorkflowExecutionList>\n<RunId>i166ee19017b011eda8a5525400c540df</RunId>\n<WorkflowId>web6ac";
-    let result = parse(200, &headers(&[("x-ci-request-id", "NjJm")]), body);
-    insta::assert_snapshot!(describe(result));
 }
 
 #[test]

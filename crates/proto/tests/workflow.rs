@@ -9,6 +9,8 @@ use cos_ci_proto::{
 use cos_ci_testkit::fixture;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+mod common;
+
 fn no_query() -> &'static [(&'static str, &'static str)] {
     &[]
 }
@@ -18,10 +20,7 @@ fn activate_and_pause_are_bare_sub_resources_signed_with_an_empty_value() {
     let activate = ActivateWorkflow {
         workflow_id: "w1".to_owned(),
     };
-    assert_eq!(ActivateWorkflow::METHOD, http::Method::PUT);
-    assert_eq!(activate.path(), "/workflow/w1");
-    assert_eq!(activate.wire_query(), "active");
-    assert_eq!(activate.signed_query_pairs(), [("active", String::new())]);
+    common::assert_sub_resource(&activate, http::Method::PUT, "/workflow/w1", "active");
     assert_eq!(
         ActivateWorkflow::from_request("/workflow/w1", &[("active", "")], b""),
         Ok(activate)
@@ -61,12 +60,7 @@ fn an_empty_200_is_success_with_the_header_request_id() {
 
 #[test]
 fn list_sample_with_non_existent_ids() {
-    let output = ListWorkflows::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        fixture("list_workflows.xml").as_bytes(),
-    )
-    .unwrap();
+    let output = common::parse_ok::<ListWorkflows>(fixture("list_workflows.xml"));
     assert_eq!(output.workflows.len(), 1);
     assert_eq!(output.workflows[0].state, WorkflowState::Active);
     assert_eq!(output.non_exist_ids, ["A", "B"]);
@@ -90,12 +84,7 @@ fn list_pages_by_number() {
         page_size: Some(PageSize::new(1).unwrap()),
         ..Default::default()
     };
-    let mut page = ListWorkflows::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        fixture("list_workflows.xml").as_bytes(),
-    )
-    .unwrap();
+    let mut page = common::parse_ok::<ListWorkflows>(fixture("list_workflows.xml"));
     page.total_count = Some(3);
     assert_eq!(request.next_cursor(&page), Some(Cursor::Page(2)));
     let mut second = request.clone();
@@ -192,12 +181,7 @@ fn trigger_requires_its_workflow_and_object() {
     }
     let empty = TriggerWorkflow::default();
     assert_eq!(empty.validate().unwrap_err().parameter, "workflowId");
-    let output = TriggerWorkflow::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
-        b"<Response><RequestId>r</RequestId><InstanceId>i6fc78ca77d6011eba0ac5254008618d9</InstanceId></Response>",
-    )
-    .unwrap();
+    let output = common::parse_ok::<TriggerWorkflow>(b"<Response><RequestId>r</RequestId><InstanceId>i6fc78ca77d6011eba0ac5254008618d9</InstanceId></Response>");
     assert_eq!(output.instance_id, "i6fc78ca77d6011eba0ac5254008618d9");
 }
 
@@ -208,11 +192,8 @@ fn delete_answers_with_the_id() {
     };
     assert_eq!(DeleteWorkflow::METHOD, http::Method::DELETE);
     assert_eq!(delete.path(), "/workflow/w1");
-    let output = DeleteWorkflow::parse_response(
-        StatusCode::OK,
-        &HeaderMap::new(),
+    let output = common::parse_ok::<DeleteWorkflow>(
         b"<Response><RequestId>r</RequestId><WorkflowId>w1</WorkflowId></Response>",
-    )
-    .unwrap();
+    );
     assert_eq!(output.workflow_id.as_deref(), Some("w1"));
 }

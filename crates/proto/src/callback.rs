@@ -34,11 +34,11 @@ open_enum! {
     /// `EventName`: what ended.
     pub enum CallbackEvent {
         /// A job ended.
-        TaskFinish = "TaskFinish",
+        TaskFinish,
         /// A workflow run ended.
-        WorkflowFinish = "WorkflowFinish",
+        WorkflowFinish,
         /// A workflow run started (seen only in samples).
-        WorkflowStart = "WorkflowStart",
+        WorkflowStart,
     }
 }
 

@@ -15,19 +15,19 @@ wire_enum! {
     /// One value of the jobs' `states` filter.
     pub enum JobStateFilter for "states" {
         /// Every state (the service's default).
-        All = "All",
+        All,
         /// `Submitted`
-        Submitted = "Submitted",
+        Submitted,
         /// `Running`
-        Running = "Running",
+        Running,
         /// `Success`
-        Success = "Success",
+        Success,
         /// `Failed`
-        Failed = "Failed",
+        Failed,
         /// `Pause`
-        Pause = "Pause",
+        Pause,
         /// `Cancel`
-        Cancel = "Cancel",
+        Cancel,
     }
 }
 

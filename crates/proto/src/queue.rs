@@ -9,11 +9,11 @@ wire_enum! {
     /// The queues' `state` filter.
     pub enum QueueStateFilter for "state" {
         /// Both (sent by the Python SDK; not documented).
-        All = "All",
+        All,
         /// `Active`
-        Active = "Active",
+        Active,
         /// `Paused`
-        Paused = "Paused",
+        Paused,
     }
 }
 
@@ -21,11 +21,11 @@ wire_enum! {
     /// The queues' `category` filter.
     pub enum QueueCategory for "category" {
         /// Every category.
-        CateAll = "CateAll",
+        CateAll,
         /// Transcoding queues (the service's default).
-        Transcoding = "Transcoding",
+        Transcoding,
         /// Speed-transcoding queues.
-        SpeedTranscoding = "SpeedTranscoding",
+        SpeedTranscoding,
     }
 }
 
@@ -33,9 +33,9 @@ open_enum! {
     /// Whether a queue takes new jobs.
     pub enum QueueState {
         /// `Active`
-        Active = "Active",
+        Active,
         /// `Paused`
-        Paused = "Paused",
+        Paused,
     }
 }
 

@@ -671,16 +671,29 @@ macro_rules! ci_response {
     };
 }
 
+/// A variant's wire spelling: the one written after it, else its name.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! wire_spelling {
+    ($Variant:ident) => {
+        stringify!($Variant)
+    };
+    ($Variant:ident = $wire:literal) => {
+        $wire
+    };
+}
+
 /// Declare a closed enum of wire values (a query parameter's choices):
 /// `Copy`, `ALL`, `as_str`, `Display`, `FromStr` (exact spelling; errors name
 /// the wire parameter and list the choices), `parse_ignore_case` (for the
-/// CLI), serde as the wire text, and [`QueryValue`].
+/// CLI), serde as the wire text, and [`QueryValue`]. A variant's wire
+/// spelling is its name unless written after it (`Aac = "aac"`).
 #[macro_export]
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $Name:ident for $parameter:literal {
-            $( $(#[$variant_meta:meta])* $Variant:ident = $wire:literal ),+ $(,)?
+            $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -698,7 +711,7 @@ macro_rules! wire_enum {
             /// The wire spelling.
             pub fn as_str(self) -> &'static str {
                 match self {
-                    $( $Name::$Variant => $wire, )+
+                    $( $Name::$Variant => $crate::wire_spelling!($Variant $(= $wire)?), )+
                 }
             }
 
@@ -770,13 +783,14 @@ macro_rules! wire_enum {
 /// Declare an open enum of values the service reports (states, types):
 /// known values are variants, anything else is kept verbatim in `Other`.
 /// `as_str`, `From<&str>`/`From<String>`, `Display`, serde as the text,
-/// `Default` (empty `Other`), and [`XmlText`].
+/// `Default` (empty `Other`), and [`XmlText`]. A variant's wire spelling is
+/// its name unless written after it, as in [`wire_enum!`](crate::wire_enum).
 #[macro_export]
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $Name:ident {
-            $( $(#[$variant_meta:meta])* $Variant:ident = $wire:literal ),+ $(,)?
+            $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -789,12 +803,12 @@ macro_rules! open_enum {
 
         impl $Name {
             /// The known wire spellings.
-            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
+            pub const KNOWN: &'static [&'static str] = &[$($crate::wire_spelling!($Variant $(= $wire)?)),+];
 
             /// The text as the service writes it.
             pub fn as_str(&self) -> &str {
                 match self {
-                    $( $Name::$Variant => $wire, )+
+                    $( $Name::$Variant => $crate::wire_spelling!($Variant $(= $wire)?), )+
                     $Name::Other(text) => text,
                 }
             }
@@ -809,10 +823,10 @@ macro_rules! open_enum {
         impl ::core::convert::From<&str> for $Name {
             /// Known names map to their variant (exact match); anything else is kept.
             fn from(text: &str) -> Self {
-                match text {
-                    $( $wire => $Name::$Variant, )+
-                    other => $Name::Other(other.to_owned()),
-                }
+                $( if text == $crate::wire_spelling!($Variant $(= $wire)?) {
+                    return $Name::$Variant;
+                } )+
+                $Name::Other(text.to_owned())
             }
         }
 

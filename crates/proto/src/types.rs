@@ -13,9 +13,9 @@ wire_enum! {
     pub enum Order for "orderByTime" {
         /// Newest first (the service's default).
         #[default]
-        Desc = "Desc",
+        Desc,
         /// Oldest first.
-        Asc = "Asc",
+        Asc,
     }
 }
 
@@ -23,15 +23,15 @@ wire_enum! {
     /// One value of the executions' `states` filter.
     pub enum StateFilter for "states" {
         /// Every state (the service's default).
-        All = "All",
+        All,
         /// `Success`
-        Success = "Success",
+        Success,
         /// `Failed`
-        Failed = "Failed",
+        Failed,
         /// `Running`
-        Running = "Running",
+        Running,
         /// `Cancel`
-        Cancel = "Cancel",
+        Cancel,
     }
 }
 
@@ -39,13 +39,13 @@ open_enum! {
     /// The state of one workflow execution as the service reports it.
     pub enum ExecutionState {
         /// `Success`
-        Success = "Success",
+        Success,
         /// `Failed`
-        Failed = "Failed",
+        Failed,
         /// `Running`
-        Running = "Running",
+        Running,
         /// `Cancel`
-        Cancel = "Cancel",
+        Cancel,
     }
 }
 
@@ -53,17 +53,17 @@ open_enum! {
     /// The state of a job, or of a workflow execution's task.
     pub enum JobState {
         /// `Submitted`: queued, not started.
-        Submitted = "Submitted",
+        Submitted,
         /// `Running`
-        Running = "Running",
+        Running,
         /// `Success`
-        Success = "Success",
+        Success,
         /// `Failed`
-        Failed = "Failed",
+        Failed,
         /// `Pause`
-        Pause = "Pause",
+        Pause,
         /// `Cancel`
-        Cancel = "Cancel",
+        Cancel,
     }
 }
 

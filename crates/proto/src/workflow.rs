@@ -12,9 +12,9 @@ open_enum! {
     /// Whether a workflow runs on new objects.
     pub enum WorkflowState {
         /// `Active`
-        Active = "Active",
+        Active,
         /// `Paused`
-        Paused = "Paused",
+        Paused,
     }
 }
 

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::marker::PhantomData;
 
-use cos_ci_proto::Cursor;
+use cos_ci_proto::{CiTimestamp, Cursor};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
@@ -196,6 +196,41 @@ pub fn write_fields<W: Write + ?Sized>(out: &mut W, fields: &[(&str, &str)]) -> 
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// [`write_fields`] for the elements of `value`'s JSON form (the API's
+/// element names) that `keys` names, in that order; `Label=Key` shows
+/// element `Key` as `Label`. An absent or null element shows empty.
+pub fn write_record<W: Write + ?Sized, T: Serialize>(
+    out: &mut W,
+    value: &T,
+    keys: &[&str],
+) -> io::Result<()> {
+    let json = serde_json::to_value(value)?;
+    let texts: Vec<(&str, String)> = keys
+        .iter()
+        .map(|spec| {
+            let (label, key) = spec.split_once('=').unwrap_or((spec, spec));
+            let text = match json.get(key) {
+                Some(serde_json::Value::String(text)) => text.clone(),
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (label, text)
+        })
+        .collect();
+    let fields: Vec<(&str, &str)> = texts.iter().map(|(l, t)| (*l, t.as_str())).collect();
+    write_fields(out, &fields)
+}
+
+/// `-` for a cell whose value is absent or empty (not started, no job yet).
+pub fn dash(text: Option<&str>) -> &str {
+    text.filter(|text| !text.is_empty()).unwrap_or("-")
+}
+
+/// A timestamp's text, or `-` without one.
+pub fn time_or_dash(time: Option<&CiTimestamp>) -> &str {
+    dash(time.map(CiTimestamp::as_str))
 }
 
 /// The items of a listing in any format, written as pages arrive: a table

@@ -46,6 +46,67 @@ macro_rules! shared_args {
 }
 pub(crate) use shared_args;
 
+/// `impl ActionArgs` for an args struct with the usual `service` and
+/// `output` fields, from one list that says, for each field of the
+/// request, where its value comes from and which flag the user set it
+/// with: `action` builds the request from it, and `flag` maps the wire
+/// parameters back to the flags.
+///
+/// ```text
+/// action_args! {
+///     JobsListArgs => ListJobs |args|
+///     let (start, end) = args.time.resolve(SystemTime::now())?;  // optional
+///     check args.other_rule();                                   // optional, -> Result<(), CliError>
+///     {
+///         tag => "tag" as "--tag",                     // args.tag, cloned
+///         queue_type: None,                            // no flag sets it
+///         start_creation_time: start => "startCreationTime" as "--start-time",
+///     }
+///     flags { "Tag" => "--tag" }                      // optional: parameters of no field
+///     else Other::flag                                // optional: the rest (default: none)
+/// }
+/// ```
+macro_rules! action_args {
+    (
+        $args:ty => $action:ident |$a:ident|
+        $(let $binding:pat = $init:expr;)*
+        $(check $check:expr;)*
+        {
+            $($field:ident $(: $value:expr)? $(=> $wire:literal as $flag:literal)?),* $(,)?
+        }
+        $(flags { $($other_wire:literal => $other_flag:literal),* $(,)? })?
+        $(else $fallback:expr)?
+    ) => {
+        impl $crate::runner::ActionArgs for $args {
+            type Action = $action;
+
+            $crate::runner::shared_args!();
+
+            fn action(&self) -> Result<$action, $crate::error::CliError> {
+                let $a = self;
+                $(let $binding = $init;)*
+                $($check?;)*
+                Ok($action {
+                    $($field: $crate::runner::action_args!(@value $a $field $($value)?),)*
+                })
+            }
+
+            fn flag(parameter: &str) -> Option<&'static str> {
+                match parameter {
+                    $($($wire => Some($flag),)?)*
+                    $($($other_wire => Some($other_flag),)*)?
+                    _ => $crate::runner::action_args!(@fallback parameter $($fallback)?),
+                }
+            }
+        }
+    };
+    (@value $a:ident $field:ident $value:expr) => { $value };
+    (@value $a:ident $field:ident) => { ::std::clone::Clone::clone(&$a.$field) };
+    (@fallback $parameter:ident $fallback:expr) => { $fallback($parameter) };
+    (@fallback $parameter:ident) => { None };
+}
+pub(crate) use action_args;
+
 /// A subcommand's arguments that describe one API action.
 pub trait ActionArgs {
     /// The action the flags build.

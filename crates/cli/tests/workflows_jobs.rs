@@ -10,6 +10,8 @@
 //! emulator draws at run time, times and request ids are redacted before
 //! snapshots.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -23,27 +25,10 @@ use cos_ci_emulator::{
 };
 use serde_json::Value;
 
+use common::{Run, isolated, run};
+
 const SEED: u64 = 3;
 const EXECUTIONS: usize = 30;
-
-/// A home with no credential files, and the credential endpoints (instance
-/// metadata, STS) on a closed port, so the binary never reads the caller's
-/// `~/.tccli` or reaches a real host, whatever a test does.
-fn isolation() -> (&'static std::path::Path, &'static str) {
-    static HOME: OnceLock<PathBuf> = OnceLock::new();
-    static CLOSED: OnceLock<String> = OnceLock::new();
-    let home = HOME.get_or_init(|| {
-        let home =
-            std::env::temp_dir().join(format!("cos-ci-workflows-jobs-home-{}", std::process::id()));
-        std::fs::create_dir_all(&home).expect("create an empty home");
-        home
-    });
-    let closed = CLOSED.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    });
-    (home, closed)
-}
 
 /// An emulator whose jobs and tasks take `task_duration`.
 fn start(task_duration: Duration) -> BackgroundEmulator {
@@ -63,34 +48,15 @@ fn reading() -> &'static BackgroundEmulator {
     EMULATOR.get_or_init(|| start(Duration::from_millis(300)))
 }
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// `cos-ci args` aimed at `emulator` (through the environment, as a user
 /// would export it), with the emulator's credentials.
 fn cos_ci(emulator: &BackgroundEmulator, args: &[&str]) -> Run {
-    let output = command(emulator, args).output().expect("run cos-ci");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    run(&mut command(emulator, args))
 }
 
 fn command(emulator: &BackgroundEmulator, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
-    let (home, closed) = isolation();
+    let mut command = isolated(args);
     command
-        .args(args)
-        // Nothing of the caller's environment can change a result.
-        .env_clear()
-        .env("HOME", home)
-        .env("TENCENTCLOUD_METADATA_ENDPOINT", closed)
-        .env("TENCENTCLOUD_STS_ENDPOINT", closed)
         .env("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
         .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
         .env("COS_CI_BUCKET", DEFAULT_BUCKET)

@@ -5,17 +5,20 @@
 use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::marker::PhantomData;
 use std::path::PathBuf;
 
 use clap::Args;
 use cos_ci_client::{Error as ClientError, TransportErrorKind};
 use cos_ci_proto::{
-    ActivateWorkflow, CreateWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowsOutput,
+    ActivateWorkflow, CiAction, CreateWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowsOutput,
     MediaWorkflow, PageSize, PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow,
     WorkflowOutput, WorkflowRequest,
 };
 
 use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, WaitArgs};
+use serde::Serialize;
+
 use crate::commands::topology;
 use crate::commands::wait::wait_for_run;
 use crate::error::CliError;
@@ -270,21 +273,41 @@ pub struct WorkflowIdArgs {
     pub output: OutputArgs,
 }
 
-/// [`WorkflowIdArgs`] as one action of three.
+/// A change to one workflow by its id (`delete`, `pause`, `activate`):
+/// the action, and what the table form says once it is done.
+pub trait WorkflowChange: CiAction<Output: Serialize> {
+    /// `deleted`, `paused`, …, and what that means for the workflow.
+    const DONE: (&'static str, &'static str);
+    /// The action for workflow `workflow_id`.
+    fn for_workflow(workflow_id: String) -> Self;
+}
+
+macro_rules! workflow_changes {
+    ($($action:ident: $done:literal, $effect:literal;)*) => {$(
+        impl WorkflowChange for $action {
+            const DONE: (&'static str, &'static str) = ($done, $effect);
+
+            fn for_workflow(workflow_id: String) -> Self {
+                $action { workflow_id }
+            }
+        }
+    )*};
+}
+
+workflow_changes! {
+    DeleteWorkflow: "deleted", "";
+    PauseWorkflow: "paused", ": it no longer runs on new objects";
+    ActivateWorkflow: "activated", ": it runs on new objects";
+}
+
+/// [`WorkflowIdArgs`] as the change `A`.
 #[derive(Debug)]
 pub struct WorkflowIdAction<'a, A> {
     args: &'a WorkflowIdArgs,
-    build: fn(String) -> A,
+    change: PhantomData<fn() -> A>,
 }
 
-impl<'a, A> WorkflowIdAction<'a, A> {
-    /// `args` building actions with `build`.
-    pub fn new(args: &'a WorkflowIdArgs, build: fn(String) -> A) -> Self {
-        WorkflowIdAction { args, build }
-    }
-}
-
-impl<A: cos_ci_proto::CiAction> ActionArgs for WorkflowIdAction<'_, A> {
+impl<A: WorkflowChange> ActionArgs for WorkflowIdAction<'_, A> {
     type Action = A;
 
     fn service(&self) -> &ServiceArgs {
@@ -296,7 +319,7 @@ impl<A: cos_ci_proto::CiAction> ActionArgs for WorkflowIdAction<'_, A> {
     }
 
     fn action(&self) -> Result<A, CliError> {
-        Ok((self.build)(self.args.workflow_id.clone()))
+        Ok(A::for_workflow(self.args.workflow_id.clone()))
     }
 
     fn flag(parameter: &str) -> Option<&'static str> {
@@ -304,43 +327,18 @@ impl<A: cos_ci_proto::CiAction> ActionArgs for WorkflowIdAction<'_, A> {
     }
 }
 
-/// Run `workflows delete`.
-pub fn delete(
+/// Run `workflows delete`, `pause` or `activate` (`A`).
+pub fn change<A: WorkflowChange>(
     args: &WorkflowIdArgs,
     env: impl Fn(&str) -> Option<OsString>,
 ) -> Result<(), CliError> {
-    let id = args.workflow_id.clone();
-    runner::call_saying(
-        &WorkflowIdAction::new(args, |workflow_id| DeleteWorkflow { workflow_id }),
-        env,
-        |_| format!("deleted workflow {id}"),
-    )
-}
-
-/// Run `workflows pause`.
-pub fn pause(
-    args: &WorkflowIdArgs,
-    env: impl Fn(&str) -> Option<OsString>,
-) -> Result<(), CliError> {
-    let id = args.workflow_id.clone();
-    runner::call_saying(
-        &WorkflowIdAction::new(args, |workflow_id| PauseWorkflow { workflow_id }),
-        env,
-        |_| format!("paused workflow {id}: it no longer runs on new objects"),
-    )
-}
-
-/// Run `workflows activate`.
-pub fn activate(
-    args: &WorkflowIdArgs,
-    env: impl Fn(&str) -> Option<OsString>,
-) -> Result<(), CliError> {
-    let id = args.workflow_id.clone();
-    runner::call_saying(
-        &WorkflowIdAction::new(args, |workflow_id| ActivateWorkflow { workflow_id }),
-        env,
-        |_| format!("activated workflow {id}: it runs on new objects"),
-    )
+    let (done, effect) = A::DONE;
+    let line = format!("{done} workflow {}{effect}", args.workflow_id);
+    let action = WorkflowIdAction::<A> {
+        args,
+        change: PhantomData,
+    };
+    runner::call_saying(&action, env, |_| line)
 }
 
 /// `cos-ci workflows trigger`.

@@ -199,16 +199,17 @@ pub fn write_fields<W: Write + ?Sized>(out: &mut W, fields: &[(&str, &str)]) -> 
 }
 
 /// [`write_fields`] for the elements of `value`'s JSON form (the API's
-/// element names) that `keys` names, in that order; `Label=Key` shows
-/// element `Key` as `Label`. An absent or null element shows empty.
+/// element names) that `keys` names (space-separated), in that order;
+/// `Label=Key` shows element `Key` as `Label`. An absent or null element
+/// shows empty.
 pub fn write_record<W: Write + ?Sized, T: Serialize>(
     out: &mut W,
     value: &T,
-    keys: &[&str],
+    keys: &str,
 ) -> io::Result<()> {
     let json = serde_json::to_value(value)?;
     let texts: Vec<(&str, String)> = keys
-        .iter()
+        .split_whitespace()
         .map(|spec| {
             let (label, key) = spec.split_once('=').unwrap_or((spec, spec));
             let text = match json.get(key) {
@@ -565,6 +566,23 @@ mod tests {
         Object:  视频\n1.mp4
         X:
         ");
+    }
+
+    #[test]
+    fn a_record_shows_the_named_elements_of_its_json_form() {
+        let value = serde_json::json!({"Id": "i1", "Name": "a\tb", "Count": 3, "Gone": null});
+        let mut out = Vec::new();
+        write_record(&mut out, &value, "Count Title=Name Id Gone Absent").unwrap();
+        insta::assert_snapshot!(text(out), @r"
+        Count:   3
+        Title:   a\tb
+        Id:      i1
+        Gone:
+        Absent:
+        ");
+        assert_eq!(dash(Some("")), "-");
+        assert_eq!(dash(None), "-");
+        assert_eq!(time_or_dash(None), "-");
     }
 
     #[test]

@@ -156,10 +156,19 @@ where
     A: ActionArgs,
     Output<A>: Render,
 {
+    let (_, output) = answer(args, env)?;
+    print_document(args.format(), &output)
+}
+
+/// The runner for `args` and the answer to its action, called once.
+pub fn answer<A: ActionArgs>(
+    args: &A,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(Runner, Output<A>), CliError> {
     let action = checked_action(args)?;
     let runner = Runner::new(args.service(), env)?;
     let output = runner.call(action)?;
-    print_document(args.format(), &output)
+    Ok((runner, output))
 }
 
 /// Run a one-call action whose answer says little (delete, pause, cancel):
@@ -174,9 +183,7 @@ where
     A: ActionArgs,
     Output<A>: Serialize,
 {
-    let action = checked_action(args)?;
-    let runner = Runner::new(args.service(), env)?;
-    let output = runner.call(action)?;
+    let (_, output) = answer(args, env)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format() {

@@ -59,19 +59,25 @@ fn list(extra: &[&str]) -> Run {
 
 fn list_with_env(extra: &[&str], env: &[(&str, &str)]) -> Run {
     let endpoint = emulator().base_url();
+    cos_ci(&list_args(extra, &endpoint), env)
+}
+
+/// `workflow-executions list` with the emulator's bucket and region and
+/// `endpoint`, unless `extra` gives its own, plus `extra`.
+fn list_args<'a>(extra: &[&'a str], endpoint: &'a str) -> Vec<&'a str> {
     let mut args = vec!["workflow-executions", "list"];
     // The emulator's, unless the case gives its own.
     for (flag, value) in [
         ("--bucket", DEFAULT_BUCKET),
         ("--region", DEFAULT_REGION),
-        ("--endpoint", endpoint.as_str()),
+        ("--endpoint", endpoint),
     ] {
         if !extra.contains(&flag) {
             args.extend([flag, value]);
         }
     }
     args.extend_from_slice(extra);
-    cos_ci(&args, env)
+    args
 }
 
 /// Replace what changes between runs (port, request ids) with placeholders.
@@ -921,16 +927,8 @@ fn the_deadline_flag_ends_the_call_and_is_named() {
 #[test]
 fn a_credential_variable_that_is_not_utf8_says_so() {
     use std::os::unix::ffi::OsStrExt;
-    let mut command = isolated(&[
-        "workflow-executions",
-        "list",
-        "--bucket",
-        DEFAULT_BUCKET,
-        "--region",
-        DEFAULT_REGION,
-        "--endpoint",
-        &emulator().base_url(),
-    ]);
+    let endpoint = emulator().base_url();
+    let mut command = isolated(&list_args(&[], &endpoint));
     command
         .env(
             "TENCENTCLOUD_SECRET_ID",

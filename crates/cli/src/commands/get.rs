@@ -55,9 +55,7 @@ pub fn run(args: &GetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(),
     if !args.jobs {
         return runner::call(args, env);
     }
-    let action = runner::checked_action(args)?;
-    let runner = Runner::new(&args.service, env)?;
-    let execution = runner.call(action)?;
+    let (runner, execution) = runner::answer(args, env)?;
     let with_jobs = with_jobs(&runner, execution)?;
     runner::print_document(args.format(), &with_jobs)
 }
@@ -164,15 +162,8 @@ impl Render for ExecutionWithJobs {
 /// each failed task.
 impl Render for DescribeWorkflowExecutionOutput {
     fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
-        let fields = [
-            "RunId",
-            "WorkflowId",
-            "WorkflowName=Name",
-            "Object",
-            "State",
-            "CreateTime",
-        ];
-        write_record(out, &self.execution, &fields)?;
+        let fields = "RunId WorkflowId WorkflowName=Name Object State CreateTime";
+        write_record(out, &self.execution, fields)?;
         let tasks: Vec<WorkflowTask> = topology::tasks_in_order(&self.execution)
             .into_iter()
             .cloned()
@@ -183,7 +174,9 @@ impl Render for DescribeWorkflowExecutionOutput {
         out.write_all(b"\n")?;
         TableWriter::new().write_page(out, &tasks)?;
         let failed = tasks.iter().filter(|task| task.state == JobState::Failed);
-        let lines: Vec<String> = failed.map(failure_line).collect();
+        let lines: Vec<String> = failed
+            .map(|task| format!("failed: {}", task_summary(task)))
+            .collect();
         if !lines.is_empty() {
             writeln!(out, "\n{}", lines.join("\n"))?;
         }
@@ -191,29 +184,17 @@ impl Render for DescribeWorkflowExecutionOutput {
     }
 }
 
-/// `failed: Transcode_1 (Transcode, job j…): InvalidInput: the input file has no video stream`.
-pub fn failure_line(task: &WorkflowTask) -> String {
-    format!("failed: {}", task_summary(task))
-}
-
 /// `Transcode_1 (Transcode, job j…): InvalidInput: the input file has no
 /// video stream`: a task's Name, Type, JobId, Code and Message, escaped.
 pub fn task_summary(task: &WorkflowTask) -> String {
     let mut line = format!("{} ({}", printable(&task.name), printable(&task.task_type));
     if let Some(job) = task.job_id.as_deref().filter(|job| !job.is_empty()) {
-        line.push_str(", job ");
-        line.push_str(&printable(job));
+        line.push_str(&format!(", job {}", printable(job)));
     }
     line.push(')');
-    let detail: Vec<String> = [task.code.as_deref(), task.message.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|text| !text.is_empty())
-        .map(|text| printable(text).into_owned())
-        .collect();
-    if !detail.is_empty() {
-        line.push_str(": ");
-        line.push_str(&detail.join(": "));
+    let details = [&task.code, &task.message].into_iter().flatten();
+    for text in details.filter(|text| !text.is_empty()) {
+        line.push_str(&format!(": {}", printable(text)));
     }
     line
 }
@@ -254,10 +235,10 @@ mod tests {
         failed.code = Some("InvalidInput".into());
         failed.message = Some("no video\nstream".into());
         assert_eq!(
-            failure_line(&failed),
-            "failed: Transcode_1 (Transcode, job j1): InvalidInput: no video\\nstream"
+            task_summary(&failed),
+            "Transcode_1 (Transcode, job j1): InvalidInput: no video\\nstream"
         );
         let bare = task("Snapshot_1", JobState::Failed);
-        assert_eq!(failure_line(&bare), "failed: Snapshot_1 (Snapshot)");
+        assert_eq!(task_summary(&bare), "Snapshot_1 (Snapshot)");
     }
 }

@@ -233,9 +233,7 @@ action_args! {
 
 /// Run `jobs get`: exit 3 when no asked id has a job.
 pub fn get(args: &JobGetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
-    let action = runner::checked_action(args)?;
-    let runner = Runner::new(&args.service, env)?;
-    let output = runner.call(action)?;
+    let (_, output) = runner::answer(args, env)?;
     if output.jobs.is_empty() {
         return Err(CliError::NotFound(format!(
             "no job with id {}",

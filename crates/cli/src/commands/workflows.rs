@@ -144,9 +144,7 @@ impl WorkflowGetArgs {
 
 /// Run `workflows get`: the workflow as `create` and `update` answer it.
 pub fn get(args: &WorkflowGetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
-    let action = runner::checked_action(args)?;
-    let runner = Runner::new(&args.service, env)?;
-    let output = runner.call(action)?;
+    let (_, output) = runner::answer(args, env)?;
     let Some(workflow) = output
         .workflows
         .into_iter()

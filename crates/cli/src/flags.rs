@@ -311,10 +311,17 @@ fn whole_at_least_one<N: std::str::FromStr + PartialOrd + From<u8>>(
 /// `--parallel`: requests in flight at once, 1 to
 /// [`cos_ci_client::MAX_WORKERS`].
 pub fn workers(text: &str) -> Result<usize, String> {
-    let most = cos_ci_client::MAX_WORKERS;
-    text.parse::<usize>()
+    whole_up_to(text, cos_ci_client::MAX_WORKERS)
+}
+
+/// A whole number from 1 to `most`.
+fn whole_up_to<N>(text: &str, most: N) -> Result<N, String>
+where
+    N: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display + Copy,
+{
+    text.parse::<N>()
         .ok()
-        .filter(|n| (1..=most).contains(n))
+        .filter(|n| (N::from(1)..=most).contains(n))
         .ok_or_else(|| {
             format!(
                 "must be a whole number between 1 and {most}, got `{}`",
@@ -356,15 +363,7 @@ fn seconds(text: &str, max: f64) -> Result<Duration, String> {
 
 /// `--max-attempts`: 1 to [`MAX_ATTEMPTS`].
 pub fn attempts(text: &str) -> Result<u32, String> {
-    text.parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_ATTEMPTS).contains(n))
-        .ok_or_else(|| {
-            format!(
-                "must be a whole number between 1 and {MAX_ATTEMPTS}, got `{}`",
-                excerpt(text)
-            )
-        })
+    whole_up_to(text, MAX_ATTEMPTS)
 }
 
 /// `sign --key-time`: `START;END` in Unix seconds.

@@ -77,3 +77,10 @@ pub(crate) fn closed_port_url() -> String {
     drop(listener);
     format!("http://127.0.0.1:{port}")
 }
+
+/// `run` exited with `code` and said `text` on stderr.
+#[track_caller]
+pub(crate) fn assert_said(run: &Run, code: i32, text: &str) {
+    assert_eq!(run.code, code, "{run:?}");
+    assert!(run.stderr.contains(text), "{text:?} not on stderr: {run:?}");
+}

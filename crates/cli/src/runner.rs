@@ -55,15 +55,19 @@ pub(crate) use shared_args;
 /// ```text
 /// action_args! {
 ///     JobsListArgs => ListJobs |args|
-///     let (start, end) = args.time.resolve(SystemTime::now())?;  // optional
-///     check args.other_rule();                                   // optional, -> Result<(), CliError>
+///     // Optional: bindings, then rules of several flags (each returns
+///     // Result<(), CliError>), run before the request is built.
+///     let (start, end) = args.time.resolve(SystemTime::now())?;
+///     check args.some_rule();
 ///     {
-///         tag => "tag" as "--tag",                     // args.tag, cloned
-///         queue_type: None,                            // no flag sets it
+///         tag => "tag" as "--tag",           // args.tag, cloned
+///         queue_type: None,                  // no flag sets it
 ///         start_creation_time: start => "startCreationTime" as "--start-time",
 ///     }
-///     flags { "Tag" => "--tag" }                      // optional: parameters of no field
-///     else Other::flag                                // optional: the rest (default: none)
+///     // Optional: parameters that no field maps, then a
+///     // fn(&str) -> Option<&'static str> for the rest (else None).
+///     flags { "Tag" => "--tag" }
+///     else request_flag
 /// }
 /// ```
 macro_rules! action_args {
@@ -649,6 +653,24 @@ mod tests {
         assert_eq!(page_size_for_limit(1000, 100), 100);
         // A prime has no divisor from 10 to 100: whole pages, the last cut.
         assert_eq!(page_size_for_limit(101, 100), 100);
+    }
+
+    /// What `action_args!` writes for `flag`: each field's flag, the
+    /// extra `flags`, and the fallback.
+    #[test]
+    fn action_args_map_parameters_back_to_flags() {
+        use crate::commands::jobs::{JobSubmitArgs, JobsListArgs};
+        use crate::commands::workflows::{WorkflowCreateArgs, WorkflowUpdateArgs};
+        assert_eq!(
+            JobsListArgs::flag("inventoryTriggerJobId"),
+            Some("--batch-job-id")
+        );
+        assert_eq!(JobsListArgs::flag("queueType"), None, "no flag sets it");
+        assert_eq!(JobSubmitArgs::flag("Input.Object"), Some("--input"));
+        assert_eq!(JobSubmitArgs::flag("Operation.Snapshot"), Some("--file"));
+        assert_eq!(WorkflowUpdateArgs::flag("WorkflowId"), Some("WORKFLOW_ID"));
+        assert_eq!(WorkflowUpdateArgs::flag("Topology"), Some("--file"));
+        assert_eq!(WorkflowCreateArgs::flag("Other"), None);
     }
 
     #[test]

@@ -65,7 +65,12 @@ fn list_with_env(extra: &[&str], env: &[(&str, &str)]) -> Run {
 /// `workflow-executions list` with the emulator's bucket and region and
 /// `endpoint`, unless `extra` gives its own, plus `extra`.
 fn list_args<'a>(extra: &[&'a str], endpoint: &'a str) -> Vec<&'a str> {
-    let mut args = vec!["workflow-executions", "list"];
+    executions_args("list", extra, endpoint)
+}
+
+/// `workflow-executions <command>`, aimed as [`list_args`] is.
+fn executions_args<'a>(command: &'a str, extra: &[&'a str], endpoint: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["workflow-executions", command];
     // The emulator's, unless the case gives its own.
     for (flag, value) in [
         ("--bucket", DEFAULT_BUCKET),
@@ -1288,18 +1293,10 @@ fn parallel_listing_prints_exactly_the_sequential_listing() {
 
 fn summary(extra: &[&str]) -> Run {
     let endpoint = emulator().base_url();
-    let mut args = vec![
-        "workflow-executions",
-        "summary",
-        "--bucket",
-        DEFAULT_BUCKET,
-        "--region",
-        DEFAULT_REGION,
-        "--endpoint",
-        endpoint.as_str(),
-    ];
-    args.extend_from_slice(extra);
-    cos_ci(&args, &default_env())
+    cos_ci(
+        &executions_args("summary", extra, &endpoint),
+        &default_env(),
+    )
 }
 
 /// `summary` against the emulator: counts that agree with the dataset, by

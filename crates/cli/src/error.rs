@@ -244,16 +244,20 @@ mod tests {
     use cos_ci_client::{TransportError, TransportErrorKind};
     use cos_ci_proto::{ServiceError, ValidationError};
 
-    #[test]
-    fn exit_codes() {
-        let service = ClientError::Service(ServiceError {
-            status: 403,
-            code: Some("AccessDenied".into()),
-            message: Some("no\nway".into()),
-            request_id: Some("req-1".into()),
+    fn service_error(status: u16, code: &str, message: &str, request_id: &str) -> ClientError {
+        ClientError::Service(ServiceError {
+            status,
+            code: Some(code.into()),
+            message: Some(message.into()),
+            request_id: Some(request_id.into()),
             trace_id: None,
             body_excerpt: None,
-        });
+        })
+    }
+
+    #[test]
+    fn exit_codes() {
+        let service = service_error(403, "AccessDenied", "no\nway", "req-1");
         let error = CliError::client(service, "http://x");
         assert_eq!(error.exit_code(), EXIT_SERVICE);
         assert_eq!(
@@ -274,14 +278,7 @@ mod tests {
         let answered = ClientError::RetryAfterTooLong {
             retry_after: std::time::Duration::from_secs(86_400),
             limit: std::time::Duration::from_secs(60),
-            last_error: Box::new(ClientError::Service(ServiceError {
-                status: 429,
-                code: Some("SlowDown".into()),
-                message: Some("slow down".into()),
-                request_id: Some("req-2".into()),
-                trace_id: None,
-                body_excerpt: None,
-            })),
+            last_error: Box::new(service_error(429, "SlowDown", "slow down", "req-2")),
         };
         let error = CliError::client(answered, "http://x");
         assert_eq!(error.exit_code(), EXIT_SERVICE);

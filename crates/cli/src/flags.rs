@@ -223,26 +223,13 @@ pub fn id_list(text: &str) -> Result<IdList, String> {
 
 /// `--page-number`: a whole number of at least 1.
 pub fn page_number(text: &str) -> Result<u32, String> {
-    text.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-        format!(
-            "must be a whole number of at least 1, got `{}`",
-            excerpt(text)
-        )
-    })
+    whole_at_least_one(text)
 }
 
 /// `jobs list --states`: comma-separated [`JobStateFilter`] names in any
 /// case (`failed,Running`).
 pub fn job_states(text: &str) -> Result<BTreeSet<JobStateFilter>, String> {
-    text.split(',')
-        .map(|item| {
-            let item = item.trim();
-            if item.is_empty() {
-                return Err(format!("has an empty item in `{}`", excerpt(text)));
-            }
-            JobStateFilter::parse_ignore_case(item).map_err(|error| error.rule)
-        })
-        .collect()
+    comma_set(text, JobStateFilter::parse_ignore_case)
 }
 
 /// `--callback`: an `http://` or `https://` URL with a host.
@@ -271,13 +258,22 @@ pub fn callback_url(text: &str) -> Result<String, String> {
 /// (`failed,Running`); the wire spelling is what is sent. Empty items are
 /// errors; repeats collapse.
 pub fn states(text: &str) -> Result<BTreeSet<StateFilter>, String> {
+    comma_set(text, StateFilter::parse_ignore_case)
+}
+
+/// Comma-separated items, each trimmed and parsed with `parse`; empty
+/// items are errors, repeats collapse.
+fn comma_set<T: Ord>(
+    text: &str,
+    parse: fn(&str) -> Result<T, ValidationError>,
+) -> Result<BTreeSet<T>, String> {
     text.split(',')
         .map(|item| {
             let item = item.trim();
             if item.is_empty() {
                 return Err(format!("has an empty item in `{}`", excerpt(text)));
             }
-            StateFilter::parse_ignore_case(item).map_err(|error| error.rule)
+            parse(item).map_err(|error| error.rule)
         })
         .collect()
 }
@@ -295,21 +291,37 @@ pub fn credential_source(text: &str) -> Result<SourceKind, String> {
 
 /// `--limit`, `--max-pages`: a whole number of at least 1.
 pub fn at_least_one(text: &str) -> Result<u64, String> {
-    text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-        format!(
-            "must be a whole number of at least 1, got `{}`",
-            excerpt(text)
-        )
-    })
+    whole_at_least_one(text)
+}
+
+fn whole_at_least_one<N: std::str::FromStr + PartialOrd + From<u8>>(
+    text: &str,
+) -> Result<N, String> {
+    text.parse::<N>()
+        .ok()
+        .filter(|n| *n >= N::from(1))
+        .ok_or_else(|| {
+            format!(
+                "must be a whole number of at least 1, got `{}`",
+                excerpt(text)
+            )
+        })
 }
 
 /// `--parallel`: requests in flight at once, 1 to
 /// [`cos_ci_client::MAX_WORKERS`].
 pub fn workers(text: &str) -> Result<usize, String> {
-    let most = cos_ci_client::MAX_WORKERS;
-    text.parse::<usize>()
+    whole_up_to(text, cos_ci_client::MAX_WORKERS)
+}
+
+/// A whole number from 1 to `most`.
+fn whole_up_to<N>(text: &str, most: N) -> Result<N, String>
+where
+    N: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display + Copy,
+{
+    text.parse::<N>()
         .ok()
-        .filter(|n| (1..=most).contains(n))
+        .filter(|n| (N::from(1)..=most).contains(n))
         .ok_or_else(|| {
             format!(
                 "must be a whole number between 1 and {most}, got `{}`",
@@ -351,15 +363,7 @@ fn seconds(text: &str, max: f64) -> Result<Duration, String> {
 
 /// `--max-attempts`: 1 to [`MAX_ATTEMPTS`].
 pub fn attempts(text: &str) -> Result<u32, String> {
-    text.parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_ATTEMPTS).contains(n))
-        .ok_or_else(|| {
-            format!(
-                "must be a whole number between 1 and {MAX_ATTEMPTS}, got `{}`",
-                excerpt(text)
-            )
-        })
+    whole_up_to(text, MAX_ATTEMPTS)
 }
 
 /// `sign --key-time`: `START;END` in Unix seconds.

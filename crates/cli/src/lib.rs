@@ -44,6 +44,7 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 
 use clap::Parser;
+use cos_ci_proto::{ActivateWorkflow, DeleteWorkflow, PauseWorkflow};
 
 use crate::args::{
     CallbacksCommand, Cli, Command, CredentialsCommand, JobsCommand, QueuesCommand,
@@ -104,9 +105,9 @@ fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), Cli
             WorkflowsCommand::Get(args) => workflows::get(args, env),
             WorkflowsCommand::Create(args) => runner::call(args, env),
             WorkflowsCommand::Update(args) => runner::call(args, env),
-            WorkflowsCommand::Delete(args) => workflows::delete(args, env),
-            WorkflowsCommand::Pause(args) => workflows::pause(args, env),
-            WorkflowsCommand::Activate(args) => workflows::activate(args, env),
+            WorkflowsCommand::Delete(args) => workflows::change::<DeleteWorkflow>(args, env),
+            WorkflowsCommand::Pause(args) => workflows::change::<PauseWorkflow>(args, env),
+            WorkflowsCommand::Activate(args) => workflows::change::<ActivateWorkflow>(args, env),
             WorkflowsCommand::Trigger(args) => workflows::trigger(args, env),
         },
         Command::Jobs(command) => match command {

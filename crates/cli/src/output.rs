@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::marker::PhantomData;
 
-use cos_ci_proto::Cursor;
+use cos_ci_proto::{CiTimestamp, Cursor};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
@@ -196,6 +196,42 @@ pub fn write_fields<W: Write + ?Sized>(out: &mut W, fields: &[(&str, &str)]) -> 
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// [`write_fields`] for the elements of `value`'s JSON form (the API's
+/// element names) that `keys` names (space-separated), in that order;
+/// `Label=Key` shows element `Key` as `Label`. An absent or null element
+/// shows empty.
+pub fn write_record<W: Write + ?Sized, T: Serialize>(
+    out: &mut W,
+    value: &T,
+    keys: &str,
+) -> io::Result<()> {
+    let json = serde_json::to_value(value)?;
+    let texts: Vec<(&str, String)> = keys
+        .split_whitespace()
+        .map(|spec| {
+            let (label, key) = spec.split_once('=').unwrap_or((spec, spec));
+            let text = match json.get(key) {
+                Some(serde_json::Value::String(text)) => text.clone(),
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (label, text)
+        })
+        .collect();
+    let fields: Vec<(&str, &str)> = texts.iter().map(|(l, t)| (*l, t.as_str())).collect();
+    write_fields(out, &fields)
+}
+
+/// `-` for a cell whose value is absent or empty (not started, no job yet).
+pub fn dash(text: Option<&str>) -> &str {
+    text.filter(|text| !text.is_empty()).unwrap_or("-")
+}
+
+/// A timestamp's text, or `-` without one.
+pub fn time_or_dash(time: Option<&CiTimestamp>) -> &str {
+    dash(time.map(CiTimestamp::as_str))
 }
 
 /// The items of a listing in any format, written as pages arrive: a table
@@ -530,6 +566,23 @@ mod tests {
         Object:  视频\n1.mp4
         X:
         ");
+    }
+
+    #[test]
+    fn a_record_shows_the_named_elements_of_its_json_form() {
+        let value = serde_json::json!({"Id": "i1", "Name": "a\tb", "Count": 3, "Gone": null});
+        let mut out = Vec::new();
+        write_record(&mut out, &value, "Count Title=Name Id Gone Absent").unwrap();
+        insta::assert_snapshot!(text(out), @r"
+        Count:   3
+        Title:   a\tb
+        Id:      i1
+        Gone:
+        Absent:
+        ");
+        assert_eq!(dash(Some("")), "-");
+        assert_eq!(dash(None), "-");
+        assert_eq!(time_or_dash(None), "-");
     }
 
     #[test]

@@ -46,6 +46,71 @@ macro_rules! shared_args {
 }
 pub(crate) use shared_args;
 
+/// `impl ActionArgs` for an args struct with the usual `service` and
+/// `output` fields, from one list that says, for each field of the
+/// request, where its value comes from and which flag the user set it
+/// with: `action` builds the request from it, and `flag` maps the wire
+/// parameters back to the flags.
+///
+/// ```text
+/// action_args! {
+///     JobsListArgs => ListJobs |args|
+///     // Optional: bindings, then rules of several flags (each returns
+///     // Result<(), CliError>), run before the request is built.
+///     let (start, end) = args.time.resolve(SystemTime::now())?;
+///     check args.some_rule();
+///     {
+///         tag => "tag" as "--tag",           // args.tag, cloned
+///         queue_type: None,                  // no flag sets it
+///         start_creation_time: start => "startCreationTime" as "--start-time",
+///     }
+///     // Optional: parameters that no field maps, then a
+///     // fn(&str) -> Option<&'static str> for the rest (else None).
+///     flags { "Tag" => "--tag" }
+///     else request_flag
+/// }
+/// ```
+macro_rules! action_args {
+    (
+        $args:ty => $action:ident |$a:ident|
+        $(let $binding:pat = $init:expr;)*
+        $(check $check:expr;)*
+        {
+            $($field:ident $(: $value:expr)? $(=> $wire:literal as $flag:literal)?),* $(,)?
+        }
+        $(flags { $($other_wire:literal => $other_flag:literal),* $(,)? })?
+        $(else $fallback:expr)?
+    ) => {
+        impl $crate::runner::ActionArgs for $args {
+            type Action = $action;
+
+            $crate::runner::shared_args!();
+
+            fn action(&self) -> Result<$action, $crate::error::CliError> {
+                let $a = self;
+                $(let $binding = $init;)*
+                $($check?;)*
+                Ok($action {
+                    $($field: $crate::runner::action_args!(@value $a $field $($value)?),)*
+                })
+            }
+
+            fn flag(parameter: &str) -> Option<&'static str> {
+                match parameter {
+                    $($($wire => Some($flag),)?)*
+                    $($($other_wire => Some($other_flag),)*)?
+                    _ => $crate::runner::action_args!(@fallback parameter $($fallback)?),
+                }
+            }
+        }
+    };
+    (@value $a:ident $field:ident $value:expr) => { $value };
+    (@value $a:ident $field:ident) => { ::std::clone::Clone::clone(&$a.$field) };
+    (@fallback $parameter:ident $fallback:expr) => { $fallback($parameter) };
+    (@fallback $parameter:ident) => { None };
+}
+pub(crate) use action_args;
+
 /// A subcommand's arguments that describe one API action.
 pub trait ActionArgs {
     /// The action the flags build.
@@ -95,10 +160,19 @@ where
     A: ActionArgs,
     Output<A>: Render,
 {
+    let (_, output) = answer(args, env)?;
+    print_document(args.format(), &output)
+}
+
+/// The runner for `args` and the answer to its action, called once.
+pub fn answer<A: ActionArgs>(
+    args: &A,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(Runner, Output<A>), CliError> {
     let action = checked_action(args)?;
     let runner = Runner::new(args.service(), env)?;
     let output = runner.call(action)?;
-    print_document(args.format(), &output)
+    Ok((runner, output))
 }
 
 /// Run a one-call action whose answer says little (delete, pause, cancel):
@@ -113,9 +187,7 @@ where
     A: ActionArgs,
     Output<A>: Serialize,
 {
-    let action = checked_action(args)?;
-    let runner = Runner::new(args.service(), env)?;
-    let output = runner.call(action)?;
+    let (_, output) = answer(args, env)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format() {
@@ -581,6 +653,24 @@ mod tests {
         assert_eq!(page_size_for_limit(1000, 100), 100);
         // A prime has no divisor from 10 to 100: whole pages, the last cut.
         assert_eq!(page_size_for_limit(101, 100), 100);
+    }
+
+    /// What `action_args!` writes for `flag`: each field's flag, the
+    /// extra `flags`, and the fallback.
+    #[test]
+    fn action_args_map_parameters_back_to_flags() {
+        use crate::commands::jobs::{JobSubmitArgs, JobsListArgs};
+        use crate::commands::workflows::{WorkflowCreateArgs, WorkflowUpdateArgs};
+        assert_eq!(
+            JobsListArgs::flag("inventoryTriggerJobId"),
+            Some("--batch-job-id")
+        );
+        assert_eq!(JobsListArgs::flag("queueType"), None, "no flag sets it");
+        assert_eq!(JobSubmitArgs::flag("Input.Object"), Some("--input"));
+        assert_eq!(JobSubmitArgs::flag("Operation.Snapshot"), Some("--file"));
+        assert_eq!(WorkflowUpdateArgs::flag("WorkflowId"), Some("WORKFLOW_ID"));
+        assert_eq!(WorkflowUpdateArgs::flag("Topology"), Some("--file"));
+        assert_eq!(WorkflowCreateArgs::flag("Other"), None);
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! error line and exit code of each bad input, and that no secret is ever
 //! printed.
 
+mod common;
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::process::Command;
 use std::sync::OnceLock;
+
+use common::{Run, closed_port_url, isolated, isolation, run};
 
 use cos_ci_emulator::{
     BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
@@ -18,32 +21,6 @@ const SEED: u64 = 7;
 const EXECUTIONS: usize = 250;
 /// A session token that must never be printed.
 const SESSION_TOKEN: &str = "sessionTOKENmustNeverBePrinted42";
-/// The empty home and the closed credential endpoint of [`isolated`].
-fn isolation() -> (&'static std::path::Path, &'static str) {
-    static HOME: OnceLock<std::path::PathBuf> = OnceLock::new();
-    static CLOSED: OnceLock<String> = OnceLock::new();
-    let home = HOME.get_or_init(|| {
-        let home =
-            std::env::temp_dir().join(format!("cos-ci-cli-test-home-{}", std::process::id()));
-        std::fs::create_dir_all(&home).expect("create an empty home");
-        home
-    });
-    (home, CLOSED.get_or_init(closed_port_url))
-}
-
-/// A home with no credential files, and both credential endpoints on a
-/// closed port: whatever a test does, the binary never reads the caller's
-/// `~/.tccli` or reaches a real metadata or STS host.
-fn isolated(command: &mut Command) {
-    let (home, closed) = isolation();
-    // Nothing of the caller's environment can change a result.
-    command
-        .env_clear()
-        .env("HOME", home)
-        .env("TENCENTCLOUD_METADATA_ENDPOINT", closed)
-        .env("TENCENTCLOUD_STS_ENDPOINT", closed);
-}
-
 fn dataset() -> Dataset {
     Dataset::generate(EXECUTIONS, SEED)
 }
@@ -61,27 +38,9 @@ fn emulator() -> &'static BackgroundEmulator {
     })
 }
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Run `cos-ci args` with exactly `env` (plus PATH-like basics).
 fn cos_ci(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
-    command.args(args);
-    isolated(&mut command);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("run cos-ci");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    run(isolated(args).envs(env.iter().copied()))
 }
 
 /// The emulator's credentials, as a user would export them.
@@ -100,19 +59,30 @@ fn list(extra: &[&str]) -> Run {
 
 fn list_with_env(extra: &[&str], env: &[(&str, &str)]) -> Run {
     let endpoint = emulator().base_url();
-    let mut args = vec!["workflow-executions", "list"];
+    cos_ci(&list_args(extra, &endpoint), env)
+}
+
+/// `workflow-executions list` with the emulator's bucket and region and
+/// `endpoint`, unless `extra` gives its own, plus `extra`.
+fn list_args<'a>(extra: &[&'a str], endpoint: &'a str) -> Vec<&'a str> {
+    executions_args("list", extra, endpoint)
+}
+
+/// `workflow-executions <command>`, aimed as [`list_args`] is.
+fn executions_args<'a>(command: &'a str, extra: &[&'a str], endpoint: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["workflow-executions", command];
     // The emulator's, unless the case gives its own.
     for (flag, value) in [
         ("--bucket", DEFAULT_BUCKET),
         ("--region", DEFAULT_REGION),
-        ("--endpoint", endpoint.as_str()),
+        ("--endpoint", endpoint),
     ] {
         if !extra.contains(&flag) {
             args.extend([flag, value]);
         }
     }
     args.extend_from_slice(extra);
-    cos_ci(&args, env)
+    args
 }
 
 /// Replace what changes between runs (port, request ids) with placeholders.
@@ -363,14 +333,6 @@ fn sign_with_a_session_token_signs_it_and_reproduces_the_ci_2_vector() {
 
 /// Environment variables for one run.
 type Env<'a> = [(&'a str, &'a str)];
-
-/// A local port nothing listens on.
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
 
 /// The bad-input catalogue: each case's exit code and stderr, nothing on
 /// stdout, never a panic.
@@ -970,18 +932,8 @@ fn the_deadline_flag_ends_the_call_and_is_named() {
 #[test]
 fn a_credential_variable_that_is_not_utf8_says_so() {
     use std::os::unix::ffi::OsStrExt;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
-    command.args([
-        "workflow-executions",
-        "list",
-        "--bucket",
-        DEFAULT_BUCKET,
-        "--region",
-        DEFAULT_REGION,
-        "--endpoint",
-        &emulator().base_url(),
-    ]);
-    isolated(&mut command);
+    let endpoint = emulator().base_url();
+    let mut command = isolated(&list_args(&[], &endpoint));
     command
         .env(
             "TENCENTCLOUD_SECRET_ID",
@@ -1341,18 +1293,10 @@ fn parallel_listing_prints_exactly_the_sequential_listing() {
 
 fn summary(extra: &[&str]) -> Run {
     let endpoint = emulator().base_url();
-    let mut args = vec![
-        "workflow-executions",
-        "summary",
-        "--bucket",
-        DEFAULT_BUCKET,
-        "--region",
-        DEFAULT_REGION,
-        "--endpoint",
-        endpoint.as_str(),
-    ];
-    args.extend_from_slice(extra);
-    cos_ci(&args, &default_env())
+    cos_ci(
+        &executions_args("summary", extra, &endpoint),
+        &default_env(),
+    )
 }
 
 /// `summary` against the emulator: counts that agree with the dataset, by

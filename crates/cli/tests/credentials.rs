@@ -5,9 +5,10 @@
 //! point at the emulator or a closed port: nothing here reaches a real
 //! Tencent Cloud host.
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -16,15 +17,10 @@ use cos_ci_emulator::{
     Dataset, EmulatorConfig,
 };
 
+use common::{Run, assert_said, closed_port_url, run};
+
 const ROLE: &str = "cos-ci-test-role";
 const EXECUTIONS: usize = 120;
-
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 /// The emulator as CI, instance metadata service (role `ROLE`) and STS.
 fn emulator() -> &'static BackgroundEmulator {
@@ -39,13 +35,6 @@ fn emulator() -> &'static BackgroundEmulator {
         })
         .expect("start the emulator")
     })
-}
-
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
 }
 
 /// A fresh, empty HOME for one test.
@@ -68,23 +57,7 @@ fn write(path: &Path, text: &str) {
 /// closed port unless `env` says otherwise, and nothing else of the
 /// caller's environment.
 fn cos_ci(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Run {
-    let closed = closed_port_url();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
-    command
-        .args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("TENCENTCLOUD_METADATA_ENDPOINT", &closed)
-        .env("TENCENTCLOUD_STS_ENDPOINT", &closed);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("run cos-ci");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
+    run(common::command(args, home, &closed_port_url()).envs(env.iter().copied()))
 }
 
 /// `workflow-executions list --all --output ndjson` against the emulator;
@@ -188,11 +161,7 @@ fn the_environment() {
     assert_no_secret(&run, &["flag-key"]);
     // Limited to the environment, with nothing there: exit 2 at once.
     let run = show(&home, &[], &["--credential-source", "env"]);
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(
-        run.stderr.contains("environment (TENCENTCLOUD_SECRET_ID"),
-        "{run:?}"
-    );
+    assert_said(&run, 2, "environment (TENCENTCLOUD_SECRET_ID");
 
     // The token comes from TENCENTCLOUD_TOKEN first; COS_* still work.
     let env = [
@@ -343,11 +312,7 @@ fn tke_oidc_through_the_sts_stand_in() {
     // An empty token file: an error naming it, exit 2.
     write(&token_file, "");
     let run = show(&home, &env, &[]);
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(
-        run.stderr.contains("TKE_WEB_IDENTITY_TOKEN_FILE"),
-        "{run:?}"
-    );
+    assert_said(&run, 2, "TKE_WEB_IDENTITY_TOKEN_FILE");
 }
 
 #[test]
@@ -371,11 +336,7 @@ fn the_instance_role_through_the_metadata_stand_in() {
 
     // Asked for by name, a missing metadata service is its own error (4).
     let run = show(&home, &[], &["--credential-source", "cvm-role"]);
-    assert_eq!(run.code, 4, "{run:?}");
-    assert!(
-        run.stderr.contains("cvm-role credentials: no answer from"),
-        "{run:?}"
-    );
+    assert_said(&run, 4, "cvm-role credentials: no answer from");
 }
 
 #[test]

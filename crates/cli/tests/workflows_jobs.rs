@@ -10,6 +10,8 @@
 //! emulator draws at run time, times and request ids are redacted before
 //! snapshots.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -23,27 +25,10 @@ use cos_ci_emulator::{
 };
 use serde_json::Value;
 
+use common::{Run, isolated, run};
+
 const SEED: u64 = 3;
 const EXECUTIONS: usize = 30;
-
-/// A home with no credential files, and the credential endpoints (instance
-/// metadata, STS) on a closed port, so the binary never reads the caller's
-/// `~/.tccli` or reaches a real host, whatever a test does.
-fn isolation() -> (&'static std::path::Path, &'static str) {
-    static HOME: OnceLock<PathBuf> = OnceLock::new();
-    static CLOSED: OnceLock<String> = OnceLock::new();
-    let home = HOME.get_or_init(|| {
-        let home =
-            std::env::temp_dir().join(format!("cos-ci-workflows-jobs-home-{}", std::process::id()));
-        std::fs::create_dir_all(&home).expect("create an empty home");
-        home
-    });
-    let closed = CLOSED.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    });
-    (home, closed)
-}
 
 /// An emulator whose jobs and tasks take `task_duration`.
 fn start(task_duration: Duration) -> BackgroundEmulator {
@@ -63,34 +48,15 @@ fn reading() -> &'static BackgroundEmulator {
     EMULATOR.get_or_init(|| start(Duration::from_millis(300)))
 }
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// `cos-ci args` aimed at `emulator` (through the environment, as a user
 /// would export it), with the emulator's credentials.
 fn cos_ci(emulator: &BackgroundEmulator, args: &[&str]) -> Run {
-    let output = command(emulator, args).output().expect("run cos-ci");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    run(&mut command(emulator, args))
 }
 
 fn command(emulator: &BackgroundEmulator, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-ci"));
-    let (home, closed) = isolation();
+    let mut command = isolated(args);
     command
-        .args(args)
-        // Nothing of the caller's environment can change a result.
-        .env_clear()
-        .env("HOME", home)
-        .env("TENCENTCLOUD_METADATA_ENDPOINT", closed)
-        .env("TENCENTCLOUD_STS_ENDPOINT", closed)
         .env("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
         .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
         .env("COS_CI_BUCKET", DEFAULT_BUCKET)
@@ -118,6 +84,19 @@ fn ndjson(stdout: &str) -> Vec<Value> {
 
 fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).expect("one JSON document")
+}
+
+/// The text at `path` (element names) in the JSON document on `run`'s
+/// stdout; `run` exited 0.
+#[track_caller]
+fn json_text(run: &Run, path: &[&str]) -> String {
+    expect(run, 0);
+    let document = json(&run.stdout);
+    let value = path.iter().fold(&document, |value, key| &value[*key]);
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("no text at {path:?} in {document}"))
+        .to_owned()
 }
 
 /// Ids drawn at run time (`i…` runs, `j…` jobs, `w…` workflows created
@@ -394,11 +373,7 @@ fn workflows_are_created_updated_paused_activated_and_deleted() {
         &emulator,
         &["workflows", "create", "--file", xml, "--output", "json"],
     );
-    expect(&created, 0);
-    let id = json(&created.stdout)["MediaWorkflow"]["WorkflowId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = json_text(&created, &["MediaWorkflow", "WorkflowId"]);
 
     let updated = cos_ci(
         &emulator,
@@ -422,11 +397,7 @@ fn workflows_are_created_updated_paused_activated_and_deleted() {
     );
     let state = |emulator: &BackgroundEmulator| {
         let run = cos_ci(emulator, &["workflows", "get", &id, "--output", "json"]);
-        expect(&run, 0);
-        json(&run.stdout)["MediaWorkflow"]["State"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        json_text(&run, &["MediaWorkflow", "State"])
     };
     assert_eq!(state(&emulator), "Paused");
     // A paused workflow does not run: the service's answer, exit 3.
@@ -596,11 +567,7 @@ fn a_run_started_elsewhere_is_waited_for_and_a_wait_timeout_exits_4() {
             "json",
         ],
     );
-    expect(&triggered, 0);
-    let run_id = json(&triggered.stdout)["InstanceId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let run_id = json_text(&triggered, &["InstanceId"]);
     let mut args = vec!["workflow-executions", "wait", &run_id, "--output", "ndjson"];
     args.extend(QUICK);
     let waited = cos_ci(quick, &args);
@@ -753,13 +720,7 @@ fn jobs_get_shows_one_or_several_and_names_the_missing() {
     let mut ids = Vec::new();
     for input in ["in/a.mp4", "in/b.mp4"] {
         let run = cos_ci(&emulator, &submit(input, &["--output", "json"]));
-        expect(&run, 0);
-        ids.push(
-            json(&run.stdout)["JobsDetail"]["JobId"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(json_text(&run, &["JobsDetail", "JobId"]));
     }
     std::thread::sleep(Duration::from_millis(300));
     let one = cos_ci(&emulator, &["jobs", "get", &ids[0]]);
@@ -786,16 +747,9 @@ fn jobs_get_shows_one_or_several_and_names_the_missing() {
 fn a_cancelled_job_waited_for_exits_5_and_a_job_wait_timeout_exits_4() {
     let emulator = start(Duration::from_secs(120));
     let submitted = cos_ci(&emulator, &submit("in/cancel.mp4", &["--output", "json"]));
-    expect(&submitted, 0);
-    let job_id = json(&submitted.stdout)["JobsDetail"]["JobId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let job_id = json_text(&submitted, &["JobsDetail", "JobId"]);
     let other = cos_ci(&emulator, &submit("in/slow.mp4", &["--output", "json"]));
-    let other = json(&other.stdout)["JobsDetail"]["JobId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other = json_text(&other, &["JobsDetail", "JobId"]);
 
     let waited = cos_ci(
         &emulator,
@@ -951,11 +905,7 @@ fn job_callbacks_from_the_emulator_arrive_in_xml_and_json() {
                 ],
             ),
         );
-        expect(&submitted, 0);
-        let job_id = json(&submitted.stdout)["JobsDetail"]["JobId"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let job_id = json_text(&submitted, &["JobsDetail", "JobId"]);
         let (code, stdout) = listener.finish();
         assert_eq!(code, 0, "{stdout}");
         let records = ndjson(&stdout);
@@ -999,11 +949,7 @@ fn a_workflow_callback_arrives_and_is_printed() {
             "json",
         ],
     );
-    expect(&created, 0);
-    let workflow_id = json(&created.stdout)["MediaWorkflow"]["WorkflowId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let workflow_id = json_text(&created, &["MediaWorkflow", "WorkflowId"]);
     let triggered = cos_ci(
         &emulator,
         &[
@@ -1065,11 +1011,7 @@ fn the_listener_refuses_what_is_not_a_notification() {
 fn relative_times_select_what_was_just_created() {
     let emulator = start(Duration::from_millis(100));
     let submitted = cos_ci(&emulator, &submit("in/recent.mp4", &["--output", "json"]));
-    expect(&submitted, 0);
-    let job_id = json(&submitted.stdout)["JobsDetail"]["JobId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let job_id = json_text(&submitted, &["JobsDetail", "JobId"]);
     let listed = |args: &[&str]| -> Vec<String> {
         let mut all = vec!["jobs", "list", "--tag", "Transcode", "--output", "ndjson"];
         all.extend_from_slice(args);

@@ -9,15 +9,13 @@
 //! execution's state: the command itself succeeded.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::io::{self, Write};
-
 use std::ffi::OsString;
+use std::io::{self, Write};
 
 use clap::Args;
 use cos_ci_proto::{
-    CiTimestamp, DescribeJobs, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput,
-    JobDetail, JobState, WorkflowTask, XmlTree,
+    DescribeJobs, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, JobDetail, JobState,
+    WorkflowTask,
 };
 use serde::Serialize;
 
@@ -25,8 +23,8 @@ use crate::args::{OutputArgs, ServiceArgs};
 use crate::commands::jobs::{output_keys, progress_cell};
 use crate::commands::topology;
 use crate::error::CliError;
-use crate::output::{Column, Render, Row, TableWriter, write_fields};
-use crate::runner::{self, ActionArgs, Runner};
+use crate::output::{Column, Render, Row, TableWriter, dash, time_or_dash, write_record};
+use crate::runner::{self, ActionArgs, Runner, action_args};
 use crate::terminal::printable;
 
 /// `cos-ci workflow-executions get`.
@@ -46,19 +44,9 @@ pub struct GetArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for GetArgs {
-    type Action = DescribeWorkflowExecution;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<DescribeWorkflowExecution, CliError> {
-        Ok(DescribeWorkflowExecution {
-            run_id: self.run_id.clone(),
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        (parameter == "RunId").then_some("RUN_ID")
+action_args! {
+    GetArgs => DescribeWorkflowExecution |args| {
+        run_id => "RunId" as "RUN_ID",
     }
 }
 
@@ -67,9 +55,7 @@ pub fn run(args: &GetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(),
     if !args.jobs {
         return runner::call(args, env);
     }
-    let action = runner::checked_action(args)?;
-    let runner = Runner::new(&args.service, env)?;
-    let execution = runner.call(action)?;
+    let (runner, execution) = runner::answer(args, env)?;
     let with_jobs = with_jobs(&runner, execution)?;
     runner::print_document(args.format(), &with_jobs)
 }
@@ -146,12 +132,8 @@ impl Row for TaskJob {
 impl Render for ExecutionWithJobs {
     fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
         self.execution.write_table(out)?;
-        let tasks = topology_order(
-            self.execution.execution.topology.as_ref(),
-            &self.execution.execution.tasks,
-        );
-        let rows: Vec<TaskJob> = tasks
-            .iter()
+        let rows: Vec<TaskJob> = topology::tasks_in_order(&self.execution.execution)
+            .into_iter()
             .filter_map(|task| {
                 let job_id = task.job_id.as_deref().filter(|job| !job.is_empty())?;
                 let job = self.jobs.iter().find(|job| job.job_id == job_id);
@@ -160,10 +142,7 @@ impl Render for ExecutionWithJobs {
                     job_id: job_id.to_owned(),
                     state: job.map_or_else(|| "missing".to_owned(), |job| job.state.to_string()),
                     progress: job.map_or_else(|| "-".to_owned(), progress_cell),
-                    code: job
-                        .and_then(|job| job.code.clone())
-                        .filter(|code| !code.is_empty())
-                        .unwrap_or_else(|| "-".to_owned()),
+                    code: dash(job.and_then(|job| job.code.as_deref())).to_owned(),
                     outputs: job.map_or_else(
                         || "-".to_owned(),
                         |job| dash(Some(&output_keys(job).join(", "))).to_owned(),
@@ -179,54 +158,30 @@ impl Render for ExecutionWithJobs {
     }
 }
 
+/// The execution's fields, its tasks in topology order, and a line for
+/// each failed task.
 impl Render for DescribeWorkflowExecutionOutput {
     fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
-        let execution = &self.execution;
-        write_fields(
-            out,
-            &[
-                ("RunId", &execution.run_id),
-                ("WorkflowId", &execution.workflow_id),
-                (
-                    "WorkflowName",
-                    execution.workflow_name.as_deref().unwrap_or(""),
-                ),
-                ("Object", &execution.object),
-                ("State", execution.state.as_str()),
-                (
-                    "CreateTime",
-                    execution
-                        .create_time
-                        .as_ref()
-                        .map_or("", CiTimestamp::as_str),
-                ),
-            ],
-        )?;
-        out.write_all(b"\n")?;
-        let tasks = topology_order(execution.topology.as_ref(), &execution.tasks);
-        if tasks.is_empty() {
-            out.write_all(b"no tasks\n")?;
-            return Ok(());
-        }
-        let rows: Vec<WorkflowTask> = tasks.iter().map(|task| (*task).clone()).collect();
-        TableWriter::new().write_page(out, &rows)?;
-        let failed: Vec<&WorkflowTask> = tasks
+        let fields = "RunId WorkflowId WorkflowName=Name Object State CreateTime";
+        write_record(out, &self.execution, fields)?;
+        let tasks: Vec<WorkflowTask> = topology::tasks_in_order(&self.execution)
             .into_iter()
-            .filter(|task| task.state == JobState::Failed)
+            .cloned()
             .collect();
-        if !failed.is_empty() {
-            out.write_all(b"\n")?;
+        if tasks.is_empty() {
+            return out.write_all(b"\nno tasks\n");
         }
-        for task in failed {
-            writeln!(out, "{}", failure_line(task))?;
+        out.write_all(b"\n")?;
+        TableWriter::new().write_page(out, &tasks)?;
+        let failed = tasks.iter().filter(|task| task.state == JobState::Failed);
+        let lines: Vec<String> = failed
+            .map(|task| format!("failed: {}", task_summary(task)))
+            .collect();
+        if !lines.is_empty() {
+            writeln!(out, "\n{}", lines.join("\n"))?;
         }
         Ok(())
     }
-}
-
-/// `failed: Transcode_1 (Transcode, job j…): InvalidInput: the input file has no video stream`.
-pub fn failure_line(task: &WorkflowTask) -> String {
-    format!("failed: {}", task_summary(task))
 }
 
 /// `Transcode_1 (Transcode, job j…): InvalidInput: the input file has no
@@ -234,40 +189,14 @@ pub fn failure_line(task: &WorkflowTask) -> String {
 pub fn task_summary(task: &WorkflowTask) -> String {
     let mut line = format!("{} ({}", printable(&task.name), printable(&task.task_type));
     if let Some(job) = task.job_id.as_deref().filter(|job| !job.is_empty()) {
-        line.push_str(", job ");
-        line.push_str(&printable(job));
+        line.push_str(&format!(", job {}", printable(job)));
     }
     line.push(')');
-    let detail: Vec<String> = [task.code.as_deref(), task.message.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|text| !text.is_empty())
-        .map(|text| printable(text).into_owned())
-        .collect();
-    if !detail.is_empty() {
-        line.push_str(": ");
-        line.push_str(&detail.join(": "));
+    let details = [&task.code, &task.message].into_iter().flatten();
+    for text in details.filter(|text| !text.is_empty()) {
+        line.push_str(&format!(": {}", printable(text)));
     }
     line
-}
-
-/// The tasks in topology order: the nodes reached by a breadth-first walk
-/// of `Dependencies` from `Start` (each node's text lists its successors,
-/// comma-separated, or `End`), in walk order; then every other task in its
-/// own order. Tasks with the same node name keep their relative order.
-pub fn topology_order<'t>(
-    topology: Option<&XmlTree>,
-    tasks: &'t [WorkflowTask],
-) -> Vec<&'t WorkflowTask> {
-    let rank: HashMap<&str, usize> = topology::walk(topology)
-        .into_iter()
-        .enumerate()
-        .map(|(index, name)| (name, index))
-        .collect();
-    let mut ordered: Vec<&WorkflowTask> = tasks.iter().collect();
-    // Stable: ties (unknown names, repeats) keep the tasks' own order.
-    ordered.sort_by_key(|task| rank.get(task.name.as_str()).copied().unwrap_or(usize::MAX));
-    ordered
 }
 
 impl Row for WorkflowTask {
@@ -276,25 +205,19 @@ impl Row for WorkflowTask {
         Column::new("Type", |task| Cow::Borrowed(&task.task_type)),
         Column::new("State", |task| Cow::Borrowed(task.state.as_str())),
         Column::new("Start", |task| {
-            Cow::Borrowed(dash(task.start_time.as_ref().map(CiTimestamp::as_str)))
+            Cow::Borrowed(time_or_dash(task.start_time.as_ref()))
         }),
         Column::new("End", |task| {
-            Cow::Borrowed(dash(task.end_time.as_ref().map(CiTimestamp::as_str)))
+            Cow::Borrowed(time_or_dash(task.end_time.as_ref()))
         }),
         Column::new("JobId", |task| Cow::Borrowed(dash(task.job_id.as_deref()))),
         Column::new("Code", |task| Cow::Borrowed(dash(task.code.as_deref()))),
     ];
 }
 
-/// `-` for a value that is absent or empty (not started, no job yet).
-fn dash(text: Option<&str>) -> &str {
-    text.filter(|text| !text.is_empty()).unwrap_or("-")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::topology::tests::dependencies;
 
     fn task(name: &str, state: JobState) -> WorkflowTask {
         WorkflowTask {
@@ -305,43 +228,6 @@ mod tests {
         }
     }
 
-    fn names(tasks: Vec<&WorkflowTask>) -> Vec<&str> {
-        tasks.into_iter().map(|task| task.name.as_str()).collect()
-    }
-
-    #[test]
-    fn breadth_first_from_start_then_the_rest_in_their_own_order() {
-        // Start → A, B; A → C; B → C, D; C → End; D → End; E is unreachable.
-        let topology = dependencies(&[
-            ("E", "C"),
-            ("C", "End"),
-            ("B", "C, D"),
-            ("Start", "A,B"),
-            ("A", "C"),
-            ("D", "End"),
-        ]);
-        let tasks: Vec<WorkflowTask> = ["Other_2", "D", "C", "E", "B", "A", "Other_1", "Start"]
-            .into_iter()
-            .map(|name| task(name, JobState::Success))
-            .collect();
-        assert_eq!(
-            names(topology_order(Some(&topology), &tasks)),
-            ["Start", "A", "B", "C", "D", "Other_2", "E", "Other_1"]
-        );
-        assert_eq!(
-            names(topology_order(None, &tasks)),
-            ["Other_2", "D", "C", "E", "B", "A", "Other_1", "Start"],
-            "no topology: the tasks' own order"
-        );
-    }
-
-    #[test]
-    fn cycles_end() {
-        let topology = dependencies(&[("Start", "A"), ("A", "B"), ("B", "A,Start")]);
-        let tasks = [task("B", JobState::Running), task("A", JobState::Success)];
-        assert_eq!(names(topology_order(Some(&topology), &tasks)), ["A", "B"]);
-    }
-
     #[test]
     fn failure_lines() {
         let mut failed = task("Transcode_1", JobState::Failed);
@@ -349,10 +235,10 @@ mod tests {
         failed.code = Some("InvalidInput".into());
         failed.message = Some("no video\nstream".into());
         assert_eq!(
-            failure_line(&failed),
-            "failed: Transcode_1 (Transcode, job j1): InvalidInput: no video\\nstream"
+            task_summary(&failed),
+            "Transcode_1 (Transcode, job j1): InvalidInput: no video\\nstream"
         );
         let bare = task("Snapshot_1", JobState::Failed);
-        assert_eq!(failure_line(&bare), "failed: Snapshot_1 (Snapshot)");
+        assert_eq!(task_summary(&bare), "Snapshot_1 (Snapshot)");
     }
 }

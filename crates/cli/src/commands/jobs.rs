@@ -11,8 +11,8 @@ use std::time::SystemTime;
 
 use clap::{Args, ValueEnum};
 use cos_ci_proto::{
-    CancelJob, CiTimestamp, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput,
-    JobDetail, JobOutput, JobRequest, JobStateFilter, ListJobs, ListJobsOutput, Order, PageSize,
+    CancelJob, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput, JobDetail,
+    JobOutput, JobRequest, JobStateFilter, ListJobs, ListJobsOutput, Order, PageSize,
 };
 
 use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs, WaitArgs};
@@ -21,8 +21,8 @@ use crate::commands::workflows::{check_wait_flags, hint_if_maybe_sent, shell_wor
 use crate::error::CliError;
 use crate::files::read_document;
 use crate::flags::{self, IdList, WireChoice};
-use crate::output::{Column, Render, Row, TableWriter, write_fields};
-use crate::runner::{self, ActionArgs, ListingArgs, Runner, note};
+use crate::output::{Column, Render, Row, TableWriter, dash, time_or_dash, write_fields};
+use crate::runner::{self, ActionArgs, ListingArgs, Runner, action_args, note};
 use crate::terminal::printable;
 
 /// `cos-ci jobs list`.
@@ -67,44 +67,23 @@ pub struct JobsListArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for JobsListArgs {
-    type Action = ListJobs;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<ListJobs, CliError> {
-        let (start, end) = self.time.resolve(SystemTime::now())?;
-        Ok(ListJobs {
-            tag: self.tag.clone(),
-            queue_id: self.queue_id.clone(),
-            queue_type: None,
-            workflow_id: self.workflow_id.clone(),
-            inventory_trigger_job_id: self.batch_job_id.clone(),
-            input_object: self.input_object.clone(),
-            order: self.order,
-            states: self.states.clone(),
-            start_creation_time: start,
-            end_creation_time: end,
-            size: self.size,
-            next_token: self.next_token.clone(),
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        Some(match parameter {
-            "tag" => "--tag",
-            "queueId" => "--queue-id",
-            "workflowId" => "--workflow-id",
-            "inventoryTriggerJobId" => "--batch-job-id",
-            "inputObject" => "--input-object",
-            "orderByTime" => "--order",
-            "states" => "--states",
-            "startCreationTime" => "--start-time",
-            "endCreationTime" => "--end-time",
-            "size" => "--size",
-            "nextToken" => "--next-token",
-            _ => return None,
-        })
+action_args! {
+    JobsListArgs => ListJobs |args|
+    let (start, end) = args.time.resolve(SystemTime::now())?;
+    {
+        tag => "tag" as "--tag",
+        queue_id => "queueId" as "--queue-id",
+        queue_type: None,
+        workflow_id => "workflowId" as "--workflow-id",
+        inventory_trigger_job_id: args.batch_job_id.clone()
+            => "inventoryTriggerJobId" as "--batch-job-id",
+        input_object => "inputObject" as "--input-object",
+        order => "orderByTime" as "--order",
+        states => "states" as "--states",
+        start_creation_time: start => "startCreationTime" as "--start-time",
+        end_creation_time: end => "endCreationTime" as "--end-time",
+        size => "size" as "--size",
+        next_token => "nextToken" as "--next-token",
     }
 }
 
@@ -145,10 +124,6 @@ fn input_object(job: &JobDetail) -> &str {
         .unwrap_or("-")
 }
 
-fn dash(text: Option<&str>) -> &str {
-    text.filter(|text| !text.is_empty()).unwrap_or("-")
-}
-
 impl Row for JobDetail {
     const COLUMNS: &'static [Column<Self>] = &[
         Column::new("JobId", |job| Cow::Borrowed(&job.job_id)),
@@ -156,7 +131,7 @@ impl Row for JobDetail {
         Column::new("State", |job| Cow::Borrowed(job.state.as_str())),
         Column::new("Progress", |job| Cow::Owned(progress_cell(job))),
         Column::new("CreationTime", |job| {
-            Cow::Borrowed(job.creation_time.as_ref().map_or("-", CiTimestamp::as_str))
+            Cow::Borrowed(time_or_dash(job.creation_time.as_ref()))
         }),
         Column::new("Code", |job| Cow::Borrowed(dash(job.code.as_deref()))),
         Column::new("Input", |job| Cow::Borrowed(input_object(job))),
@@ -166,9 +141,6 @@ impl Row for JobDetail {
 /// One job in detail: state, progress, result, input and output, and the
 /// run that started it.
 pub fn write_job(out: &mut dyn Write, job: &JobDetail) -> io::Result<()> {
-    fn time(timestamp: Option<&CiTimestamp>) -> &str {
-        timestamp.map_or("-", CiTimestamp::as_str)
-    }
     let operation = job.operation.as_ref();
     let target = operation
         .and_then(|operation| operation.output.as_ref())
@@ -195,9 +167,9 @@ pub fn write_job(out: &mut dyn Write, job: &JobDetail) -> io::Result<()> {
         ("Progress", &progress),
         ("Code", dash(job.code.as_deref())),
         ("Message", job.message.as_deref().unwrap_or("")),
-        ("CreationTime", time(job.creation_time.as_ref())),
-        ("StartTime", time(job.start_time.as_ref())),
-        ("EndTime", time(job.end_time.as_ref())),
+        ("CreationTime", time_or_dash(job.creation_time.as_ref())),
+        ("StartTime", time_or_dash(job.start_time.as_ref())),
+        ("EndTime", time_or_dash(job.end_time.as_ref())),
         ("QueueId", job.queue_id.as_deref().unwrap_or("")),
         ("Input", input_object(job)),
         (
@@ -253,27 +225,15 @@ pub struct JobGetArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for JobGetArgs {
-    type Action = DescribeJobs;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<DescribeJobs, CliError> {
-        Ok(DescribeJobs {
-            job_ids: self.job_ids.0.clone(),
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        (parameter == "JobIds").then_some("JOB_ID")
+action_args! {
+    JobGetArgs => DescribeJobs |args| {
+        job_ids: args.job_ids.0.clone() => "JobIds" as "JOB_ID",
     }
 }
 
 /// Run `jobs get`: exit 3 when no asked id has a job.
 pub fn get(args: &JobGetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
-    let action = runner::checked_action(args)?;
-    let runner = Runner::new(&args.service, env)?;
-    let output = runner.call(action)?;
+    let (_, output) = runner::answer(args, env)?;
     if output.jobs.is_empty() {
         return Err(CliError::NotFound(format!(
             "no job with id {}",
@@ -415,30 +375,23 @@ impl JobSubmitArgs {
     }
 }
 
-impl ActionArgs for JobSubmitArgs {
-    type Action = CreateJobs;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<CreateJobs, CliError> {
-        check_wait_flags(self.wait, &self.waiting)?;
-        Ok(CreateJobs {
-            request: self.request(self.service.target.region.as_deref())?,
-        })
+action_args! {
+    JobSubmitArgs => CreateJobs |args|
+    check check_wait_flags(args.wait, &args.waiting);
+    {
+        request: args.request(args.service.target.region.as_deref())?,
     }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        Some(match parameter {
-            "Tag" => "--tag",
-            "Input.Object" => "--input",
-            "Operation.TemplateId" => "--template-id",
-            "Operation.Output" => "--output-object",
-            "CallBack" => "--callback",
-            "CallBackFormat" => "--callback-format",
-            "QueueId" => "--queue-id",
-            _ => "--file",
-        })
+    // The request's fields that the flags fill in; the rest come from --file.
+    flags {
+        "Tag" => "--tag",
+        "Input.Object" => "--input",
+        "Operation.TemplateId" => "--template-id",
+        "Operation.Output" => "--output-object",
+        "CallBack" => "--callback",
+        "CallBackFormat" => "--callback-format",
+        "QueueId" => "--queue-id",
     }
+    else |_| Some("--file")
 }
 
 /// Run `jobs submit`.
@@ -477,19 +430,9 @@ pub struct JobCancelArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for JobCancelArgs {
-    type Action = CancelJob;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<CancelJob, CliError> {
-        Ok(CancelJob {
-            job_id: self.job_id.clone(),
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        (parameter == "JobId").then_some("JOB_ID")
+action_args! {
+    JobCancelArgs => CancelJob |args| {
+        job_id => "JobId" as "JOB_ID",
     }
 }
 

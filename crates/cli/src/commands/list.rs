@@ -14,7 +14,7 @@ use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs};
 use crate::error::CliError;
 use crate::flags::{self, WireChoice};
 use crate::output::{Column, Row};
-use crate::runner::{ActionArgs, ListingArgs, WindowedListingArgs};
+use crate::runner::{ListingArgs, WindowedListingArgs, action_args};
 
 /// `cos-ci workflow-executions list`.
 #[derive(Debug, Args)]
@@ -58,45 +58,32 @@ pub struct ListArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for ListArgs {
-    type Action = ListWorkflowExecutions;
+action_args! {
+    ListArgs => ListWorkflowExecutions |args|
+    let (start, end) = args.time.resolve(SystemTime::now())?;
+    check args.check_parallel();
+    {
+        workflow_id => "workflowId" as "--workflow-id",
+        name => "name" as "--name",
+        order => "orderByTime" as "--order",
+        size => "size" as "--size",
+        states => "states" as "--states",
+        start_creation_time: start => "startCreationTime" as "--start-time",
+        end_creation_time: end => "endCreationTime" as "--end-time",
+        next_token => "nextToken" as "--next-token",
+        job_id => "jobId" as "--job-id",
+    }
+}
 
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<ListWorkflowExecutions, CliError> {
-        let (start, end) = self.time.resolve(SystemTime::now())?;
+impl ListArgs {
+    fn check_parallel(&self) -> Result<(), CliError> {
         if self.parallel > 1 && !self.paging.follows() {
             return Err(CliError::invalid_flag(
                 "--parallel",
                 "needs --all, --limit or --max-pages (one page is one request)",
             ));
         }
-        Ok(ListWorkflowExecutions {
-            workflow_id: self.workflow_id.clone(),
-            name: self.name.clone(),
-            order: self.order,
-            size: self.size,
-            states: self.states.clone(),
-            start_creation_time: start,
-            end_creation_time: end,
-            next_token: self.next_token.clone(),
-            job_id: self.job_id.clone(),
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        Some(match parameter {
-            "workflowId" => "--workflow-id",
-            "name" => "--name",
-            "orderByTime" => "--order",
-            "size" => "--size",
-            "states" => "--states",
-            "startCreationTime" => "--start-time",
-            "endCreationTime" => "--end-time",
-            "nextToken" => "--next-token",
-            "jobId" => "--job-id",
-            _ => return None,
-        })
+        Ok(())
     }
 }
 
@@ -140,6 +127,7 @@ impl Row for WorkflowExecution {
 mod tests {
     use super::*;
     use crate::args::{Cli, Command, WorkflowExecutionsCommand};
+    use crate::runner::ActionArgs;
     use clap::Parser;
     use cos_ci_proto::CiAction;
 

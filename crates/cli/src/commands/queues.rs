@@ -5,16 +5,14 @@ use std::borrow::Cow;
 
 use clap::Args;
 use cos_ci_proto::{
-    CiTimestamp, ListQueues, ListQueuesOutput, MediaQueue, PageSize, QueueCategory,
-    QueueStateFilter,
+    ListQueues, ListQueuesOutput, MediaQueue, PageSize, QueueCategory, QueueStateFilter,
 };
 
 use crate::args::{OutputArgs, PagingArgs, ServiceArgs};
 use crate::commands::workflows::not_found_note;
-use crate::error::CliError;
 use crate::flags::{self, IdList, WireChoice};
-use crate::output::{Column, Row};
-use crate::runner::{ActionArgs, ListingArgs};
+use crate::output::{Column, Row, time_or_dash};
+use crate::runner::{ListingArgs, action_args};
 
 /// `cos-ci queues list`.
 #[derive(Debug, Args)]
@@ -46,30 +44,13 @@ pub struct QueuesListArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for QueuesListArgs {
-    type Action = ListQueues;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<ListQueues, CliError> {
-        Ok(ListQueues {
-            queue_ids: self.queue_ids.clone().map(|ids| ids.0),
-            state: self.state,
-            category: self.category,
-            page_number: self.page_number,
-            page_size: self.page_size,
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        Some(match parameter {
-            "queueIds" => "--queue-ids",
-            "state" => "--state",
-            "category" => "--category",
-            "pageNumber" => "--page-number",
-            "pageSize" => "--page-size",
-            _ => return None,
-        })
+action_args! {
+    QueuesListArgs => ListQueues |args| {
+        queue_ids: args.queue_ids.clone().map(|ids| ids.0) => "queueIds" as "--queue-ids",
+        state => "state" as "--state",
+        category => "category" as "--category",
+        page_number => "pageNumber" as "--page-number",
+        page_size => "pageSize" as "--page-size",
     }
 }
 
@@ -101,7 +82,7 @@ impl Row for MediaQueue {
         Column::new("MaxSize", |queue| number(queue.max_size)),
         Column::new("MaxConcurrent", |queue| number(queue.max_concurrent)),
         Column::new("UpdateTime", |queue| {
-            Cow::Borrowed(queue.update_time.as_ref().map_or("-", CiTimestamp::as_str))
+            Cow::Borrowed(time_or_dash(queue.update_time.as_ref()))
         }),
         Column::new("Name", |queue| {
             Cow::Borrowed(queue.name.as_deref().unwrap_or(""))

@@ -6,9 +6,9 @@
 //! node with its `Type` and parameters. Nothing here trusts the graph to
 //! be well formed: cycles, dangling names and unreachable nodes all end.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
-use cos_ci_proto::XmlTree;
+use cos_ci_proto::{WorkflowExecutionDetail, WorkflowTask, XmlTree};
 
 /// The end of every path (not a node of `Nodes`).
 pub const END: &str = "End";
@@ -50,6 +50,32 @@ pub fn walk(topology: Option<&XmlTree>) -> Vec<&str> {
         }
     }
     order
+}
+
+/// `items` in [`walk`] order of their node `name`, then those whose node
+/// is not reached in their own order (items with the same name keep
+/// theirs).
+pub fn in_walk_order<'t, T>(
+    topology: Option<&XmlTree>,
+    items: &'t [T],
+    name: impl Fn(&T) -> &str,
+) -> Vec<&'t T> {
+    let rank: HashMap<&str, usize> = walk(topology)
+        .into_iter()
+        .enumerate()
+        .map(|(index, name)| (name, index))
+        .collect();
+    let mut ordered: Vec<&T> = items.iter().collect();
+    // Stable: ties (unknown names, repeats) keep the items' own order.
+    ordered.sort_by_key(|item| rank.get(name(item)).copied().unwrap_or(usize::MAX));
+    ordered
+}
+
+/// An execution's tasks in topology order ([`in_walk_order`]).
+pub fn tasks_in_order(execution: &WorkflowExecutionDetail) -> Vec<&WorkflowTask> {
+    in_walk_order(execution.topology.as_ref(), &execution.tasks, |task| {
+        &task.name
+    })
 }
 
 /// Every path from `Start`, each ending at `End`, at a node with no
@@ -185,6 +211,56 @@ pub(crate) mod tests {
                     .collect(),
             ),
         )])
+    }
+
+    fn order<'t>(topology: Option<&XmlTree>, names: &[&'t str]) -> Vec<&'t str> {
+        in_walk_order(topology, names, |name| name)
+            .into_iter()
+            .copied()
+            .collect()
+    }
+
+    #[test]
+    fn breadth_first_from_start_then_the_rest_in_their_own_order() {
+        // Start → A, B; A → C; B → C, D; C → End; D → End; E is unreachable.
+        let topology = dependencies(&[
+            ("E", "C"),
+            ("C", "End"),
+            ("B", "C, D"),
+            ("Start", "A,B"),
+            ("A", "C"),
+            ("D", "End"),
+        ]);
+        let names = ["Other_2", "D", "C", "E", "B", "A", "Other_1", "Start"];
+        assert_eq!(
+            order(Some(&topology), &names),
+            ["Start", "A", "B", "C", "D", "Other_2", "E", "Other_1"]
+        );
+        assert_eq!(
+            order(None, &names),
+            names,
+            "no topology: the items' own order"
+        );
+    }
+
+    #[test]
+    fn cycles_end() {
+        let topology = dependencies(&[("Start", "A"), ("A", "B"), ("B", "A,Start")]);
+        let execution = WorkflowExecutionDetail {
+            topology: Some(topology),
+            tasks: ["B", "A"]
+                .map(|name| WorkflowTask {
+                    name: name.to_owned(),
+                    ..WorkflowTask::default()
+                })
+                .to_vec(),
+            ..WorkflowExecutionDetail::default()
+        };
+        let names: Vec<&str> = tasks_in_order(&execution)
+            .into_iter()
+            .map(|task| task.name.as_str())
+            .collect();
+        assert_eq!(names, ["A", "B"]);
     }
 
     #[test]

@@ -97,19 +97,33 @@ pub fn wait_for_run(
                 || "not yet seen".to_owned(),
                 |last| format!("still {}", last.execution.state),
             );
-            Err(CliError::WaitTimedOut(format!(
-                "stopped waiting after {}: run {} is {} and goes on; follow it with \
-                 `cos-ci workflow-executions wait {}`",
-                human(wait.wait_timeout.unwrap_or_default()),
-                printable(run_id),
-                printable(&state),
-                printable(run_id),
-            )))
+            Err(timed_out(
+                wait,
+                "run",
+                run_id,
+                &state,
+                "workflow-executions wait",
+            ))
         }
-        _ => Err(CliError::usage(
-            "the wait ended in a way this cos-ci does not know",
-        )),
+        _ => Err(unknown_end()),
     }
+}
+
+/// `--wait-timeout` passed while `what` (`run` or `job`) `id` was `state`:
+/// it goes on, and `cos-ci <follow> <id>` follows it again.
+fn timed_out(wait: &WaitArgs, what: &str, id: &str, state: &str, follow: &str) -> CliError {
+    CliError::WaitTimedOut(format!(
+        "stopped waiting after {}: {what} {} is {} and goes on; follow it with `cos-ci {follow} {}`",
+        human(wait.wait_timeout.unwrap_or_default()),
+        printable(id),
+        printable(state),
+        printable(id),
+    ))
+}
+
+/// A wait outcome added to the client after this cos-ci was built.
+fn unknown_end() -> CliError {
+    CliError::usage("the wait ended in a way this cos-ci does not know")
 }
 
 /// Follow job `job_id` to its end, with a progress bar on stderr, then
@@ -161,18 +175,9 @@ pub fn wait_for_job(
                     None => format!("still {}", job.state),
                 },
             );
-            Err(CliError::WaitTimedOut(format!(
-                "stopped waiting after {}: job {} is {} and goes on; follow it with \
-                 `cos-ci jobs wait {}`",
-                human(wait.wait_timeout.unwrap_or_default()),
-                printable(job_id),
-                printable(&state),
-                printable(job_id),
-            )))
+            Err(timed_out(wait, "job", job_id, &state, "jobs wait"))
         }
-        _ => Err(CliError::usage(
-            "the wait ended in a way this cos-ci does not know",
-        )),
+        _ => Err(unknown_end()),
     }
 }
 

@@ -5,24 +5,27 @@
 use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::marker::PhantomData;
 use std::path::PathBuf;
 
 use clap::Args;
 use cos_ci_client::{Error as ClientError, TransportErrorKind};
 use cos_ci_proto::{
-    ActivateWorkflow, CiTimestamp, CreateWorkflow, DeleteWorkflow, ListWorkflows,
-    ListWorkflowsOutput, MediaWorkflow, PageSize, PauseWorkflow, TriggerWorkflow,
-    TriggerWorkflowOutput, UpdateWorkflow, WorkflowOutput, WorkflowRequest,
+    ActivateWorkflow, CiAction, CreateWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowsOutput,
+    MediaWorkflow, PageSize, PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow,
+    WorkflowOutput, WorkflowRequest,
 };
 
 use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, WaitArgs};
+use serde::Serialize;
+
 use crate::commands::topology;
 use crate::commands::wait::wait_for_run;
 use crate::error::CliError;
 use crate::files::read_document;
 use crate::flags::{self, IdList};
-use crate::output::{Column, Render, Row, TableWriter, write_fields};
-use crate::runner::{self, ActionArgs, ListingArgs, Runner, note};
+use crate::output::{Column, Render, Row, TableWriter, time_or_dash, write_fields};
+use crate::runner::{self, ActionArgs, ListingArgs, Runner, action_args, note};
 use crate::terminal::printable;
 
 /// `cos-ci workflows list`.
@@ -51,28 +54,12 @@ pub struct WorkflowsListArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for WorkflowsListArgs {
-    type Action = ListWorkflows;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<ListWorkflows, CliError> {
-        Ok(ListWorkflows {
-            ids: self.ids.clone().map(|ids| ids.0),
-            name: self.name.clone(),
-            page_number: self.page_number,
-            page_size: self.page_size,
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        Some(match parameter {
-            "ids" => "--ids",
-            "name" => "--name",
-            "pageNumber" => "--page-number",
-            "pageSize" => "--page-size",
-            _ => return None,
-        })
+action_args! {
+    WorkflowsListArgs => ListWorkflows |args| {
+        ids: args.ids.clone().map(|ids| ids.0) => "ids" as "--ids",
+        name => "name" as "--name",
+        page_number => "pageNumber" as "--page-number",
+        page_size => "pageSize" as "--page-size",
     }
 }
 
@@ -111,17 +98,13 @@ impl Row for MediaWorkflow {
         }),
         Column::new("State", |workflow| Cow::Borrowed(workflow.state.as_str())),
         Column::new("CreateTime", |workflow| {
-            Cow::Borrowed(time(workflow.create_time.as_ref()))
+            Cow::Borrowed(time_or_dash(workflow.create_time.as_ref()))
         }),
         Column::new("UpdateTime", |workflow| {
-            Cow::Borrowed(time(workflow.update_time.as_ref()))
+            Cow::Borrowed(time_or_dash(workflow.update_time.as_ref()))
         }),
         Column::new("Name", |workflow| Cow::Borrowed(&workflow.name)),
     ];
-}
-
-fn time(timestamp: Option<&CiTimestamp>) -> &str {
-    timestamp.map_or("-", CiTimestamp::as_str)
 }
 
 /// `cos-ci workflows get`.
@@ -136,34 +119,32 @@ pub struct WorkflowGetArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for WorkflowGetArgs {
-    type Action = ListWorkflows;
+action_args! {
+    WorkflowGetArgs => ListWorkflows |args|
+    check args.check_one_id();
+    {
+        ids: Some(vec![args.workflow_id.clone()]) => "ids" as "WORKFLOW_ID",
+        name: None,
+        page_number: None,
+        page_size: None,
+    }
+}
 
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<ListWorkflows, CliError> {
+impl WorkflowGetArgs {
+    fn check_one_id(&self) -> Result<(), CliError> {
         if self.workflow_id.is_empty() || self.workflow_id.contains(',') {
             return Err(CliError::invalid_flag(
                 "WORKFLOW_ID",
                 "must be one workflow id (not empty, no `,`)",
             ));
         }
-        Ok(ListWorkflows {
-            ids: Some(vec![self.workflow_id.clone()]),
-            ..ListWorkflows::default()
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        (parameter == "ids").then_some("WORKFLOW_ID")
+        Ok(())
     }
 }
 
 /// Run `workflows get`: the workflow as `create` and `update` answer it.
 pub fn get(args: &WorkflowGetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
-    let action = runner::checked_action(args)?;
-    let runner = Runner::new(&args.service, env)?;
-    let output = runner.call(action)?;
+    let (_, output) = runner::answer(args, env)?;
     let Some(workflow) = output
         .workflows
         .into_iter()
@@ -195,8 +176,8 @@ impl Render for WorkflowOutput {
                 ("Name", &workflow.name),
                 ("State", workflow.state.as_str()),
                 ("BucketId", workflow.bucket_id.as_deref().unwrap_or("")),
-                ("CreateTime", time(workflow.create_time.as_ref())),
-                ("UpdateTime", time(workflow.update_time.as_ref())),
+                ("CreateTime", time_or_dash(workflow.create_time.as_ref())),
+                ("UpdateTime", time_or_dash(workflow.update_time.as_ref())),
             ],
         )?;
         let Some(topology) = &workflow.topology else {
@@ -248,20 +229,11 @@ fn request_flag(parameter: &str) -> Option<&'static str> {
     matches!(parameter, "Name" | "Topology" | "State").then_some("--file")
 }
 
-impl ActionArgs for WorkflowCreateArgs {
-    type Action = CreateWorkflow;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<CreateWorkflow, CliError> {
-        Ok(CreateWorkflow {
-            request: read_document::<WorkflowRequest>(&self.file, "--file")?,
-        })
+action_args! {
+    WorkflowCreateArgs => CreateWorkflow |args| {
+        request: read_document::<WorkflowRequest>(&args.file, "--file")?,
     }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        request_flag(parameter)
-    }
+    else request_flag
 }
 
 /// `cos-ci workflows update`.
@@ -279,24 +251,12 @@ pub struct WorkflowUpdateArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for WorkflowUpdateArgs {
-    type Action = UpdateWorkflow;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<UpdateWorkflow, CliError> {
-        Ok(UpdateWorkflow {
-            workflow_id: self.workflow_id.clone(),
-            request: read_document::<WorkflowRequest>(&self.file, "--file")?,
-        })
+action_args! {
+    WorkflowUpdateArgs => UpdateWorkflow |args| {
+        workflow_id => "WorkflowId" as "WORKFLOW_ID",
+        request: read_document::<WorkflowRequest>(&args.file, "--file")?,
     }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        if parameter == "WorkflowId" {
-            return Some("WORKFLOW_ID");
-        }
-        request_flag(parameter)
-    }
+    else request_flag
 }
 
 /// `cos-ci workflows delete|pause|activate`.
@@ -311,21 +271,41 @@ pub struct WorkflowIdArgs {
     pub output: OutputArgs,
 }
 
-/// [`WorkflowIdArgs`] as one action of three.
+/// A change to one workflow by its id (`delete`, `pause`, `activate`):
+/// the action, and what the table form says once it is done.
+pub trait WorkflowChange: CiAction<Output: Serialize> {
+    /// `deleted`, `paused`, …, and what that means for the workflow.
+    const DONE: (&'static str, &'static str);
+    /// The action for workflow `workflow_id`.
+    fn for_workflow(workflow_id: String) -> Self;
+}
+
+macro_rules! workflow_changes {
+    ($($action:ident: $done:literal, $effect:literal;)*) => {$(
+        impl WorkflowChange for $action {
+            const DONE: (&'static str, &'static str) = ($done, $effect);
+
+            fn for_workflow(workflow_id: String) -> Self {
+                $action { workflow_id }
+            }
+        }
+    )*};
+}
+
+workflow_changes! {
+    DeleteWorkflow: "deleted", "";
+    PauseWorkflow: "paused", ": it no longer runs on new objects";
+    ActivateWorkflow: "activated", ": it runs on new objects";
+}
+
+/// [`WorkflowIdArgs`] as the change `A`.
 #[derive(Debug)]
 pub struct WorkflowIdAction<'a, A> {
     args: &'a WorkflowIdArgs,
-    build: fn(String) -> A,
+    change: PhantomData<fn() -> A>,
 }
 
-impl<'a, A> WorkflowIdAction<'a, A> {
-    /// `args` building actions with `build`.
-    pub fn new(args: &'a WorkflowIdArgs, build: fn(String) -> A) -> Self {
-        WorkflowIdAction { args, build }
-    }
-}
-
-impl<A: cos_ci_proto::CiAction> ActionArgs for WorkflowIdAction<'_, A> {
+impl<A: WorkflowChange> ActionArgs for WorkflowIdAction<'_, A> {
     type Action = A;
 
     fn service(&self) -> &ServiceArgs {
@@ -337,7 +317,7 @@ impl<A: cos_ci_proto::CiAction> ActionArgs for WorkflowIdAction<'_, A> {
     }
 
     fn action(&self) -> Result<A, CliError> {
-        Ok((self.build)(self.args.workflow_id.clone()))
+        Ok(A::for_workflow(self.args.workflow_id.clone()))
     }
 
     fn flag(parameter: &str) -> Option<&'static str> {
@@ -345,43 +325,18 @@ impl<A: cos_ci_proto::CiAction> ActionArgs for WorkflowIdAction<'_, A> {
     }
 }
 
-/// Run `workflows delete`.
-pub fn delete(
+/// Run `workflows delete`, `pause` or `activate` (`A`).
+pub fn change<A: WorkflowChange>(
     args: &WorkflowIdArgs,
     env: impl Fn(&str) -> Option<OsString>,
 ) -> Result<(), CliError> {
-    let id = args.workflow_id.clone();
-    runner::call_saying(
-        &WorkflowIdAction::new(args, |workflow_id| DeleteWorkflow { workflow_id }),
-        env,
-        |_| format!("deleted workflow {id}"),
-    )
-}
-
-/// Run `workflows pause`.
-pub fn pause(
-    args: &WorkflowIdArgs,
-    env: impl Fn(&str) -> Option<OsString>,
-) -> Result<(), CliError> {
-    let id = args.workflow_id.clone();
-    runner::call_saying(
-        &WorkflowIdAction::new(args, |workflow_id| PauseWorkflow { workflow_id }),
-        env,
-        |_| format!("paused workflow {id}: it no longer runs on new objects"),
-    )
-}
-
-/// Run `workflows activate`.
-pub fn activate(
-    args: &WorkflowIdArgs,
-    env: impl Fn(&str) -> Option<OsString>,
-) -> Result<(), CliError> {
-    let id = args.workflow_id.clone();
-    runner::call_saying(
-        &WorkflowIdAction::new(args, |workflow_id| ActivateWorkflow { workflow_id }),
-        env,
-        |_| format!("activated workflow {id}: it runs on new objects"),
-    )
+    let (done, effect) = A::DONE;
+    let line = format!("{done} workflow {}{effect}", args.workflow_id);
+    let action = WorkflowIdAction::<A> {
+        args,
+        change: PhantomData,
+    };
+    runner::call_saying(&action, env, |_| line)
 }
 
 /// `cos-ci workflows trigger`.
@@ -410,27 +365,13 @@ pub struct WorkflowTriggerArgs {
     pub output: OutputArgs,
 }
 
-impl ActionArgs for WorkflowTriggerArgs {
-    type Action = TriggerWorkflow;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<TriggerWorkflow, CliError> {
-        check_wait_flags(self.wait, &self.waiting)?;
-        Ok(TriggerWorkflow {
-            workflow_id: self.workflow_id.clone(),
-            object: self.object.clone(),
-            name: self.name.clone(),
-        })
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        Some(match parameter {
-            "workflowId" => "--workflow-id",
-            "object" => "--object",
-            "name" => "--name",
-            _ => return None,
-        })
+action_args! {
+    WorkflowTriggerArgs => TriggerWorkflow |args|
+    check check_wait_flags(args.wait, &args.waiting);
+    {
+        workflow_id => "workflowId" as "--workflow-id",
+        object => "object" as "--object",
+        name => "name" as "--name",
     }
 }
 

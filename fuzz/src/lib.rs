@@ -411,6 +411,21 @@ fn refusal(error: &ServiceError, query_decodes: bool) -> Refusal {
     }
 }
 
+/// The 200 of the action named `$name`, one of `$action`s, checked by
+/// [`served`] (with `$args`); any other name is a route the oracle does not
+/// know.
+macro_rules! served_one_of {
+    ($name:expr, $args:tt, [$($action:ident),+ $(,)?]) => {
+        match $name {
+            $($action::NAME => {
+                served::<$action> $args;
+                Reached::Served($action::NAME)
+            })+
+            other => panic!("a route the oracle does not know: {other}"),
+        }
+    };
+}
+
 /// The emulator's real request handling ([`RequestHandler`], everything a
 /// request goes through after fault injection, without sockets): the URI
 /// limit, the `Host` match, path and method, query decoding (`+` as space),
@@ -538,56 +553,35 @@ pub fn emulator_request(data: &[u8]) -> Reached {
         let Some(route) = route else {
             panic!("a 200 on no route: {text:?}");
         };
+        let body = response.body();
         return match route.action() {
-            ListWorkflowExecutions::NAME => {
-                let parsed =
-                    ListWorkflowExecutions::parse_response(status, headers, response.body());
-                let output = match parsed {
-                    Ok(output) => output,
-                    Err(error) => panic!("a 200 whose XML does not parse ({error}): {text:?}"),
-                };
-                assert_eq!(output.request_id.as_deref(), Some(request_id), "RequestId");
-                check_page(&pairs, &output)
-            }
-            DescribeWorkflowExecution::NAME => {
-                let parsed =
-                    DescribeWorkflowExecution::parse_response(status, headers, response.body());
-                let output = match parsed {
-                    Ok(output) => output,
-                    Err(error) => panic!("a 200 whose XML does not parse ({error}): {text:?}"),
-                };
-                assert_eq!(output.request_id.as_deref(), Some(request_id), "RequestId");
-                check_details(path, &pairs, &output)
-            }
-            ListWorkflows::NAME => {
-                served::<ListWorkflows>(status, headers, response.body(), request_id)
-            }
-            CreateWorkflow::NAME => {
-                served::<CreateWorkflow>(status, headers, response.body(), request_id)
-            }
-            UpdateWorkflow::NAME => {
-                served::<UpdateWorkflow>(status, headers, response.body(), request_id)
-            }
-            ActivateWorkflow::NAME => {
-                served::<ActivateWorkflow>(status, headers, response.body(), request_id)
-            }
-            PauseWorkflow::NAME => {
-                served::<PauseWorkflow>(status, headers, response.body(), request_id)
-            }
-            DeleteWorkflow::NAME => {
-                served::<DeleteWorkflow>(status, headers, response.body(), request_id)
-            }
-            TriggerWorkflow::NAME => {
-                served::<TriggerWorkflow>(status, headers, response.body(), request_id)
-            }
-            ListJobs::NAME => served::<ListJobs>(status, headers, response.body(), request_id),
-            DescribeJobs::NAME => {
-                served::<DescribeJobs>(status, headers, response.body(), request_id)
-            }
-            CreateJobs::NAME => served::<CreateJobs>(status, headers, response.body(), request_id),
-            CancelJob::NAME => served::<CancelJob>(status, headers, response.body(), request_id),
-            ListQueues::NAME => served::<ListQueues>(status, headers, response.body(), request_id),
-            other => panic!("a route the oracle does not know: {other}"),
+            ListWorkflowExecutions::NAME => check_page(
+                &pairs,
+                &served::<ListWorkflowExecutions>(status, headers, body, request_id),
+            ),
+            DescribeWorkflowExecution::NAME => check_details(
+                path,
+                &pairs,
+                &served::<DescribeWorkflowExecution>(status, headers, body, request_id),
+            ),
+            other => served_one_of!(
+                other,
+                (status, headers, body, request_id),
+                [
+                    ListWorkflows,
+                    CreateWorkflow,
+                    UpdateWorkflow,
+                    ActivateWorkflow,
+                    PauseWorkflow,
+                    DeleteWorkflow,
+                    TriggerWorkflow,
+                    ListJobs,
+                    DescribeJobs,
+                    CreateJobs,
+                    CancelJob,
+                    ListQueues,
+                ]
+            ),
         };
     }
 
@@ -678,7 +672,7 @@ fn served<A: CiAction>(
     headers: &http::HeaderMap,
     body: &[u8],
     request_id: &str,
-) -> Reached {
+) -> A::Output {
     let parsed = A::parse_response(status, headers, body);
     let mut output = match parsed {
         Ok(output) => output,
@@ -690,7 +684,7 @@ fn served<A: CiAction>(
         "{}'s RequestId",
         A::NAME
     );
-    Reached::Served(A::NAME)
+    output
 }
 
 /// The paging invariants for one served page: `pairs` is the decoded query

@@ -40,9 +40,9 @@ const SEED: u64 = 1;
 /// `cargo xtask bench [parallel]`: build `cos-ci` and xtask in release,
 /// then run `bench-inner` from that build.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    crate::demo::build_cli("release", &[])?;
+    crate::build("cos-ci-cli", "cos-ci", true)?;
     let mut inner = crate::cargo();
-    inner.current_dir(crate::demo::workspace_root()).args([
+    inner.current_dir(crate::workspace_root()).args([
         "run",
         "--quiet",
         "--release",
@@ -61,9 +61,7 @@ pub(crate) fn inner(args: &[String]) -> Result<(), String> {
     if cfg!(debug_assertions) {
         eprintln!("xtask: warning: bench-inner is running a debug build; run `cargo xtask bench`");
     }
-    let binary = crate::demo::target_dir()
-        .join("release")
-        .join(format!("cos-ci{}", std::env::consts::EXE_SUFFIX));
+    let binary = crate::binary_path(true, "cos-ci");
     if !binary.is_file() {
         return Err(format!(
             "no release cos-ci at {}; run `cargo xtask bench`",
@@ -446,20 +444,11 @@ fn measure_child_with(
     } else {
         Command::new(binary)
     };
-    command
-        .args([
-            "workflow-executions",
-            "list",
-            "--bucket",
-            DEFAULT_BUCKET,
-            "--region",
-            DEFAULT_REGION,
-            "--endpoint",
+    crate::demo::with_credentials(&mut command)
+        .args(crate::demo::with_connection(
             endpoint,
-        ])
-        .args(extra)
-        .env("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
-        .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
+            &crate::demo::list_args(extra),
+        ))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let started = Instant::now();

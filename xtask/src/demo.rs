@@ -6,11 +6,11 @@
 //! (exit 5, the failed task named).
 //!
 //! The binary is built in the dev profile, together with xtask: `cargo
-//! xtask` has just built this xtask (which links the emulator and the hyper
-//! client) in that profile, the workspace compiles dependencies with
-//! `opt-level = 2` even there, and building both packages in one command
-//! unifies features as xtask's own build did, so `cos-ci` only adds its own
-//! crate and a few small ones (clap's derive output, tracing-subscriber).
+//! xtask` has just built this xtask (which links the emulator, the hyper
+//! client and the CLI's library) in that profile, the workspace compiles
+//! dependencies with `opt-level = 2` even there, and building both packages
+//! in one command unifies features as xtask's own build did, so `cos-ci`
+//! only adds its `main`.
 //! A release build would compile every dependency again, minutes on a
 //! fresh 2-core clone, for no visible gain in a demo.
 
@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use cos_ci_cli::commands::workflows::shell_word;
 use cos_ci_emulator::{
     BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
     Dataset, EmulatorConfig,
@@ -36,7 +37,7 @@ const FILTER_END: &str = "2026-01-19T00:00:00+0800";
 const TASK_DURATION: Duration = Duration::from_millis(300);
 
 pub(crate) fn run() -> Result<(), String> {
-    let binary = build_cli("dev", &[])?;
+    let binary = crate::build("cos-ci-cli", "cos-ci", false)?;
 
     eprintln!("xtask: starting the emulator with {EXECUTIONS} executions (seed {SEED})");
     let dataset = Dataset::generate(EXECUTIONS, SEED);
@@ -67,7 +68,7 @@ pub(crate) fn run() -> Result<(), String> {
     };
 
     // 1. One page, as a table.
-    cli.run_shown(&["--size", "10"])?;
+    cli.run_expecting(&list_args(&["--size", "10"]), 0)?;
 
     // 2. A filtered listing: one workflow, two states, one week, oldest first.
     let filtered = cli.run_shown_capturing_stderr(&[
@@ -143,53 +144,6 @@ fn count_filtered(dataset: &Dataset, workflow: &str) -> Result<usize, String> {
         .count())
 }
 
-/// The workspace's target directory (`CARGO_TARGET_DIR` or `<root>/target`).
-pub(crate) fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => workspace_root().join("target"),
-    }
-}
-
-pub(crate) fn workspace_root() -> PathBuf {
-    let xtask_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    xtask_dir.parent().map_or(xtask_dir.clone(), PathBuf::from)
-}
-
-/// `cargo build -p cos-ci-cli` in `profile` (`dev` or `release`); returns
-/// the binary's path.
-pub(crate) fn build_cli(profile: &str, extra: &[&str]) -> Result<PathBuf, String> {
-    let mut build = crate::cargo();
-    build
-        .current_dir(workspace_root())
-        // With xtask in the same build, features unify exactly as in the
-        // build of xtask itself, so every shared dependency is reused
-        // (`-p cos-ci-cli` alone recompiles tokio, hyper, rustls, ...).
-        .args(["build", "--package", "cos-ci-cli", "--package", "xtask"])
-        .args(extra);
-    let folder = if profile == "release" {
-        build.arg("--release");
-        "release"
-    } else {
-        "debug"
-    };
-    crate::run(
-        &format!("cargo build -p cos-ci-cli -p xtask ({profile})"),
-        build,
-    )?;
-    let binary = target_dir()
-        .join(folder)
-        .join(format!("cos-ci{}", std::env::consts::EXE_SUFFIX));
-    if binary.is_file() {
-        Ok(binary)
-    } else {
-        Err(format!(
-            "built cos-ci but found no binary at {}",
-            binary.display()
-        ))
-    }
-}
-
 /// The `cos-ci` binary pointed at the emulator.
 struct Cli {
     binary: PathBuf,
@@ -200,35 +154,22 @@ impl Cli {
     /// `cos-ci workflow-executions list --bucket .. --region .. --endpoint ..`
     /// plus `extra`, printed as a user would type it.
     fn command(&self, extra: &[&str]) -> (Command, String) {
-        let mut args = vec!["workflow-executions", "list"];
-        args.extend_from_slice(extra);
-        self.any_command(&args)
+        self.any_command(&list_args(extra))
     }
 
     /// `cos-ci <group> <command> --bucket .. --region .. --endpoint ..`
     /// and the rest of `args`, printed as a user would type it.
     fn any_command(&self, args: &[&str]) -> (Command, String) {
-        let (command, rest) = args.split_at(args.len().min(2));
-        let mut args = command.to_vec();
-        args.extend([
-            "--bucket",
-            DEFAULT_BUCKET,
-            "--region",
-            DEFAULT_REGION,
-            "--endpoint",
-            &self.endpoint,
-        ]);
-        args.extend_from_slice(rest);
+        let args = with_connection(&self.endpoint, args);
         let shown = format!(
             "$ cos-ci {}",
-            args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+            args.iter()
+                .map(|a| shell_word(a))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         let mut command = Command::new(&self.binary);
-        command
-            .args(&args)
-            .env("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
-            .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
-            .env_remove("TENCENTCLOUD_SESSION_TOKEN");
+        with_credentials(command.args(&args));
         (command, shown)
     }
 
@@ -245,19 +186,6 @@ impl Cli {
             _ => Err(format!(
                 "cos-ci ended with {status}, expected exit code {expected}"
             )),
-        }
-    }
-
-    fn run_shown(&self, extra: &[&str]) -> Result<(), String> {
-        let (mut command, shown) = self.command(extra);
-        println!("\n{shown}");
-        let status = command
-            .status()
-            .map_err(|e| format!("could not start cos-ci: {e}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("cos-ci failed ({status})"))
         }
     }
 
@@ -317,15 +245,35 @@ impl Cli {
     }
 }
 
-/// Shell-quote an argument for display when it needs it.
-fn quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:,=+@".contains(c));
-    if plain {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
+/// `workflow-executions list` and then `extra`.
+pub(crate) fn list_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["workflow-executions", "list"];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// `args` (`<group> <command> ...`) with the emulator's bucket and region
+/// and `endpoint` right after the command, where a user would put them.
+pub(crate) fn with_connection<'a>(endpoint: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let (command, rest) = args.split_at(args.len().min(2));
+    let mut args = command.to_vec();
+    args.extend([
+        "--bucket",
+        DEFAULT_BUCKET,
+        "--region",
+        DEFAULT_REGION,
+        "--endpoint",
+        endpoint,
+    ]);
+    args.extend_from_slice(rest);
+    args
+}
+
+/// The emulator's public default pair as cos-ci's credential variables,
+/// and no session token left over from the caller's environment.
+pub(crate) fn with_credentials(command: &mut Command) -> &mut Command {
+    command
+        .env("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID)
+        .env("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY)
+        .env_remove("TENCENTCLOUD_SESSION_TOKEN")
 }

@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -139,12 +139,9 @@ impl Settings {
 /// generator's own parsing is not what limits the rate.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let settings = Settings::parse(args)?;
-    let binary = build_emulator(settings.release)?;
+    let binary = crate::build("cos-ci-emulator", "cos-ci-emulator", settings.release)?;
     if settings.release && cfg!(debug_assertions) {
-        let xtask = crate::demo::target_dir()
-            .join("release")
-            .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
-        let mut inner = Command::new(xtask);
+        let mut inner = Command::new(crate::binary_path(true, "xtask"));
         inner.arg("load-inner").args(args);
         return crate::run("xtask load-inner (release)", inner);
     }
@@ -155,10 +152,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 /// built by `load`.
 pub(crate) fn inner(args: &[String]) -> Result<(), String> {
     let settings = Settings::parse(args)?;
-    let folder = if settings.release { "release" } else { "debug" };
-    let binary = crate::demo::target_dir()
-        .join(folder)
-        .join(format!("cos-ci-emulator{}", std::env::consts::EXE_SUFFIX));
+    let binary = crate::binary_path(settings.release, "cos-ci-emulator");
     if !binary.is_file() {
         return Err(format!(
             "no emulator at {}; run `cargo xtask load`",
@@ -207,37 +201,6 @@ fn measure(settings: &Settings, binary: &Path) -> Result<(), String> {
         [rss_before, rss_after_load, rss_after_slow],
     );
     Ok(())
-}
-
-/// `cargo build -p cos-ci-emulator` (release unless `dev`), with xtask in
-/// the same build so shared dependencies are reused (see `demo::build_cli`).
-fn build_emulator(release: bool) -> Result<PathBuf, String> {
-    let mut build = crate::cargo();
-    build.current_dir(crate::demo::workspace_root()).args([
-        "build",
-        "--package",
-        "cos-ci-emulator",
-        "--package",
-        "xtask",
-    ]);
-    let folder = if release {
-        build.arg("--release");
-        "release"
-    } else {
-        "debug"
-    };
-    crate::run(
-        &format!("cargo build -p cos-ci-emulator -p xtask ({folder})"),
-        build,
-    )?;
-    let binary = crate::demo::target_dir()
-        .join(folder)
-        .join(format!("cos-ci-emulator{}", std::env::consts::EXE_SUFFIX));
-    if binary.is_file() {
-        Ok(binary)
-    } else {
-        Err(format!("no emulator binary at {}", binary.display()))
-    }
 }
 
 /// The emulator as a child process (its memory is its own). Killed and

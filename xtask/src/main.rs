@@ -13,6 +13,7 @@
 //! It only orchestrates other cargo commands; it never touches the network
 //! beyond loopback.
 
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 mod bench;
@@ -93,47 +94,104 @@ fn run(step: &str, mut command: Command) -> Result<(), String> {
     }
 }
 
+/// The workspace's target directory (`CARGO_TARGET_DIR` or `<root>/target`).
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
+pub(crate) fn workspace_root() -> PathBuf {
+    let xtask_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    xtask_dir.parent().map_or(xtask_dir.clone(), PathBuf::from)
+}
+
+/// Where `cargo build` puts the workspace's binary `name`, in release or
+/// in the dev profile.
+pub(crate) fn binary_path(release: bool, name: &str) -> PathBuf {
+    target_dir()
+        .join(if release { "release" } else { "debug" })
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// `cargo build` of `package` (release, or the dev profile) with xtask in
+/// the same build; returns the path of its binary `name`. With xtask in
+/// the same build, features unify exactly as in the build of xtask
+/// itself, so every shared dependency is reused (`-p cos-ci-cli` alone
+/// recompiles tokio, hyper, rustls, ...).
+pub(crate) fn build(package: &str, name: &str, release: bool) -> Result<PathBuf, String> {
+    let mut build = cargo();
+    build
+        .current_dir(workspace_root())
+        .args(["build", "--package", package, "--package", "xtask"]);
+    if release {
+        build.arg("--release");
+    }
+    let profile = if release { "release" } else { "dev" };
+    run(
+        &format!("cargo build -p {package} -p xtask ({profile})"),
+        build,
+    )?;
+    let binary = binary_path(release, name);
+    if binary.is_file() {
+        Ok(binary)
+    } else {
+        Err(format!(
+            "built {package} but found no binary at {}",
+            binary.display()
+        ))
+    }
+}
+
+/// A step of `cargo xtask test`: what is shown, cargo's arguments, extra
+/// environment.
+type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
+/// `cargo xtask test`: the steps in order, up to the first that fails.
 fn test() -> Result<(), String> {
-    let mut fmt = cargo();
-    fmt.args(["fmt", "--all", "--check"]);
-    run("cargo fmt --check", fmt)?;
-
-    let mut clippy = cargo();
-    clippy.args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--locked",
-        "--",
-        "-D",
-        "warnings",
-    ]);
-    run("cargo clippy -D warnings", clippy)?;
-
-    let mut doc = cargo();
-    doc.args(["doc", "--workspace", "--no-deps", "--locked"])
-        .env("RUSTDOCFLAGS", "-D warnings");
-    run("cargo doc (rustdoc warnings denied)", doc)?;
-
     // What crates.io would receive: manifests, readme and license files,
     // and path dependencies turned into versioned ones. `--no-verify`
     // because verifying rebuilds every dependency from the packaged
     // sources (minutes); `--offline` because it needs nothing the build
     // steps above have not already fetched.
-    let mut package = cargo();
-    package.args([
+    let mut package = vec![
         "package",
         "--no-verify",
         "--offline",
         "--locked",
         "--allow-dirty",
-    ]);
+    ];
     for name in PUBLISHED_CRATES {
-        package.args(["-p", name]);
+        package.extend(["-p", name]);
     }
-    run("cargo package (published crates)", package)?;
-
-    let mut test = cargo();
-    test.args(["test", "--workspace", "--locked"]);
-    run("cargo test", test)
+    let steps: [Step<'_>; 5] = [
+        ("cargo fmt --check", &["fmt", "--all", "--check"], &[]),
+        (
+            "cargo clippy -D warnings",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        ),
+        (
+            "cargo doc (rustdoc warnings denied)",
+            &["doc", "--workspace", "--no-deps", "--locked"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        ),
+        ("cargo package (published crates)", &package, &[]),
+        ("cargo test", &["test", "--workspace", "--locked"], &[]),
+    ];
+    for (step, args, env) in steps {
+        let mut command = cargo();
+        command.args(args).envs(env.iter().copied());
+        run(step, command)?;
+    }
+    Ok(())
 }

@@ -125,6 +125,21 @@ impl FaultConfig {
         }
     }
 
+    /// `rate` of requests fail, as a kind a client meets at once: 503,
+    /// 500, a closed connection, a truncated body (not 429, whose
+    /// `Retry-After` asks for a second's wait, nor the slow response).
+    pub fn immediate(rate: f64) -> Self {
+        FaultConfig {
+            rate,
+            kinds: vec![
+                FaultKind::ServiceUnavailable503,
+                FaultKind::InternalError500,
+                FaultKind::CloseConnection,
+                FaultKind::TruncateBody,
+            ],
+        }
+    }
+
     /// The fault for the `request_number`-th request (0-based) under
     /// `seed`, if any. A pure function: the same seed gives the same
     /// sequence of faults.

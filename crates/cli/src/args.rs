@@ -15,8 +15,8 @@ use std::sync::Arc;
 use cos_ci_client::credentials::SourceKind;
 use cos_ci_client::{CredentialChain, CredentialProvider, RetryPolicy, SecretString, WaitPolicy};
 use cos_ci_hyper::SystemFiles;
-use cos_ci_proto::CiTimestamp;
 use cos_ci_proto::types::check_time_range;
+use cos_ci_proto::{CiTimestamp, PageSize};
 
 use crate::commands::callbacks::ListenArgs;
 use crate::commands::credentials::ShowArgs;
@@ -503,6 +503,20 @@ impl WaitArgs {
             deadline: self.wait_timeout,
         }
     }
+}
+
+/// Where a page-number listing (queues, workflows) starts and how large
+/// its pages are.
+#[derive(Debug, Args)]
+pub struct PageNumberArgs {
+    /// Start from this page (printed by a previous listing as
+    /// NextPageNumber; use the same --page-size).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_number)]
+    pub page_number: Option<u32>,
+    /// Items per page, 1 to 100 (the service's default is 10; 100 when
+    /// following pages, or what --limit needs to end on a page boundary).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
+    pub page_size: Option<PageSize>,
 }
 
 /// How far a listing follows its pages. Without any of these flags one

@@ -82,6 +82,17 @@ fn ndjson(stdout: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Every item the listing `args` gives with `--all --output ndjson`
+/// added; it exited 0.
+#[track_caller]
+fn list_all(emulator: &BackgroundEmulator, args: &[&str]) -> Vec<Value> {
+    let mut args = args.to_vec();
+    args.extend(["--all", "--output", "ndjson"]);
+    let run = cos_ci(emulator, &args);
+    expect(&run, 0);
+    ndjson(&run.stdout)
+}
+
 fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).expect("one JSON document")
 }
@@ -181,12 +192,7 @@ fn time_at(chars: &[char]) -> Option<usize> {
 
 /// The workflows an emulator serves, as `workflows list --all` lists them.
 fn workflow_ids(emulator: &BackgroundEmulator) -> Vec<String> {
-    let run = cos_ci(
-        emulator,
-        &["workflows", "list", "--all", "--output", "ndjson"],
-    );
-    expect(&run, 0);
-    ndjson(&run.stdout)
+    list_all(emulator, &["workflows", "list"])
         .iter()
         .map(|workflow| workflow["WorkflowId"].as_str().unwrap().to_owned())
         .collect()
@@ -264,7 +270,7 @@ fn workflows_list_pages_by_number_and_resumes_where_it_stopped() {
         first.stderr,
         "NextPageNumber: 2\nresume with --page-number 2 --page-size 3\n"
     );
-    let rest = cos_ci(
+    let rest = list_all(
         emulator,
         &[
             "workflows",
@@ -273,15 +279,11 @@ fn workflows_list_pages_by_number_and_resumes_where_it_stopped() {
             "2",
             "--page-size",
             "3",
-            "--all",
-            "--output",
-            "ndjson",
         ],
     );
-    expect(&rest, 0);
     let ids: Vec<String> = ndjson(&first.stdout)
         .iter()
-        .chain(&ndjson(&rest.stdout))
+        .chain(&rest)
         .map(|workflow| workflow["WorkflowId"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(ids, all, "resumed exactly where the first listing stopped");
@@ -401,17 +403,7 @@ fn workflows_are_created_updated_paused_activated_and_deleted() {
     };
     assert_eq!(state(&emulator), "Paused");
     // A paused workflow does not run: the service's answer, exit 3.
-    let refused = cos_ci(
-        &emulator,
-        &[
-            "workflows",
-            "trigger",
-            "--workflow-id",
-            &id,
-            "--object",
-            "uploads/a.mp4",
-        ],
-    );
+    let refused = cos_ci(&emulator, &trigger(&id, "uploads/a.mp4", &[]));
     expect(&refused, 3);
     assert!(refused.stderr.contains("is paused"), "{refused:?}");
 
@@ -434,15 +426,7 @@ fn workflows_are_created_updated_paused_activated_and_deleted() {
 fn trigger_wait_ends_0_on_success_and_5_on_failure_naming_the_failed_task() {
     let emulator = reading();
     let workflow = two_task_workflow(emulator);
-    let mut args = vec![
-        "workflows",
-        "trigger",
-        "--workflow-id",
-        &workflow,
-        "--object",
-        "in/ok.mp4",
-        "--wait",
-    ];
+    let mut args = trigger(&workflow, "in/ok.mp4", &["--wait"]);
     args.extend(QUICK);
     let ok = cos_ci(emulator, &args);
     expect(&ok, 0);
@@ -489,17 +473,7 @@ fn trigger_wait_ends_0_on_success_and_5_on_failure_naming_the_failed_task() {
 fn a_run_started_elsewhere_is_waited_for_and_a_wait_timeout_exits_4() {
     let emulator = start(Duration::from_secs(120));
     let workflow = two_task_workflow(&emulator);
-    let triggered = cos_ci(
-        &emulator,
-        &[
-            "workflows",
-            "trigger",
-            "--workflow-id",
-            &workflow,
-            "--object",
-            "in/slow.mp4",
-        ],
-    );
+    let triggered = cos_ci(&emulator, &trigger(&workflow, "in/slow.mp4", &[]));
     expect(&triggered, 0);
     let run_id = triggered
         .stdout
@@ -533,16 +507,7 @@ fn a_run_started_elsewhere_is_waited_for_and_a_wait_timeout_exits_4() {
     // --wait-timeout is a --wait flag for trigger.
     let misuse = cos_ci(
         &emulator,
-        &[
-            "workflows",
-            "trigger",
-            "--workflow-id",
-            &workflow,
-            "--object",
-            "a.mp4",
-            "--wait-timeout",
-            "1m",
-        ],
+        &trigger(&workflow, "a.mp4", &["--wait-timeout", "1m"]),
     );
     expect(&misuse, 2);
     assert_eq!(
@@ -556,16 +521,7 @@ fn a_run_started_elsewhere_is_waited_for_and_a_wait_timeout_exits_4() {
     let workflow = two_task_workflow(quick);
     let triggered = cos_ci(
         quick,
-        &[
-            "workflows",
-            "trigger",
-            "--workflow-id",
-            &workflow,
-            "--object",
-            "in/fail-later.mp4",
-            "--output",
-            "json",
-        ],
+        &trigger(&workflow, "in/fail-later.mp4", &["--output", "json"]),
     );
     let run_id = json_text(&triggered, &["InstanceId"]);
     let mut args = vec!["workflow-executions", "wait", &run_id, "--output", "ndjson"];
@@ -584,17 +540,7 @@ fn a_run_started_elsewhere_is_waited_for_and_a_wait_timeout_exits_4() {
 fn a_runs_tasks_and_jobs_list_by_workflow_agree() {
     let emulator = start(Duration::from_millis(200));
     let workflow = two_task_workflow(&emulator);
-    let mut args = vec![
-        "workflows",
-        "trigger",
-        "--workflow-id",
-        &workflow,
-        "--object",
-        "in/agree.mp4",
-        "--wait",
-        "--output",
-        "json",
-    ];
+    let mut args = trigger(&workflow, "in/agree.mp4", &["--wait", "--output", "json"]);
     args.extend(QUICK);
     let run = cos_ci(&emulator, &args);
     expect(&run, 0);
@@ -616,22 +562,11 @@ fn a_runs_tasks_and_jobs_list_by_workflow_agree() {
 
     let mut from_jobs = Vec::new();
     for tag in ["Snapshot", "Transcode"] {
-        let listed = cos_ci(
+        let listed = list_all(
             &emulator,
-            &[
-                "jobs",
-                "list",
-                "--tag",
-                tag,
-                "--workflow-id",
-                &workflow,
-                "--all",
-                "--output",
-                "ndjson",
-            ],
+            &["jobs", "list", "--tag", tag, "--workflow-id", &workflow],
         );
-        expect(&listed, 0);
-        for job in ndjson(&listed.stdout) {
+        for job in listed {
             assert_eq!(job["Workflow"]["RunId"], run_id.as_str());
             from_jobs.push((
                 job["Tag"].as_str().unwrap().to_owned(),
@@ -664,6 +599,20 @@ fn a_runs_tasks_and_jobs_list_by_workflow_agree() {
     let document = json(&shown.stdout);
     assert_eq!(document["JobsDetail"].as_array().unwrap().len(), 2);
     assert_eq!(document["WorkflowExecution"]["RunId"], run_id.as_str());
+}
+
+/// `workflows trigger` of `workflow` on `object`, plus `extra`.
+fn trigger<'a>(workflow: &'a str, object: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "workflows",
+        "trigger",
+        "--workflow-id",
+        workflow,
+        "--object",
+        object,
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 /// `jobs submit` of a Transcode job on `input`, plus `extra`.
@@ -801,22 +750,17 @@ fn queues_are_listed() {
     let run = cos_ci(emulator, &["queues", "list"]);
     expect(&run, 0);
     insta::assert_snapshot!("queues_list_table", redact(emulator, &run.stdout));
-    let all = cos_ci(
+    let queues = list_all(
         emulator,
         &[
             "queues",
             "list",
-            "--all",
             "--state",
             "active",
             "--category",
             "transcoding",
-            "--output",
-            "ndjson",
         ],
     );
-    expect(&all, 0);
-    let queues = ndjson(&all.stdout);
     assert_eq!(queues.len(), 1);
     assert_eq!(queues[0]["State"], "Active");
     let missing = cos_ci(emulator, &["queues", "list", "--queue-ids", "pnothere"]);
@@ -950,17 +894,7 @@ fn a_workflow_callback_arrives_and_is_printed() {
         ],
     );
     let workflow_id = json_text(&created, &["MediaWorkflow", "WorkflowId"]);
-    let triggered = cos_ci(
-        &emulator,
-        &[
-            "workflows",
-            "trigger",
-            "--workflow-id",
-            &workflow_id,
-            "--object",
-            "uploads/fail.mp4",
-        ],
-    );
+    let triggered = cos_ci(&emulator, &trigger(&workflow_id, "uploads/fail.mp4", &[]));
     expect(&triggered, 0);
     let (code, stdout) = listener.finish();
     assert_eq!(code, 0, "{stdout}");
@@ -1041,33 +975,13 @@ fn relative_times_select_what_was_just_created() {
     // Executions: the generated ones are old; a run triggered now is not.
     let workflow = two_task_workflow(&emulator);
     expect(
-        &cos_ci(
-            &emulator,
-            &[
-                "workflows",
-                "trigger",
-                "--workflow-id",
-                &workflow,
-                "--object",
-                "in/now.mp4",
-            ],
-        ),
+        &cos_ci(&emulator, &trigger(&workflow, "in/now.mp4", &[])),
         0,
     );
-    let run = cos_ci(
+    let recent = list_all(
         &emulator,
-        &[
-            "workflow-executions",
-            "list",
-            "--since",
-            "10m",
-            "--all",
-            "--output",
-            "ndjson",
-        ],
+        &["workflow-executions", "list", "--since", "10m"],
     );
-    expect(&run, 0);
-    let recent = ndjson(&run.stdout);
     assert_eq!(recent.len(), 1, "{recent:?}");
     assert_eq!(recent[0]["Object"], "in/now.mp4");
 }
@@ -1095,16 +1009,7 @@ fn a_trigger_or_submission_without_an_answer_says_how_to_check() {
     let trigger = |endpoint: &str| {
         let mut command = command(
             emulator,
-            &[
-                "workflows",
-                "trigger",
-                "--workflow-id",
-                "w1",
-                "--object",
-                "in/a b.mp4",
-                "--max-attempts",
-                "3",
-            ],
+            &trigger("w1", "in/a b.mp4", &["--max-attempts", "3"]),
         );
         let output = command.env("COS_CI_ENDPOINT", endpoint).output().unwrap();
         (

@@ -16,12 +16,9 @@ use crate::flags::{self, WireChoice};
 use crate::output::{Column, Row};
 use crate::runner::{ListingArgs, WindowedListingArgs, action_args};
 
-/// `cos-ci workflow-executions list`.
+/// Which executions: the filters `list` and `summary` share.
 #[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub service: ServiceArgs,
-
+pub struct ExecutionFilterArgs {
     /// Only executions of this workflow.
     #[arg(long, value_name = "ID")]
     pub workflow_id: Option<String>,
@@ -31,6 +28,16 @@ pub struct ListArgs {
     /// Comma-separated states, any case: All, Success, Failed, Running, Cancel.
     #[arg(long, value_name = "STATES", value_parser = flags::states)]
     pub states: Option<BTreeSet<StateFilter>>,
+}
+
+/// `cos-ci workflow-executions list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    #[command(flatten)]
+    pub filter: ExecutionFilterArgs,
     /// Sort by creation time (any case).
     #[arg(long, value_name = "ORDER", value_parser = WireChoice::<Order>::new())]
     pub order: Option<Order>,
@@ -63,11 +70,11 @@ action_args! {
     let (start, end) = args.time.resolve(SystemTime::now())?;
     check args.check_parallel();
     {
-        workflow_id => "workflowId" as "--workflow-id",
-        name => "name" as "--name",
+        workflow_id: args.filter.workflow_id.clone() => "workflowId" as "--workflow-id",
+        name: args.filter.name.clone() => "name" as "--name",
         order => "orderByTime" as "--order",
         size => "size" as "--size",
-        states => "states" as "--states",
+        states: args.filter.states.clone() => "states" as "--states",
         start_creation_time: start => "startCreationTime" as "--start-time",
         end_creation_time: end => "endCreationTime" as "--end-time",
         next_token => "nextToken" as "--next-token",

@@ -4,11 +4,9 @@
 use std::borrow::Cow;
 
 use clap::Args;
-use cos_ci_proto::{
-    ListQueues, ListQueuesOutput, MediaQueue, PageSize, QueueCategory, QueueStateFilter,
-};
+use cos_ci_proto::{ListQueues, ListQueuesOutput, MediaQueue, QueueCategory, QueueStateFilter};
 
-use crate::args::{OutputArgs, PagingArgs, ServiceArgs};
+use crate::args::{OutputArgs, PageNumberArgs, PagingArgs, ServiceArgs};
 use crate::commands::workflows::not_found_note;
 use crate::flags::{self, IdList, WireChoice};
 use crate::output::{Column, Row, time_or_dash};
@@ -30,14 +28,8 @@ pub struct QueuesListArgs {
     /// Transcoding).
     #[arg(long, value_name = "CATEGORY", value_parser = WireChoice::<QueueCategory>::new())]
     pub category: Option<QueueCategory>,
-    /// Start from this page (printed by a previous listing as
-    /// NextPageNumber; use the same --page-size).
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_number)]
-    pub page_number: Option<u32>,
-    /// Queues per page, 1 to 100 (the service's default is 10; 100 when
-    /// following pages, or what --limit needs to end on a page boundary).
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
-    pub page_size: Option<PageSize>,
+    #[command(flatten)]
+    pub pages: PageNumberArgs,
     #[command(flatten)]
     pub paging: PagingArgs,
     #[command(flatten)]
@@ -49,8 +41,8 @@ action_args! {
         queue_ids: args.queue_ids.clone().map(|ids| ids.0) => "queueIds" as "--queue-ids",
         state => "state" as "--state",
         category => "category" as "--category",
-        page_number => "pageNumber" as "--page-number",
-        page_size => "pageSize" as "--page-size",
+        page_number: args.pages.page_number => "pageNumber" as "--page-number",
+        page_size: args.pages.page_size => "pageSize" as "--page-size",
     }
 }
 

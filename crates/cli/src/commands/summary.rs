@@ -19,15 +19,14 @@ use std::time::SystemTime;
 use clap::{Args, ValueEnum};
 use cos_ci_client::ParallelOptions;
 use cos_ci_proto::{
-    CiTimestamp, ExecutionState, ListWorkflowExecutions, Order, PageSize, StateFilter,
-    WorkflowExecution,
+    CiTimestamp, ExecutionState, ListWorkflowExecutions, Order, PageSize, WorkflowExecution,
 };
 use futures_util::StreamExt;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::args::{OutputArgs, OutputFormat, ServiceArgs, TimeRangeArgs};
-use crate::commands::list::ListArgs;
+use crate::commands::list::{ExecutionFilterArgs, ListArgs};
 use crate::error::CliError;
 use crate::flags;
 use crate::output::{Progress, write_json};
@@ -43,15 +42,8 @@ pub struct SummaryArgs {
     /// Group the executions by state, workflow, hour or day.
     #[arg(long, value_enum, default_value_t = By::State, value_name = "BY")]
     pub by: By,
-    /// Only executions of this workflow.
-    #[arg(long, value_name = "ID")]
-    pub workflow_id: Option<String>,
-    /// Only executions for this exact object key.
-    #[arg(long, value_name = "KEY")]
-    pub name: Option<String>,
-    /// Comma-separated states, any case: All, Success, Failed, Running, Cancel.
-    #[arg(long, value_name = "STATES", value_parser = flags::states)]
-    pub states: Option<BTreeSet<StateFilter>>,
+    #[command(flatten)]
+    pub filter: ExecutionFilterArgs,
     /// `--start-time`, `--end-time`, `--since 24h`.
     #[command(flatten)]
     pub time: TimeRangeArgs,
@@ -104,13 +96,13 @@ impl SummaryArgs {
     pub fn request_at(&self, now: SystemTime) -> Result<ListWorkflowExecutions, CliError> {
         let (start, end) = self.time.resolve(now)?;
         Ok(ListWorkflowExecutions {
-            workflow_id: self.workflow_id.clone(),
-            name: self.name.clone(),
+            workflow_id: self.filter.workflow_id.clone(),
+            name: self.filter.name.clone(),
             // Counts do not depend on the order; oldest first reads like
             // the hours and days.
             order: Some(Order::Asc),
             size: PageSize::new(PageSize::MAX).ok(),
-            states: self.states.clone(),
+            states: self.filter.states.clone(),
             start_creation_time: start,
             end_creation_time: end,
             next_token: None,

@@ -12,11 +12,11 @@ use clap::Args;
 use cos_ci_client::{Error as ClientError, TransportErrorKind};
 use cos_ci_proto::{
     ActivateWorkflow, CiAction, CreateWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowsOutput,
-    MediaWorkflow, PageSize, PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow,
+    MediaWorkflow, PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow,
     WorkflowOutput, WorkflowRequest,
 };
 
-use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, WaitArgs};
+use crate::args::{OutputArgs, OutputFormat, PageNumberArgs, PagingArgs, ServiceArgs, WaitArgs};
 use serde::Serialize;
 
 use crate::commands::topology;
@@ -40,14 +40,8 @@ pub struct WorkflowsListArgs {
     /// Only workflows with this name.
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// Start from this page (printed by a previous listing as
-    /// NextPageNumber; use the same --page-size).
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_number)]
-    pub page_number: Option<u32>,
-    /// Workflows per page, 1 to 100 (the service's default is 10; 100 when
-    /// following pages, or what --limit needs to end on a page boundary).
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
-    pub page_size: Option<PageSize>,
+    #[command(flatten)]
+    pub pages: PageNumberArgs,
     #[command(flatten)]
     pub paging: PagingArgs,
     #[command(flatten)]
@@ -58,8 +52,8 @@ action_args! {
     WorkflowsListArgs => ListWorkflows |args| {
         ids: args.ids.clone().map(|ids| ids.0) => "ids" as "--ids",
         name => "name" as "--name",
-        page_number => "pageNumber" as "--page-number",
-        page_size => "pageSize" as "--page-size",
+        page_number: args.pages.page_number => "pageNumber" as "--page-number",
+        page_size: args.pages.page_size => "pageSize" as "--page-size",
     }
 }
 

@@ -576,17 +576,10 @@ fn secrets_never_printed_even_with_vvv() {
         list_with_env(&["-vvv", "--endpoint", &closed_port_url()], &env_with_token),
         cos_ci(
             &[
-                "-vvv",
-                "workflow-executions",
-                "get",
-                "i0nope",
-                "--bucket",
-                DEFAULT_BUCKET,
-                "--region",
-                DEFAULT_REGION,
-                "--endpoint",
-                &emulator().base_url(),
-            ],
+                &["-vvv"][..],
+                &executions_args("get", &["i0nope"], &emulator().base_url()),
+            ]
+            .concat(),
             &env_with_token,
         ),
         cos_ci(
@@ -1099,18 +1092,8 @@ fn dataset_page(n: usize) -> Vec<cos_ci_emulator::ExecutionRecord> {
 
 /// `workflow-executions get RUN_ID` against `endpoint`, plus `extra`.
 fn get(endpoint: &str, run_id: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "workflow-executions",
-        "get",
-        run_id,
-        "--bucket",
-        DEFAULT_BUCKET,
-        "--region",
-        DEFAULT_REGION,
-        "--endpoint",
-        endpoint,
-    ];
-    args.extend_from_slice(extra);
+    let mut args = executions_args("get", extra, endpoint);
+    args.insert(2, run_id);
     cos_ci(&args, &default_env())
 }
 

@@ -66,6 +66,15 @@ impl Phase {
         )
     }
 
+    /// A job's `Code` and `Message` in this phase.
+    pub(crate) fn outcome(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Phase::Failed => (FAILURE.0, Some(FAILURE.1)),
+            Phase::Cancelled => (CANCELLED.0, Some(CANCELLED.1)),
+            _ => ("Success", None),
+        }
+    }
+
     /// `Progress`: 0 until it runs, then rising, 100 once it succeeded.
     pub(crate) fn progress(self) -> u32 {
         match self {

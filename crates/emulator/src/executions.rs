@@ -51,8 +51,12 @@ pub(crate) fn describe(
         .get(&request.run_id)
         .cloned()
         .ok_or_else(|| not_found("workflow execution", &request.run_id))?;
+    drop(store);
+    let execution = record.to_detail(&resources.bucket, &resources.region);
+    // Its tasks' jobs are not stored: remember where to find them.
+    resources.task_jobs.remember(&execution);
     Ok(DescribeWorkflowExecutionOutput {
         request_id: None,
-        execution: record.to_detail(&resources.bucket, &resources.region),
+        execution,
     })
 }

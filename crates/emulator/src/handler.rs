@@ -29,6 +29,7 @@ use crate::routes::{
 };
 use crate::server::Limits;
 use crate::store::ExecutionStore;
+use crate::task_jobs::TaskJobMemo;
 use crate::workflows::WorkflowStore;
 use crate::{DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY};
 
@@ -248,6 +249,7 @@ impl RequestHandler {
                 },
                 ids: IdMint::new(config.seed),
                 callbacks: Callbacks::new(config.log_requests),
+                task_jobs: TaskJobMemo::default(),
             },
             request_ids: IdGenerator::new(config.seed ^ u64::from(local_addr.port())),
             trace_ids: IdGenerator::new(!config.seed ^ u64::from(local_addr.port())),

@@ -17,18 +17,19 @@ use http::StatusCode;
 
 use cos_ci_proto::query::excerpt;
 use cos_ci_proto::{
-    CancelJob, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput, EmptyOutput,
-    JobDetail, JobInput, JobOperation, JobOutput, JobStateFilter, JobWorkflow, ListJobs,
-    ListJobsOutput, MediaResult, Order, OutputFile, PageSize, QueueState,
+    CancelJob, CiTimestamp, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput,
+    EmptyOutput, JobDetail, JobInput, JobOperation, JobOutput, JobState, JobStateFilter,
+    JobWorkflow, ListJobs, ListJobsOutput, MediaResult, Order, OutputFile, PageSize, QueueState,
 };
 
 use crate::callbacks::{Due, Format, Target, local_url};
-use crate::clock::{CANCELLED, FAILURE, JobClock, Phase, TimeForm, timestamp};
+use crate::clock::{JobClock, Phase, TimeForm, timestamp};
 use crate::random::hash_text;
 use crate::response::CiError;
 use crate::routes::{Resources, find_resource, invalid_argument, not_found, read, write};
 use crate::runs::LiveRun;
 use crate::store::{Bounds, Entry, Index, Position, unix_seconds, walk_page};
+use crate::task_jobs;
 use crate::token::NextToken;
 
 /// The run (and node) that started a job.
@@ -78,14 +79,69 @@ impl Job {
 
     /// The job in `phase`, as CI writes it.
     pub(crate) fn detail(&self, phase: Phase, bucket: &str, region: &str) -> JobDetail {
-        let (code, message) = match phase {
-            Phase::Failed => (FAILURE.0, Some(FAILURE.1)),
-            Phase::Cancelled => (CANCELLED.0, Some(CANCELLED.1)),
-            _ => ("Success", None),
-        };
+        let (code, message) = phase.outcome();
+        JobFacts {
+            job_id: &self.job_id,
+            tag: &self.tag,
+            state: phase.state(),
+            progress: phase.progress(),
+            code,
+            message,
+            creation_time: timestamp(self.clock.created(), TimeForm::Api),
+            start_time: phase
+                .has_started()
+                .then(|| timestamp(self.clock.starts(), TimeForm::Api))
+                .flatten(),
+            end_time: phase
+                .is_terminal()
+                .then(|| timestamp(self.clock.ends(), TimeForm::Api))
+                .flatten(),
+            queue_id: &self.queue_id,
+            object: &self.object,
+            operation: &self.operation,
+            output: self.output.as_ref(),
+            workflow: self.run.as_ref().map(|link| JobWorkflow {
+                name: Some(link.node.clone()),
+                run_id: Some(link.run.run_id.clone()),
+                workflow_id: Some(link.run.workflow_id.clone()),
+                workflow_name: Some(link.run.workflow_name.clone()),
+            }),
+        }
+        .detail(bucket, region)
+    }
+}
+
+/// What a job's detail is made of, whichever kind of job it is: one in the
+/// store (submitted, or a task of a run started while serving) or a task
+/// of a stored execution (`task_jobs.rs`). One builder, so both answer
+/// alike.
+pub(crate) struct JobFacts<'a> {
+    pub(crate) job_id: &'a str,
+    pub(crate) tag: &'a str,
+    pub(crate) state: JobState,
+    pub(crate) progress: u32,
+    pub(crate) code: &'a str,
+    pub(crate) message: Option<&'a str>,
+    pub(crate) creation_time: Option<CiTimestamp>,
+    pub(crate) start_time: Option<CiTimestamp>,
+    pub(crate) end_time: Option<CiTimestamp>,
+    pub(crate) queue_id: &'a str,
+    /// The input object key.
+    pub(crate) object: &'a str,
+    /// The operation as asked (with `TemplateName`).
+    pub(crate) operation: &'a JobOperation,
+    /// Where it writes, wildcards filled in: the `MediaResult` once it
+    /// succeeded.
+    pub(crate) output: Option<&'a JobOutput>,
+    pub(crate) workflow: Option<JobWorkflow>,
+}
+
+impl JobFacts<'_> {
+    /// The job as CI writes it.
+    pub(crate) fn detail(self, bucket: &str, region: &str) -> JobDetail {
         let mut operation = self.operation.clone();
-        if phase == Phase::Succeeded {
-            operation.media_result = self.output.as_ref().map(|output| {
+        if self.state == JobState::Success {
+            operation.media_result = self.output.map(|output| {
                 let (prefix, name) = match output.object.rsplit_once('/') {
                     Some((prefix, name)) => (format!("{prefix}/"), name.to_owned()),
                     None => (String::new(), output.object.clone()),
@@ -103,35 +159,24 @@ impl Job {
             });
         }
         JobDetail {
-            code: Some(code.to_owned()),
-            message: message.map(str::to_owned),
-            job_id: self.job_id.clone(),
-            tag: self.tag.clone(),
-            state: phase.state(),
-            progress: Some(phase.progress()),
-            creation_time: timestamp(self.clock.created(), TimeForm::Api),
-            start_time: phase
-                .has_started()
-                .then(|| timestamp(self.clock.starts(), TimeForm::Api))
-                .flatten(),
-            end_time: phase
-                .is_terminal()
-                .then(|| timestamp(self.clock.ends(), TimeForm::Api))
-                .flatten(),
-            queue_id: Some(self.queue_id.clone()),
+            code: Some(self.code.to_owned()),
+            message: self.message.map(str::to_owned),
+            job_id: self.job_id.to_owned(),
+            tag: self.tag.to_owned(),
+            state: self.state,
+            progress: Some(self.progress),
+            creation_time: self.creation_time,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            queue_id: Some(self.queue_id.to_owned()),
             input: Some(JobInput {
-                object: Some(self.object.clone()),
+                object: Some(self.object.to_owned()),
                 bucket_id: Some(bucket.to_owned()),
                 region: Some(region.to_owned()),
                 ..JobInput::default()
             }),
             operation: Some(operation),
-            workflow: self.run.as_ref().map(|link| JobWorkflow {
-                name: Some(link.node.clone()),
-                run_id: Some(link.run.run_id.clone()),
-                workflow_id: Some(link.run.workflow_id.clone()),
-                workflow_name: Some(link.run.workflow_name.clone()),
-            }),
+            workflow: self.workflow,
             ..JobDetail::default()
         }
     }
@@ -344,20 +389,28 @@ pub(crate) fn describe(
             request.job_ids.len()
         )));
     }
-    let store = read(&resources.jobs);
-    let mut output = DescribeJobsOutput::default();
-    let mut seen = Vec::with_capacity(request.job_ids.len());
+    let mut ids: Vec<&String> = Vec::with_capacity(request.job_ids.len());
     for job_id in &request.job_ids {
-        if seen.contains(&job_id) {
-            continue;
+        if !ids.contains(&job_id) {
+            ids.push(job_id);
         }
-        seen.push(job_id);
-        match store.get(job_id, now) {
-            Some(job) => {
-                output
-                    .jobs
-                    .push(job.detail_at(now, &resources.bucket, &resources.region));
-            }
+    }
+    let store = read(&resources.jobs);
+    let found: Vec<Option<JobDetail>> = ids
+        .iter()
+        .map(|job_id| {
+            store
+                .get(job_id, now)
+                .map(|job| job.detail_at(now, &resources.bucket, &resources.region))
+        })
+        .collect();
+    // Released before the execution store is read: a trigger takes that
+    // store's lock, then this one's.
+    drop(store);
+    let mut output = DescribeJobsOutput::default();
+    for (job_id, found) in ids.into_iter().zip(found) {
+        match found.or_else(|| task_jobs::describe(resources, job_id)) {
+            Some(job) => output.jobs.push(job),
             None => output.non_exist_job_ids.push(job_id.clone()),
         }
     }

@@ -47,6 +47,7 @@ mod routes;
 mod runs;
 mod server;
 mod store;
+mod task_jobs;
 mod token;
 mod topology;
 mod workflows;

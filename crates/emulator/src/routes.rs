@@ -24,6 +24,7 @@ use crate::jobs::{self, JobStore};
 use crate::queues::{self, QueueStore};
 use crate::response::CiError;
 use crate::store::ExecutionStore;
+use crate::task_jobs::TaskJobMemo;
 use crate::workflows::{self, WorkflowStore};
 
 /// How runs and jobs started while serving behave.
@@ -66,6 +67,8 @@ pub(crate) struct Resources {
     pub(crate) ids: IdMint,
     /// Callbacks waiting for their instant.
     pub(crate) callbacks: Callbacks,
+    /// Which run each task job id shown in served details belongs to.
+    pub(crate) task_jobs: TaskJobMemo,
 }
 
 /// A request as a route sees it: authenticated, its path in canonical wire

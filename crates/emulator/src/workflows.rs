@@ -279,7 +279,7 @@ pub(crate) fn delete(
 
 /// A node's `Operation` subtree read as a job operation (empty when it is
 /// not one).
-fn operation_of(tree: Option<&XmlTree>) -> JobOperation {
+pub(crate) fn operation_of(tree: Option<&XmlTree>) -> JobOperation {
     let Some(tree) = tree else {
         return JobOperation::default();
     };

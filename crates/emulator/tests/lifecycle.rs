@@ -398,3 +398,93 @@ fn a_job_is_submitted_then_runs_with_rising_progress_then_ends() {
     );
     assert_eq!(before.missing_ids(), [job_id.as_str()]);
 }
+
+/// The tasks of generated executions are jobs too: once an execution's
+/// details are served, `GET /jobs/<ids>` describes its task jobs as the
+/// details show them; a job id no details showed stays unknown.
+#[test]
+fn the_task_jobs_of_a_stored_execution_are_described_as_its_details_show_them() {
+    let handler = handler(Duration::from_secs(4));
+    let now = at(0);
+    let (mut checked, mut failed) = (0, 0);
+    for run_id in listed(&handler, &[StateFilter::Failed, StateFilter::Success], now) {
+        let run = detail(&handler, &run_id, now);
+        let mut job_ids: Vec<String> = run.tasks.iter().filter_map(|t| t.job_id.clone()).collect();
+        assert!(!job_ids.is_empty());
+        job_ids.push("jnothere".to_owned());
+        let described = ok(
+            &handler,
+            &DescribeJobs {
+                job_ids: job_ids.clone(),
+            },
+            now,
+        );
+        assert_eq!(described.non_exist_job_ids, ["jnothere"]);
+        assert_eq!(described.jobs.len(), run.tasks.len());
+        for (task, job) in run.tasks.iter().zip(&described.jobs) {
+            assert_eq!(Some(&job.job_id), task.job_id.as_ref());
+            assert_eq!(job.state, task.state);
+            assert_eq!(job.tag, task.task_type);
+            let instant = |time: &Option<cos_ci_proto::CiTimestamp>| {
+                time.as_ref().map(cos_ci_proto::CiTimestamp::unix_seconds)
+            };
+            assert_eq!(instant(&job.creation_time), instant(&task.create_time));
+            assert_eq!(instant(&job.start_time), instant(&task.start_time));
+            assert_eq!(instant(&job.end_time), instant(&task.end_time));
+            if task.state == JobState::Failed {
+                failed += 1;
+                assert_eq!(job.code, task.code);
+                assert_eq!(job.message, task.message);
+            } else {
+                assert_eq!(job.code.as_deref(), Some("Success"));
+                assert_eq!(job.progress, Some(100));
+                // A finished task's output is its media result.
+                let result = job
+                    .operation
+                    .as_ref()
+                    .and_then(|op| op.media_result.as_ref());
+                assert!(result.is_some(), "{job:?}");
+            }
+            let input = job.input.as_ref().unwrap();
+            assert_eq!(input.object.as_deref(), Some(run.object.as_str()));
+            let workflow = job.workflow.as_ref().unwrap();
+            assert_eq!(workflow.run_id.as_deref(), Some(run_id.as_str()));
+            assert_eq!(
+                workflow.workflow_id.as_deref(),
+                Some(run.workflow_id.as_str())
+            );
+            assert_eq!(workflow.workflow_name, run.workflow_name);
+            assert_eq!(workflow.name.as_deref(), Some(task.name.as_str()));
+            let operation = job.operation.as_ref().unwrap();
+            assert!(operation.template_id.is_some() && operation.template_name.is_some());
+            assert!(
+                job.queue_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with('p'))
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 3 && failed > 0,
+        "{checked} executions, {failed} failed"
+    );
+}
+
+/// Before any details showed them, a stored execution's task job ids are
+/// not known (the emulator keeps no index of them: see `docs/emulator.md`).
+#[test]
+fn task_jobs_are_found_only_after_details_showed_them() {
+    let handler = handler(Duration::from_secs(4));
+    let record = Dataset::generate(20, 3).into_records().remove(0);
+    let run = record.to_detail("unused", "unused");
+    let job_ids: Vec<String> = run.tasks.iter().filter_map(|t| t.job_id.clone()).collect();
+    let asked = DescribeJobs {
+        job_ids: job_ids.clone(),
+    };
+    assert_eq!(ok(&handler, &asked, at(0)).non_exist_job_ids, job_ids);
+    detail(&handler, &record.run_id, at(0));
+    let described = ok(&handler, &asked, at(0));
+    assert!(described.non_exist_job_ids.is_empty());
+    assert_eq!(described.jobs.len(), job_ids.len());
+}

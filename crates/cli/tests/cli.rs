@@ -1157,6 +1157,25 @@ fn get_shows_a_failed_run_as_a_table_and_as_json() {
     assert_eq!(ndjson.stdout.lines().count(), 1, "{ndjson:?}");
     let line: serde_json::Value = serde_json::from_str(&ndjson.stdout).expect("one line");
     assert_eq!(line["WorkflowExecution"], value["WorkflowExecution"]);
+
+    // Followed to its jobs: each task's job is found, as the task shows it.
+    let jobs = get(&endpoint, &failed.run_id, &["--jobs"]);
+    assert_eq!(jobs.code, 0, "{jobs:?}");
+    assert!(!jobs.stdout.contains("missing"), "{jobs:?}");
+    insta::assert_snapshot!("get_failed_jobs_table_stdout", jobs.stdout);
+    let jobs = get(&endpoint, &failed.run_id, &["--jobs", "--output", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&jobs.stdout).expect("one document");
+    let tasks = value["WorkflowExecution"]["Tasks"]
+        .as_array()
+        .expect("tasks");
+    let found = value["JobsDetail"].as_array().expect("the jobs");
+    assert_eq!(found.len(), tasks.len(), "{value}");
+    for (task, job) in tasks.iter().zip(found) {
+        for (task_field, job_field) in [("JobId", "JobId"), ("State", "State"), ("Type", "Tag")] {
+            assert_eq!(task[task_field], job[job_field], "{value}");
+        }
+        assert_eq!(job["Workflow"]["RunId"], failed.run_id.as_str());
+    }
 }
 
 /// Tasks in topology order (breadth-first from Start, then the rest), a

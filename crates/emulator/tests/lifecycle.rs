@@ -250,16 +250,8 @@ fn a_run_moves_stage_by_stage_and_every_view_agrees() {
             Some("in/clip.mp4")
         );
     }
-    let keys = |job: &JobDetail| {
-        job.operation
-            .as_ref()
-            .and_then(|o| o.media_result.as_ref())
-            .and_then(|r| r.output_file.as_ref())
-            .map(|f| f.keys())
-            .unwrap_or_default()
-    };
-    assert_eq!(keys(&jobs[0]), ["snap/clip_0.jpg"]);
-    assert_eq!(keys(&jobs[1]), [format!("in/clip_{run_id}.mp4")]);
+    assert_eq!(jobs[0].output_keys(), ["snap/clip_0.jpg"]);
+    assert_eq!(jobs[1].output_keys(), [format!("in/clip_{run_id}.mp4")]);
     let all_tags: Vec<String> = ["Snapshot", "Transcode", "Animation"]
         .iter()
         .flat_map(|tag| workflow_jobs(&handler, &workflow_id, tag, now))

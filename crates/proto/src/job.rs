@@ -297,6 +297,19 @@ ci_response! {
     }
 }
 
+impl JobDetail {
+    /// The keys a finished job wrote (`Operation.MediaResult.OutputFile`:
+    /// `ObjectPrefix` + each `ObjectName`); empty until it has.
+    pub fn output_keys(&self) -> Vec<String> {
+        self.operation
+            .as_ref()
+            .and_then(|operation| operation.media_result.as_ref())
+            .and_then(|result| result.output_file.as_ref())
+            .map(OutputFile::keys)
+            .unwrap_or_default()
+    }
+}
+
 impl DescribeJobsOutput {
     /// Every id reported missing, whichever form the service used.
     pub fn missing_ids(&self) -> Vec<&str> {

@@ -20,7 +20,7 @@ use cos_ci_proto::{
 use serde::Serialize;
 
 use crate::args::{OutputArgs, ServiceArgs};
-use crate::commands::jobs::{output_keys, progress_cell};
+use crate::commands::jobs::progress_cell;
 use crate::commands::topology;
 use crate::error::CliError;
 use crate::output::{Column, Render, Row, TableWriter, dash, time_or_dash, write_record};
@@ -145,7 +145,7 @@ impl Render for ExecutionWithJobs {
                     code: dash(job.and_then(|job| job.code.as_deref())).to_owned(),
                     outputs: job.map_or_else(
                         || "-".to_owned(),
-                        |job| dash(Some(&output_keys(job).join(", "))).to_owned(),
+                        |job| dash(Some(&job.output_keys().join(", "))).to_owned(),
                     ),
                 })
             })

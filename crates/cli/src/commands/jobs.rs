@@ -106,17 +106,6 @@ pub fn progress_cell(job: &JobDetail) -> String {
         .map_or_else(|| "-".to_owned(), |percent| format!("{percent}%"))
 }
 
-/// The keys a finished job wrote (`MediaResult.OutputFile`:
-/// `ObjectPrefix` + each `ObjectName`); empty until it has.
-pub fn output_keys(job: &JobDetail) -> Vec<String> {
-    job.operation
-        .as_ref()
-        .and_then(|operation| operation.media_result.as_ref())
-        .and_then(|result| result.output_file.as_ref())
-        .map(|file| file.keys())
-        .unwrap_or_default()
-}
-
 fn input_object(job: &JobDetail) -> &str {
     job.input
         .as_ref()
@@ -146,7 +135,7 @@ pub fn write_job(out: &mut dyn Write, job: &JobDetail) -> io::Result<()> {
         .and_then(|operation| operation.output.as_ref())
         .map(|output| format!("{}/{} ({})", output.bucket, output.object, output.region))
         .unwrap_or_default();
-    let outputs = output_keys(job).join(", ");
+    let outputs = job.output_keys().join(", ");
     let progress = progress_cell(job);
     let run = job
         .workflow

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use cos_ci_proto::XmlTree;
+use cos_ci_proto::{TOPOLOGY_END, XmlTree, successor_names};
 
 use crate::callbacks::{Format, Target, local_url};
 
@@ -67,10 +67,8 @@ pub(crate) fn plan(topology: &XmlTree) -> Result<Plan, String> {
             .ok_or_else(|| format!("`Dependencies` has no entry for node `{name}`"))?
             .text()
             .ok_or_else(|| format!("`Dependencies.{name}` must be a comma-separated list"))?;
-        Ok(text
-            .split(',')
-            .map(str::trim)
-            .filter(|next| !next.is_empty() && *next != "End")
+        Ok(successor_names(text)
+            .filter(|next| *next != TOPOLOGY_END)
             .map(str::to_owned)
             .collect())
     };

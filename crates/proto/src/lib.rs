@@ -70,6 +70,7 @@ pub use tree::{UnknownElements, XmlNode, XmlTree};
 pub use types::{ExecutionState, JobState, Order, PageSize, StateFilter};
 pub use workflow::{
     ActivateWorkflow, CreateWorkflow, DeleteWorkflow, DeleteWorkflowOutput, ListWorkflows,
-    ListWorkflowsOutput, MediaWorkflow, PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput,
-    UpdateWorkflow, WorkflowDefinition, WorkflowOutput, WorkflowRequest, WorkflowState,
+    ListWorkflowsOutput, MediaWorkflow, PauseWorkflow, TOPOLOGY_END, TOPOLOGY_START,
+    TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow, WorkflowDefinition, WorkflowOutput,
+    WorkflowRequest, WorkflowState, successor_names,
 };

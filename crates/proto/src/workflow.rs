@@ -325,3 +325,17 @@ impl TriggerWorkflow {
         Ok(())
     }
 }
+
+/// The node every path of a workflow's `Topology.Dependencies` starts from.
+pub const TOPOLOGY_START: &str = "Start";
+/// The name a `Dependencies` entry lists for "no successor".
+pub const TOPOLOGY_END: &str = "End";
+
+/// The names one `Topology.Dependencies` entry lists as its node's
+/// successors: its text split on commas, each trimmed, empty items dropped
+/// ([`TOPOLOGY_END`] included, for the caller to treat as it needs).
+pub fn successor_names(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+}

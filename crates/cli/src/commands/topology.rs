@@ -8,12 +8,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use cos_ci_proto::{WorkflowExecutionDetail, WorkflowTask, XmlTree};
+use cos_ci_proto::{WorkflowExecutionDetail, WorkflowTask, XmlTree, successor_names};
 
-/// The end of every path (not a node of `Nodes`).
-pub const END: &str = "End";
-/// The start of every path.
-pub const START: &str = "Start";
+/// The end of every path (not a node of `Nodes`) and its start.
+pub use cos_ci_proto::{TOPOLOGY_END as END, TOPOLOGY_START as START};
 /// Most paths drawn; a graph with more is summarised.
 pub const MAX_PATHS: usize = 32;
 
@@ -22,12 +20,7 @@ pub fn successors<'t>(dependencies: &'t XmlTree, node: &str) -> Vec<&'t str> {
     dependencies
         .child(node)
         .and_then(XmlTree::text)
-        .map(|text| {
-            text.split(',')
-                .map(str::trim)
-                .filter(|name| !name.is_empty())
-                .collect()
-        })
+        .map(|text| successor_names(text).collect())
         .unwrap_or_default()
 }
 

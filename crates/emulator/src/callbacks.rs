@@ -18,10 +18,9 @@
 //!
 //! [`RequestHandler`]: crate::RequestHandler
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering as AtomicOrdering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -141,32 +140,12 @@ pub(crate) struct Delivery {
     attempt: u32,
 }
 
-struct Scheduled {
-    at: SystemTime,
-    sequence: u64,
-    due: Due,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.sequence) == (other.at, other.sequence)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.sequence).cmp(&(other.at, other.sequence))
-    }
-}
-
+/// The callbacks waiting, earliest first: keyed by the instant each is
+/// due and a sequence number, so two due at the same instant keep the
+/// order they were queued in (and no key is ever taken twice).
 #[derive(Default)]
 struct Queue {
-    heap: BinaryHeap<Reverse<Scheduled>>,
+    due: BTreeMap<(SystemTime, u64), Due>,
     sequence: u64,
 }
 
@@ -209,61 +188,48 @@ impl Callbacks {
         }
     }
 
+    /// The queue, locked. A panic while it was held leaves it as it was
+    /// left, not unusable.
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.inner
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Queue `due` for `at` (dropped, with a log line, when
     /// [`MAX_PENDING`] already wait).
     pub(crate) fn schedule(&self, at: SystemTime, due: Due) {
         {
-            let mut queue = self
-                .inner
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if queue.heap.len() >= MAX_PENDING {
+            let mut queue = self.queue();
+            if queue.due.len() >= MAX_PENDING {
                 drop(queue);
                 self.log(&format!("queue full ({MAX_PENDING} waiting): one dropped"));
                 return;
             }
             queue.sequence += 1;
             let sequence = queue.sequence;
-            queue.heap.push(Reverse(Scheduled { at, sequence, due }));
+            queue.due.insert((at, sequence), due);
         }
         self.inner.wake.notify_one();
     }
 
     /// How many wait.
     pub(crate) fn pending(&self) -> usize {
-        self.inner
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .heap
-            .len()
+        self.queue().due.len()
     }
 
     fn next_at(&self) -> Option<SystemTime> {
-        let queue = self
-            .inner
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        queue.heap.peek().map(|Reverse(scheduled)| scheduled.at)
+        self.queue().due.first_key_value().map(|(&(at, _), _)| at)
     }
 
     fn take_due(&self, now: SystemTime) -> Vec<Due> {
-        let mut queue = self
-            .inner
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut queue = self.queue();
         let mut due = Vec::new();
-        while queue
-            .heap
-            .peek()
-            .is_some_and(|Reverse(scheduled)| scheduled.at <= now)
+        while let Some(entry) = queue.due.first_entry()
+            && entry.key().0 <= now
         {
-            if let Some(Reverse(scheduled)) = queue.heap.pop() {
-                due.push(scheduled.due);
-            }
+            due.push(entry.remove());
         }
         due
     }

@@ -96,13 +96,6 @@ async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Received>
     (addr, received)
 }
 
-async fn next(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
-    tokio::time::timeout(Duration::from_secs(10), received.recv())
-        .await
-        .expect("a callback within 10 s")
-        .expect("the receiver runs")
-}
-
 xml_record! {
     /// `TaskFinish` as sent.
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -113,12 +106,54 @@ xml_record! {
     root = "Response"
 }
 
-async fn start(task_duration: Duration) -> Emulator {
-    common::start_quiet(EmulatorConfig {
+/// An emulator whose jobs and tasks take `task_duration`, and a receiver
+/// for its callbacks.
+struct Setup {
+    emulator: Emulator,
+    addr: SocketAddr,
+    receiver: SocketAddr,
+    received: mpsc::UnboundedReceiver<Received>,
+}
+
+/// The receiver answers every callback with `status`.
+async fn setup(status: u16, task_duration: Duration) -> Setup {
+    let (receiver, received) = receiver(status).await;
+    let emulator = common::start_quiet(EmulatorConfig {
         task_duration,
         ..EmulatorConfig::default()
     })
-    .await
+    .await;
+    Setup {
+        addr: emulator.local_addr(),
+        emulator,
+        receiver,
+        received,
+    }
+}
+
+impl Setup {
+    /// `path` on the receiver, as `http://127.0.0.1:<port><path>`.
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.receiver.port())
+    }
+
+    /// The next callback received.
+    async fn next(&mut self) -> Received {
+        tokio::time::timeout(Duration::from_secs(10), self.received.recv())
+            .await
+            .expect("a callback within 10 s")
+            .expect("the receiver runs")
+    }
+
+    /// Assert that no callback comes within `wait`.
+    async fn assert_no_more(&mut self, wait: Duration, why: &str) {
+        assert!(
+            tokio::time::timeout(wait, self.received.recv())
+                .await
+                .is_err(),
+            "{why}"
+        );
+    }
 }
 
 async fn ok<A: CiAction>(addr: SocketAddr, action: &A) -> A::Output {
@@ -143,16 +178,12 @@ fn job(object: &str, callback: String, format: Option<&str>) -> CreateJobs {
 
 #[tokio::test]
 async fn a_finished_job_is_reported_in_xml_and_in_json() {
-    let (receiver_addr, mut received) = receiver(200).await;
-    let emulator = start(Duration::from_millis(200)).await;
-    let addr = emulator.local_addr();
+    let mut setup = setup(200, Duration::from_millis(200)).await;
+    let addr = setup.addr;
 
-    let url = format!(
-        "http://127.0.0.1:{}/jobs/done?from=emulator",
-        receiver_addr.port()
-    );
+    let url = setup.url("/jobs/done?from=emulator");
     let submitted = ok(addr, &job("in/a.mp4", url, None)).await.job;
-    let callback = next(&mut received).await;
+    let callback = setup.next().await;
     assert_eq!(callback.target, "/jobs/done?from=emulator");
     assert_eq!(callback.content_type, "application/xml");
     let notice = TaskFinish::from_xml(callback.body.as_bytes())
@@ -173,9 +204,9 @@ async fn a_finished_job_is_reported_in_xml_and_in_json() {
     assert_eq!(keys, Some(vec!["out/a.mp4".to_owned()]));
 
     // JSON, localhost, a failed job: every scalar a string.
-    let url = format!("http://localhost:{}/cb", receiver_addr.port());
+    let url = format!("http://localhost:{}/cb", setup.receiver.port());
     let failed = ok(addr, &job("in/fail.mp4", url, Some("JSON"))).await.job;
-    let callback = next(&mut received).await;
+    let callback = setup.next().await;
     assert_eq!(callback.content_type, "application/json");
     let json: Value = serde_json::from_str(&callback.body).unwrap();
     assert_eq!(json["EventName"], "TaskFinish");
@@ -186,16 +217,14 @@ async fn a_finished_job_is_reported_in_xml_and_in_json() {
     assert_eq!(detail["Progress"], "0");
     assert_eq!(detail["Input"]["Object"], "in/fail.mp4");
     assert!(detail["Operation"]["TemplateId"].is_string());
-    emulator.shutdown().await;
+    setup.emulator.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_cancelled_job_is_reported_at_once() {
-    let (receiver_addr, mut received) = receiver(200).await;
-    let emulator = start(Duration::from_secs(600)).await;
-    let addr = emulator.local_addr();
-    let url = format!("http://127.0.0.1:{}/", receiver_addr.port());
-    let submitted = ok(addr, &job("in/a.mp4", url, None)).await.job;
+    let mut setup = setup(200, Duration::from_secs(600)).await;
+    let addr = setup.addr;
+    let submitted = ok(addr, &job("in/a.mp4", setup.url("/"), None)).await.job;
     ok(
         addr,
         &CancelJob {
@@ -203,17 +232,17 @@ async fn a_cancelled_job_is_reported_at_once() {
         },
     )
     .await;
-    let callback = next(&mut received).await;
+    let callback = setup.next().await;
     assert_eq!(callback.target, "/");
     let notice = TaskFinish::from_xml(callback.body.as_bytes()).unwrap();
     assert_eq!(notice.job.state, JobState::Cancel);
-    // Only once: the job's own end never sends a second one.
-    assert!(
-        tokio::time::timeout(Duration::from_millis(300), received.recv())
-            .await
-            .is_err()
-    );
-    emulator.shutdown().await;
+    setup
+        .assert_no_more(
+            Duration::from_millis(300),
+            "only once: the job's own end never sends a second one",
+        )
+        .await;
+    setup.emulator.shutdown().await;
 }
 
 fn workflow_with_notify(url: &str, extra: &str) -> CreateWorkflow {
@@ -235,10 +264,9 @@ fn workflow_with_notify(url: &str, extra: &str) -> CreateWorkflow {
 
 #[tokio::test]
 async fn a_finished_run_is_reported_with_its_tasks() {
-    let (receiver_addr, mut received) = receiver(200).await;
-    let emulator = start(Duration::from_millis(100)).await;
-    let addr = emulator.local_addr();
-    let url = format!("http://127.0.0.1:{}/workflow", receiver_addr.port());
+    let mut setup = setup(200, Duration::from_millis(100)).await;
+    let addr = setup.addr;
+    let url = setup.url("/workflow");
 
     // XML, WorkflowFinish only (no Event listed).
     let workflow_id = ok(addr, &workflow_with_notify(&url, ""))
@@ -251,7 +279,7 @@ async fn a_finished_run_is_reported_with_its_tasks() {
         name: None,
     };
     let run_id = ok(addr, &trigger("in/game.mp4")).await.instance_id;
-    let callback = next(&mut received).await;
+    let callback = setup.next().await;
     assert_eq!(callback.content_type, "application/xml");
     let body = &callback.body;
     for text in [
@@ -306,7 +334,7 @@ async fn a_finished_run_is_reported_with_its_tasks() {
     .instance_id;
     let mut events = Vec::new();
     for _ in 0..3 {
-        let callback = next(&mut received).await;
+        let callback = setup.next().await;
         assert_eq!(callback.content_type, "application/json");
         events.push(serde_json::from_str::<Value>(&callback.body).unwrap());
     }
@@ -333,24 +361,18 @@ async fn a_finished_run_is_reported_with_its_tasks() {
     assert_eq!(run_tasks[0]["State"], "Success");
     assert_eq!(run_tasks[1]["State"], "Failed");
     assert_eq!(run_tasks[1]["Name"], "Transcode_2");
-    emulator.shutdown().await;
+    setup.emulator.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_failing_receiver_is_tried_a_bounded_number_of_times() {
-    let (receiver_addr, mut received) = receiver(500).await;
-    let emulator = start(Duration::ZERO).await;
-    let addr = emulator.local_addr();
-    let url = format!("http://127.0.0.1:{}/", receiver_addr.port());
-    ok(addr, &job("in/a.mp4", url, None)).await;
+    let mut setup = setup(500, Duration::ZERO).await;
+    ok(setup.addr, &job("in/a.mp4", setup.url("/"), None)).await;
     for _ in 0..MAX_ATTEMPTS {
-        next(&mut received).await;
+        setup.next().await;
     }
-    assert!(
-        tokio::time::timeout(Duration::from_millis(3500), received.recv())
-            .await
-            .is_err(),
-        "no attempt after the last"
-    );
-    emulator.shutdown().await;
+    setup
+        .assert_no_more(Duration::from_millis(3500), "no attempt after the last")
+        .await;
+    setup.emulator.shutdown().await;
 }

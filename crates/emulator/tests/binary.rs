@@ -47,45 +47,51 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// `--dump` prints the dataset the same flags generate, as
+/// `Dataset::generate_with` makes it (`--skew` bunches it).
 #[test]
 fn dump_prints_the_generated_dataset() {
-    let output = Command::new(BINARY)
-        .args(["--executions", "25", "--seed", "9", "--dump"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let text = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(
-        Dataset::from_ndjson(&text).unwrap(),
-        Dataset::generate(25, 9)
-    );
-}
-
-/// `--skew` bunches the generated data as `Dataset::generate_with` does.
-#[test]
-fn dump_with_skew() {
-    let output = Command::new(BINARY)
-        .args([
-            "--executions",
-            "40",
-            "--seed",
-            "9",
-            "--skew",
-            "0.9:0.1",
-            "--dump",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let text = String::from_utf8(output.stdout).unwrap();
     let skew = cos_ci_emulator::Skew {
         share: 0.9,
         span: 0.1,
     };
-    assert_eq!(
-        Dataset::from_ndjson(&text).unwrap(),
-        Dataset::generate_with(40, 9, Some(skew))
-    );
+    for (args, expected) in [
+        (
+            &["--executions", "25", "--seed", "9", "--dump"][..],
+            Dataset::generate(25, 9),
+        ),
+        (
+            &[
+                "--executions",
+                "40",
+                "--seed",
+                "9",
+                "--skew",
+                "0.9:0.1",
+                "--dump",
+            ],
+            Dataset::generate_with(40, 9, Some(skew)),
+        ),
+    ] {
+        let text = String::from_utf8(succeeds(args)).unwrap();
+        assert_eq!(Dataset::from_ndjson(&text).unwrap(), expected, "{args:?}");
+    }
+}
+
+/// The binary with `args`, run to a successful end: its stdout.
+fn succeeds(args: &[&str]) -> Vec<u8> {
+    let output = Command::new(BINARY).args(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}");
+    output.stdout
+}
+
+/// The binary with `args` refuses to start: exit code 2, nothing on
+/// stdout; what it says on stderr.
+fn refused_at_start(args: &[&str]) -> String {
+    let output = Command::new(BINARY).args(args).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{args:?}");
+    assert!(output.stdout.is_empty(), "{args:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
@@ -108,9 +114,7 @@ fn bad_flags_exit_2() {
         &["--task-duration", "soon"],
         &["--task-duration", "-1s"],
     ] {
-        let output = Command::new(BINARY).args(args).output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(output.stdout.is_empty(), "{args:?}");
+        refused_at_start(args);
     }
 }
 
@@ -132,10 +136,7 @@ fn a_bucket_or_region_no_client_could_name_is_refused_at_start() {
             "cos-ci-emulator: error: --region: invalid region `ap beijing`: may contain only lower-case letters, digits and '-', e.g. ap-beijing\n",
         ),
     ] {
-        let output = Command::new(BINARY).args(args).output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(output.stdout.is_empty(), "{args:?}");
-        assert_eq!(String::from_utf8_lossy(&output.stderr), message, "{args:?}");
+        assert_eq!(refused_at_start(args), message, "{args:?}");
     }
 }
 
@@ -178,26 +179,19 @@ fn serves_after_printing_its_address_and_stops_on_sigterm() {
 #[test]
 fn data_file_is_served_as_loaded() {
     let dataset = Dataset::generate(12, 4);
-    let path = std::env::temp_dir().join(format!(
-        "cos-ci-emulator-test-{}.ndjson",
-        std::process::id()
-    ));
     let mut text = Vec::new();
     dataset.to_ndjson(&mut text).unwrap();
-    std::fs::write(&path, &text).unwrap();
-    let output = Command::new(BINARY)
-        .args([
-            "--data",
-            path.to_str().unwrap(),
-            "--executions",
-            "99",
-            "--dump",
-        ])
-        .output()
-        .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let path = temp_file("data", &text);
+    let stdout = succeeds(&[
+        "--data",
+        path.to_str().unwrap(),
+        "--executions",
+        "99",
+        "--dump",
+    ]);
     let _ = std::fs::remove_file(&path);
-    assert!(output.status.success());
-    assert_eq!(output.stdout, text);
+    assert_eq!(String::from_utf8(stdout).unwrap(), text);
 }
 
 #[test]
@@ -283,12 +277,7 @@ fn a_bad_workflows_or_queues_file_exits_2_naming_the_line() {
     );
     let queues = temp_file("bad-queues", &format!("{QUEUE_LINE}\n{QUEUE_LINE}\n"));
     for (flag, path) in [("--workflows", &workflows), ("--queues", &queues)] {
-        let output = Command::new(BINARY)
-            .args([flag, path.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{flag}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = refused_at_start(&[flag, path.to_str().unwrap()]);
         assert!(
             stderr.contains(path.to_str().unwrap()) && stderr.contains("line 2"),
             "{flag}: {stderr}"

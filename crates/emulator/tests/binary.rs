@@ -178,10 +178,8 @@ fn serves_after_printing_its_address_and_stops_on_sigterm() {
 
 #[test]
 fn data_file_is_served_as_loaded() {
-    let dataset = Dataset::generate(12, 4);
     let mut text = Vec::new();
-    dataset.to_ndjson(&mut text).unwrap();
-    let text = String::from_utf8(text).unwrap();
+    Dataset::generate(12, 4).to_ndjson(&mut text).unwrap();
     let path = temp_file("data", &text);
     let stdout = succeeds(&[
         "--data",
@@ -191,7 +189,7 @@ fn data_file_is_served_as_loaded() {
         "--dump",
     ]);
     let _ = std::fs::remove_file(&path);
-    assert_eq!(String::from_utf8(stdout).unwrap(), text);
+    assert_eq!(stdout, text);
 }
 
 #[test]
@@ -257,7 +255,7 @@ fn secrets_never_reach_the_logs() {
     }
 }
 
-fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+fn temp_file(name: &str, text: impl AsRef<[u8]>) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!(
         "cos-ci-emulator-test-{}-{name}.ndjson",
         std::process::id()

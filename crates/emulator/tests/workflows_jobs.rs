@@ -14,8 +14,8 @@ use cos_ci_emulator::{
 };
 use cos_ci_proto::{
     ActivateWorkflow, CancelJob, CiAction, CreateJobs, CreateWorkflow, DeleteWorkflow,
-    DescribeJobs, DescribeWorkflowExecution, JobRequest, JobState, JobStateFilter, ListJobs,
-    ListQueues, ListWorkflows, MediaQueue, Order, PageSize, PauseWorkflow, QueueCategory,
+    DescribeJobs, DescribeWorkflowExecution, JobDetail, JobRequest, JobState, JobStateFilter,
+    ListJobs, ListQueues, ListWorkflows, MediaQueue, Order, PageSize, PauseWorkflow, QueueCategory,
     QueueState, QueueStateFilter, ResponseError, ServiceError, TriggerWorkflow, UpdateWorkflow,
     WorkflowRequest, WorkflowState, XmlDocument, XmlTree,
 };
@@ -43,6 +43,30 @@ async fn refused<A: CiAction>(addr: SocketAddr, action: &A) -> ServiceError {
 
 fn code(error: &ServiceError) -> (u16, &str) {
     (error.status, error.code.as_deref().unwrap_or(""))
+}
+
+/// Assert that `error` is CI's `expected` (status, `Code`) and that its
+/// message mentions `needle`.
+#[track_caller]
+fn assert_refusal(error: &ServiceError, expected: (u16, &str), needle: &str) {
+    assert_eq!(code(error), expected, "{error:?}");
+    assert!(
+        error.message.as_deref().unwrap_or("").contains(needle),
+        "{needle}: {error:?}"
+    );
+}
+
+/// The job `job_id`, described alone (it must exist).
+async fn describe_job(addr: SocketAddr, job_id: &str) -> JobDetail {
+    ok(
+        addr,
+        &DescribeJobs {
+            job_ids: vec![job_id.to_owned()],
+        },
+    )
+    .await
+    .jobs
+    .remove(0)
 }
 
 /// `action` signed as the client signs it, sent with `body` in place of
@@ -216,11 +240,10 @@ async fn workflows_are_created_updated_paused_activated_and_deleted() {
         object: "test/a.mp4".into(),
         name: None,
     };
-    let error = refused(addr, &trigger).await;
-    assert_eq!(code(&error), (400, "InvalidArgument"), "{error:?}");
-    assert!(
-        error.message.as_deref().unwrap_or("").contains("paused"),
-        "{error:?}"
+    assert_refusal(
+        &refused(addr, &trigger).await,
+        (400, "InvalidArgument"),
+        "paused",
     );
 
     ok(
@@ -288,8 +311,7 @@ async fn workflows_are_created_updated_paused_activated_and_deleted() {
         )
         .await,
     ] {
-        assert_eq!(code(&error), (400, "ResourceNotFound"), "{error:?}");
-        assert!(error.message.as_deref().unwrap_or("").contains(&id));
+        assert_refusal(&error, (400, "ResourceNotFound"), &id);
     }
     let listed = ok(addr, &by_id).await;
     assert!(listed.workflows.is_empty());
@@ -395,12 +417,7 @@ async fn bodies_are_checked_as_ci_checks_them() {
         ),
         (vec![b' '; MAX_BODY_BYTES + 1], (413, "InvalidContent"), "larger"),
     ] {
-        let error = with_body(addr, &create, body).await;
-        assert_eq!(code(&error), expected, "{error:?}");
-        assert!(
-            error.message.as_deref().unwrap_or("").contains(needle),
-            "{needle}: {error:?}"
-        );
+        assert_refusal(&with_body(addr, &create, body).await, expected, needle);
     }
     // The longest name and Chinese pass.
     let output = ok(
@@ -481,15 +498,7 @@ async fn jobs_are_submitted_described_cancelled_and_listed() {
         },
     )
     .await;
-    let cancelled = ok(
-        addr,
-        &DescribeJobs {
-            job_ids: vec![job_id.clone()],
-        },
-    )
-    .await
-    .jobs
-    .remove(0);
+    let cancelled = describe_job(addr, &job_id).await;
     assert_eq!(cancelled.state, JobState::Cancel);
     assert!(cancelled.end_time.is_some());
     let error = refused(
@@ -546,92 +555,86 @@ async fn jobs_are_submitted_described_cancelled_and_listed() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), 25);
-    let count = |request: ListJobs| async move {
-        let request = ListJobs {
-            size: Some(PageSize::new(100).unwrap()),
-            ..request
-        };
-        ok(addr, &request).await.jobs.len()
-    };
     let base = ListJobs {
         tag: "Transcode".into(),
         ..ListJobs::default()
     };
-    assert_eq!(
-        count(ListJobs {
-            input_object: Some("in/a.mp4".into()),
-            ..base.clone()
-        })
-        .await,
-        12
-    );
-    assert_eq!(
-        count(ListJobs {
-            queue_id: Some(queue_id.clone()),
-            ..base.clone()
-        })
-        .await,
-        25
-    );
-    assert_eq!(
-        count(ListJobs {
-            queue_id: Some("pother".into()),
-            ..base.clone()
-        })
-        .await,
-        0
-    );
-    assert_eq!(
-        count(ListJobs {
-            states: Some([JobStateFilter::Cancel].into()),
-            ..base.clone()
-        })
-        .await,
-        1
-    );
-    assert_eq!(
-        count(ListJobs {
-            states: Some([JobStateFilter::Submitted, JobStateFilter::Running].into()),
-            ..base.clone()
-        })
-        .await,
-        24
-    );
-    assert_eq!(
-        count(ListJobs {
-            tag: "Snapshot".into(),
-            ..base.clone()
-        })
-        .await,
-        0
-    );
-    assert_eq!(
-        count(ListJobs {
-            workflow_id: Some("wnone".into()),
-            ..base.clone()
-        })
-        .await,
-        0
-    );
+    // Each filter, on one page large enough for every job.
+    let all = ListJobs {
+        size: Some(PageSize::new(100).unwrap()),
+        ..base.clone()
+    };
     let creation = submitted.creation_time.unwrap();
-    assert_eq!(
-        count(ListJobs {
-            start_creation_time: Some(creation.clone()),
-            ..base.clone()
-        })
-        .await,
-        25
-    );
     let before =
         cos_ci_proto::CiTimestamp::from_unix(creation.unix_seconds() - 1, 8 * 3600).unwrap();
-    assert_eq!(
-        count(ListJobs {
-            end_creation_time: Some(before),
-            ..base.clone()
-        })
-        .await,
-        0
-    );
+    for (filtered, expected) in [
+        (
+            ListJobs {
+                input_object: Some("in/a.mp4".into()),
+                ..all.clone()
+            },
+            12,
+        ),
+        (
+            ListJobs {
+                queue_id: Some(queue_id.clone()),
+                ..all.clone()
+            },
+            25,
+        ),
+        (
+            ListJobs {
+                queue_id: Some("pother".into()),
+                ..all.clone()
+            },
+            0,
+        ),
+        (
+            ListJobs {
+                states: Some([JobStateFilter::Cancel].into()),
+                ..all.clone()
+            },
+            1,
+        ),
+        (
+            ListJobs {
+                states: Some([JobStateFilter::Submitted, JobStateFilter::Running].into()),
+                ..all.clone()
+            },
+            24,
+        ),
+        (
+            ListJobs {
+                tag: "Snapshot".into(),
+                ..all.clone()
+            },
+            0,
+        ),
+        (
+            ListJobs {
+                workflow_id: Some("wnone".into()),
+                ..all.clone()
+            },
+            0,
+        ),
+        (
+            ListJobs {
+                start_creation_time: Some(creation),
+                ..all.clone()
+            },
+            25,
+        ),
+        (
+            ListJobs {
+                end_creation_time: Some(before),
+                ..all.clone()
+            },
+            0,
+        ),
+    ] {
+        let count = ok(addr, &filtered).await.jobs.len();
+        assert_eq!(count, expected, "{filtered:?}");
+    }
     // Newest first by default.
     let newest = ok(addr, &base).await.jobs;
     assert_eq!(newest.len(), 10);
@@ -681,12 +684,7 @@ async fn job_submissions_ci_refuses() {
             "CallBack",
         ),
     ] {
-        let error = refused(addr, &action).await;
-        assert_eq!(code(&error), expected, "{error:?}");
-        assert!(
-            error.message.as_deref().unwrap_or("").contains(needle),
-            "{needle}: {error:?}"
-        );
+        assert_refusal(&refused(addr, &action).await, expected, needle);
     }
     // `no`, and TDMQ, are accepted.
     ok(addr, &with(&|r| r.callback = Some("no".into()))).await;
@@ -708,9 +706,11 @@ async fn job_submissions_ci_refuses() {
         .request
         .to_xml()
         .replace("</Operation>", "<JobLevel>7</JobLevel></Operation>");
-    let error = with_body(addr, &create, body.into_bytes()).await;
-    assert_eq!(code(&error), (400, "InvalidArgument"), "{error:?}");
-    assert!(error.message.as_deref().unwrap_or("").contains("JobLevel"));
+    assert_refusal(
+        &with_body(addr, &create, body.into_bytes()).await,
+        (400, "InvalidArgument"),
+        "JobLevel",
+    );
 
     // With no duration a job ends at once: it succeeds, and cancelling it
     // is refused; a key with `fail` fails.
@@ -727,17 +727,8 @@ async fn job_submissions_ci_refuses() {
         },
     )
     .await;
-    assert_eq!(code(&error), (400, "InvalidArgument"), "{error:?}");
-    assert!(error.message.as_deref().unwrap_or("").contains("Success"));
-    let job = ok(
-        addr,
-        &DescribeJobs {
-            job_ids: vec![done.job_id.clone()],
-        },
-    )
-    .await
-    .jobs
-    .remove(0);
+    assert_refusal(&error, (400, "InvalidArgument"), "Success");
+    let job = describe_job(addr, &done.job_id).await;
     assert_eq!((job.state, job.progress), (JobState::Success, Some(100)));
     let result = job
         .operation
@@ -754,15 +745,7 @@ async fn job_submissions_ci_refuses() {
     )
     .await
     .job;
-    let failed = ok(
-        addr,
-        &DescribeJobs {
-            job_ids: vec![failed.job_id],
-        },
-    )
-    .await
-    .jobs
-    .remove(0);
+    let failed = describe_job(addr, &failed.job_id).await;
     assert_eq!(failed.state, JobState::Failed);
     assert_eq!(failed.code.as_deref(), Some("InvalidInput"));
     assert_eq!(

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use cos_ci_emulator::{
     DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig, RequestHandler,
 };
-use cos_ci_proto::{CiAction, ListWorkflowExecutions, ServiceError};
+use cos_ci_proto::{CiAction, ListWorkflowExecutions, ListWorkflowExecutionsOutput, ServiceError};
 use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer};
 
 const NOW: u64 = 1_767_600_000;
@@ -54,8 +54,30 @@ fn signed(query: &[(&str, &str)], headers: &[(&str, &str)]) -> http::Request<()>
     builder.body(()).expect("a valid request")
 }
 
-fn service_error(response: &http::Response<bytes::Bytes>) -> ServiceError {
-    ServiceError::from_response(response.status(), response.headers(), response.body())
+/// CI's error in `response`, which must have this status and `Code`
+/// (`context` names the case when it has not).
+#[track_caller]
+fn refusal(
+    response: &http::Response<bytes::Bytes>,
+    status: u16,
+    code: &str,
+    context: &str,
+) -> ServiceError {
+    let error = ServiceError::from_response(response.status(), response.headers(), response.body());
+    assert_eq!(
+        (error.status, error.code.as_deref()),
+        (status, Some(code)),
+        "{context}: {error:?}"
+    );
+    error
+}
+
+/// The page in a `200` answer, in CI's shape.
+#[track_caller]
+fn page(response: &http::Response<bytes::Bytes>) -> ListWorkflowExecutionsOutput {
+    assert_eq!(response.status(), 200);
+    ListWorkflowExecutions::parse_response(response.status(), response.headers(), response.body())
+        .expect("the body is CI's XML")
 }
 
 #[test]
@@ -63,19 +85,13 @@ fn a_signed_request_gets_a_page_in_ci_shape() {
     let handler = handler(None);
     let request = signed(&[("size", "7")], &[("host", handler.virtual_host())]);
     let response = handler.handle_at(&request, now());
-    assert_eq!(response.status(), 200);
+    let output = page(&response);
     assert_eq!(response.headers()["content-type"], "application/xml");
     assert_eq!(response.headers()["server"], "tencent-ci");
     assert_eq!(
         response.headers()["date"],
         httpdate::fmt_http_date(now()).as_str()
     );
-    let output = ListWorkflowExecutions::parse_response(
-        response.status(),
-        response.headers(),
-        response.body(),
-    )
-    .expect("the body is CI's XML");
     assert_eq!(output.executions.len(), 7);
     assert!(output.next_token.is_some());
     let request_id = response.headers()["x-ci-request-id"].to_str().ok();
@@ -103,9 +119,7 @@ fn a_foreign_host_is_refused_before_the_signature() {
     ] {
         let request = signed(&[], &[("host", host)]);
         let response = handler.handle_at(&request, now());
-        assert_eq!(response.status(), 400, "{host}");
-        let error = service_error(&response);
-        assert_eq!(error.code.as_deref(), Some("InvalidHost"), "{host}");
+        let error = refusal(&response, 400, "InvalidHost", host);
         assert!(response.headers().contains_key("x-ci-trace-id"));
         assert_eq!(
             error.request_id.as_deref(),
@@ -120,9 +134,7 @@ fn the_session_token_is_required_when_configured() {
     let host = handler.virtual_host().to_owned();
 
     let missing = handler.handle_at(&signed(&[], &[("host", &host)]), now());
-    assert_eq!(missing.status(), 403);
-    let error = service_error(&missing);
-    assert_eq!(error.code.as_deref(), Some("AccessDenied"));
+    let error = refusal(&missing, 403, "AccessDenied", "no token");
     assert!(
         error
             .message
@@ -145,11 +157,11 @@ fn the_clock_decides_expiry() {
     let handler = handler(None);
     let request = signed(&[], &[("host", handler.virtual_host())]);
     let later = now() + Duration::from_secs(7200);
-    let response = handler.handle_at(&request, later);
-    assert_eq!(response.status(), 401);
-    assert_eq!(
-        service_error(&response).code.as_deref(),
-        Some("SignatureExpired")
+    refusal(
+        &handler.handle_at(&request, later),
+        401,
+        "SignatureExpired",
+        "two hours later",
     );
     // `handle` uses the real clock, long after NOW.
     assert_eq!(handler.handle(&request).status(), 401);
@@ -166,13 +178,6 @@ fn inserted_executions_are_served() {
         &[("workflowId", record.workflow_id.as_str())],
         &[("host", handler.virtual_host())],
     );
-    let response = handler.handle_at(&request, now());
-    assert_eq!(response.status(), 200);
-    let output = ListWorkflowExecutions::parse_response(
-        response.status(),
-        response.headers(),
-        response.body(),
-    )
-    .expect("XML");
+    let output = page(&handler.handle_at(&request, now()));
     assert!(output.executions.iter().any(|e| e.run_id == record.run_id));
 }

@@ -162,6 +162,16 @@ fn check_definition(definition: &WorkflowDefinition) -> Result<(), CiError> {
     Ok(())
 }
 
+/// What a definition sets, on a new workflow and on one updated: its name
+/// and topology, and its state when it gives one.
+fn apply(definition: WorkflowDefinition, workflow: &mut MediaWorkflow) {
+    workflow.name = definition.name;
+    if let Some(state) = definition.state {
+        workflow.state = state;
+    }
+    workflow.topology = Some(definition.topology);
+}
+
 /// `POST /workflow`: a new workflow (`w` + 32 hex), `Active` unless the
 /// definition says `Paused`.
 pub(crate) fn create(
@@ -174,15 +184,15 @@ pub(crate) fn create(
     let mut store = write(&resources.workflows);
     let workflow_id = resources.ids.fresh('w', |id| store.get(id).is_some());
     let time = timestamp(now, TimeForm::Api);
-    let workflow = MediaWorkflow {
-        name: definition.name,
-        state: definition.state.unwrap_or(WorkflowState::Active),
+    let mut workflow = MediaWorkflow {
+        state: WorkflowState::Active,
         workflow_id: workflow_id.clone(),
         bucket_id: Some(resources.bucket.clone()),
         create_time: time.clone(),
         update_time: time,
-        topology: Some(definition.topology),
+        ..MediaWorkflow::default()
     };
+    apply(definition, &mut workflow);
     store.by_id.insert(workflow_id, workflow.clone());
     Ok(WorkflowOutput {
         request_id: None,
@@ -217,11 +227,7 @@ pub(crate) fn update(
     let definition = request.request.workflow;
     check_definition(&definition)?;
     let workflow = modify(resources, &request.workflow_id, now, |workflow| {
-        workflow.name = definition.name;
-        if let Some(state) = definition.state {
-            workflow.state = state;
-        }
-        workflow.topology = Some(definition.topology);
+        apply(definition, workflow)
     })?;
     Ok(WorkflowOutput {
         request_id: None,

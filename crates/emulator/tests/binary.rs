@@ -271,9 +271,9 @@ const QUEUE_LINE: &str = r#"{"QueueId":"p0123456789abcdef0123456789abcdef","Name
 fn a_bad_workflows_or_queues_file_exits_2_naming_the_line() {
     let workflows = temp_file(
         "bad-workflows",
-        &format!("{WORKFLOW_LINE}\n{{\"Name\":\"x\"}}\n"),
+        format!("{WORKFLOW_LINE}\n{{\"Name\":\"x\"}}\n"),
     );
-    let queues = temp_file("bad-queues", &format!("{QUEUE_LINE}\n{QUEUE_LINE}\n"));
+    let queues = temp_file("bad-queues", format!("{QUEUE_LINE}\n{QUEUE_LINE}\n"));
     for (flag, path) in [("--workflows", &workflows), ("--queues", &queues)] {
         let stderr = refused_at_start(&[flag, path.to_str().unwrap()]);
         assert!(

@@ -1,6 +1,7 @@
 //! The executions the emulator serves: one record type (with optional
 //! detail fields), NDJSON in and out, and a deterministic generator.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io;
 
@@ -69,121 +70,94 @@ impl ExecutionRecord {
     }
 }
 
-/// The NDJSON line, borrowed for writing.
-#[derive(serde::Serialize)]
-struct RecordOut<'a> {
+/// The NDJSON line. Written borrowed from a record, unset fields left out;
+/// read owned, unknown fields ignored so that the output of `cos-ci ...
+/// --output ndjson` loads as is.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RecordLine<'a> {
     #[serde(rename = "RunId")]
-    run_id: &'a str,
+    run_id: Cow<'a, str>,
     #[serde(rename = "WorkflowId")]
-    workflow_id: &'a str,
+    workflow_id: Cow<'a, str>,
     #[serde(rename = "Object")]
-    object: &'a str,
+    object: Cow<'a, str>,
     #[serde(rename = "CreateTime")]
-    create_time: &'a str,
+    create_time: Cow<'a, str>,
     #[serde(rename = "State")]
-    state: &'a str,
-    #[serde(rename = "JobId", skip_serializing_if = "Option::is_none")]
-    job_id: Option<&'a str>,
-    #[serde(rename = "WorkflowName", skip_serializing_if = "Option::is_none")]
-    workflow_name: Option<&'a str>,
-    #[serde(rename = "Tasks", skip_serializing_if = "Option::is_none")]
-    tasks: Option<Vec<TaskOut<'a>>>,
-    #[serde(rename = "Topology", skip_serializing_if = "Option::is_none")]
-    topology: Option<&'a XmlTree>,
+    state: Cow<'a, str>,
+    #[serde(rename = "JobId", default, skip_serializing_if = "Option::is_none")]
+    job_id: Option<Cow<'a, str>>,
+    #[serde(
+        rename = "WorkflowName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    workflow_name: Option<Cow<'a, str>>,
+    #[serde(rename = "Tasks", default, skip_serializing_if = "Option::is_none")]
+    tasks: Option<Vec<TaskLine<'a>>>,
+    #[serde(rename = "Topology", default, skip_serializing_if = "Option::is_none")]
+    topology: Option<Cow<'a, XmlTree>>,
 }
 
-/// One task of the NDJSON line, borrowed for writing: unset fields are left
-/// out.
-#[derive(serde::Serialize)]
-struct TaskOut<'a> {
+/// One task of the NDJSON line: `Type`, `Name` and `State` are required,
+/// the rest optional (left out when unset). Times read may also be empty or
+/// `-` (unset), as CI writes them for a job that has not started or ended.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TaskLine<'a> {
     #[serde(rename = "Type")]
-    task_type: &'a str,
+    task_type: Cow<'a, str>,
     #[serde(rename = "Name")]
-    name: &'a str,
+    name: Cow<'a, str>,
     #[serde(rename = "State")]
-    state: &'a str,
-    #[serde(rename = "JobId", skip_serializing_if = "Option::is_none")]
-    job_id: Option<&'a str>,
-    #[serde(rename = "CreateTime", skip_serializing_if = "Option::is_none")]
-    create_time: Option<&'a str>,
-    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
-    start_time: Option<&'a str>,
-    #[serde(rename = "EndTime", skip_serializing_if = "Option::is_none")]
-    end_time: Option<&'a str>,
-    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
-    code: Option<&'a str>,
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    message: Option<&'a str>,
+    state: Cow<'a, str>,
+    #[serde(rename = "JobId", default, skip_serializing_if = "Option::is_none")]
+    job_id: Option<Cow<'a, str>>,
+    #[serde(
+        rename = "CreateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    create_time: Option<Cow<'a, str>>,
+    #[serde(rename = "StartTime", default, skip_serializing_if = "Option::is_none")]
+    start_time: Option<Cow<'a, str>>,
+    #[serde(rename = "EndTime", default, skip_serializing_if = "Option::is_none")]
+    end_time: Option<Cow<'a, str>>,
+    #[serde(rename = "Code", default, skip_serializing_if = "Option::is_none")]
+    code: Option<Cow<'a, str>>,
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    message: Option<Cow<'a, str>>,
 }
 
-impl<'a> From<&'a WorkflowTask> for TaskOut<'a> {
+/// Borrowed text, for writing.
+fn borrowed(text: Option<&str>) -> Option<Cow<'_, str>> {
+    text.map(Cow::Borrowed)
+}
+
+/// Text as read, owned.
+fn owned(text: Option<Cow<'_, str>>) -> Option<String> {
+    text.map(Cow::into_owned)
+}
+
+impl<'a> From<&'a WorkflowTask> for TaskLine<'a> {
     fn from(task: &'a WorkflowTask) -> Self {
-        TaskOut {
-            task_type: &task.task_type,
-            name: &task.name,
-            state: task.state.as_str(),
-            job_id: task.job_id.as_deref(),
-            create_time: task.create_time.as_ref().map(CiTimestamp::as_str),
-            start_time: task.start_time.as_ref().map(CiTimestamp::as_str),
-            end_time: task.end_time.as_ref().map(CiTimestamp::as_str),
-            code: task.code.as_deref(),
-            message: task.message.as_deref(),
+        let time = |time: &'a Option<CiTimestamp>| borrowed(time.as_ref().map(CiTimestamp::as_str));
+        TaskLine {
+            task_type: Cow::Borrowed(&task.task_type),
+            name: Cow::Borrowed(&task.name),
+            state: Cow::Borrowed(task.state.as_str()),
+            job_id: borrowed(task.job_id.as_deref()),
+            create_time: time(&task.create_time),
+            start_time: time(&task.start_time),
+            end_time: time(&task.end_time),
+            code: borrowed(task.code.as_deref()),
+            message: borrowed(task.message.as_deref()),
         }
     }
 }
 
-/// The NDJSON line as read. Unknown fields are ignored so that the output of
-/// `cos-ci ... --output ndjson` loads as is.
-#[derive(serde::Deserialize)]
-struct RecordIn {
-    #[serde(rename = "RunId")]
-    run_id: String,
-    #[serde(rename = "WorkflowId")]
-    workflow_id: String,
-    #[serde(rename = "Object")]
-    object: String,
-    #[serde(rename = "CreateTime")]
-    create_time: String,
-    #[serde(rename = "State")]
-    state: String,
-    #[serde(rename = "JobId", default)]
-    job_id: Option<String>,
-    #[serde(rename = "WorkflowName", default)]
-    workflow_name: Option<String>,
-    #[serde(rename = "Tasks", default)]
-    tasks: Option<Vec<TaskIn>>,
-    #[serde(rename = "Topology", default)]
-    topology: Option<XmlTree>,
-}
-
-/// One task as read: `Type`, `Name` and `State` are required, the rest
-/// optional. Times may also be empty or `-` (unset), as CI writes them for a
-/// job that has not started or ended.
-#[derive(serde::Deserialize)]
-struct TaskIn {
-    #[serde(rename = "Type")]
-    task_type: String,
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "State")]
-    state: String,
-    #[serde(rename = "JobId", default)]
-    job_id: Option<String>,
-    #[serde(rename = "CreateTime", default)]
-    create_time: Option<String>,
-    #[serde(rename = "StartTime", default)]
-    start_time: Option<String>,
-    #[serde(rename = "EndTime", default)]
-    end_time: Option<String>,
-    #[serde(rename = "Code", default)]
-    code: Option<String>,
-    #[serde(rename = "Message", default)]
-    message: Option<String>,
-}
-
-impl TaskIn {
+impl TaskLine<'_> {
     fn into_task(self, index: usize) -> Result<WorkflowTask, String> {
-        let time = |text: Option<String>, field: &str| match text.as_deref() {
+        let time = |text: Option<Cow<'_, str>>, field: &str| match text.as_deref() {
             None | Some("" | "-") => Ok(None),
             Some(text) => CiTimestamp::parse(text)
                 .map(Some)
@@ -193,19 +167,19 @@ impl TaskIn {
             create_time: time(self.create_time, "CreateTime")?,
             start_time: time(self.start_time, "StartTime")?,
             end_time: time(self.end_time, "EndTime")?,
-            task_type: self.task_type,
-            name: self.name,
-            state: JobState::from(self.state),
-            job_id: self.job_id,
-            code: self.code,
-            message: self.message,
+            task_type: self.task_type.into_owned(),
+            name: self.name.into_owned(),
+            state: JobState::from(self.state.into_owned()),
+            job_id: owned(self.job_id),
+            code: owned(self.code),
+            message: owned(self.message),
         })
     }
 }
 
-impl TryFrom<RecordIn> for ExecutionRecord {
+impl TryFrom<RecordLine<'_>> for ExecutionRecord {
     type Error = String;
-    fn try_from(input: RecordIn) -> Result<Self, String> {
+    fn try_from(input: RecordLine<'_>) -> Result<Self, String> {
         if input.run_id.is_empty() {
             return Err("`RunId` is empty".to_owned());
         }
@@ -222,17 +196,17 @@ impl TryFrom<RecordIn> for ExecutionRecord {
             })
             .transpose()?;
         let details = ExecutionDetails {
-            workflow_name: input.workflow_name,
+            workflow_name: owned(input.workflow_name),
             tasks,
-            topology: input.topology,
+            topology: input.topology.map(Cow::into_owned),
         };
         Ok(ExecutionRecord {
-            run_id: input.run_id,
-            workflow_id: input.workflow_id,
-            object: input.object,
+            run_id: input.run_id.into_owned(),
+            workflow_id: input.workflow_id.into_owned(),
+            object: input.object.into_owned(),
             create_time,
-            state: ExecutionState::from(input.state.as_str()),
-            job_id: input.job_id.filter(|job| !job.is_empty()),
+            state: ExecutionState::from(&*input.state),
+            job_id: owned(input.job_id).filter(|job| !job.is_empty()),
             details: (!details.is_empty()).then(|| Box::new(details)),
         })
     }
@@ -240,26 +214,21 @@ impl TryFrom<RecordIn> for ExecutionRecord {
 
 impl serde::Serialize for ExecutionRecord {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        RecordOut {
-            run_id: &self.run_id,
-            workflow_id: &self.workflow_id,
-            object: &self.object,
-            create_time: self.create_time.as_str(),
-            state: self.state.as_str(),
-            job_id: self.job_id.as_deref(),
-            workflow_name: self
-                .details
-                .as_ref()
-                .and_then(|details| details.workflow_name.as_deref()),
-            tasks: self
-                .details
-                .as_ref()
+        let details = self.details.as_deref();
+        RecordLine {
+            run_id: Cow::Borrowed(&self.run_id),
+            workflow_id: Cow::Borrowed(&self.workflow_id),
+            object: Cow::Borrowed(&self.object),
+            create_time: Cow::Borrowed(self.create_time.as_str()),
+            state: Cow::Borrowed(self.state.as_str()),
+            job_id: borrowed(self.job_id.as_deref()),
+            workflow_name: borrowed(details.and_then(|details| details.workflow_name.as_deref())),
+            tasks: details
                 .and_then(|details| details.tasks.as_ref())
-                .map(|tasks| tasks.iter().map(TaskOut::from).collect()),
-            topology: self
-                .details
-                .as_ref()
-                .and_then(|details| details.topology.as_ref()),
+                .map(|tasks| tasks.iter().map(TaskLine::from).collect()),
+            topology: details
+                .and_then(|details| details.topology.as_ref())
+                .map(Cow::Borrowed),
         }
         .serialize(serializer)
     }
@@ -267,7 +236,7 @@ impl serde::Serialize for ExecutionRecord {
 
 impl<'de> serde::Deserialize<'de> for ExecutionRecord {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let input = RecordIn::deserialize(deserializer)?;
+        let input = RecordLine::deserialize(deserializer)?;
         ExecutionRecord::try_from(input).map_err(serde::de::Error::custom)
     }
 }

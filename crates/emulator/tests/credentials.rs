@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use cos_ci_emulator::{Dataset, Emulator, EmulatorConfig, RequestHandler};
-use cos_ci_proto::ServiceError;
 use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer};
 use serde_json::Value;
 
@@ -89,10 +88,6 @@ fn list_with(credentials: &Credentials, signed_at: u64) -> http::Request<Bytes> 
 fn credentials_from(body: &Value) -> Credentials {
     let text = |name: &str| body[name].as_str().unwrap().to_owned();
     Credentials::new(text("TmpSecretId"), text("TmpSecretKey")).with_session_token(text("Token"))
-}
-
-fn service_error(response: &http::Response<Bytes>) -> ServiceError {
-    ServiceError::from_response(response.status(), response.headers(), response.body())
 }
 
 #[test]
@@ -228,17 +223,14 @@ fn the_api_takes_issued_credentials_until_they_expire() {
     assert_eq!(response.status(), 200);
 
     let expired = handler.handle_at(&list_with(&credentials, NOW + 60), at(NOW + 60));
-    let error = service_error(&expired);
-    assert_eq!(
-        (error.status, error.code.as_deref()),
-        (403, Some("AccessDenied"))
-    );
-    assert!(error.message.unwrap().contains("expired"));
+    let error = common::refusal("expired", &expired, 403, "AccessDenied");
+    common::assert_mentions(&error, "expired");
 
     // The issued key with another token, or with none: refused.
     let wrong = Credentials::new(credentials.secret_id(), credentials.expose_secret_key())
         .with_session_token("not-the-token");
-    let error = service_error(&handler.handle_at(&list_with(&wrong, NOW), at(NOW)));
+    let answer = handler.handle_at(&list_with(&wrong, NOW), at(NOW));
+    let error = common::refusal("another token", &answer, 403, "AccessDenied");
     assert_eq!(
         error.message.as_deref(),
         Some("The security token is invalid.")
@@ -254,8 +246,8 @@ fn the_api_takes_issued_credentials_until_they_expire() {
         200
     );
     let unknown = Credentials::new("AKIDtmp999999", "k").with_session_token("t");
-    let error = service_error(&handler.handle_at(&list_with(&unknown, NOW), at(NOW)));
-    assert_eq!(error.code.as_deref(), Some("SecretidNotExist"));
+    let answer = handler.handle_at(&list_with(&unknown, NOW), at(NOW));
+    common::refusal("unknown id", &answer, 401, "SecretidNotExist");
 }
 
 #[tokio::test]

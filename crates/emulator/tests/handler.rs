@@ -1,13 +1,16 @@
 //! `RequestHandler`: the emulator's request handling without a socket, with
 //! a fixed clock so the signatures are reproducible.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::{assert_mentions, refusal};
 use cos_ci_emulator::{
     DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Dataset, EmulatorConfig, RequestHandler,
 };
-use cos_ci_proto::{CiAction, ListWorkflowExecutions, ListWorkflowExecutionsOutput, ServiceError};
+use cos_ci_proto::{CiAction, ListWorkflowExecutions, ListWorkflowExecutionsOutput};
 use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer};
 
 const NOW: u64 = 1_767_600_000;
@@ -52,24 +55,6 @@ fn signed(query: &[(&str, &str)], headers: &[(&str, &str)]) -> http::Request<()>
         builder = builder.header(*name, *value);
     }
     builder.body(()).expect("a valid request")
-}
-
-/// CI's error in `response`, which must have this status and `Code`
-/// (`context` names the case when it has not).
-#[track_caller]
-fn refusal(
-    response: &http::Response<bytes::Bytes>,
-    status: u16,
-    code: &str,
-    context: &str,
-) -> ServiceError {
-    let error = ServiceError::from_response(response.status(), response.headers(), response.body());
-    assert_eq!(
-        (error.status, error.code.as_deref()),
-        (status, Some(code)),
-        "{context}: {error:?}"
-    );
-    error
 }
 
 /// The page in a `200` answer, in CI's shape.
@@ -119,7 +104,7 @@ fn a_foreign_host_is_refused_before_the_signature() {
     ] {
         let request = signed(&[], &[("host", host)]);
         let response = handler.handle_at(&request, now());
-        let error = refusal(&response, 400, "InvalidHost", host);
+        let error = refusal(host, &response, 400, "InvalidHost");
         assert!(response.headers().contains_key("x-ci-trace-id"));
         assert_eq!(
             error.request_id.as_deref(),
@@ -134,14 +119,8 @@ fn the_session_token_is_required_when_configured() {
     let host = handler.virtual_host().to_owned();
 
     let missing = handler.handle_at(&signed(&[], &[("host", &host)]), now());
-    let error = refusal(&missing, 403, "AccessDenied", "no token");
-    assert!(
-        error
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("x-ci-security-token")),
-        "{error:?}"
-    );
+    let error = refusal("no token", &missing, 403, "AccessDenied");
+    assert_mentions(&error, "x-ci-security-token");
 
     let wrong = signed(&[], &[("host", &host), ("x-cos-security-token", "nope")]);
     assert_eq!(handler.handle_at(&wrong, now()).status(), 403);
@@ -158,10 +137,10 @@ fn the_clock_decides_expiry() {
     let request = signed(&[], &[("host", handler.virtual_host())]);
     let later = now() + Duration::from_secs(7200);
     refusal(
+        "two hours later",
         &handler.handle_at(&request, later),
         401,
         "SignatureExpired",
-        "two hours later",
     );
     // `handle` uses the real clock, long after NOW.
     assert_eq!(handler.handle(&request).status(), 401);

@@ -50,10 +50,7 @@ fn code(error: &ServiceError) -> (u16, &str) {
 #[track_caller]
 fn assert_refusal(error: &ServiceError, expected: (u16, &str), needle: &str) {
     assert_eq!(code(error), expected, "{error:?}");
-    assert!(
-        error.message.as_deref().unwrap_or("").contains(needle),
-        "{needle}: {error:?}"
-    );
+    common::assert_mentions(error, needle);
 }
 
 /// The job `job_id`, described alone (it must exist).

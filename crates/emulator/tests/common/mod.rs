@@ -6,7 +6,9 @@
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use cos_ci_emulator::{DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Emulator, EmulatorConfig};
+use cos_ci_proto::ServiceError;
 use cos_ci_sign::{Credentials, HeaderPolicy, KeyTime, SignableRequest, Signer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -249,5 +251,32 @@ pub fn assert_error_for(context: impl std::fmt::Display, reply: &Reply, status: 
         (status, Some(code)),
         "{context}: {}",
         reply.body
+    );
+}
+
+/// CI's error in an in-process answer (`RequestHandler`), which must have
+/// this status and `Code` (`context` names the case when it has not).
+#[track_caller]
+pub fn refusal(
+    context: impl std::fmt::Display,
+    response: &http::Response<Bytes>,
+    status: u16,
+    code: &str,
+) -> ServiceError {
+    let error = ServiceError::from_response(response.status(), response.headers(), response.body());
+    assert_eq!(
+        (error.status, error.code.as_deref()),
+        (status, Some(code)),
+        "{context}: {error:?}"
+    );
+    error
+}
+
+/// Assert that CI's error mentions `text` in its message.
+#[track_caller]
+pub fn assert_mentions(error: &ServiceError, text: &str) {
+    assert!(
+        error.message.as_deref().is_some_and(|m| m.contains(text)),
+        "`{text}` not in the message: {error:?}"
     );
 }

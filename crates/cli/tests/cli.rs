@@ -334,6 +334,12 @@ fn sign_with_a_session_token_signs_it_and_reproduces_the_ci_2_vector() {
 /// Environment variables for one run.
 type Env<'a> = [(&'a str, &'a str)];
 
+/// One case of an error catalogue snapshot: its name, the exit code and
+/// what it said on stderr.
+fn write_case(report: &mut String, name: &str, code: i32, stderr: &str) {
+    writeln!(report, "## {name}\nexit {code}\n{}", stderr.trim_end()).unwrap();
+}
+
 /// The bad-input catalogue: each case's exit code and stderr, nothing on
 /// stdout, never a panic.
 #[test]
@@ -464,13 +470,7 @@ fn errors_are_one_line_with_the_right_exit_code() {
             .replace(&unreachable, "[closed-port]")
             .replace(closed, "[closed-port]")
             .replace(&home.display().to_string(), "[home]");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            stderr.trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &stderr);
     }
     let bad_sign: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -508,13 +508,7 @@ fn errors_are_one_line_with_the_right_exit_code() {
         args.extend(extra);
         let run = cos_ci(&args, &default);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            run.stderr.trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &run.stderr);
     }
     insta::assert_snapshot!("error_catalogue", report);
 }
@@ -802,13 +796,7 @@ fn answers_the_server_sent_exit_3_with_status_code_and_request_id() {
         {
             stderr.replace_range(start + " attempt(s) in ".len()..start + end, "[elapsed]");
         }
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            stderr.trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &stderr);
     }
     insta::assert_snapshot!("answers_the_server_sent", report);
 }
@@ -962,18 +950,10 @@ fn broken_servers_give_service_and_network_exit_codes() {
             vec!["--timeout", "0.2", "--max-attempts", "2"],
         ),
     ] {
-        let mut args = vec!["--endpoint", url.as_str()];
-        args.extend(extra);
-        let run = list_with_env(&args, &default_env());
+        let run = list_at(url, &extra);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
         let stderr = run.stderr.replace(url.as_str(), "[server]");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            stderr.trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &stderr);
     }
     insta::assert_snapshot!("broken_servers", report);
 }
@@ -1227,13 +1207,7 @@ fn get_errors() {
     ] {
         let run = get(&endpoint, run_id, &extra);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            redact(&run.stderr).trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &redact(&run.stderr));
     }
     insta::assert_snapshot!("get_errors", report);
 }
@@ -1402,13 +1376,7 @@ fn summary_errors_name_the_flag() {
     ] {
         let run = summary(extra);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            redact(run.stderr.trim_end())
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &redact(&run.stderr));
     }
     insta::assert_snapshot!("summary_errors", report);
 }

@@ -151,7 +151,8 @@ pub trait ListingArgs: ActionArgs<Action: PaginatedAction> {
     }
 }
 
-type Output<A> = <<A as ActionArgs>::Action as CiAction>::Output;
+/// The answer to `A`'s action.
+pub(crate) type Output<A> = <<A as ActionArgs>::Action as CiAction>::Output;
 type Item<A> = <<A as ActionArgs>::Action as PaginatedAction>::Item;
 
 /// Run a one-call action and print its answer (`get`).

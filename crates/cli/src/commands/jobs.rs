@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use clap::{Args, ValueEnum};
 use cos_ci_proto::{
     CancelJob, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput, JobDetail,
-    JobOutput, JobRequest, JobStateFilter, ListJobs, ListJobsOutput, Order, PageSize,
+    JobOutput, JobRequest, JobStateFilter, ListJobs, Order, PageSize,
 };
 
 use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs, WaitArgs};
@@ -93,10 +93,6 @@ impl ListingArgs for JobsListArgs {
 
     fn paging(&self) -> &PagingArgs {
         &self.paging
-    }
-
-    fn notes(_: &ListJobsOutput) -> Vec<String> {
-        Vec::new()
     }
 }
 

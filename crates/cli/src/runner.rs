@@ -151,7 +151,8 @@ pub trait ListingArgs: ActionArgs<Action: PaginatedAction> {
     }
 }
 
-type Output<A> = <<A as ActionArgs>::Action as CiAction>::Output;
+/// The answer to `A`'s action.
+pub(crate) type Output<A> = <<A as ActionArgs>::Action as CiAction>::Output;
 type Item<A> = <<A as ActionArgs>::Action as PaginatedAction>::Item;
 
 /// Run a one-call action and print its answer (`get`).
@@ -188,26 +189,33 @@ where
     Output<A>: Serialize,
 {
     let (_, output) = answer(args, env)?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match args.format() {
-        OutputFormat::Table => writeln!(out, "{}", crate::terminal::printable(&line(&output))),
-        OutputFormat::Json => write_json(&mut out, &output),
-        OutputFormat::Ndjson => serde_json::to_writer(&mut out, &output)
-            .map_err(io::Error::from)
-            .and_then(|()| out.write_all(b"\n")),
-    }
-    .and_then(|()| out.flush())
-    .map_err(CliError::Output)
+    to_stdout(|out| {
+        match args.format() {
+            OutputFormat::Table => writeln!(out, "{}", crate::terminal::printable(&line(&output))),
+            OutputFormat::Json => write_json(out, &output),
+            OutputFormat::Ndjson => serde_json::to_writer(&mut *out, &output)
+                .map_err(io::Error::from)
+                .and_then(|()| out.write_all(b"\n")),
+        }
+        .map_err(CliError::Output)
+    })
 }
 
 /// Print one document to stdout in `format`.
 pub fn print_document<T: Render + ?Sized>(format: OutputFormat, value: &T) -> Result<(), CliError> {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    write_document(&mut out, format, value)
-        .and_then(|()| out.flush())
-        .map_err(CliError::Output)
+    to_stdout(|out| write_document(out, format, value).map_err(CliError::Output))
+}
+
+/// Run `write` on buffered stdout, then flush what it printed even when
+/// it failed, so that the reader sees every complete page that arrived
+/// before the error (which is returned first).
+fn to_stdout(
+    write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let result = write(&mut out);
+    let flushed = out.flush().map_err(CliError::Output);
+    result.and(flushed)
 }
 
 /// Run a listing: one page, or (with `--all`, `--limit`, `--max-pages`)
@@ -222,17 +230,13 @@ where
 {
     let action = checked_action(args)?;
     let runner = Runner::new(args.service(), env)?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let result = if args.paging().follows() {
-        runner.every_page::<A, _>(action, args, &mut out)
-    } else {
-        runner.one_page::<A, _>(action, args.format(), &mut out)
-    };
-    // Flush what was printed before reporting an error, so the reader sees
-    // every complete page that arrived.
-    let flushed = out.flush().map_err(CliError::Output);
-    result.and(flushed)
+    to_stdout(|out| {
+        if args.paging().follows() {
+            runner.every_page::<A, _>(action, args, out)
+        } else {
+            runner.one_page::<A, _>(action, args.format(), out)
+        }
+    })
 }
 
 /// The arguments of a listing that can also be paged by creation-time
@@ -266,15 +270,11 @@ where
         .or(action.page_size())
         .unwrap_or(<A::Action as PaginatedAction>::MAX_PAGE_SIZE);
     let runner = Runner::new(args.service(), env)?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
     let pages = runner
         .client
         .parallel_pages(action, options)
         .map(|page| page.map(|items| (items, None)));
-    let result = runner.print_pages::<A, _, _>(pages, args, &mut out, page_size, 1);
-    let flushed = out.flush().map_err(CliError::Output);
-    result.and(flushed)
+    to_stdout(|out| runner.print_pages::<A, _, _>(pages, args, out, page_size, 1))
 }
 
 /// The action, checked; a broken rule names the flag that set it.

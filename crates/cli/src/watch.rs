@@ -18,6 +18,19 @@ use crate::terminal::printable;
 /// Erase the current line and return to its start.
 const CLEAR_LINE: &str = "\r\x1b[2K";
 
+/// A wait shown on stderr as it goes, fed the waiter's events.
+pub trait Drawing: Sized {
+    /// The drawing of `id`; `terminal`: redrawn in place (stderr is a
+    /// terminal), else plain lines.
+    fn new(terminal: bool, id: &str) -> Self;
+
+    /// Take one event and show it.
+    fn on_event<W: Write + ?Sized>(&mut self, event: &WaitEvent, err: &mut W) -> io::Result<()>;
+
+    /// End the drawing so what follows starts below it.
+    fn finish<W: Write + ?Sized>(&mut self, err: &mut W) -> io::Result<()>;
+}
+
 /// One task of a run, as far as the events told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TaskLine {
@@ -26,6 +39,18 @@ struct TaskLine {
     state: &'static str,
     job_id: Option<String>,
     detail: Option<String>,
+}
+
+impl TaskLine {
+    /// Its job id and detail, those it has, each after its separator.
+    fn push_job_and_detail(&self, line: &mut String, before_job: &str, before_detail: &str) {
+        for (before, text) in [(before_job, &self.job_id), (before_detail, &self.detail)] {
+            if let Some(text) = text {
+                line.push_str(before);
+                line.push_str(&printable(text));
+            }
+        }
+    }
 }
 
 /// A workflow run's progress: its state and a line per task.
@@ -69,10 +94,9 @@ fn fit(line: &str, width: usize) -> String {
     out
 }
 
-impl RunBoard {
-    /// `terminal`: redraw in place (stderr is a terminal), lines cut to
-    /// [`terminal_width`]; else plain lines.
-    pub fn new(terminal: bool, run_id: &str) -> Self {
+/// On a terminal, lines cut to [`terminal_width`].
+impl Drawing for RunBoard {
+    fn new(terminal: bool, run_id: &str) -> Self {
         RunBoard {
             terminal,
             width: terminal_width(),
@@ -83,12 +107,7 @@ impl RunBoard {
         }
     }
 
-    /// Take one event and show it.
-    pub fn on_event<W: Write + ?Sized>(
-        &mut self,
-        event: &WaitEvent,
-        err: &mut W,
-    ) -> io::Result<()> {
+    fn on_event<W: Write + ?Sized>(&mut self, event: &WaitEvent, err: &mut W) -> io::Result<()> {
         let plain = self.apply(event);
         if self.terminal {
             self.redraw(err)
@@ -100,6 +119,13 @@ impl RunBoard {
         }
     }
 
+    /// Nothing to do: every frame and plain line ends its line.
+    fn finish<W: Write + ?Sized>(&mut self, _err: &mut W) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl RunBoard {
     /// Update the model; the plain line for the event, if it says anything.
     fn apply(&mut self, event: &WaitEvent) -> Option<String> {
         let (name, task_type, job_id, state, detail) = match event {
@@ -161,14 +187,7 @@ impl RunBoard {
             printable(&line.task_type),
             line.state
         );
-        if let Some(job) = &line.job_id {
-            plain.push_str(", job ");
-            plain.push_str(&printable(job));
-        }
-        if let Some(detail) = &line.detail {
-            plain.push_str(": ");
-            plain.push_str(&printable(detail));
-        }
+        line.push_job_and_detail(&mut plain, ", job ", ": ");
         match index {
             Some(index) => {
                 let task = &mut self.tasks[index];
@@ -215,14 +234,7 @@ impl RunBoard {
                 line.push_str(cell);
                 line.extend(std::iter::repeat_n(' ', width - cell.width() + 2));
             }
-            if let Some(job) = &task.job_id {
-                line.push_str("job ");
-                line.push_str(&printable(job));
-            }
-            if let Some(detail) = &task.detail {
-                line.push_str("  ");
-                line.push_str(&printable(detail));
-            }
+            task.push_job_and_detail(&mut line, "job ", "  ");
             lines.push(line.trim_end().to_owned());
         }
         lines
@@ -259,9 +271,9 @@ pub struct JobBar {
 /// Cells in the bar.
 const BAR_WIDTH: usize = 30;
 
-impl JobBar {
-    /// `terminal`: one line redrawn in place; else plain lines.
-    pub fn new(terminal: bool, job_id: &str) -> Self {
+/// On a terminal, one line redrawn in place.
+impl Drawing for JobBar {
+    fn new(terminal: bool, job_id: &str) -> Self {
         JobBar {
             terminal,
             job_id: job_id.to_owned(),
@@ -271,12 +283,7 @@ impl JobBar {
         }
     }
 
-    /// Take one event and show it.
-    pub fn on_event<W: Write + ?Sized>(
-        &mut self,
-        event: &WaitEvent,
-        err: &mut W,
-    ) -> io::Result<()> {
+    fn on_event<W: Write + ?Sized>(&mut self, event: &WaitEvent, err: &mut W) -> io::Result<()> {
         let plain = match event {
             WaitEvent::StateChanged { state } => {
                 self.state = state.clone();
@@ -297,6 +304,18 @@ impl JobBar {
         err.flush()
     }
 
+    /// The bar's line ends once it was drawn.
+    fn finish<W: Write + ?Sized>(&mut self, err: &mut W) -> io::Result<()> {
+        if self.drawn {
+            self.drawn = false;
+            err.write_all(b"\n")?;
+            err.flush()?;
+        }
+        Ok(())
+    }
+}
+
+impl JobBar {
     /// `job j1  [#########.....................]  30%  Running`
     fn bar(&self) -> String {
         let percent = self.percent.unwrap_or(0) as usize;
@@ -311,16 +330,6 @@ impl JobBar {
             ".".repeat(BAR_WIDTH - filled),
             printable(&self.state)
         )
-    }
-
-    /// End the bar's line so what follows starts below it.
-    pub fn finish<W: Write + ?Sized>(&mut self, err: &mut W) -> io::Result<()> {
-        if self.drawn {
-            self.drawn = false;
-            err.write_all(b"\n")?;
-            err.flush()?;
-        }
-        Ok(())
     }
 }
 

@@ -135,14 +135,25 @@ fn ndjson_of_one_page_with_next_token_last_on_stderr() {
         .expect("NextToken line");
 
     // The token continues exactly where the first page stopped.
-    let first = ndjson_run_ids(&run.stdout);
-    let next = list(&["--size", "5", "--output", "ndjson", "--next-token", token]);
-    assert_eq!(next.code, 0, "{next:?}");
-    let all = list(&["--size", "10", "--output", "ndjson"]);
-    let expected = ndjson_run_ids(&all.stdout);
-    let mut both = first;
-    both.extend(ndjson_run_ids(&next.stdout));
-    assert_eq!(both, expected);
+    assert_resumes_exactly(
+        ndjson_run_ids(&run.stdout),
+        &["--size", "5", "--output", "ndjson", "--next-token", token],
+        &["--size", "10", "--output", "ndjson"],
+    );
+}
+
+/// The listing `resumed`, from where one that listed `first` stopped,
+/// goes on exactly: `first` and then its executions are the listing
+/// `whole`.
+#[track_caller]
+fn assert_resumes_exactly(first: Vec<String>, resumed: &[&str], whole: &[&str]) {
+    let resumed = list(resumed);
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    let whole = list(whole);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    let mut joined = first;
+    joined.extend(ndjson_run_ids(&resumed.stdout));
+    assert_eq!(joined, ndjson_run_ids(&whole.stdout));
 }
 
 #[test]
@@ -207,12 +218,11 @@ fn limit_stops_after_that_many_and_says_where_to_resume() {
     assert_eq!(document["NextToken"], token.as_str());
 
     // Resuming continues exactly after the seventh execution.
-    let resumed = list(&["--next-token", &token, "--limit", "3", "--output", "ndjson"]);
-    let all = list(&["--limit", "10", "--size", "10", "--output", "ndjson"]);
-    let expected = ndjson_run_ids(&all.stdout);
-    let mut joined = first;
-    joined.extend(ndjson_run_ids(&resumed.stdout));
-    assert_eq!(joined, expected);
+    assert_resumes_exactly(
+        first,
+        &["--next-token", &token, "--limit", "3", "--output", "ndjson"],
+        &["--limit", "10", "--size", "10", "--output", "ndjson"],
+    );
 }
 
 #[test]
@@ -334,6 +344,12 @@ fn sign_with_a_session_token_signs_it_and_reproduces_the_ci_2_vector() {
 /// Environment variables for one run.
 type Env<'a> = [(&'a str, &'a str)];
 
+/// One case of an error catalogue snapshot: its name, the exit code and
+/// what it said on stderr.
+fn write_case(report: &mut String, name: &str, code: i32, stderr: &str) {
+    writeln!(report, "## {name}\nexit {code}\n{}", stderr.trim_end()).unwrap();
+}
+
 /// The bad-input catalogue: each case's exit code and stderr, nothing on
 /// stdout, never a panic.
 #[test]
@@ -360,103 +376,92 @@ fn errors_are_one_line_with_the_right_exit_code() {
         ("TENCENTCLOUD_SECRET_ID", "AKIDcosciEMULATÖR"),
         ("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
     ];
-    let cases: Vec<(&str, Vec<&str>, &Env<'_>)> = vec![
-        ("size 0", vec!["--size", "0"], &default),
-        ("size 101", vec!["--size", "101"], &default),
-        ("size not a number", vec!["--size", "ten"], &default),
-        ("limit 0", vec!["--limit", "0"], &default),
-        ("unknown state", vec!["--states", "Success,Done"], &default),
-        ("empty state item", vec!["--states", "Success,"], &default),
-        (
-            "bad start time",
-            vec!["--start-time", "yesterday"],
-            &default,
-        ),
+    // A case sets flags (with the emulator's credentials in the
+    // environment) or the environment (with no flags).
+    enum Given<'a> {
+        Flags(Vec<&'a str>),
+        Vars(&'a Env<'a>),
+    }
+    use Given::{Flags, Vars};
+    let cases: Vec<(&str, Given<'_>)> = vec![
+        ("size 0", Flags(vec!["--size", "0"])),
+        ("size 101", Flags(vec!["--size", "101"])),
+        ("size not a number", Flags(vec!["--size", "ten"])),
+        ("limit 0", Flags(vec!["--limit", "0"])),
+        ("unknown state", Flags(vec!["--states", "Success,Done"])),
+        ("empty state item", Flags(vec!["--states", "Success,"])),
+        ("bad start time", Flags(vec!["--start-time", "yesterday"])),
         (
             "bad end time",
-            vec!["--end-time", "2022-02-30T00:00:00+0800"],
-            &default,
+            Flags(vec!["--end-time", "2022-02-30T00:00:00+0800"]),
         ),
         (
             "start after end",
-            vec![
+            Flags(vec![
                 "--start-time",
                 "2022-08-10T00:00:00+08:00",
                 "--end-time",
                 "2022-08-09T00:00:00+08:00",
-            ],
-            &default,
+            ]),
         ),
-        ("empty workflow id", vec!["--workflow-id", ""], &default),
-        ("bad order", vec!["--order", "newest"], &default),
-        ("parallel 0", vec!["--all", "--parallel", "0"], &default),
-        ("parallel 33", vec!["--all", "--parallel", "33"], &default),
-        ("parallel of one page", vec!["--parallel", "4"], &default),
-        ("bad output", vec!["--output", "xml"], &default),
-        ("all and limit", vec!["--all", "--limit", "3"], &default),
-        (
-            "malformed endpoint",
-            vec!["--endpoint", "ftp//nope"],
-            &default,
-        ),
+        ("empty workflow id", Flags(vec!["--workflow-id", ""])),
+        ("bad order", Flags(vec!["--order", "newest"])),
+        ("parallel 0", Flags(vec!["--all", "--parallel", "0"])),
+        ("parallel 33", Flags(vec!["--all", "--parallel", "33"])),
+        ("parallel of one page", Flags(vec!["--parallel", "4"])),
+        ("bad output", Flags(vec!["--output", "xml"])),
+        ("all and limit", Flags(vec!["--all", "--limit", "3"])),
+        ("malformed endpoint", Flags(vec!["--endpoint", "ftp//nope"])),
         (
             "endpoint with a path",
-            vec!["--endpoint", "http://127.0.0.1:1/ci"],
-            &default,
+            Flags(vec!["--endpoint", "http://127.0.0.1:1/ci"]),
         ),
         (
             "endpoint port 65536",
-            vec!["--endpoint", "http://127.0.0.1:65536"],
-            &default,
+            Flags(vec!["--endpoint", "http://127.0.0.1:65536"]),
         ),
         (
             "endpoint port 99999999999",
-            vec!["--endpoint", "http://127.0.0.1:99999999999"],
-            &default,
+            Flags(vec!["--endpoint", "http://127.0.0.1:99999999999"]),
         ),
-        ("bad bucket", vec!["--bucket", "Example"], &default),
-        ("bad region", vec!["--region", "beijing"], &default),
-        ("timeout not a number", vec!["--timeout", "soon"], &default),
-        ("max attempts 0", vec!["--max-attempts", "0"], &default),
-        ("max pages 0", vec!["--max-pages", "0"], &default),
-        ("negative limit", vec!["--limit", "-1"], &default),
-        ("deadline 0", vec!["--deadline", "0"], &default),
+        ("bad bucket", Flags(vec!["--bucket", "Example"])),
+        ("bad region", Flags(vec!["--region", "beijing"])),
+        ("timeout not a number", Flags(vec!["--timeout", "soon"])),
+        ("max attempts 0", Flags(vec!["--max-attempts", "0"])),
+        ("max pages 0", Flags(vec!["--max-pages", "0"])),
+        ("negative limit", Flags(vec!["--limit", "-1"])),
+        ("deadline 0", Flags(vec!["--deadline", "0"])),
         (
             "timeout longer than the deadline",
-            vec!["--timeout", "300", "--deadline", "120"],
-            &default,
+            Flags(vec!["--timeout", "300", "--deadline", "120"]),
         ),
-        ("66 KB name", vec!["--name", &long_value], &default),
+        ("66 KB name", Flags(vec!["--name", &long_value])),
         (
             "66 KB workflow id",
-            vec!["--workflow-id", &long_value],
-            &default,
+            Flags(vec!["--workflow-id", &long_value]),
         ),
-        (
-            "66 KB next token",
-            vec!["--next-token", &long_value],
-            &default,
-        ),
-        ("secret id from a CRLF file", vec![], &crlf_id),
+        ("66 KB next token", Flags(vec!["--next-token", &long_value])),
+        ("secret id from a CRLF file", Vars(&crlf_id)),
         (
             "session token with a line feed",
-            vec!["--session-token", "token\n"],
-            &default,
+            Flags(vec!["--session-token", "token\n"]),
         ),
-        ("non-ASCII secret id", vec![], &non_ascii_id),
-        ("unknown flag", vec!["--colour", "red"], &default),
-        ("missing credentials", vec![], &[]),
-        ("missing secret key", vec![], &only_id),
-        ("wrong secret key", vec![], &wrong_key),
+        ("non-ASCII secret id", Vars(&non_ascii_id)),
+        ("unknown flag", Flags(vec!["--colour", "red"])),
+        ("missing credentials", Vars(&[])),
+        ("missing secret key", Vars(&only_id)),
+        ("wrong secret key", Vars(&wrong_key)),
         (
             "unreachable endpoint",
-            vec!["--endpoint", &unreachable],
-            &default,
+            Flags(vec!["--endpoint", &unreachable]),
         ),
     ];
     let mut report = String::new();
-    for (name, extra, env) in cases {
-        let run = list_with_env(&extra, env);
+    for (name, given) in cases {
+        let run = match given {
+            Flags(extra) => list_with_env(&extra, &default),
+            Vars(env) => list_with_env(&[], env),
+        };
         assert_eq!(run.stdout, "", "{name}: {run:?}");
         assert!(!run.stderr.contains("panicked"), "{name}: {run:?}");
         let (home, closed) = isolation();
@@ -464,13 +469,7 @@ fn errors_are_one_line_with_the_right_exit_code() {
             .replace(&unreachable, "[closed-port]")
             .replace(closed, "[closed-port]")
             .replace(&home.display().to_string(), "[home]");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            stderr.trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &stderr);
     }
     let bad_sign: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -508,13 +507,7 @@ fn errors_are_one_line_with_the_right_exit_code() {
         args.extend(extra);
         let run = cos_ci(&args, &default);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            run.stderr.trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &run.stderr);
     }
     insta::assert_snapshot!("error_catalogue", report);
 }
@@ -802,13 +795,7 @@ fn answers_the_server_sent_exit_3_with_status_code_and_request_id() {
         {
             stderr.replace_range(start + " attempt(s) in ".len()..start + end, "[elapsed]");
         }
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            stderr.trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &stderr);
     }
     insta::assert_snapshot!("answers_the_server_sent", report);
 }
@@ -962,18 +949,10 @@ fn broken_servers_give_service_and_network_exit_codes() {
             vec!["--timeout", "0.2", "--max-attempts", "2"],
         ),
     ] {
-        let mut args = vec!["--endpoint", url.as_str()];
-        args.extend(extra);
-        let run = list_with_env(&args, &default_env());
+        let run = list_at(url, &extra);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
         let stderr = run.stderr.replace(url.as_str(), "[server]");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            stderr.trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &stderr);
     }
     insta::assert_snapshot!("broken_servers", report);
 }
@@ -1041,11 +1020,11 @@ fn max_pages_caps_a_listing_and_says_where_to_resume() {
         "error: stopped after 2 pages (the page limit); the listing has more"
     );
     // The token continues right after the tenth execution.
-    let resumed = list(&["--next-token", token, "--size", "5", "--output", "ndjson"]);
-    let all = list(&["--limit", "15", "--size", "15", "--output", "ndjson"]);
-    let mut joined = first;
-    joined.extend(ndjson_run_ids(&resumed.stdout));
-    assert_eq!(joined, ndjson_run_ids(&all.stdout));
+    assert_resumes_exactly(
+        first,
+        &["--next-token", token, "--size", "5", "--output", "ndjson"],
+        &["--limit", "15", "--size", "15", "--output", "ndjson"],
+    );
 
     // A cap the listing fits in is no error.
     let whole = list(&["--max-pages", "3", "--size", "100", "--output", "ndjson"]);
@@ -1227,13 +1206,7 @@ fn get_errors() {
     ] {
         let run = get(&endpoint, run_id, &extra);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            redact(&run.stderr).trim_end()
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &redact(&run.stderr));
     }
     insta::assert_snapshot!("get_errors", report);
 }
@@ -1402,13 +1375,7 @@ fn summary_errors_name_the_flag() {
     ] {
         let run = summary(extra);
         assert_eq!(run.stdout, "", "{name}: {run:?}");
-        writeln!(
-            report,
-            "## {name}\nexit {}\n{}",
-            run.code,
-            redact(run.stderr.trim_end())
-        )
-        .unwrap();
+        write_case(&mut report, name, run.code, &redact(&run.stderr));
     }
     insta::assert_snapshot!("summary_errors", report);
 }

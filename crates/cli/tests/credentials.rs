@@ -119,6 +119,20 @@ fn assert_no_secret(run: &Run, secrets: &[&str]) {
     }
 }
 
+/// A source fetched from a stand-in (`env` points there): every execution
+/// is listed and none of `secrets` reaches the log even at `-vvv`; then
+/// `credentials show` names it `source`. Returns the `show` run.
+#[track_caller]
+fn assert_fetched_source(home: &Path, env: &[(&str, &str)], secrets: &[&str], source: &str) -> Run {
+    let run = list_all(home, env, Some(DEFAULT_REGION), &["-vvv"]);
+    assert_listed_all(&run, EXECUTIONS);
+    assert_no_secret(&run, secrets);
+    let run = show(home, env, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(field(&run, "source"), source);
+    run
+}
+
 const EMULATOR_ENV: [(&str, &str); 2] = [
     ("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID),
     ("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
@@ -293,15 +307,11 @@ fn tke_oidc_through_the_sts_stand_in() {
         ),
         ("TENCENTCLOUD_STS_ENDPOINT", sts.as_str()),
     ];
-    let run = list_all(&home, &env, Some(DEFAULT_REGION), &["-vvv"]);
-    assert_listed_all(&run, EXECUTIONS);
-    assert_no_secret(&run, &["web-identity-token", "emulator-token-"]);
-
-    let run = show(&home, &env, &[]);
-    assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(
-        field(&run, "source"),
-        format!("TKE OIDC, role qcs::cam::uin/100000000001:roleName/pod-role (STS at {sts})")
+    let run = assert_fetched_source(
+        &home,
+        &env,
+        &["web-identity-token", "emulator-token-"],
+        &format!("TKE OIDC, role qcs::cam::uin/100000000001:roleName/pod-role (STS at {sts})"),
     );
     assert_eq!(field(&run, "temporary"), "yes (with a session token)");
     assert!(
@@ -320,16 +330,12 @@ fn the_instance_role_through_the_metadata_stand_in() {
     let home = home("cvm");
     let metadata = emulator().base_url();
     let env = [("TENCENTCLOUD_METADATA_ENDPOINT", metadata.as_str())];
-    let run = list_all(&home, &env, Some(DEFAULT_REGION), &["-vvv"]);
-    assert_listed_all(&run, EXECUTIONS);
     // Neither the role's answers nor its name reach the log.
-    assert_no_secret(&run, &["emulator-token-", "TmpSecretKey", ROLE]);
-
-    let run = show(&home, &env, &[]);
-    assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(
-        field(&run, "source"),
-        format!("CVM instance role `{ROLE}` (metadata at {metadata})")
+    let run = assert_fetched_source(
+        &home,
+        &env,
+        &["emulator-token-", "TmpSecretKey", ROLE],
+        &format!("CVM instance role `{ROLE}` (metadata at {metadata})"),
     );
     assert_eq!(field(&run, "kind"), "cvm-role");
     assert!(field(&run, "secret id").starts_with("AKIDtmp"));

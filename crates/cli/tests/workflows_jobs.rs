@@ -1073,64 +1073,48 @@ fn errors_name_their_flag() {
     let missing = missing.to_str().unwrap();
     let bad = temp_file("errors", "bad.txt", "name: x");
     let bad = bad.to_str().unwrap();
-    let cases: &[(&str, &[&str])] = &[
-        ("no --tag", &["jobs", "list"]),
-        (
-            "bad --since",
-            &["jobs", "list", "--tag", "T", "--since", "2"],
-        ),
-        (
-            "negative --since",
-            &["jobs", "list", "--tag", "T", "--since", "-2h"],
-        ),
+    // A job listing and a submission that pass every check but the case's.
+    let jobs_list = |extra: &[&'static str]| [&["jobs", "list", "--tag", "T"][..], extra].concat();
+    let submit = |extra: &[&'static str]| {
+        [&["jobs", "submit", "--tag", "T", "--input", "a"][..], extra].concat()
+    };
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("no --tag", vec!["jobs", "list"]),
+        ("bad --since", jobs_list(&["--since", "2"])),
+        ("negative --since", jobs_list(&["--since", "-2h"])),
         (
             "bad relative --start-time",
-            &["jobs", "list", "--tag", "T", "--start-time", "-2x"],
+            jobs_list(&["--start-time", "-2x"]),
         ),
         (
             "--since with --start-time",
-            &[
-                "jobs",
-                "list",
-                "--tag",
-                "T",
-                "--since",
-                "2h",
-                "--start-time",
-                "-1h",
-            ],
+            jobs_list(&["--since", "2h", "--start-time", "-1h"]),
         ),
         (
             "start after end",
-            &[
-                "jobs",
-                "list",
-                "--tag",
-                "T",
-                "--start-time",
-                "-1h",
-                "--end-time",
-                "-2h",
-            ],
+            jobs_list(&["--start-time", "-1h", "--end-time", "-2h"]),
         ),
-        (
-            "bad job --states",
-            &["jobs", "list", "--tag", "T", "--states", "Done"],
-        ),
+        ("bad job --states", jobs_list(&["--states", "Done"])),
         (
             "bad --page-number",
-            &["workflows", "list", "--page-number", "0"],
+            vec!["workflows", "list", "--page-number", "0"],
         ),
-        ("bad --page-size", &["queues", "list", "--page-size", "101"]),
-        ("empty id in --ids", &["workflows", "list", "--ids", "a,,b"]),
+        (
+            "bad --page-size",
+            vec!["queues", "list", "--page-size", "101"],
+        ),
+        (
+            "empty id in --ids",
+            vec!["workflows", "list", "--ids", "a,,b"],
+        ),
         (
             "bad queue --state",
-            &["queues", "list", "--state", "sleeping"],
+            vec!["queues", "list", "--state", "sleeping"],
         ),
-        ("no --input", &["jobs", "submit", "--tag", "Transcode"]),
+        ("no --input", vec!["jobs", "submit", "--tag", "Transcode"]),
         (
             "no template",
-            &[
+            vec![
                 "jobs",
                 "submit",
                 "--tag",
@@ -1141,70 +1125,40 @@ fn errors_name_their_flag() {
                 "o",
             ],
         ),
-        (
-            "bad --callback",
-            &[
-                "jobs",
-                "submit",
-                "--tag",
-                "T",
-                "--input",
-                "a",
-                "--callback",
-                "ftp://x",
-            ],
-        ),
+        ("bad --callback", submit(&["--callback", "ftp://x"])),
         (
             "format without --callback",
-            &[
-                "jobs",
-                "submit",
-                "--tag",
-                "T",
-                "--input",
-                "a",
-                "--callback-format",
-                "json",
-            ],
+            submit(&["--callback-format", "json"]),
         ),
         (
             "--wait-timeout without --wait",
-            &[
-                "jobs",
-                "submit",
-                "--tag",
-                "T",
-                "--input",
-                "a",
-                "--wait-timeout",
-                "1m",
-            ],
+            submit(&["--wait-timeout", "1m"]),
         ),
         (
             "bad --wait-timeout",
-            &["jobs", "wait", "j1", "--wait-timeout", "0s"],
+            vec!["jobs", "wait", "j1", "--wait-timeout", "0s"],
         ),
-        ("two ids to wait for", &["jobs", "wait", "j1,j2"]),
+        ("two ids to wait for", vec!["jobs", "wait", "j1,j2"]),
         (
             "missing --file",
-            &["workflows", "create", "--file", "/nonexistent/cos-ci.xml"],
+            vec!["workflows", "create", "--file", "/nonexistent/cos-ci.xml"],
         ),
-        ("not a document", &["workflows", "create", "--file", bad]),
+        ("not a document", vec!["workflows", "create", "--file", bad]),
         (
             "no workflow name",
-            &["workflows", "update", "w1", "--file", missing],
+            vec!["workflows", "update", "w1", "--file", missing],
         ),
         (
             "--confirm without a bucket",
-            &["callbacks", "listen", "--confirm"],
+            vec!["callbacks", "listen", "--confirm"],
         ),
         (
             "bad --listen",
-            &["callbacks", "listen", "--listen", "localhost"],
+            vec!["callbacks", "listen", "--listen", "localhost"],
         ),
     ];
     let mut report = String::new();
-    for (name, args) in cases {
+    for (name, args) in &cases {
         let mut command = command(emulator, args);
         if args[0] == "callbacks" {
             command.env_remove("COS_CI_BUCKET");

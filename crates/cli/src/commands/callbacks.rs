@@ -87,30 +87,29 @@ pub struct ListenArgs {
 /// One notification (one job of it, or its run), normalised. JSON keys
 /// are the API's names where it has them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct CallbackRecord {
     /// `TaskFinish`, `WorkflowFinish`, …
     #[serde(rename = "EventName")]
     pub event: String,
     /// The job, for a job's notification.
-    #[serde(rename = "JobId", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     /// The run: a workflow's notification, or the run that started a job.
-    #[serde(rename = "RunId", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
     /// The state it reports.
-    #[serde(rename = "State")]
     pub state: String,
     /// `Code` (a job's; a run's first failed task's).
-    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `Message`, likewise.
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `XML` or `JSON`: how it arrived.
-    #[serde(rename = "Format")]
     pub format: &'static str,
     /// With `--confirm`: whether the state fetched from the service agrees.
-    #[serde(rename = "Confirmed", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmed: Option<bool>,
     /// With `--confirm`: the state the service reports (or why it could
     /// not be fetched).

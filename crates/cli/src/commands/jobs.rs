@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use clap::{Args, ValueEnum};
 use cos_ci_proto::{
     CancelJob, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput, JobDetail,
-    JobOutput, JobRequest, JobStateFilter, ListJobs, ListJobsOutput, Order, PageSize,
+    JobOutput, JobRequest, JobStateFilter, ListJobs, Order, PageSize,
 };
 
 use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs, WaitArgs};
@@ -93,10 +93,6 @@ impl ListingArgs for JobsListArgs {
 
     fn paging(&self) -> &PagingArgs {
         &self.paging
-    }
-
-    fn notes(_: &ListJobsOutput) -> Vec<String> {
-        Vec::new()
     }
 }
 
@@ -313,6 +309,24 @@ fn fill_text(value: &mut String, fallback: Option<&String>) {
     }
 }
 
+/// [`fill_text`] for a value the request must have: set by `flag` or
+/// by `element` in --file.
+fn fill_required(
+    value: &mut String,
+    fallback: Option<&String>,
+    flag: &'static str,
+    element: &str,
+) -> Result<(), CliError> {
+    fill_text(value, fallback);
+    if value.is_empty() {
+        return Err(CliError::invalid_flag(
+            flag,
+            format!("is required (or `{element}` in --file)"),
+        ));
+    }
+    Ok(())
+}
+
 impl JobSubmitArgs {
     /// The request: the file's (if any), with what it leaves unset taken
     /// from the flags; the output region defaults to `region` (the
@@ -323,20 +337,13 @@ impl JobSubmitArgs {
             Some(path) => read_document::<JobRequest>(path, "--file")?,
             None => JobRequest::default(),
         };
-        fill_text(&mut request.tag, self.tag.as_ref());
-        if request.tag.is_empty() {
-            return Err(CliError::invalid_flag(
-                "--tag",
-                "is required (or `Tag` in --file)",
-            ));
-        }
-        fill_text(&mut request.input.object, self.input.as_ref());
-        if request.input.object.is_empty() {
-            return Err(CliError::invalid_flag(
-                "--input",
-                "is required (or `Input.Object` in --file)",
-            ));
-        }
+        fill_required(&mut request.tag, self.tag.as_ref(), "--tag", "Tag")?;
+        fill_required(
+            &mut request.input.object,
+            self.input.as_ref(),
+            "--input",
+            "Input.Object",
+        )?;
         let operation = &mut request.operation;
         fill(&mut operation.template_id, self.template_id.as_ref());
         let flags_name_an_output = self.output_object.is_some()

@@ -4,13 +4,13 @@
 use std::borrow::Cow;
 
 use clap::Args;
-use cos_ci_proto::{ListQueues, ListQueuesOutput, MediaQueue, QueueCategory, QueueStateFilter};
+use cos_ci_proto::{ListQueues, MediaQueue, QueueCategory, QueueStateFilter};
 
 use crate::args::{OutputArgs, PageNumberArgs, PagingArgs, ServiceArgs};
-use crate::commands::workflows::not_found_note;
+use crate::commands::workflows::listing_by_ids;
 use crate::flags::{self, IdList, WireChoice};
 use crate::output::{Column, Row, time_or_dash};
-use crate::runner::{ListingArgs, action_args};
+use crate::runner::action_args;
 
 /// `cos-ci queues list`.
 #[derive(Debug, Args)]
@@ -46,19 +46,7 @@ action_args! {
     }
 }
 
-impl ListingArgs for QueuesListArgs {
-    const NOUN: &'static str = "queue";
-    const ITEMS_KEY: &'static str = "QueueList";
-    const PAGE_NUMBERS: bool = true;
-
-    fn paging(&self) -> &PagingArgs {
-        &self.paging
-    }
-
-    fn notes(output: &ListQueuesOutput) -> Vec<String> {
-        not_found_note("queue", &output.non_exist_pids)
-    }
-}
+listing_by_ids!(QueuesListArgs => "queue" in "QueueList", missing non_exist_pids);
 
 fn number(value: Option<u32>) -> Cow<'static, str> {
     value.map_or(Cow::Borrowed("-"), |value| Cow::Owned(value.to_string()))

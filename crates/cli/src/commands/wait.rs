@@ -15,15 +15,16 @@ use std::io::{self, IsTerminal};
 use std::time::Duration;
 
 use clap::Args;
-use cos_ci_client::{ExecutionWait, JobWait, Terminal, WaitOutcome, failed_task};
+use cos_ci_client::{ExecutionWait, JobWait, Terminal, WaitOutcome, WaitTarget, failed_task};
 use cos_ci_proto::{CiAction, DescribeJobs, DescribeJobsOutput, DescribeWorkflowExecution};
 
 use crate::args::{OutputArgs, OutputFormat, ServiceArgs, WaitArgs};
 use crate::commands::get::task_summary;
 use crate::error::CliError;
+use crate::output::Render;
 use crate::runner::{self, Runner};
 use crate::terminal::printable;
-use crate::watch::{JobBar, RunBoard};
+use crate::watch::{Drawing, JobBar, RunBoard};
 
 /// `cos-ci workflow-executions wait`.
 #[derive(Debug, Args)]
@@ -61,50 +62,139 @@ pub fn wait_for_run(
     wait: &WaitArgs,
     format: OutputFormat,
 ) -> Result<(), CliError> {
-    let mut board = RunBoard::new(io::stderr().is_terminal(), run_id);
-    let outcome = runner.wait(
-        ExecutionWait {
-            run_id: run_id.to_owned(),
-        },
-        wait.policy(),
-        |event| {
-            let _ = board.on_event(event, &mut io::stderr());
-        },
-    )?;
-    match outcome {
+    let target = ExecutionWait {
+        run_id: run_id.to_owned(),
+    };
+    follow(runner, target, run_id, wait, format)
+}
+
+/// Follow job `job_id` to its end, with a progress bar on stderr, then
+/// print it (as `jobs get` does) and map the end to the exit code.
+pub fn wait_for_job(
+    runner: &Runner,
+    job_id: &str,
+    wait: &WaitArgs,
+    format: OutputFormat,
+) -> Result<(), CliError> {
+    let target = JobWait {
+        job_id: job_id.to_owned(),
+    };
+    follow(runner, target, job_id, wait, format)
+}
+
+type Output<T> = <<T as WaitTarget>::Action as CiAction>::Output;
+
+/// What a wait follows to its end (a run, a job): how it is drawn as it
+/// goes and how its end reads.
+trait Followed: WaitTarget {
+    /// `run` or `job`.
+    const WHAT: &'static str;
+    /// The command that follows it again (`jobs wait`).
+    const FOLLOW: &'static str;
+    /// Its progress on stderr.
+    type Drawing: Drawing;
+    /// The error line when `output`, the end of `id`, is not a success.
+    fn ended_badly(id: &str, output: &Output<Self>) -> String;
+    /// Its state as last seen, for the error line at `--wait-timeout`.
+    fn still(last: Option<&Output<Self>>) -> String;
+}
+
+impl Followed for ExecutionWait {
+    const WHAT: &'static str = "run";
+    const FOLLOW: &'static str = "workflow-executions wait";
+    type Drawing = RunBoard;
+
+    fn ended_badly(id: &str, output: &Output<Self>) -> String {
+        let mut line = format!(
+            "run {} ended {}",
+            printable(id),
+            printable(output.execution.state.as_str())
+        );
+        match failed_task(output) {
+            Some(task) => {
+                line.push_str(" at task ");
+                line.push_str(&task_summary(task));
+            }
+            None => line.push_str(" (no task reports a failure)"),
+        }
+        line
+    }
+
+    fn still(last: Option<&Output<Self>>) -> String {
+        last.map_or_else(
+            || "not yet seen".to_owned(),
+            |last| format!("still {}", last.execution.state),
+        )
+    }
+}
+
+impl Followed for JobWait {
+    const WHAT: &'static str = "job";
+    const FOLLOW: &'static str = "jobs wait";
+    type Drawing = JobBar;
+
+    fn ended_badly(id: &str, output: &Output<Self>) -> String {
+        let mut line = format!("job {} ended", printable(id));
+        if let Some(job) = JobWait::job(output) {
+            line.push(' ');
+            line.push_str(&printable(job.state.as_str()));
+            let detail: Vec<&str> = [job.code.as_deref(), job.message.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|text| !text.is_empty() && *text != job.state.as_str())
+                .collect();
+            if !detail.is_empty() {
+                line.push_str(": ");
+                line.push_str(&printable(&detail.join(": ")));
+            }
+        }
+        line
+    }
+
+    fn still(last: Option<&Output<Self>>) -> String {
+        last.and_then(JobWait::job).map_or_else(
+            || "not yet seen".to_owned(),
+            |job| match job.progress {
+                Some(percent) => format!("still {} ({percent}%)", job.state),
+                None => format!("still {}", job.state),
+            },
+        )
+    }
+}
+
+/// Follow `target` (`id`) to its end, drawing it on stderr, then print it
+/// and map the end to the exit code: 0 on success, 5 when it ended
+/// otherwise, 4 when `--wait-timeout` passed first.
+fn follow<T: Followed>(
+    runner: &Runner,
+    target: T,
+    id: &str,
+    wait: &WaitArgs,
+    format: OutputFormat,
+) -> Result<(), CliError>
+where
+    Output<T>: Render,
+{
+    let mut drawing = T::Drawing::new(io::stderr().is_terminal(), id);
+    let outcome = runner.wait(target, wait.policy(), |event| {
+        let _ = drawing.on_event(event, &mut io::stderr());
+    });
+    let _ = drawing.finish(&mut io::stderr());
+    match outcome? {
         WaitOutcome::Finished { terminal, output } => {
             runner::print_document(format, &output)?;
             if terminal == Terminal::Succeeded {
                 return Ok(());
             }
-            let execution = &output.execution;
-            let mut line = format!(
-                "run {} ended {}",
-                printable(run_id),
-                printable(execution.state.as_str())
-            );
-            match failed_task(&output) {
-                Some(task) => {
-                    line.push_str(" at task ");
-                    line.push_str(&task_summary(task));
-                }
-                None => line.push_str(" (no task reports a failure)"),
-            }
-            Err(CliError::EndedBadly(line))
+            Err(CliError::EndedBadly(T::ended_badly(id, &output)))
         }
-        WaitOutcome::TimedOut { last } => {
-            let state = last.map_or_else(
-                || "not yet seen".to_owned(),
-                |last| format!("still {}", last.execution.state),
-            );
-            Err(timed_out(
-                wait,
-                "run",
-                run_id,
-                &state,
-                "workflow-executions wait",
-            ))
-        }
+        WaitOutcome::TimedOut { last } => Err(timed_out(
+            wait,
+            T::WHAT,
+            id,
+            &T::still(last.as_ref()),
+            T::FOLLOW,
+        )),
         _ => Err(unknown_end()),
     }
 }
@@ -124,61 +214,6 @@ fn timed_out(wait: &WaitArgs, what: &str, id: &str, state: &str, follow: &str) -
 /// A wait outcome added to the client after this cos-ci was built.
 fn unknown_end() -> CliError {
     CliError::usage("the wait ended in a way this cos-ci does not know")
-}
-
-/// Follow job `job_id` to its end, with a progress bar on stderr, then
-/// print it (as `jobs get` does) and map the end to the exit code.
-pub fn wait_for_job(
-    runner: &Runner,
-    job_id: &str,
-    wait: &WaitArgs,
-    format: OutputFormat,
-) -> Result<(), CliError> {
-    let mut bar = JobBar::new(io::stderr().is_terminal(), job_id);
-    let outcome = runner.wait(
-        JobWait {
-            job_id: job_id.to_owned(),
-        },
-        wait.policy(),
-        |event| {
-            let _ = bar.on_event(event, &mut io::stderr());
-        },
-    );
-    let _ = bar.finish(&mut io::stderr());
-    match outcome? {
-        WaitOutcome::Finished { terminal, output } => {
-            runner::print_document(format, &output)?;
-            if terminal == Terminal::Succeeded {
-                return Ok(());
-            }
-            let mut line = format!("job {} ended", printable(job_id));
-            if let Some(job) = JobWait::job(&output) {
-                line.push(' ');
-                line.push_str(&printable(job.state.as_str()));
-                let detail: Vec<&str> = [job.code.as_deref(), job.message.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .filter(|text| !text.is_empty() && *text != job.state.as_str())
-                    .collect();
-                if !detail.is_empty() {
-                    line.push_str(": ");
-                    line.push_str(&printable(&detail.join(": ")));
-                }
-            }
-            Err(CliError::EndedBadly(line))
-        }
-        WaitOutcome::TimedOut { last } => {
-            let state = last.as_ref().and_then(JobWait::job).map_or_else(
-                || "not yet seen".to_owned(),
-                |job| match job.progress {
-                    Some(percent) => format!("still {} ({percent}%)", job.state),
-                    None => format!("still {}", job.state),
-                },
-            );
-            Err(timed_out(wait, "job", job_id, &state, "jobs wait"))
-        }
-        _ => Err(unknown_end()),
-    }
 }
 
 /// The job, or `NotFound` when the service has no job with this id (so

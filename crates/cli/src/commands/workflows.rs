@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use clap::Args;
 use cos_ci_client::{Error as ClientError, TransportErrorKind};
 use cos_ci_proto::{
-    ActivateWorkflow, CiAction, CreateWorkflow, DeleteWorkflow, ListWorkflows, ListWorkflowsOutput,
-    MediaWorkflow, PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow,
-    WorkflowOutput, WorkflowRequest,
+    ActivateWorkflow, CiAction, CreateWorkflow, DeleteWorkflow, ListWorkflows, MediaWorkflow,
+    PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow, WorkflowOutput,
+    WorkflowRequest,
 };
 
 use crate::args::{OutputArgs, OutputFormat, PageNumberArgs, PagingArgs, ServiceArgs, WaitArgs};
@@ -25,7 +25,7 @@ use crate::error::CliError;
 use crate::files::read_document;
 use crate::flags::{self, IdList};
 use crate::output::{Column, Render, Row, TableWriter, time_or_dash, write_fields};
-use crate::runner::{self, ActionArgs, ListingArgs, Runner, action_args, note};
+use crate::runner::{self, ActionArgs, Runner, action_args, note};
 use crate::terminal::printable;
 
 /// `cos-ci workflows list`.
@@ -57,19 +57,29 @@ action_args! {
     }
 }
 
-impl ListingArgs for WorkflowsListArgs {
-    const NOUN: &'static str = "workflow";
-    const ITEMS_KEY: &'static str = "MediaWorkflowList";
-    const PAGE_NUMBERS: bool = true;
+/// `impl ListingArgs` for a listing by page number (the usual `paging`
+/// field) that can ask for ids: `$noun`s listed under `$items`, and the
+/// answer's `$missing` ids, which do not exist, noted on stderr.
+macro_rules! listing_by_ids {
+    ($args:ty => $noun:literal in $items:literal, missing $missing:ident) => {
+        impl $crate::runner::ListingArgs for $args {
+            const NOUN: &'static str = $noun;
+            const ITEMS_KEY: &'static str = $items;
+            const PAGE_NUMBERS: bool = true;
 
-    fn paging(&self) -> &PagingArgs {
-        &self.paging
-    }
+            fn paging(&self) -> &$crate::args::PagingArgs {
+                &self.paging
+            }
 
-    fn notes(output: &ListWorkflowsOutput) -> Vec<String> {
-        not_found_note("workflow", &output.non_exist_ids)
-    }
+            fn notes(output: &$crate::runner::Output<Self>) -> Vec<String> {
+                $crate::commands::workflows::not_found_note($noun, &output.$missing)
+            }
+        }
+    };
 }
+pub(crate) use listing_by_ids;
+
+listing_by_ids!(WorkflowsListArgs => "workflow" in "MediaWorkflowList", missing non_exist_ids);
 
 /// `not found: a, b` for ids the service says do not exist.
 pub fn not_found_note(noun: &str, ids: &[String]) -> Vec<String> {

@@ -466,7 +466,7 @@ fn errors_are_one_line_with_the_right_exit_code() {
         assert!(!run.stderr.contains("panicked"), "{name}: {run:?}");
         let (home, closed) = isolation();
         let stderr = redact(&run.stderr)
-            .replace(&unreachable, "[closed-port]")
+            .replace(unreachable, "[closed-port]")
             .replace(closed, "[closed-port]")
             .replace(&home.display().to_string(), "[home]");
         write_case(&mut report, name, run.code, &stderr);
@@ -566,7 +566,7 @@ fn secrets_never_printed_even_with_vvv() {
         ),
         list_with_env(&["-vvv"], &env_wrong),
         list_with_env(&["-vvv", "--size", "0"], &env_with_token),
-        list_with_env(&["-vvv", "--endpoint", &closed_port_url()], &env_with_token),
+        list_with_env(&["-vvv", "--endpoint", closed_port_url()], &env_with_token),
         cos_ci(
             &[
                 &["-vvv"][..],

@@ -57,7 +57,7 @@ fn write(path: &Path, text: &str) {
 /// closed port unless `env` says otherwise, and nothing else of the
 /// caller's environment.
 fn cos_ci(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Run {
-    run(common::command(args, home, &closed_port_url()).envs(env.iter().copied()))
+    run(common::command(args, home, closed_port_url()).envs(env.iter().copied()))
 }
 
 /// `workflow-executions list --all --output ndjson` against the emulator;
@@ -374,9 +374,7 @@ fn no_credentials_anywhere_is_exit_2_naming_every_place() {
     let home_text = home.display().to_string();
     let lookup = |name: &str| match name {
         "HOME" => Some(home_text.clone().into()),
-        "TENCENTCLOUD_METADATA_ENDPOINT" | "TENCENTCLOUD_STS_ENDPOINT" => {
-            Some(closed.clone().into())
-        }
+        "TENCENTCLOUD_METADATA_ENDPOINT" | "TENCENTCLOUD_STS_ENDPOINT" => Some(closed.into()),
         _ => None,
     };
     let code = cos_ci_cli::run(

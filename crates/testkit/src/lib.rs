@@ -134,4 +134,7 @@ fn parse_response(bytes: &[u8]) -> http::Response<Bytes> {
 }
 
 mod job_requests;
+mod ports;
+
 pub use job_requests::transcode_job;
+pub use ports::closed_port_url;

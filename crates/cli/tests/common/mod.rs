@@ -51,7 +51,6 @@ pub(crate) fn run(command: &mut Command) -> Run {
 /// the credential endpoints.
 pub(crate) fn isolation() -> (&'static Path, &'static str) {
     static HOME: OnceLock<PathBuf> = OnceLock::new();
-    static CLOSED: OnceLock<String> = OnceLock::new();
     let home = HOME.get_or_init(|| {
         let home = std::env::temp_dir().join(format!(
             "cos-ci-{}-home-{}",
@@ -61,7 +60,7 @@ pub(crate) fn isolation() -> (&'static Path, &'static str) {
         std::fs::create_dir_all(&home).expect("create an empty home");
         home
     });
-    (home, CLOSED.get_or_init(closed_port_url))
+    (home, closed_port_url())
 }
 
 /// `cos-ci args` with [`isolation`]'s HOME and closed port.
@@ -70,13 +69,7 @@ pub(crate) fn isolated(args: &[&str]) -> Command {
     command(args, home, closed)
 }
 
-/// A local port nothing listens on.
-pub(crate) fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
+pub(crate) use cos_ci_testkit::closed_port_url;
 
 /// `run` exited with `code` and said `text` on stderr.
 #[track_caller]

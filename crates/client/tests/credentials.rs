@@ -589,7 +589,13 @@ fn instance_role_fetch_and_refresh() {
         if request.uri().path().ends_with('/') {
             text(200, "cos-role\n")
         } else {
-            metadata_answer("AKIDtmp", "tmp-key", "tmp-token", 1_700_003_600)
+            issued(
+                Issuer::Metadata,
+                "AKIDtmp",
+                "tmp-key",
+                "tmp-token",
+                1_700_003_600,
+            )
         }
     })
     .unwrap();
@@ -630,7 +636,13 @@ fn instance_role_fetch_and_refresh() {
     drive(&mut provider.fetch(t0()), t0(), |request| {
         requests += 1;
         assert!(request.uri().path().ends_with("/cos-role"));
-        metadata_answer("AKIDtmp2", "tmp-key2", "tmp-token2", 1_700_007_200)
+        issued(
+            Issuer::Metadata,
+            "AKIDtmp2",
+            "tmp-key2",
+            "tmp-token2",
+            1_700_007_200,
+        )
     })
     .unwrap();
     assert_eq!(requests, 1);
@@ -645,11 +657,11 @@ fn instance_role_failures() {
         ),
         (text(200, "<html>"), "not a JSON object"),
         (
-            metadata_answer("AKID", "key\\u0007", "tok", 1_700_003_600),
+            issued(Issuer::Metadata, "AKID", "key\\u0007", "tok", 1_700_003_600),
             "TmpSecretKey contains a control character",
         ),
         (
-            metadata_answer("AKID", "key", "tok", 1_600_000_000),
+            issued(Issuer::Metadata, "AKID", "key", "tok", 1_600_000_000),
             "is this machine's clock right?",
         ),
         (text(404, ""), "no role `r1`"),
@@ -671,7 +683,7 @@ fn instance_role_failures() {
     let mut answers = vec![
         text(200, "r1"),
         text(503, "busy"),
-        metadata_answer("AKID", "k", "t", 1_700_003_600),
+        issued(Issuer::Metadata, "AKID", "k", "t", 1_700_003_600),
     ]
     .into_iter();
     assert!(drive(&mut provider.fetch(t0()), t0(), |_| answers.next().unwrap()).is_ok());
@@ -711,7 +723,13 @@ fn tke_oidc_assumes_the_role_with_the_current_token() {
         assert_eq!(h["host"], "127.0.0.1:10");
         assert!(!h.contains_key("x-tc-token"));
         bodies.push(serde_json::from_slice::<serde_json::Value>(request.body()).unwrap());
-        sts_answer("AKIDsts", "sts-key", "sts-token", 1_700_007_200)
+        issued(
+            Issuer::Sts,
+            "AKIDsts",
+            "sts-key",
+            "sts-token",
+            1_700_007_200,
+        )
     })
     .unwrap();
     assert_eq!(
@@ -777,7 +795,8 @@ fn debug_output_never_shows_a_secret() {
     let files = MemoryFiles::new(&[("/var/run/secrets/token", "web-identity-token-1")]);
     let provider = tke_provider(&files);
     let provided = drive(&mut provider.fetch(t0()), t0(), |_| {
-        sts_answer(
+        issued(
+            Issuer::Sts,
             "AKIDsts",
             "sts-secret-key",
             "sts-session-token",

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use common::creds::{metadata_answer, text};
+use common::creds::{Issuer, issued, text};
 use common::{error_response, example_config, ok_response, page, policy, t0};
 use cos_ci_client::blocking::{BlockingClient, BlockingTransport};
 use cos_ci_client::credentials::{CredentialPolicy, CredentialProvider, SourceKind};
@@ -65,7 +65,8 @@ impl World {
         let expires = now + self.lifetime;
         self.valid_until.insert(token.clone(), expires);
         let expired_time = expires.duration_since(UNIX_EPOCH).unwrap().as_secs();
-        metadata_answer(
+        issued(
+            Issuer::Metadata,
             &format!("AKIDtmp{}", self.issued),
             "tmp-key",
             &token,

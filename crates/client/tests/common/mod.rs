@@ -139,29 +139,30 @@ pub mod creds {
 
     pub const HOME: &str = "/home/u";
 
-    /// The metadata service's answer for a role's credentials.
-    pub fn metadata_answer(
-        id: &str,
-        key: &str,
-        token: &str,
-        expired_time: u64,
-    ) -> http::Response<Bytes> {
-        let body = format!(
-            r#"{{"TmpSecretId":"{id}","TmpSecretKey":"{key}","ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","Token":"{token}","Code":"Success"}}"#
-        );
-        text(200, &body)
+    /// Who hands out temporary credentials: the CVM metadata service or
+    /// STS (AssumeRoleWithWebIdentity), each with its own JSON.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Issuer {
+        Metadata,
+        Sts,
     }
 
-    /// STS's answer to AssumeRoleWithWebIdentity.
-    pub fn sts_answer(
+    /// `issuer`'s answer handing out these credentials.
+    pub fn issued(
+        issuer: Issuer,
         id: &str,
         key: &str,
         token: &str,
         expired_time: u64,
     ) -> http::Response<Bytes> {
-        let body = format!(
-            r#"{{"Response":{{"Credentials":{{"Token":"{token}","TmpSecretId":"{id}","TmpSecretKey":"{key}"}},"ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","RequestId":"sts-req-1"}}}}"#
-        );
+        let body = match issuer {
+            Issuer::Metadata => format!(
+                r#"{{"TmpSecretId":"{id}","TmpSecretKey":"{key}","ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","Token":"{token}","Code":"Success"}}"#
+            ),
+            Issuer::Sts => format!(
+                r#"{{"Response":{{"Credentials":{{"Token":"{token}","TmpSecretId":"{id}","TmpSecretKey":"{key}"}},"ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","RequestId":"sts-req-1"}}}}"#
+            ),
+        };
         text(200, &body)
     }
 

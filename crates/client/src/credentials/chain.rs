@@ -476,29 +476,20 @@ impl CredentialChain {
                  which cos-ci does not do; remove `role-arn` to use the keys themselves",
             ));
         }
-        let (id, key) = match (parsed.secret_id, parsed.secret_key) {
-            (Some(id), Some(key)) => (id, key),
-            (None, None) => {
-                if required {
-                    return Err(invalid(place, "has no `secretId` and `secretKey`"));
-                }
-                looked_at.push(LookedAt::new(looked_place, "no secretId/secretKey"));
-                return Ok(None);
+        let entries = FileEntries {
+            place: &place,
+            section: "",
+            names: ["secretId", "secretKey", "token"],
+        };
+        let Some(credentials) =
+            entries.credentials(parsed.secret_id, parsed.secret_key, parsed.token)?
+        else {
+            if required {
+                return Err(invalid(place, "has no `secretId` and `secretKey`"));
             }
-            (Some(_), None) => return Err(invalid(place, "has `secretId` but no `secretKey`")),
-            (None, Some(_)) => return Err(invalid(place, "has `secretKey` but no `secretId`")),
+            looked_at.push(LookedAt::new(looked_place, "no secretId/secretKey"));
+            return Ok(None);
         };
-        let part = |name: &str, value: &str| {
-            check_credential_text(value)
-                .map_err(|reason| invalid(format!("{place}: `{name}`"), reason))
-        };
-        part("secretId", &id)?;
-        part("secretKey", key.expose())?;
-        let mut credentials = Credentials::new(id, key);
-        if let Some(token) = parsed.token {
-            part("token", token.expose())?;
-            credentials = credentials.with_session_token(token);
-        }
         let mut provided = super::ProvidedCredentials::new(
             credentials,
             CredentialSource::TccliProfile { profile, path },
@@ -508,6 +499,62 @@ impl CredentialChain {
                 .expiring_at(std::time::UNIX_EPOCH + std::time::Duration::from_secs(expires_at));
         }
         Ok(Some(CredentialProvider::fixed(provided)))
+    }
+}
+
+/// Where a credentials file keeps its id, key and token, and under which
+/// names: tccli's `.credential` JSON or the SDKs' INI `[default]` section.
+struct FileEntries<'a> {
+    place: &'a str,
+    /// Put before the names in errors: `""` or `"[default] "`.
+    section: &'a str,
+    /// The id's, the key's and the token's.
+    names: [&'a str; 3],
+}
+
+impl FileEntries<'_> {
+    /// The credentials the entries give, each checked; `None` when there
+    /// is neither an id nor a key, an error when there is one without the
+    /// other or a value is unusable.
+    fn credentials(
+        &self,
+        id: Option<String>,
+        key: Option<SecretString>,
+        token: Option<SecretString>,
+    ) -> Result<Option<Credentials>, CredentialError> {
+        let Self {
+            place,
+            section,
+            names: [id_name, key_name, token_name],
+        } = *self;
+        let (id, key) = match (id, key) {
+            (Some(id), Some(key)) => (id, key),
+            (None, None) => return Ok(None),
+            (Some(_), None) => {
+                return Err(invalid(
+                    place,
+                    format!("{section}has `{id_name}` but no `{key_name}`"),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    place,
+                    format!("{section}has `{key_name}` but no `{id_name}`"),
+                ));
+            }
+        };
+        let part = |name: &str, value: &str| {
+            check_credential_text(value)
+                .map_err(|reason| invalid(format!("{place}: `{name}`"), reason))
+        };
+        part(id_name, &id)?;
+        part(key_name, key.expose())?;
+        let mut credentials = Credentials::new(id, key);
+        if let Some(token) = token {
+            part(token_name, token.expose())?;
+            credentials = credentials.with_session_token(token);
+        }
+        Ok(Some(credentials))
     }
 }
 
@@ -571,38 +618,20 @@ fn credentials_file(
         looked_at.push(LookedAt::new(looked_place, "no [default] section"));
         return Ok(None);
     };
-    let (id, key) = match (section.secret_id, section.secret_key) {
-        (Some(id), Some(key)) => (id, key),
-        (None, None) => {
-            looked_at.push(LookedAt::new(
-                looked_place,
-                "no secret_id/secret_key in [default]",
-            ));
-            return Ok(None);
-        }
-        (Some(_), None) => {
-            return Err(invalid(
-                place,
-                "[default] has `secret_id` but no `secret_key`",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(invalid(
-                place,
-                "[default] has `secret_key` but no `secret_id`",
-            ));
-        }
+    let entries = FileEntries {
+        place: &place,
+        section: "[default] ",
+        names: ["secret_id", "secret_key", "token"],
     };
-    let part = |name: &str, value: &str| {
-        check_credential_text(value).map_err(|reason| invalid(format!("{place}: `{name}`"), reason))
+    let Some(credentials) =
+        entries.credentials(section.secret_id, section.secret_key, section.token)?
+    else {
+        looked_at.push(LookedAt::new(
+            looked_place,
+            "no secret_id/secret_key in [default]",
+        ));
+        return Ok(None);
     };
-    part("secret_id", &id)?;
-    part("secret_key", key.expose())?;
-    let mut credentials = Credentials::new(id, key);
-    if let Some(token) = section.token {
-        part("token", token.expose())?;
-        credentials = credentials.with_session_token(token);
-    }
     Ok(Some(CredentialProvider::fixed(
         super::ProvidedCredentials::new(credentials, CredentialSource::CredentialsFile { path }),
     )))

@@ -198,9 +198,21 @@ fn broken_sources_are_errors_that_name_the_place_not_the_value() {
         ),
         (
             vec![],
+            vec![(TCCLI_DEFAULT, r#"{"secretKey": "s3cr3t"}"#)],
+            TCCLI_DEFAULT,
+            "has `secretKey` but no `secretId`",
+        ),
+        (
+            vec![],
             vec![(INI, "[default]\nsecret_id = AKID\n")],
             INI,
             "no `secret_key`",
+        ),
+        (
+            vec![],
+            vec![(INI, "[default]\nsecret_key = s3cr3t\n")],
+            INI,
+            "[default] has `secret_key` but no `secret_id`",
         ),
         (
             vec![("TENCENTCLOUD_CREDENTIALS_FILE", "/etc/missing")],

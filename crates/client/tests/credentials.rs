@@ -48,6 +48,12 @@ fn fixed(provider: &CredentialProvider) -> &ProvidedCredentials {
     provider.fixed_credentials().expect("fixed credentials")
 }
 
+/// `provider` is of `kind` and says where it comes from as `shown`.
+fn assert_source(provider: &CredentialProvider, kind: SourceKind, shown: &str) {
+    assert_eq!(provider.kind(), kind);
+    assert_eq!(provider.source().to_string(), shown);
+}
+
 const TCCLI_DEFAULT: &str = "/home/u/.tccli/default.credential";
 const INI: &str = "/home/u/.tencentcloud/credentials";
 
@@ -86,10 +92,10 @@ fn flags_win_part_by_part_over_the_environment() {
         ..CredentialChain::default()
     };
     let provider = resolve_with(&all_flags, &[("TENCENTCLOUD_SECRET_ID", "AKIDenv")], &[]).unwrap();
-    assert_eq!(provider.kind(), SourceKind::Flags);
-    assert_eq!(
-        provider.source().to_string(),
-        "flags (--secret-id, --secret-key, --session-token)"
+    assert_source(
+        &provider,
+        SourceKind::Flags,
+        "flags (--secret-id, --secret-key, --session-token)",
     );
 }
 
@@ -442,10 +448,10 @@ fn tke_oidc_when_all_four_variables_are_set() {
         &[(INI, "[other]\n")],
     )
     .unwrap();
-    assert_eq!(provider.kind(), SourceKind::TkeOidc);
-    assert_eq!(
-        provider.source().to_string(),
-        "TKE OIDC, role qcs::cam::uin/100:roleName/pod-role (STS at http://127.0.0.1:10)"
+    assert_source(
+        &provider,
+        SourceKind::TkeOidc,
+        "TKE OIDC, role qcs::cam::uin/100:roleName/pod-role (STS at http://127.0.0.1:10)",
     );
 }
 

@@ -16,6 +16,7 @@ use super::{
     SourceKind, TkeOidc, check_credential_text, unix_secs,
 };
 use crate::TransportError;
+use crate::operation::still_to_wait;
 
 /// One HTTP request of a credential fetch, for the transport to send as it
 /// is (no redirects, every status an `Ok` response) within
@@ -150,9 +151,7 @@ impl CredentialFetch {
                 )));
             }
             State::WaitingUntil(until) => {
-                if let Ok(remaining) = until.duration_since(now)
-                    && !remaining.is_zero()
-                {
+                if let Some(remaining) = still_to_wait(*until, now) {
                     return FetchStep::Wait(remaining);
                 }
             }

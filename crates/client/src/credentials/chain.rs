@@ -9,7 +9,10 @@ use std::sync::Arc;
 use cos_ci_sign::{Credentials, SecretString};
 use zeroize::Zeroizing;
 
-use super::files::{parse_ini_default, parse_tccli_credential, parse_tccli_region};
+use super::files::{
+    FileKeys, INI_KEYS, KeyNames, TCCLI_KEYS, parse_ini_default, parse_tccli_credential,
+    parse_tccli_region,
+};
 use super::{
     CredentialError, CredentialPolicy, CredentialProvider, CredentialSource,
     DEFAULT_METADATA_ENDPOINT, DEFAULT_STS_ENDPOINT, LookedAt, METADATA_ENDPOINT_VAR, ReadFiles,
@@ -476,14 +479,7 @@ impl CredentialChain {
                  which cos-ci does not do; remove `role-arn` to use the keys themselves",
             ));
         }
-        let entries = FileEntries {
-            place: &place,
-            section: "",
-            names: ["secretId", "secretKey", "token"],
-        };
-        let Some(credentials) =
-            entries.credentials(parsed.secret_id, parsed.secret_key, parsed.token)?
-        else {
+        let Some(credentials) = parsed.keys.credentials(&place, &TCCLI_KEYS)? else {
             if required {
                 return Err(invalid(place, "has no `secretId` and `secretKey`"));
             }
@@ -502,32 +498,23 @@ impl CredentialChain {
     }
 }
 
-/// Where a credentials file keeps its id, key and token, and under which
-/// names: tccli's `.credential` JSON or the SDKs' INI `[default]` section.
-struct FileEntries<'a> {
-    place: &'a str,
-    /// Put before the names in errors: `""` or `"[default] "`.
-    section: &'a str,
-    /// The id's, the key's and the token's.
-    names: [&'a str; 3],
-}
-
-impl FileEntries<'_> {
-    /// The credentials the entries give, each checked; `None` when there
-    /// is neither an id nor a key, an error when there is one without the
+impl FileKeys {
+    /// The credentials these keys of the file at `place` give, each
+    /// checked; `None` when there is neither an id nor a key, an error
+    /// (naming the keys as `names` does) when there is one without the
     /// other or a value is unusable.
     fn credentials(
-        &self,
-        id: Option<String>,
-        key: Option<SecretString>,
-        token: Option<SecretString>,
+        self,
+        place: &str,
+        names: &KeyNames,
     ) -> Result<Option<Credentials>, CredentialError> {
-        let Self {
-            place,
+        let KeyNames {
             section,
-            names: [id_name, key_name, token_name],
-        } = *self;
-        let (id, key) = match (id, key) {
+            id: id_name,
+            key: key_name,
+            token: token_name,
+        } = names;
+        let (id, key) = match (self.secret_id, self.secret_key) {
             (Some(id), Some(key)) => (id, key),
             (None, None) => return Ok(None),
             (Some(_), None) => {
@@ -550,7 +537,7 @@ impl FileEntries<'_> {
         part(id_name, &id)?;
         part(key_name, key.expose())?;
         let mut credentials = Credentials::new(id, key);
-        if let Some(token) = token {
+        if let Some(token) = self.token {
             part(token_name, token.expose())?;
             credentials = credentials.with_session_token(token);
         }
@@ -618,14 +605,7 @@ fn credentials_file(
         looked_at.push(LookedAt::new(looked_place, "no [default] section"));
         return Ok(None);
     };
-    let entries = FileEntries {
-        place: &place,
-        section: "[default] ",
-        names: ["secret_id", "secret_key", "token"],
-    };
-    let Some(credentials) =
-        entries.credentials(section.secret_id, section.secret_key, section.token)?
-    else {
+    let Some(credentials) = section.credentials(&place, &INI_KEYS)? else {
         looked_at.push(LookedAt::new(
             looked_place,
             "no secret_id/secret_key in [default]",

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use common::creds::{Issuer, issued, text};
-use common::{error_response, example_config, ok_response, page, policy, t0};
-use cos_ci_client::blocking::{BlockingClient, BlockingTransport};
+use common::{VirtualTransport, error_response, example_config, ok_response, page, policy, t0};
+use cos_ci_client::blocking::BlockingClient;
 use cos_ci_client::credentials::{CredentialPolicy, CredentialProvider, SourceKind};
 use cos_ci_client::{
     Client, CredentialError, Credentials, Endpoint, Error, ListWorkflowExecutions,
@@ -398,73 +398,49 @@ fn credentials_that_live_seconds_are_refreshed_a_quarter_before_expiry() {
 }
 
 /// The blocking helper sends credential requests through the transport's
-/// `fetch_credentials`, whose default gives them their own deadline.
-struct FakeTransport {
-    world: World,
-    now: SystemTime,
-    deadlines: Vec<Option<SystemTime>>,
-}
-
-impl FakeTransport {
-    fn new(lifetime: Duration) -> Self {
-        Self {
-            world: World::new(lifetime),
-            now: t0(),
-            deadlines: Vec::new(),
-        }
-    }
-}
-
-impl BlockingTransport for FakeTransport {
-    fn send(
-        &mut self,
-        request: http::Request<Bytes>,
-        deadline: Option<SystemTime>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        self.deadlines.push(deadline);
-        if request.uri().port_u16() == Some(9) {
-            if self.world.metadata_requests == 0 {
-                self.world.metadata_requests += 1;
-                return Err(TransportError::new(TransportErrorKind::Timeout, "slow"));
+/// `fetch_credentials`, whose default gives them their own deadline. The
+/// first metadata request times out.
+fn fake_transport(lifetime: Duration) -> VirtualTransport<World> {
+    VirtualTransport::new(
+        World::new(lifetime),
+        Duration::ZERO,
+        |world, request, now| {
+            if request.uri().port_u16() == Some(9) {
+                if world.metadata_requests == 0 {
+                    world.metadata_requests += 1;
+                    return Err(TransportError::new(TransportErrorKind::Timeout, "slow"));
+                }
+                Ok(world.metadata(&request, now))
+            } else {
+                Ok(world.ci(&request, now))
             }
-            Ok(self.world.metadata(&request, self.now))
-        } else {
-            Ok(self.world.ci(&request, self.now))
-        }
-    }
-
-    fn now(&self) -> SystemTime {
-        self.now
-    }
-
-    fn sleep(&mut self, delay: Duration) {
-        self.now += delay;
-    }
+        },
+    )
 }
 
 #[test]
 fn the_blocking_client_fetches_through_its_transport() {
     let provider = CredentialProvider::cvm_role(metadata_endpoint(), None);
     let config = example_config(provider.clone());
-    let transport = FakeTransport::new(Duration::from_secs(3600));
+    let transport = fake_transport(Duration::from_secs(3600));
     let mut client = BlockingClient::new(config, transport);
     let page = client.execute(ListWorkflowExecutions::default()).unwrap();
     assert_eq!(page.executions.len(), 2);
     let transport = client.transport();
     // A timeout, a retry 100 ms later, the role's credentials, then CI.
-    assert_eq!(transport.world.metadata_requests, 3);
-    assert_eq!(transport.deadlines[0], Some(t0() + Duration::from_secs(2)));
+    assert_eq!(transport.state.metadata_requests, 3);
+    assert_eq!(transport.sent[0].1, Some(t0() + Duration::from_secs(2)));
     assert_eq!(
-        transport.deadlines[1],
+        transport.sent[1].1,
         Some(t0() + Duration::from_millis(2100))
     );
     assert_ne!(
-        transport.deadlines[3], transport.deadlines[0],
+        transport.sent[3].1, transport.sent[0].1,
         "CI gets the operation's deadline"
     );
 
-    let mut transport = FakeTransport::new(Duration::from_secs(60));
-    transport.world.metadata_requests = 1;
+    let mut transport = fake_transport(Duration::from_secs(60));
+    transport.state.metadata_requests = 1;
     let provided = cos_ci_client::blocking::fetch_credentials(&provider, &mut transport).unwrap();
     assert_eq!(provided.expires_at(), Some(t0() + Duration::from_secs(60)));
     let fixed = CredentialProvider::from(Credentials::new("AKID", "key"));

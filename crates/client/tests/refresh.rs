@@ -13,8 +13,9 @@ use common::{VirtualTransport, error_response, example_config, ok_response, page
 use cos_ci_client::blocking::BlockingClient;
 use cos_ci_client::credentials::{CredentialPolicy, CredentialProvider, SourceKind};
 use cos_ci_client::{
-    Client, CredentialError, Credentials, Endpoint, Error, ListWorkflowExecutions,
-    ListWorkflowExecutionsOutput, RetryDecision, Step, TransportError, TransportErrorKind,
+    Client, CredentialError, CredentialRequest, Credentials, Endpoint, Error,
+    ListWorkflowExecutions, ListWorkflowExecutionsOutput, RetryDecision, Step, TransportError,
+    TransportErrorKind,
 };
 
 type Op = cos_ci_client::Operation<ListWorkflowExecutions>;
@@ -183,20 +184,26 @@ fn fetched_once_then_reused_then_refreshed_before_expiry() {
     assert_eq!(world.metadata_requests, 3);
 }
 
+/// Two listings at [`t0`] on a client that has no credentials yet: `a`
+/// fetches them (its first request is returned) and `b`, with nothing to
+/// sign with while `a` fetches, waits (the returned delay).
+fn a_fetches_b_waits(client: &Client) -> (Op, Op, CredentialRequest, Duration) {
+    let mut a = client.operation(ListWorkflowExecutions::default());
+    let mut b = client.operation(ListWorkflowExecutions::default());
+    let Step::FetchCredentials(first) = a.poll(t0()) else {
+        panic!("a fetches")
+    };
+    let Step::Wait(delay) = b.poll(t0()) else {
+        panic!("b waits")
+    };
+    (a, b, first, delay)
+}
+
 #[test]
 fn one_refresh_in_flight_others_wait_for_it() {
     let (client, mut world) = role_client_and_hour_long_credentials();
     let now = t0();
-    let mut a = client.operation(ListWorkflowExecutions::default());
-    let mut b = client.operation(ListWorkflowExecutions::default());
-
-    let Step::FetchCredentials(first) = a.poll(now) else {
-        panic!("a fetches")
-    };
-    // b has nothing to sign with and a is fetching: b waits.
-    let Step::Wait(delay) = b.poll(now) else {
-        panic!("b waits")
-    };
+    let (mut a, mut b, first, delay) = a_fetches_b_waits(&client);
     assert_eq!(delay, Duration::from_millis(20));
     let response = world.metadata(first.request(), now);
     a.on_response(response, now);
@@ -236,12 +243,7 @@ fn an_early_refresh_does_not_hold_up_the_others() {
 fn a_failed_refresh_fails_the_waiters_too_but_keeps_valid_credentials() {
     let (client, mut world) = role_client_and_hour_long_credentials();
     let now = t0();
-    let mut a = client.operation(ListWorkflowExecutions::default());
-    let mut b = client.operation(ListWorkflowExecutions::default());
-    assert!(matches!(a.poll(now), Step::FetchCredentials(_)));
-    let Step::Wait(delay) = b.poll(now) else {
-        panic!()
-    };
+    let (mut a, mut b, _, delay) = a_fetches_b_waits(&client);
     // The metadata service answers 404 for the role: no retry.
     a.on_response(text(404, ""), now);
     let Step::Done(Err(error)) = a.poll(now) else {

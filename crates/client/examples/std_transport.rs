@@ -9,7 +9,8 @@
 //! ```
 //! Credentials come from `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY`
 //! (or `COS_SECRET_ID` / `COS_SECRET_KEY`) and optionally
-//! `TENCENTCLOUD_SESSION_TOKEN`. Plain `http://` only: TLS is the job of a
+//! `TENCENTCLOUD_SESSION_TOKEN` (`common/mod.rs` reads them and the flags).
+//! Plain `http://` only: TLS is the job of a
 //! real transport such as `cos-ci-hyper`.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,8 +20,8 @@ use std::time::{Duration, SystemTime};
 
 use cos_ci_client::bytes::Bytes;
 use cos_ci_client::{
-    BlockingClient, BlockingTransport, Config, Credentials, ListWorkflowExecutions, PageSize,
-    PagingOptions, TransportError, TransportErrorKind, attempt_timeout, http,
+    BlockingClient, BlockingTransport, ListWorkflowExecutions, PageSize, PagingOptions,
+    TransportError, TransportErrorKind, attempt_timeout, http,
 };
 
 /// Responses larger than this are refused rather than buffered.
@@ -29,69 +30,28 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 /// operation's deadline.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn main() -> ExitCode {
-    match run() {
-        Ok(count) => {
-            println!("{count} executions");
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
+mod common;
 
-fn run() -> Result<usize, String> {
-    let mut endpoint = None;
-    let mut bucket = None;
-    let mut region = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--endpoint" => endpoint = Some(value),
-            "--bucket" => bucket = Some(value),
-            "--region" => region = Some(value),
-            other => return Err(format!("unknown flag {other}")),
+fn main() -> ExitCode {
+    common::main(|config| {
+        if config.endpoint().is_https() {
+            return Err("this example speaks plain http only; use cos-ci-hyper for https".into());
         }
-    }
-    let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok());
-    let secret_id = env(&["TENCENTCLOUD_SECRET_ID", "COS_SECRET_ID"])
-        .ok_or("set TENCENTCLOUD_SECRET_ID (or COS_SECRET_ID)")?;
-    let secret_key = env(&["TENCENTCLOUD_SECRET_KEY", "COS_SECRET_KEY"])
-        .ok_or("set TENCENTCLOUD_SECRET_KEY (or COS_SECRET_KEY)")?;
-    let mut credentials = Credentials::new(secret_id, secret_key);
-    if let Some(token) = env(&["TENCENTCLOUD_SESSION_TOKEN"]) {
-        credentials = credentials.with_session_token(token);
-    }
-    let config = Config::new(
-        bucket.as_deref().ok_or("--bucket is required")?,
-        region.as_deref().ok_or("--region is required")?,
-        credentials,
-    )
-    .map_err(|e| e.to_string())?;
-    let config = match endpoint {
-        Some(url) => config.with_endpoint(&url).map_err(|e| e.to_string())?,
-        None => config,
-    };
-    if config.endpoint().is_https() {
-        return Err("this example speaks plain http only; use cos-ci-hyper for https".into());
-    }
-    let transport = Transport {
-        address: config.endpoint().authority().to_string(),
-        stream: None,
-    };
-    let mut client = BlockingClient::new(config, transport);
-    let request = ListWorkflowExecutions {
-        size: PageSize::new(100).ok(),
-        ..Default::default()
-    };
-    let mut count = 0;
-    for page in client.pages(request, PagingOptions::all()) {
-        count += page.map_err(|e| e.to_string())?.len();
-    }
-    Ok(count)
+        let transport = Transport {
+            address: config.endpoint().authority().to_string(),
+            stream: None,
+        };
+        let mut client = BlockingClient::new(config, transport);
+        let request = ListWorkflowExecutions {
+            size: PageSize::new(100).ok(),
+            ..Default::default()
+        };
+        let mut count = 0;
+        for page in client.pages(request, PagingOptions::all()) {
+            count += page.map_err(|e| e.to_string())?.len();
+        }
+        Ok(count)
+    })
 }
 
 /// One keep-alive connection, reopened after any failure.
@@ -112,6 +72,14 @@ impl BlockingTransport for Transport {
         }
         result
     }
+
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn sleep(&mut self, delay: Duration) {
+        std::thread::sleep(delay);
+    }
 }
 
 impl Transport {
@@ -121,7 +89,7 @@ impl Transport {
         deadline: Option<SystemTime>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         let io = |kind| move |e: std::io::Error| TransportError::new(kind, e.to_string());
-        let timeout = attempt_timeout(deadline, SystemTime::now(), ATTEMPT_TIMEOUT)?;
+        let timeout = attempt_timeout(deadline, self.now(), ATTEMPT_TIMEOUT)?;
         if self.stream.is_none() {
             let stream =
                 TcpStream::connect(&self.address).map_err(io(TransportErrorKind::Connect))?;

@@ -8,7 +8,9 @@
 //!     --endpoint http://127.0.0.1:8080 --bucket examplebucket-1250000000 --region ap-beijing
 //! ```
 //! Credentials come from `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY`
-//! and optionally `TENCENTCLOUD_SESSION_TOKEN`. This build of ureq has no
+//! (or `COS_SECRET_ID` / `COS_SECRET_KEY`) and optionally
+//! `TENCENTCLOUD_SESSION_TOKEN` (`common/mod.rs` reads them and the flags).
+//! This build of ureq has no
 //! TLS (the dev-dependency keeps its default features off), so plain
 //! `http://` only; enable ureq's `rustls` feature for `https`.
 
@@ -17,8 +19,8 @@ use std::time::{Duration, SystemTime};
 
 use cos_ci_client::bytes::Bytes;
 use cos_ci_client::{
-    BlockingClient, BlockingTransport, Config, Credentials, Error, ListWorkflowExecutions,
-    PageSize, PagingOptions, TransportError, TransportErrorKind as Kind, attempt_timeout, http,
+    BlockingClient, BlockingTransport, Error, ListWorkflowExecutions, PageSize, PagingOptions,
+    TransportError, TransportErrorKind as Kind, attempt_timeout, http,
 };
 
 /// One attempt never takes longer than this, nor past the deadline.
@@ -47,13 +49,21 @@ impl BlockingTransport for UreqTransport {
         request: http::Request<Bytes>,
         deadline: Option<SystemTime>,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let timeout = attempt_timeout(deadline, SystemTime::now(), ATTEMPT_TIMEOUT)?;
+        let timeout = attempt_timeout(deadline, self.now(), ATTEMPT_TIMEOUT)?;
         let request = self.0.configure_request(request.map(Vec::from));
         let request = request.timeout_global(Some(timeout)).build();
         let (parts, body) = self.0.run(request).map_err(by_kind)?.into_parts();
         let body = body.into_with_config().limit(MAX_BODY);
         let body = body.read_to_vec().map_err(by_kind)?;
         Ok(http::Response::from_parts(parts, body.into()))
+    }
+
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn sleep(&mut self, delay: Duration) {
+        std::thread::sleep(delay);
     }
 }
 
@@ -85,50 +95,12 @@ pub fn list_run_ids(client: &mut BlockingClient<UreqTransport>) -> Result<Vec<St
         .collect()
 }
 
-fn main() -> ExitCode {
-    match run() {
-        Ok(count) => {
-            println!("{count} executions");
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
+mod common;
 
-fn run() -> Result<usize, String> {
-    let mut endpoint = None;
-    let mut bucket = None;
-    let mut region = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--endpoint" => endpoint = Some(value),
-            "--bucket" => bucket = Some(value),
-            "--region" => region = Some(value),
-            other => return Err(format!("unknown flag {other}")),
-        }
-    }
-    let env = |name: &str| std::env::var(name).ok();
-    let secret_id = env("TENCENTCLOUD_SECRET_ID").ok_or("set TENCENTCLOUD_SECRET_ID")?;
-    let secret_key = env("TENCENTCLOUD_SECRET_KEY").ok_or("set TENCENTCLOUD_SECRET_KEY")?;
-    let mut credentials = Credentials::new(secret_id, secret_key);
-    if let Some(token) = env("TENCENTCLOUD_SESSION_TOKEN") {
-        credentials = credentials.with_session_token(token);
-    }
-    let mut config = Config::new(
-        bucket.as_deref().ok_or("--bucket is required")?,
-        region.as_deref().ok_or("--region is required")?,
-        credentials,
-    )
-    .map_err(|e| e.to_string())?;
-    if let Some(url) = endpoint {
-        config = config.with_endpoint(&url).map_err(|e| e.to_string())?;
-    }
-    let mut client = BlockingClient::new(config, UreqTransport::default());
-    let run_ids = list_run_ids(&mut client).map_err(|e| e.to_string())?;
-    Ok(run_ids.len())
+fn main() -> ExitCode {
+    common::main(|config| {
+        let mut client = BlockingClient::new(config, UreqTransport::default());
+        let run_ids = list_run_ids(&mut client).map_err(|e| e.to_string())?;
+        Ok(run_ids.len())
+    })
 }

@@ -1,16 +1,16 @@
 //! Driving the client over a blocking transport, so that a transport only
 //! has to move one request and its response.
 //!
-//! Implement [`BlockingTransport::send`] (see the crate docs' transport
-//! contract), then use a [`BlockingClient`]: [`BlockingClient::execute`]
+//! Implement [`BlockingTransport`] (`send`, see the crate docs' transport
+//! contract, and the clock: `now` and `sleep`), then use a [`BlockingClient`]: [`BlockingClient::execute`]
 //! runs one call with its retries, [`BlockingClient::pages`] and
 //! [`BlockingClient::items`] follow every page. [`drive`] runs an
 //! [`Operation`] you built yourself.
 //!
-//! This module is the one place in the crate that sleeps and reads the
-//! clock, and only through [`BlockingTransport::sleep`] and
-//! [`BlockingTransport::now`], whose defaults (`std::thread::sleep`,
-//! `SystemTime::now`) a test can replace with virtual time.
+//! Like the rest of the crate, this module never sleeps or reads the clock
+//! itself: it asks the transport, whose [`BlockingTransport::now`] and
+//! [`BlockingTransport::sleep`] are real time in a real transport
+//! (`SystemTime::now()`, `std::thread::sleep`) and virtual time in a test.
 
 use std::iter::FusedIterator;
 use std::time::{Duration, SystemTime};
@@ -24,10 +24,14 @@ use crate::{
     PagingOptions, ProvidedCredentials, RetryPolicy, Step, TransportError,
 };
 
-/// Moves one signed request to the service and its response back, blocking.
+/// Moves one signed request to the service and its response back, blocking,
+/// and keeps the time.
 ///
-/// Only [`send`](BlockingTransport::send) is required; see the crate docs
-/// for what it must and must not do.
+/// [`send`](BlockingTransport::send) moves the bytes (see the crate docs
+/// for what it must and must not do); [`now`](BlockingTransport::now) and
+/// [`sleep`](BlockingTransport::sleep) are the clock the driver runs on, so
+/// that the crate itself never reads the clock or blocks a thread (see
+/// [`BlockingClient`]'s example).
 pub trait BlockingTransport {
     /// Send `request` as it is and return the whole response, whatever its
     /// status, or the reason none arrived. No attempt may run past
@@ -52,16 +56,14 @@ pub trait BlockingTransport {
         self.send(request.into_request(), deadline)
     }
 
-    /// The current time, passed to the driver. Replace it (with
-    /// [`sleep`](BlockingTransport::sleep)) to run on virtual time.
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
+    /// The current time, passed to the driver: `SystemTime::now()` in a
+    /// real transport, a virtual clock (moved on by
+    /// [`sleep`](BlockingTransport::sleep)) in a test.
+    fn now(&self) -> SystemTime;
 
-    /// Wait `delay` before the next attempt. The default blocks the thread.
-    fn sleep(&mut self, delay: Duration) {
-        std::thread::sleep(delay);
-    }
+    /// Wait `delay` before the next attempt: `std::thread::sleep(delay)` in
+    /// a real transport, moving the virtual clock on in a test.
+    fn sleep(&mut self, delay: Duration);
 }
 
 impl<T: BlockingTransport + ?Sized> BlockingTransport for &mut T {
@@ -149,6 +151,8 @@ where
 /// A [`Client`] with a blocking transport: whole calls and whole listings.
 ///
 /// ```
+/// use std::time::{Duration, SystemTime};
+///
 /// use cos_ci_client::bytes::Bytes;
 /// use cos_ci_client::{
 ///     BlockingClient, BlockingTransport, Config, Credentials, ListWorkflowExecutions,
@@ -163,11 +167,20 @@ where
 ///     fn send(
 ///         &mut self,
 ///         request: http::Request<Bytes>,
-///         _deadline: Option<std::time::SystemTime>,
+///         _deadline: Option<SystemTime>,
 ///     ) -> Result<http::Response<Bytes>, TransportError> {
 ///         assert!(request.headers().contains_key("authorization"));
 ///         let body = ListWorkflowExecutionsOutput::default().to_xml();
 ///         Ok(http::Response::new(Bytes::from(body)))
+///     }
+///
+///     // A real transport's clock; a test's would be virtual.
+///     fn now(&self) -> SystemTime {
+///         SystemTime::now()
+///     }
+///
+///     fn sleep(&mut self, delay: Duration) {
+///         std::thread::sleep(delay);
 ///     }
 /// }
 ///

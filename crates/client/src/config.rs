@@ -35,10 +35,7 @@ impl Bucket {
                 "the name before the APPID must be 1 to 50 characters",
             ));
         }
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !is_host_label(name) {
             return Err(invalid(
                 "the name may contain only lower-case letters, digits and '-'",
             ));
@@ -76,10 +73,7 @@ impl Region {
         if text.is_empty() || text.len() > 40 {
             return Err(invalid("must be 1 to 40 characters, e.g. ap-beijing"));
         }
-        if !text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !is_host_label(text) {
             return Err(invalid(
                 "may contain only lower-case letters, digits and '-', e.g. ap-beijing",
             ));
@@ -447,6 +441,13 @@ pub enum ConfigError {
     /// User agent not a valid header value.
     #[error("user agent must be visible ASCII")]
     InvalidUserAgent,
+}
+
+/// Only `a-z 0-9 -`: what a bucket name and a region may contain, both
+/// being labels of the endpoint's host name.
+fn is_host_label(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The first 80 characters of user input, for error messages.

@@ -22,11 +22,13 @@
 //! nor decide anything from the clock or randomness by itself. The caller
 //! passes `now` in and acts on each [`Step`]; the credential chain reads
 //! only what the caller's env lookup and [`credentials::ReadFiles`] give it
-//! (`cos_ci_hyper::SystemFiles` reads the real file system). The opt-in
-//! [`blocking`] module is the one place that sleeps and reads the clock
-//! (through [`BlockingTransport`]'s overridable `sleep` and `now`), and
-//! [`RetryPolicy::random_jitter_seed`] the one place that draws a random
-//! number. `cos-ci-hyper` is a ready tokio/hyper
+//! (`cos_ci_hyper::SystemFiles` reads the real file system). It never
+//! sleeps or reads the clock either, not even in the opt-in [`blocking`]
+//! module: that one asks its transport for the time and to wait
+//! ([`BlockingTransport::now`] and [`BlockingTransport::sleep`], which a
+//! real transport implements with `SystemTime::now()` and
+//! `std::thread::sleep`). [`RetryPolicy::random_jitter_seed`] is the one
+//! place that draws a random number. `cos-ci-hyper` is a ready tokio/hyper
 //! transport; `examples/std_transport.rs` (hand-written HTTP/1.1 over
 //! `std::net`) and `examples/ureq_transport.rs` (ureq) are blocking ones.
 //!
@@ -73,7 +75,8 @@
 //!
 //! A transport turns each [`Step::Send`] (and
 //! [`Step::FetchCredentials`]) request into a response. With the
-//! [`blocking`] helper it implements only [`BlockingTransport::send`]
+//! [`blocking`] helper it implements only [`BlockingTransport::send`] and
+//! the two one-line clock methods `now` and `sleep`
 //! (`examples/ureq_transport.rs` does it in about 30 lines); an async one
 //! writes the loop of [`Operation`]'s example with its own timer, as
 //! `cos-ci-hyper` does. Either way, the contract is:

@@ -162,9 +162,7 @@ impl<A: CiAction> Operation<A> {
                 )));
             }
             State::WaitingUntil(until) => {
-                if let Ok(remaining) = until.duration_since(now)
-                    && !remaining.is_zero()
-                {
+                if let Some(remaining) = still_to_wait(*until, now) {
                     return Step::Wait(remaining);
                 }
             }
@@ -534,6 +532,16 @@ const RESPONSE_WITHOUT_REQUEST: &str = "a response was reported but no request w
 
 fn header_str(response: &http::Response<Bytes>, name: http::header::HeaderName) -> Option<&str> {
     response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// What is left of a wait until `until` at `now`, `None` once it is over.
+/// A poll that comes early (a caller's timer may fire early) is told to
+/// wait again rather than to go ahead.
+pub(crate) fn still_to_wait(until: SystemTime, now: SystemTime) -> Option<Duration> {
+    until
+        .duration_since(now)
+        .ok()
+        .filter(|remaining| !remaining.is_zero())
 }
 
 /// `Retry-After` as delta-seconds or an HTTP date (relative to `now`).

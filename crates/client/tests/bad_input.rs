@@ -135,16 +135,14 @@ fn config_cases() -> Vec<Case> {
             &|e| matches!(e, ConfigError::InvalidCredentials { part, reason } if *part == expected_part && reason.contains(says)),
         );
     }
-    add(
-        "deadline zero",
-        config().with_deadline(Duration::ZERO),
-        &|e| matches!(e, ConfigError::InvalidDeadline(_)),
-    );
-    add(
-        "deadline over a day",
-        config().with_deadline(Duration::from_secs(86_401)),
-        &|e| matches!(e, ConfigError::InvalidDeadline(_)),
-    );
+    for (name, deadline) in [
+        ("deadline zero", Duration::ZERO),
+        ("deadline over a day", Duration::from_secs(86_401)),
+    ] {
+        add(name, config().with_deadline(deadline), &|e| {
+            matches!(e, ConfigError::InvalidDeadline(_))
+        });
+    }
     add(
         "signature lifetime zero",
         config().with_signature_lifetime(Duration::ZERO),

@@ -5,62 +5,40 @@
 mod common;
 
 use std::collections::VecDeque;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use common::*;
 use cos_ci_client::{
-    BlockingClient, BlockingTransport, Config, Credentials, Error, ListWorkflowExecutions,
-    PagingOptions, RetryPolicy, TransportError, TransportErrorKind,
+    BlockingClient, Config, Credentials, Error, ListWorkflowExecutions, PagingOptions, RetryPolicy,
+    TransportError, TransportErrorKind,
 };
 
-/// Replays canned outcomes on a virtual clock and records what it saw.
-struct Replay {
-    now: SystemTime,
-    outcomes: VecDeque<Result<http::Response<Bytes>, TransportError>>,
-    sent: Vec<(Option<String>, Option<SystemTime>)>,
-    slept: Vec<Duration>,
+/// Replays canned outcomes, each taking 10 ms.
+type Replay = VirtualTransport<VecDeque<Result<http::Response<Bytes>, TransportError>>>;
+
+fn replay(
+    outcomes: impl IntoIterator<Item = Result<http::Response<Bytes>, TransportError>>,
+) -> Replay {
+    VirtualTransport::new(
+        outcomes.into_iter().collect(),
+        Duration::from_millis(10),
+        |outcomes, _, _| {
+            outcomes
+                .pop_front()
+                .expect("more requests than replayed outcomes")
+        },
+    )
 }
 
-impl Replay {
-    fn new(
-        outcomes: impl IntoIterator<Item = Result<http::Response<Bytes>, TransportError>>,
-    ) -> Self {
-        Self {
-            now: t0(),
-            outcomes: outcomes.into_iter().collect(),
-            sent: Vec::new(),
-            slept: Vec::new(),
-        }
-    }
-}
-
-impl BlockingTransport for Replay {
-    fn send(
-        &mut self,
-        request: http::Request<Bytes>,
-        deadline: Option<SystemTime>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        let token = request.uri().query().and_then(|query| {
-            query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix("nextToken=").map(str::to_owned))
-        });
-        self.sent.push((token, deadline));
-        self.now += Duration::from_millis(10);
-        self.outcomes
-            .pop_front()
-            .expect("more requests than replayed outcomes")
-    }
-
-    fn now(&self) -> SystemTime {
-        self.now
-    }
-
-    fn sleep(&mut self, delay: Duration) {
-        self.slept.push(delay);
-        self.now += delay;
-    }
+/// The `nextToken` each request asked for.
+fn tokens(replay: &Replay) -> Vec<Option<String>> {
+    let token = |uri: &http::Uri| {
+        uri.query()?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("nextToken=").map(str::to_owned))
+    };
+    replay.sent.iter().map(|(uri, _)| token(uri)).collect()
 }
 
 fn client(replay: Replay) -> BlockingClient<Replay> {
@@ -70,12 +48,12 @@ fn client(replay: Replay) -> BlockingClient<Replay> {
 fn client_with_replay(
     outcomes: impl IntoIterator<Item = Result<http::Response<Bytes>, TransportError>>,
 ) -> BlockingClient<Replay> {
-    client(Replay::new(outcomes))
+    client(replay(outcomes))
 }
 
 #[test]
 fn execute_retries_on_virtual_time_with_the_deadline_on_every_attempt() {
-    let mut client = client(Replay::new([
+    let mut client = client(replay([
         Ok(error_response(503, "ServiceUnavailable", "busy")),
         Err(TransportError::new(
             TransportErrorKind::ConnectionClosed,
@@ -94,7 +72,7 @@ fn execute_retries_on_virtual_time_with_the_deadline_on_every_attempt() {
 
 #[test]
 fn a_final_error_is_returned_without_sleeping() {
-    let mut client = client(Replay::new([Ok(error_response(403, "AccessDenied", "no"))]));
+    let mut client = client(replay([Ok(error_response(403, "AccessDenied", "no"))]));
     let error = client
         .execute(ListWorkflowExecutions::default())
         .unwrap_err();
@@ -114,19 +92,16 @@ fn pages_and_items_follow_tokens_to_the_end() {
             Ok(ok_response(&page(4..5, None))),
         ]
     };
-    let mut client = client(Replay::new(responses()));
+    let mut client = client(replay(responses()));
     let mut pages = client.pages(ListWorkflowExecutions::default(), PagingOptions::all());
     let sizes: Vec<usize> = pages.by_ref().map(|page| page.unwrap().len()).collect();
     assert_eq!(sizes, [2, 2, 1]);
     assert_eq!(pages.resume_token(), None);
     assert_eq!(pages.paginator().items(), 5);
-    let tokens: Vec<_> = client
-        .transport()
-        .sent
-        .iter()
-        .map(|(t, _)| t.clone())
-        .collect();
-    assert_eq!(tokens, [None, Some("t1".into()), Some("t2".into())]);
+    assert_eq!(
+        tokens(client.transport()),
+        [None, Some("t1".into()), Some("t2".into())]
+    );
 
     let mut client = client_with_replay(responses());
     let ids: Vec<String> = client
@@ -192,7 +167,7 @@ fn new_seeds_the_jitter_at_random_unless_a_seed_was_chosen() {
     let config = || example_config(Credentials::new(SECRET_ID, SECRET_KEY));
     let default_seed = RetryPolicy::default().jitter_seed;
     let seeded = |config: Config| {
-        BlockingClient::new(config, Replay::new([]))
+        BlockingClient::new(config, replay([]))
             .client()
             .config()
             .retry_policy()

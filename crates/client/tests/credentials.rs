@@ -48,6 +48,12 @@ fn fixed(provider: &CredentialProvider) -> &ProvidedCredentials {
     provider.fixed_credentials().expect("fixed credentials")
 }
 
+/// `provider` is of `kind` and says where it comes from as `shown`.
+fn assert_source(provider: &CredentialProvider, kind: SourceKind, shown: &str) {
+    assert_eq!(provider.kind(), kind);
+    assert_eq!(provider.source().to_string(), shown);
+}
+
 const TCCLI_DEFAULT: &str = "/home/u/.tccli/default.credential";
 const INI: &str = "/home/u/.tencentcloud/credentials";
 
@@ -86,10 +92,10 @@ fn flags_win_part_by_part_over_the_environment() {
         ..CredentialChain::default()
     };
     let provider = resolve_with(&all_flags, &[("TENCENTCLOUD_SECRET_ID", "AKIDenv")], &[]).unwrap();
-    assert_eq!(provider.kind(), SourceKind::Flags);
-    assert_eq!(
-        provider.source().to_string(),
-        "flags (--secret-id, --secret-key, --session-token)"
+    assert_source(
+        &provider,
+        SourceKind::Flags,
+        "flags (--secret-id, --secret-key, --session-token)",
     );
 }
 
@@ -198,9 +204,21 @@ fn broken_sources_are_errors_that_name_the_place_not_the_value() {
         ),
         (
             vec![],
+            vec![(TCCLI_DEFAULT, r#"{"secretKey": "s3cr3t"}"#)],
+            TCCLI_DEFAULT,
+            "has `secretKey` but no `secretId`",
+        ),
+        (
+            vec![],
             vec![(INI, "[default]\nsecret_id = AKID\n")],
             INI,
             "no `secret_key`",
+        ),
+        (
+            vec![],
+            vec![(INI, "[default]\nsecret_key = s3cr3t\n")],
+            INI,
+            "[default] has `secret_key` but no `secret_id`",
         ),
         (
             vec![("TENCENTCLOUD_CREDENTIALS_FILE", "/etc/missing")],
@@ -430,10 +448,10 @@ fn tke_oidc_when_all_four_variables_are_set() {
         &[(INI, "[other]\n")],
     )
     .unwrap();
-    assert_eq!(provider.kind(), SourceKind::TkeOidc);
-    assert_eq!(
-        provider.source().to_string(),
-        "TKE OIDC, role qcs::cam::uin/100:roleName/pod-role (STS at http://127.0.0.1:10)"
+    assert_source(
+        &provider,
+        SourceKind::TkeOidc,
+        "TKE OIDC, role qcs::cam::uin/100:roleName/pod-role (STS at http://127.0.0.1:10)",
     );
 }
 
@@ -589,7 +607,13 @@ fn instance_role_fetch_and_refresh() {
         if request.uri().path().ends_with('/') {
             text(200, "cos-role\n")
         } else {
-            metadata_answer("AKIDtmp", "tmp-key", "tmp-token", 1_700_003_600)
+            issued(
+                Issuer::Metadata,
+                "AKIDtmp",
+                "tmp-key",
+                "tmp-token",
+                1_700_003_600,
+            )
         }
     })
     .unwrap();
@@ -630,7 +654,13 @@ fn instance_role_fetch_and_refresh() {
     drive(&mut provider.fetch(t0()), t0(), |request| {
         requests += 1;
         assert!(request.uri().path().ends_with("/cos-role"));
-        metadata_answer("AKIDtmp2", "tmp-key2", "tmp-token2", 1_700_007_200)
+        issued(
+            Issuer::Metadata,
+            "AKIDtmp2",
+            "tmp-key2",
+            "tmp-token2",
+            1_700_007_200,
+        )
     })
     .unwrap();
     assert_eq!(requests, 1);
@@ -645,11 +675,11 @@ fn instance_role_failures() {
         ),
         (text(200, "<html>"), "not a JSON object"),
         (
-            metadata_answer("AKID", "key\\u0007", "tok", 1_700_003_600),
+            issued(Issuer::Metadata, "AKID", "key\\u0007", "tok", 1_700_003_600),
             "TmpSecretKey contains a control character",
         ),
         (
-            metadata_answer("AKID", "key", "tok", 1_600_000_000),
+            issued(Issuer::Metadata, "AKID", "key", "tok", 1_600_000_000),
             "is this machine's clock right?",
         ),
         (text(404, ""), "no role `r1`"),
@@ -671,7 +701,7 @@ fn instance_role_failures() {
     let mut answers = vec![
         text(200, "r1"),
         text(503, "busy"),
-        metadata_answer("AKID", "k", "t", 1_700_003_600),
+        issued(Issuer::Metadata, "AKID", "k", "t", 1_700_003_600),
     ]
     .into_iter();
     assert!(drive(&mut provider.fetch(t0()), t0(), |_| answers.next().unwrap()).is_ok());
@@ -711,7 +741,13 @@ fn tke_oidc_assumes_the_role_with_the_current_token() {
         assert_eq!(h["host"], "127.0.0.1:10");
         assert!(!h.contains_key("x-tc-token"));
         bodies.push(serde_json::from_slice::<serde_json::Value>(request.body()).unwrap());
-        sts_answer("AKIDsts", "sts-key", "sts-token", 1_700_007_200)
+        issued(
+            Issuer::Sts,
+            "AKIDsts",
+            "sts-key",
+            "sts-token",
+            1_700_007_200,
+        )
     })
     .unwrap();
     assert_eq!(
@@ -777,7 +813,8 @@ fn debug_output_never_shows_a_secret() {
     let files = MemoryFiles::new(&[("/var/run/secrets/token", "web-identity-token-1")]);
     let provider = tke_provider(&files);
     let provided = drive(&mut provider.fetch(t0()), t0(), |_| {
-        sts_answer(
+        issued(
+            Issuer::Sts,
             "AKIDsts",
             "sts-secret-key",
             "sts-session-token",

@@ -20,6 +20,13 @@ fn expect_send(op: &mut Op, now: SystemTime) -> http::Request<bytes::Bytes> {
     }
 }
 
+/// A listing under `policy` whose first attempt was sent at [`t0`].
+fn sent_at_t0(policy: RetryPolicy) -> Op {
+    let mut op = client_with(policy).operation(ListWorkflowExecutions::default());
+    expect_send(&mut op, t0());
+    op
+}
+
 fn expect_wait(op: &mut Op, now: SystemTime) -> Duration {
     match op.poll(now) {
         Step::Wait(delay) => delay,
@@ -51,8 +58,7 @@ fn key_time(request: &http::Request<bytes::Bytes>) -> String {
 
 #[test]
 fn success_on_first_attempt() {
-    let mut op = client().operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    let mut op = sent_at_t0(policy());
     op.on_response(ok_response(&page(0..3, None)), t0());
     let output = expect_done(&mut op, t0()).unwrap();
     assert_eq!(output.executions.len(), 3);
@@ -122,8 +128,7 @@ fn backoff_grows_exponentially_with_full_jitter() {
 
 #[test]
 fn honours_retry_after_on_429() {
-    let mut op = client().operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    let mut op = sent_at_t0(policy());
     op.on_response(
         error_response_with(429, "SlowDown", "slow down", &[("retry-after", "3")]),
         t0(),
@@ -138,8 +143,7 @@ fn client_errors_are_not_retried() {
         (403, "AccessDenied"),
         (404, "InvalidUrl"),
     ] {
-        let mut op = client().operation(ListWorkflowExecutions::default());
-        expect_send(&mut op, t0());
+        let mut op = sent_at_t0(policy());
         op.on_response(error_response(status, code, "no"), t0());
         let error = expect_done(&mut op, t0()).unwrap_err();
         let service = error.service_error().unwrap();
@@ -153,8 +157,7 @@ fn client_errors_are_not_retried() {
 
 #[test]
 fn transport_errors_are_retried_except_oversized_bodies() {
-    let mut op = client().operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    let mut op = sent_at_t0(policy());
     op.on_transport_error(
         TransportError::new(TransportErrorKind::ConnectionClosed, "eof"),
         t0(),
@@ -197,12 +200,10 @@ fn stops_at_the_attempt_limit_with_the_last_error() {
 
 #[test]
 fn gives_up_when_the_wait_would_pass_the_deadline() {
-    let policy = RetryPolicy {
+    let mut op = sent_at_t0(RetryPolicy {
         total_deadline: Duration::from_secs(2),
         ..policy()
-    };
-    let mut op = client_with(policy).operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    });
     op.on_response(
         error_response_with(429, "SlowDown", "slow", &[("retry-after", "5")]),
         t0(),
@@ -224,8 +225,7 @@ fn gives_up_when_the_wait_would_pass_the_deadline() {
 
 #[test]
 fn gives_up_on_a_retry_after_beyond_the_maximum() {
-    let mut op = client().operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    let mut op = sent_at_t0(policy());
     op.on_response(
         error_response_with(
             503,
@@ -408,8 +408,7 @@ fn an_attempt_cut_short_by_the_deadline_is_reported_as_the_deadline() {
 /// RequestId survive, and it is not retried.
 #[test]
 fn an_oversized_answer_keeps_its_status_code_and_request_id() {
-    let mut op = client().operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    let mut op = sent_at_t0(policy());
     let head = http::Response::builder()
         .status(503)
         .header("x-ci-request-id", "big-req")
@@ -438,12 +437,10 @@ fn an_oversized_answer_keeps_its_status_code_and_request_id() {
 
 #[test]
 fn deadline_checked_again_when_the_caller_polls_late() {
-    let policy = RetryPolicy {
+    let mut op = sent_at_t0(RetryPolicy {
         total_deadline: Duration::from_secs(10),
         ..policy()
-    };
-    let mut op = client_with(policy).operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    });
     op.on_transport_error(
         TransportError::new(TransportErrorKind::Timeout, "slow"),
         t0(),
@@ -500,8 +497,7 @@ fn corrects_a_skewed_clock_once_and_keeps_the_offset() {
 
 #[test]
 fn small_skew_is_not_what_failed_so_no_retry() {
-    let mut op = client().operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    let mut op = sent_at_t0(policy());
     let date = httpdate::fmt_http_date(t0() + Duration::from_secs(5));
     op.on_response(
         error_response_with(401, "SignatureExpired", "expired", &[("date", &date)]),
@@ -546,8 +542,7 @@ fn invalid_requests_are_never_sent() {
 
 #[test]
 fn misuse_is_reported_not_panicked() {
-    let mut op = client().operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    let mut op = sent_at_t0(policy());
     assert!(matches!(expect_done(&mut op, t0()), Err(Error::Usage(_))));
 
     let mut op = client().operation(ListWorkflowExecutions::default());
@@ -557,8 +552,7 @@ fn misuse_is_reported_not_panicked() {
 
 #[test]
 fn malformed_success_body_is_an_error_not_retried() {
-    let mut op = client().operation(ListWorkflowExecutions::default());
-    expect_send(&mut op, t0());
+    let mut op = sent_at_t0(policy());
     let response = http::Response::builder()
         .status(200)
         .body(bytes::Bytes::from_static(

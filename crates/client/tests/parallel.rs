@@ -513,6 +513,16 @@ fn spread(
         .collect()
 }
 
+/// A listing in `order`, `size` executions a page (the service's defaults
+/// where `None`).
+fn listing(order: Option<Order>, size: Option<u32>) -> ListWorkflowExecutions {
+    ListWorkflowExecutions {
+        order,
+        size: size.map(|size| PageSize::new(size).unwrap()),
+        ..ListWorkflowExecutions::default()
+    }
+}
+
 fn service(items: Vec<(i64, String, usize, usize)>) -> Service {
     Service {
         items,
@@ -536,10 +546,7 @@ fn eight_workers_cut_the_round_trips_on_even_and_bunched_data() {
     ] {
         for order in [Order::Asc, Order::Desc] {
             let service = service(spread(50_000, 42 * 86_400, dense, 7));
-            let request = ListWorkflowExecutions {
-                order: Some(order),
-                ..ListWorkflowExecutions::default()
-            };
+            let request = listing(Some(order), None);
             let (expected, _) = sequential(&service, &request, &PagingOptions::all());
             assert_eq!(expected.len(), 50_000);
             let run = parallel(&service, &request, ParallelOptions::new(8), 1, 0.0);
@@ -567,11 +574,7 @@ fn eight_workers_cut_the_round_trips_on_even_and_bunched_data() {
 #[test]
 fn one_worker_sends_exactly_the_sequential_requests() {
     let service = service(spread(537, 5_000, None, 3));
-    let request = ListWorkflowExecutions {
-        order: Some(Order::Asc),
-        size: Some(PageSize::new(50).unwrap()),
-        ..ListWorkflowExecutions::default()
-    };
+    let request = listing(Some(Order::Asc), Some(50));
     let mut paginator = Paginator::new(request.clone());
     let mut expected_requests = Vec::new();
     while let Some(Ok(next)) = paginator.next_request() {
@@ -613,11 +616,7 @@ fn boundary_seconds_come_out_once_with_either_bound_semantics() {
             ..service(items.clone())
         };
         for order in [Order::Asc, Order::Desc] {
-            let request = ListWorkflowExecutions {
-                order: Some(order),
-                size: Some(PageSize::new(10).unwrap()),
-                ..ListWorkflowExecutions::default()
-            };
+            let request = listing(Some(order), Some(10));
             let (expected, _) = sequential(&service, &request, &PagingOptions::all());
             let options = ParallelOptions {
                 window_pages: 2,
@@ -645,11 +644,7 @@ fn boundary_seconds_come_out_once_with_either_bound_semantics() {
 #[test]
 fn the_repeated_token_guard_works_per_window() {
     let service = service(spread(3_000, 10_000, None, 9));
-    let request = ListWorkflowExecutions {
-        order: Some(Order::Asc),
-        size: Some(PageSize::new(20).unwrap()),
-        ..ListWorkflowExecutions::default()
-    };
+    let request = listing(Some(Order::Asc), Some(20));
     let (expected, _) = sequential(&service, &request, &PagingOptions::all());
     let mut answered = 0;
     let (ids, result, _) = first_in_first_out(
@@ -680,10 +675,7 @@ fn the_repeated_token_guard_works_per_window() {
 #[test]
 fn max_pages_counts_the_whole_listing() {
     let service = service(spread(2_000, 10_000, None, 4));
-    let request = ListWorkflowExecutions {
-        size: Some(PageSize::new(10).unwrap()),
-        ..ListWorkflowExecutions::default()
-    };
+    let request = listing(None, Some(10));
     let paging = PagingOptions {
         max_pages: Some(30),
         ..PagingOptions::default()
@@ -713,11 +705,7 @@ fn max_pages_counts_the_whole_listing() {
 #[test]
 fn items_without_a_create_time_come_out_once() {
     let service = service(spread(400, 4_000, None, 11));
-    let request = ListWorkflowExecutions {
-        order: Some(Order::Asc),
-        size: Some(PageSize::new(10).unwrap()),
-        ..ListWorkflowExecutions::default()
-    };
+    let request = listing(Some(Order::Asc), Some(10));
     let options = ParallelOptions {
         window_pages: 2,
         ..ParallelOptions::new(4)

@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use common::creds::{metadata_answer, text};
-use common::{error_response, example_config, ok_response, page, policy, t0};
-use cos_ci_client::blocking::{BlockingClient, BlockingTransport};
+use common::creds::{Issuer, issued, text};
+use common::{VirtualTransport, error_response, example_config, ok_response, page, policy, t0};
+use cos_ci_client::blocking::BlockingClient;
 use cos_ci_client::credentials::{CredentialPolicy, CredentialProvider, SourceKind};
 use cos_ci_client::{
-    Client, CredentialError, Credentials, Endpoint, Error, ListWorkflowExecutions,
-    ListWorkflowExecutionsOutput, RetryDecision, Step, TransportError, TransportErrorKind,
+    Client, CredentialError, CredentialRequest, Credentials, Endpoint, Error,
+    ListWorkflowExecutions, ListWorkflowExecutionsOutput, RetryDecision, Step, TransportError,
+    TransportErrorKind,
 };
 
 type Op = cos_ci_client::Operation<ListWorkflowExecutions>;
@@ -65,7 +66,8 @@ impl World {
         let expires = now + self.lifetime;
         self.valid_until.insert(token.clone(), expires);
         let expired_time = expires.duration_since(UNIX_EPOCH).unwrap().as_secs();
-        metadata_answer(
+        issued(
+            Issuer::Metadata,
             &format!("AKIDtmp{}", self.issued),
             "tmp-key",
             &token,
@@ -182,20 +184,26 @@ fn fetched_once_then_reused_then_refreshed_before_expiry() {
     assert_eq!(world.metadata_requests, 3);
 }
 
+/// Two listings at [`t0`] on a client that has no credentials yet: `a`
+/// fetches them (its first request is returned) and `b`, with nothing to
+/// sign with while `a` fetches, waits (the returned delay).
+fn a_fetches_b_waits(client: &Client) -> (Op, Op, CredentialRequest, Duration) {
+    let mut a = client.operation(ListWorkflowExecutions::default());
+    let mut b = client.operation(ListWorkflowExecutions::default());
+    let Step::FetchCredentials(first) = a.poll(t0()) else {
+        panic!("a fetches")
+    };
+    let Step::Wait(delay) = b.poll(t0()) else {
+        panic!("b waits")
+    };
+    (a, b, first, delay)
+}
+
 #[test]
 fn one_refresh_in_flight_others_wait_for_it() {
     let (client, mut world) = role_client_and_hour_long_credentials();
     let now = t0();
-    let mut a = client.operation(ListWorkflowExecutions::default());
-    let mut b = client.operation(ListWorkflowExecutions::default());
-
-    let Step::FetchCredentials(first) = a.poll(now) else {
-        panic!("a fetches")
-    };
-    // b has nothing to sign with and a is fetching: b waits.
-    let Step::Wait(delay) = b.poll(now) else {
-        panic!("b waits")
-    };
+    let (mut a, mut b, first, delay) = a_fetches_b_waits(&client);
     assert_eq!(delay, Duration::from_millis(20));
     let response = world.metadata(first.request(), now);
     a.on_response(response, now);
@@ -235,12 +243,7 @@ fn an_early_refresh_does_not_hold_up_the_others() {
 fn a_failed_refresh_fails_the_waiters_too_but_keeps_valid_credentials() {
     let (client, mut world) = role_client_and_hour_long_credentials();
     let now = t0();
-    let mut a = client.operation(ListWorkflowExecutions::default());
-    let mut b = client.operation(ListWorkflowExecutions::default());
-    assert!(matches!(a.poll(now), Step::FetchCredentials(_)));
-    let Step::Wait(delay) = b.poll(now) else {
-        panic!()
-    };
+    let (mut a, mut b, _, delay) = a_fetches_b_waits(&client);
     // The metadata service answers 404 for the role: no retry.
     a.on_response(text(404, ""), now);
     let Step::Done(Err(error)) = a.poll(now) else {
@@ -397,73 +400,49 @@ fn credentials_that_live_seconds_are_refreshed_a_quarter_before_expiry() {
 }
 
 /// The blocking helper sends credential requests through the transport's
-/// `fetch_credentials`, whose default gives them their own deadline.
-struct FakeTransport {
-    world: World,
-    now: SystemTime,
-    deadlines: Vec<Option<SystemTime>>,
-}
-
-impl FakeTransport {
-    fn new(lifetime: Duration) -> Self {
-        Self {
-            world: World::new(lifetime),
-            now: t0(),
-            deadlines: Vec::new(),
-        }
-    }
-}
-
-impl BlockingTransport for FakeTransport {
-    fn send(
-        &mut self,
-        request: http::Request<Bytes>,
-        deadline: Option<SystemTime>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        self.deadlines.push(deadline);
-        if request.uri().port_u16() == Some(9) {
-            if self.world.metadata_requests == 0 {
-                self.world.metadata_requests += 1;
-                return Err(TransportError::new(TransportErrorKind::Timeout, "slow"));
+/// `fetch_credentials`, whose default gives them their own deadline. The
+/// first metadata request times out.
+fn fake_transport(lifetime: Duration) -> VirtualTransport<World> {
+    VirtualTransport::new(
+        World::new(lifetime),
+        Duration::ZERO,
+        |world, request, now| {
+            if request.uri().port_u16() == Some(9) {
+                if world.metadata_requests == 0 {
+                    world.metadata_requests += 1;
+                    return Err(TransportError::new(TransportErrorKind::Timeout, "slow"));
+                }
+                Ok(world.metadata(&request, now))
+            } else {
+                Ok(world.ci(&request, now))
             }
-            Ok(self.world.metadata(&request, self.now))
-        } else {
-            Ok(self.world.ci(&request, self.now))
-        }
-    }
-
-    fn now(&self) -> SystemTime {
-        self.now
-    }
-
-    fn sleep(&mut self, delay: Duration) {
-        self.now += delay;
-    }
+        },
+    )
 }
 
 #[test]
 fn the_blocking_client_fetches_through_its_transport() {
     let provider = CredentialProvider::cvm_role(metadata_endpoint(), None);
     let config = example_config(provider.clone());
-    let transport = FakeTransport::new(Duration::from_secs(3600));
+    let transport = fake_transport(Duration::from_secs(3600));
     let mut client = BlockingClient::new(config, transport);
     let page = client.execute(ListWorkflowExecutions::default()).unwrap();
     assert_eq!(page.executions.len(), 2);
     let transport = client.transport();
     // A timeout, a retry 100 ms later, the role's credentials, then CI.
-    assert_eq!(transport.world.metadata_requests, 3);
-    assert_eq!(transport.deadlines[0], Some(t0() + Duration::from_secs(2)));
+    assert_eq!(transport.state.metadata_requests, 3);
+    assert_eq!(transport.sent[0].1, Some(t0() + Duration::from_secs(2)));
     assert_eq!(
-        transport.deadlines[1],
+        transport.sent[1].1,
         Some(t0() + Duration::from_millis(2100))
     );
     assert_ne!(
-        transport.deadlines[3], transport.deadlines[0],
+        transport.sent[3].1, transport.sent[0].1,
         "CI gets the operation's deadline"
     );
 
-    let mut transport = FakeTransport::new(Duration::from_secs(60));
-    transport.world.metadata_requests = 1;
+    let mut transport = fake_transport(Duration::from_secs(60));
+    transport.state.metadata_requests = 1;
     let provided = cos_ci_client::blocking::fetch_credentials(&provider, &mut transport).unwrap();
     assert_eq!(provided.expires_at(), Some(t0() + Duration::from_secs(60)));
     let fixed = CredentialProvider::from(Credentials::new("AKID", "key"));

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use cos_ci_sign::{Credentials, SecretString};
 use zeroize::Zeroizing;
 
-use super::files::{parse_ini_default, parse_tccli_credential, parse_tccli_region};
+use super::files::{
+    FileKeys, INI_KEYS, KeyNames, TCCLI_KEYS, parse_ini_default, parse_tccli_credential,
+    parse_tccli_region,
+};
 use super::{
     CredentialError, CredentialPolicy, CredentialProvider, CredentialSource,
     DEFAULT_METADATA_ENDPOINT, DEFAULT_STS_ENDPOINT, LookedAt, METADATA_ENDPOINT_VAR, ReadFiles,
@@ -476,29 +479,13 @@ impl CredentialChain {
                  which cos-ci does not do; remove `role-arn` to use the keys themselves",
             ));
         }
-        let (id, key) = match (parsed.secret_id, parsed.secret_key) {
-            (Some(id), Some(key)) => (id, key),
-            (None, None) => {
-                if required {
-                    return Err(invalid(place, "has no `secretId` and `secretKey`"));
-                }
-                looked_at.push(LookedAt::new(looked_place, "no secretId/secretKey"));
-                return Ok(None);
+        let Some(credentials) = parsed.keys.credentials(&place, &TCCLI_KEYS)? else {
+            if required {
+                return Err(invalid(place, "has no `secretId` and `secretKey`"));
             }
-            (Some(_), None) => return Err(invalid(place, "has `secretId` but no `secretKey`")),
-            (None, Some(_)) => return Err(invalid(place, "has `secretKey` but no `secretId`")),
+            looked_at.push(LookedAt::new(looked_place, "no secretId/secretKey"));
+            return Ok(None);
         };
-        let part = |name: &str, value: &str| {
-            check_credential_text(value)
-                .map_err(|reason| invalid(format!("{place}: `{name}`"), reason))
-        };
-        part("secretId", &id)?;
-        part("secretKey", key.expose())?;
-        let mut credentials = Credentials::new(id, key);
-        if let Some(token) = parsed.token {
-            part("token", token.expose())?;
-            credentials = credentials.with_session_token(token);
-        }
         let mut provided = super::ProvidedCredentials::new(
             credentials,
             CredentialSource::TccliProfile { profile, path },
@@ -508,6 +495,53 @@ impl CredentialChain {
                 .expiring_at(std::time::UNIX_EPOCH + std::time::Duration::from_secs(expires_at));
         }
         Ok(Some(CredentialProvider::fixed(provided)))
+    }
+}
+
+impl FileKeys {
+    /// The credentials these keys of the file at `place` give, each
+    /// checked; `None` when there is neither an id nor a key, an error
+    /// (naming the keys as `names` does) when there is one without the
+    /// other or a value is unusable.
+    fn credentials(
+        self,
+        place: &str,
+        names: &KeyNames,
+    ) -> Result<Option<Credentials>, CredentialError> {
+        let KeyNames {
+            section,
+            id: id_name,
+            key: key_name,
+            token: token_name,
+        } = names;
+        let (id, key) = match (self.secret_id, self.secret_key) {
+            (Some(id), Some(key)) => (id, key),
+            (None, None) => return Ok(None),
+            (Some(_), None) => {
+                return Err(invalid(
+                    place,
+                    format!("{section}has `{id_name}` but no `{key_name}`"),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    place,
+                    format!("{section}has `{key_name}` but no `{id_name}`"),
+                ));
+            }
+        };
+        let part = |name: &str, value: &str| {
+            check_credential_text(value)
+                .map_err(|reason| invalid(format!("{place}: `{name}`"), reason))
+        };
+        part(id_name, &id)?;
+        part(key_name, key.expose())?;
+        let mut credentials = Credentials::new(id, key);
+        if let Some(token) = self.token {
+            part(token_name, token.expose())?;
+            credentials = credentials.with_session_token(token);
+        }
+        Ok(Some(credentials))
     }
 }
 
@@ -571,38 +605,13 @@ fn credentials_file(
         looked_at.push(LookedAt::new(looked_place, "no [default] section"));
         return Ok(None);
     };
-    let (id, key) = match (section.secret_id, section.secret_key) {
-        (Some(id), Some(key)) => (id, key),
-        (None, None) => {
-            looked_at.push(LookedAt::new(
-                looked_place,
-                "no secret_id/secret_key in [default]",
-            ));
-            return Ok(None);
-        }
-        (Some(_), None) => {
-            return Err(invalid(
-                place,
-                "[default] has `secret_id` but no `secret_key`",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(invalid(
-                place,
-                "[default] has `secret_key` but no `secret_id`",
-            ));
-        }
+    let Some(credentials) = section.credentials(&place, &INI_KEYS)? else {
+        looked_at.push(LookedAt::new(
+            looked_place,
+            "no secret_id/secret_key in [default]",
+        ));
+        return Ok(None);
     };
-    let part = |name: &str, value: &str| {
-        check_credential_text(value).map_err(|reason| invalid(format!("{place}: `{name}`"), reason))
-    };
-    part("secret_id", &id)?;
-    part("secret_key", key.expose())?;
-    let mut credentials = Credentials::new(id, key);
-    if let Some(token) = section.token {
-        part("token", token.expose())?;
-        credentials = credentials.with_session_token(token);
-    }
     Ok(Some(CredentialProvider::fixed(
         super::ProvidedCredentials::new(credentials, CredentialSource::CredentialsFile { path }),
     )))

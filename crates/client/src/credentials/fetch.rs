@@ -16,6 +16,7 @@ use super::{
     SourceKind, TkeOidc, check_credential_text, unix_secs,
 };
 use crate::TransportError;
+use crate::operation::still_to_wait;
 
 /// One HTTP request of a credential fetch, for the transport to send as it
 /// is (no redirects, every status an `Ok` response) within
@@ -150,9 +151,7 @@ impl CredentialFetch {
                 )));
             }
             State::WaitingUntil(until) => {
-                if let Ok(remaining) = until.duration_since(now)
-                    && !remaining.is_zero()
-                {
+                if let Some(remaining) = still_to_wait(*until, now) {
                     return FetchStep::Wait(remaining);
                 }
             }
@@ -200,13 +199,7 @@ impl CredentialFetch {
         };
         let status = response.status();
         if status.is_server_error() || status.as_u16() == 429 {
-            let error = refused(
-                &remote,
-                Some(status.as_u16()),
-                None,
-                "the service is unavailable".to_owned(),
-                None,
-            );
+            let error = refused(&remote, Some(status.as_u16()), "the service is unavailable");
             self.retry_or_fail(&remote, error, now);
             return;
         }
@@ -292,7 +285,7 @@ impl CredentialFetch {
                 ));
                 Outcome::Fail(CredentialError::NotFound { looked_at })
             }
-            None => Outcome::Fail(refused(remote, None, None, why.to_owned(), None)),
+            None => Outcome::Fail(refused(remote, None, why)),
         };
         if status == 404 {
             return no_role("no CAM role is bound to this instance (HTTP 404)");
@@ -301,19 +294,11 @@ impl CredentialFetch {
             return Outcome::Fail(refused(
                 remote,
                 Some(status),
-                None,
-                "unexpected answer to the role-name request".to_owned(),
-                None,
+                "unexpected answer to the role-name request",
             ));
         }
         let Ok(body) = std::str::from_utf8(response.body()) else {
-            return Outcome::Fail(refused(
-                remote,
-                None,
-                None,
-                "the role name is not UTF-8".to_owned(),
-                None,
-            ));
+            return Outcome::Fail(refused(remote, None, "the role name is not UTF-8"));
         };
         let role = body.lines().map(str::trim).find(|line| !line.is_empty());
         let Some(role) = role else {
@@ -323,9 +308,7 @@ impl CredentialFetch {
             return Outcome::Fail(refused(
                 remote,
                 None,
-                None,
-                "the role name it lists is not a CAM role name".to_owned(),
-                None,
+                "the role name it lists is not a CAM role name",
             ));
         }
         *remote
@@ -361,7 +344,14 @@ fn misuse(reason: &str) -> CredentialError {
     }
 }
 
-fn refused(
+/// `remote` said no, or nothing usable: `why`, with the HTTP status when it
+/// tells something.
+fn refused(remote: &Remote, status: Option<u16>, why: impl Into<String>) -> CredentialError {
+    refused_with(remote, status, None, why.into(), None)
+}
+
+/// [`refused`] with the service's own error code and request id.
+fn refused_with(
     remote: &Remote,
     status: Option<u16>,
     code: Option<String>,
@@ -567,7 +557,7 @@ fn assemble(
     expired_time: Option<u64>,
     now: SystemTime,
 ) -> Result<ProvidedCredentials, CredentialError> {
-    let unusable = |why: String| refused(remote, None, None, why, None);
+    let unusable = |why: String| refused(remote, None, why);
     let (Some(id), Some(key), Some(token)) = (id, key, token) else {
         return Err(unusable(
             "the answer lacks TmpSecretId, TmpSecretKey or Token".to_owned(),
@@ -614,32 +604,26 @@ fn read_role_credentials(
         return Outcome::Fail(refused(
             remote,
             Some(404),
-            None,
             format!("the instance has no role `{role}` (any longer)"),
-            None,
         ));
     }
     if status != 200 {
         return Outcome::Fail(refused(
             remote,
             Some(status),
-            None,
-            "unexpected answer to the credentials request".to_owned(),
-            None,
+            "unexpected answer to the credentials request",
         ));
     }
     let Some(mut object) = json_body(response) else {
         return Outcome::Fail(refused(
             remote,
             None,
-            None,
-            "the credentials answer is not a JSON object".to_owned(),
-            None,
+            "the credentials answer is not a JSON object",
         ));
     };
     let code = take_string(&mut object, "Code");
     if code.as_deref() != Some("Success") {
-        return Outcome::Fail(refused(
+        return Outcome::Fail(refused_with(
             remote,
             None,
             code.map(|code| short(&code)),
@@ -661,9 +645,7 @@ fn read_assume_role(remote: &Remote, response: &http::Response<Bytes>, now: Syst
         return Outcome::Fail(refused(
             remote,
             (status != 200).then_some(status),
-            None,
-            "the answer is not STS's JSON".to_owned(),
-            None,
+            "the answer is not STS's JSON",
         ));
     };
     let request_id = take_string(&mut body, "RequestId").map(|id| short(&id));
@@ -673,7 +655,7 @@ fn read_assume_role(remote: &Remote, response: &http::Response<Bytes>, now: Syst
         let transient = code.as_deref().is_some_and(|code| {
             code.starts_with("InternalError") || code.starts_with("RequestLimitExceeded")
         });
-        let error = refused(
+        let error = refused_with(
             remote,
             (status != 200).then_some(status),
             code,
@@ -687,7 +669,7 @@ fn read_assume_role(remote: &Remote, response: &http::Response<Bytes>, now: Syst
         };
     }
     if status != 200 {
-        return Outcome::Fail(refused(
+        return Outcome::Fail(refused_with(
             remote,
             Some(status),
             None,
@@ -696,7 +678,7 @@ fn read_assume_role(remote: &Remote, response: &http::Response<Bytes>, now: Syst
         ));
     }
     let Some(Value::Object(mut credentials)) = body.remove("Credentials") else {
-        return Outcome::Fail(refused(
+        return Outcome::Fail(refused_with(
             remote,
             None,
             None,

@@ -5,12 +5,46 @@
 use cos_ci_sign::SecretString;
 use serde_json::{Map, Value};
 
-/// What a tccli `<profile>.credential` holds (the parts cos-ci uses).
+/// The secret id, key and session token a credentials file holds, each
+/// if set.
 #[derive(Debug, Default)]
-pub(crate) struct TccliCredential {
+pub(crate) struct FileKeys {
     pub(crate) secret_id: Option<String>,
     pub(crate) secret_key: Option<SecretString>,
     pub(crate) token: Option<SecretString>,
+}
+
+/// What a file calls its keys, for errors that name them.
+#[derive(Debug)]
+pub(crate) struct KeyNames {
+    /// Where in the file they are, put before the names: `""` or
+    /// `"[default] "`.
+    pub(crate) section: &'static str,
+    pub(crate) id: &'static str,
+    pub(crate) key: &'static str,
+    pub(crate) token: &'static str,
+}
+
+/// tccli's `.credential` JSON.
+pub(crate) const TCCLI_KEYS: KeyNames = KeyNames {
+    section: "",
+    id: "secretId",
+    key: "secretKey",
+    token: "token",
+};
+
+/// The SDKs' INI file.
+pub(crate) const INI_KEYS: KeyNames = KeyNames {
+    section: "[default] ",
+    id: "secret_id",
+    key: "secret_key",
+    token: "token",
+};
+
+/// What a tccli `<profile>.credential` holds (the parts cos-ci uses).
+#[derive(Debug, Default)]
+pub(crate) struct TccliCredential {
+    pub(crate) keys: FileKeys,
     /// `type`: `cvm-role`, `oauth`, `sso`, `default` or absent.
     pub(crate) kind: Option<String>,
     /// `expiresAt` (Unix seconds) of `oauth`/`sso` logins.
@@ -24,9 +58,11 @@ pub(crate) struct TccliCredential {
 pub(crate) fn parse_tccli_credential(bytes: &[u8]) -> Result<TccliCredential, String> {
     let mut object = json_object(bytes)?;
     Ok(TccliCredential {
-        secret_id: take_string(&mut object, "secretId")?,
-        secret_key: take_string(&mut object, "secretKey")?.map(SecretString::from),
-        token: take_string(&mut object, "token")?.map(SecretString::from),
+        keys: FileKeys {
+            secret_id: take_string(&mut object, TCCLI_KEYS.id)?,
+            secret_key: take_string(&mut object, TCCLI_KEYS.key)?.map(SecretString::from),
+            token: take_string(&mut object, TCCLI_KEYS.token)?.map(SecretString::from),
+        },
         kind: take_string(&mut object, "type")?,
         expires_at: match object.remove("expiresAt") {
             None | Some(Value::Null) => None,
@@ -85,23 +121,15 @@ fn is_unset(text: &str) -> bool {
     text.is_empty() || text == "None"
 }
 
-/// The `[default]` section of the SDKs' INI file.
-#[derive(Debug, Default)]
-pub(crate) struct IniCredentials {
-    pub(crate) secret_id: Option<String>,
-    pub(crate) secret_key: Option<SecretString>,
-    pub(crate) token: Option<SecretString>,
-}
-
 /// Parse `~/.tencentcloud/credentials` as the Go SDK's parser does: lines
 /// trimmed, `#` and `;` comments, `[section]` headers, `key = value` (the
 /// first `=` splits). Only `[default]` is read (every API SDK reads only
 /// it): `secret_id`, `secret_key`, and `token` as the Node.js SDK reads it.
 /// `None` when there is no `[default]` section.
-pub(crate) fn parse_ini_default(text: &str) -> Result<Option<IniCredentials>, String> {
+pub(crate) fn parse_ini_default(text: &str) -> Result<Option<FileKeys>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut section: Option<&str> = None;
-    let mut found: Option<IniCredentials> = None;
+    let mut found: Option<FileKeys> = None;
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
@@ -114,7 +142,7 @@ pub(crate) fn parse_ini_default(text: &str) -> Result<Option<IniCredentials>, St
                 .trim();
             section = Some(name);
             if name == "default" && found.is_none() {
-                found = Some(IniCredentials::default());
+                found = Some(FileKeys::default());
             }
             continue;
         }
@@ -154,15 +182,15 @@ mod tests {
             br#"{"secretId": "AKID1", "secretKey": "k", "token": "None", "type": "oauth", "expiresAt": 1700000000, "role-arn": ""}"#,
         )
         .unwrap();
-        assert_eq!(parsed.secret_id.as_deref(), Some("AKID1"));
-        assert_eq!(parsed.secret_key.unwrap().expose(), "k");
-        assert!(parsed.token.is_none());
+        assert_eq!(parsed.keys.secret_id.as_deref(), Some("AKID1"));
+        assert_eq!(parsed.keys.secret_key.unwrap().expose(), "k");
+        assert!(parsed.keys.token.is_none());
         assert_eq!(parsed.kind.as_deref(), Some("oauth"));
         assert_eq!(parsed.expires_at, Some(1_700_000_000));
         assert!(parsed.role_arn.is_none());
 
         let none = parse_tccli_credential(br#"{"secretId": "None", "secretKey": "None"}"#).unwrap();
-        assert!(none.secret_id.is_none() && none.secret_key.is_none());
+        assert!(none.keys.secret_id.is_none() && none.keys.secret_key.is_none());
 
         let error =
             parse_tccli_credential(br#"{"secretId": "AKID", "secretKey": 12345}"#).unwrap_err();

@@ -4,7 +4,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use cos_ci_client::{Client, Config, CredentialProvider, Credentials, RetryPolicy};
+use cos_ci_client::{
+    BlockingTransport, Client, Config, CredentialProvider, Credentials, RetryPolicy, TransportError,
+};
 use cos_ci_proto::{CiTimestamp, ExecutionState, ListWorkflowExecutionsOutput, WorkflowExecution};
 
 pub const SECRET_ID: &str = "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q";
@@ -84,6 +86,63 @@ pub fn error_response_with(
     builder.body(Bytes::from(body)).unwrap()
 }
 
+// ---- a blocking transport on virtual time ----
+
+/// How a [`VirtualTransport`]'s service answers: given its state, the
+/// request and the virtual time.
+pub type Answer<S> =
+    fn(&mut S, http::Request<Bytes>, SystemTime) -> Result<http::Response<Bytes>, TransportError>;
+
+/// A [`BlockingTransport`] on a virtual clock, starting at [`t0`]: each
+/// exchange takes `latency`, a wait only moves the clock on, and both are
+/// recorded.
+pub struct VirtualTransport<S> {
+    /// The service's state, for `answer` (and the test) to look at.
+    pub state: S,
+    answer: Answer<S>,
+    latency: Duration,
+    pub now: SystemTime,
+    /// Each request's URI and the deadline it was sent with, in order.
+    pub sent: Vec<(http::Uri, Option<SystemTime>)>,
+    /// Each wait, in order.
+    pub slept: Vec<Duration>,
+}
+
+impl<S> VirtualTransport<S> {
+    pub fn new(state: S, latency: Duration, answer: Answer<S>) -> Self {
+        Self {
+            state,
+            answer,
+            latency,
+            now: t0(),
+            sent: Vec::new(),
+            slept: Vec::new(),
+        }
+    }
+}
+
+impl<S> BlockingTransport for VirtualTransport<S> {
+    fn send(
+        &mut self,
+        request: http::Request<Bytes>,
+        deadline: Option<SystemTime>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        self.sent.push((request.uri().clone(), deadline));
+        let answer = (self.answer)(&mut self.state, request, self.now);
+        self.now += self.latency;
+        answer
+    }
+
+    fn now(&self) -> SystemTime {
+        self.now
+    }
+
+    fn sleep(&mut self, delay: Duration) {
+        self.slept.push(delay);
+        self.now += delay;
+    }
+}
+
 // ---- credentials: an environment and a file system in memory ----
 
 pub mod creds {
@@ -139,29 +198,30 @@ pub mod creds {
 
     pub const HOME: &str = "/home/u";
 
-    /// The metadata service's answer for a role's credentials.
-    pub fn metadata_answer(
-        id: &str,
-        key: &str,
-        token: &str,
-        expired_time: u64,
-    ) -> http::Response<Bytes> {
-        let body = format!(
-            r#"{{"TmpSecretId":"{id}","TmpSecretKey":"{key}","ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","Token":"{token}","Code":"Success"}}"#
-        );
-        text(200, &body)
+    /// Who hands out temporary credentials: the CVM metadata service or
+    /// STS (AssumeRoleWithWebIdentity), each with its own JSON.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Issuer {
+        Metadata,
+        Sts,
     }
 
-    /// STS's answer to AssumeRoleWithWebIdentity.
-    pub fn sts_answer(
+    /// `issuer`'s answer handing out these credentials.
+    pub fn issued(
+        issuer: Issuer,
         id: &str,
         key: &str,
         token: &str,
         expired_time: u64,
     ) -> http::Response<Bytes> {
-        let body = format!(
-            r#"{{"Response":{{"Credentials":{{"Token":"{token}","TmpSecretId":"{id}","TmpSecretKey":"{key}"}},"ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","RequestId":"sts-req-1"}}}}"#
-        );
+        let body = match issuer {
+            Issuer::Metadata => format!(
+                r#"{{"TmpSecretId":"{id}","TmpSecretKey":"{key}","ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","Token":"{token}","Code":"Success"}}"#
+            ),
+            Issuer::Sts => format!(
+                r#"{{"Response":{{"Credentials":{{"Token":"{token}","TmpSecretId":"{id}","TmpSecretKey":"{key}"}},"ExpiredTime":{expired_time},"Expiration":"2030-01-01T00:00:00Z","RequestId":"sts-req-1"}}}}"#
+            ),
+        };
         text(200, &body)
     }
 

@@ -123,12 +123,7 @@ async fn an_instance_role_signs_every_page_and_nothing_secret_is_logged() {
 #[tokio::test]
 async fn off_a_cvm_the_chain_ends_quickly_with_every_place_named() {
     // A port nobody listens on, then a service that never answers.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
-        format!("http://127.0.0.1:{port}")
-    };
+    let closed = cos_ci_testkit::closed_port_url().to_owned();
     let (hanging, _) = fake_metadata("r", true).await;
     for (metadata, limit) in [
         (closed, Duration::from_secs(1)),

@@ -105,7 +105,6 @@ async fn next(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
 
 xml_record! {
     /// `TaskFinish` as sent.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     struct TaskFinish {
         event_name: String = "EventName",
         job: JobDetail = "JobsDetail",

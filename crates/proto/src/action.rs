@@ -300,12 +300,16 @@ pub fn path_param<'c>(
 /// [`PaginatedAction`]): encoding, validation, the emulator's decoding and
 /// the default response parsing.
 ///
+/// The struct derives `Debug, Clone, PartialEq, Eq, Default` (a `#[derive]`
+/// of its own adds more). A field without a doc comment is documented by
+/// how it travels: `` `verbose` `` (query), `` `Id`, in the path. ``, "The
+/// `<Request>` body.".
+///
 /// ```
 /// use cos_ci_proto::{ci_action, ci_response, CiAction};
 ///
 /// ci_response! {
 ///     /// The answer.
-///     #[derive(Debug, Clone, PartialEq, Eq, Default)]
 ///     pub struct ThingOutput {
 ///         /// `Name`
 ///         pub name: Option<String> = "Name",
@@ -314,11 +318,9 @@ pub fn path_param<'c>(
 ///
 /// ci_action! {
 ///     /// `GET /thing/<Id>?verbose=...`
-///     #[derive(Debug, Clone, PartialEq, Eq, Default)]
 ///     pub struct GetThing {
 ///         /// the id
 ///         pub id: String = path "Id",
-///         /// `verbose`
 ///         pub verbose: Option<String> = query "verbose",
 ///     }
 ///     action {
@@ -338,15 +340,41 @@ pub fn path_param<'c>(
 /// ```
 #[macro_export]
 macro_rules! ci_action {
+    // As in `xml_record!`: each field gets its doc (the written one, else
+    // one from how it travels), then `@emit` writes the action.
+    (@munch $head:tt [$($done:tt)*]
+        $(#[$field_meta:meta])+
+        $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::ci_action!(@munch $head [$($done)*
+            { [$(#[$field_meta])+] $field_vis $field: $ty = $kind $($wire)? }
+        ] $($($rest)*)?);
+    };
+    (@munch $head:tt [$($done:tt)*]
+        $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::ci_action!(@munch $head [$($done)*
+            { [#[doc = $crate::ci_action!(@doc $kind $($wire)?)]] $field_vis $field: $ty = $kind $($wire)? }
+        ] $($($rest)*)?);
+    };
+    (@munch { $($head:tt)* } [$($done:tt)*]) => {
+        $crate::ci_action!(@emit $($head)* { $($done)* });
+    };
+    (@doc query $wire:literal) => { concat!("`", $wire, "`") };
+    (@doc path $wire:literal) => { concat!("`", $wire, "`, in the path.") };
+    (@doc body) => { "The `<Request>` body." };
     (
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {
-            $(
-                $(#[$field_meta:meta])*
-                $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
-            ),* $(,)?
+            $($fields:tt)*
         }
-        action {
+        action $action:tt
+    ) => {
+        $crate::ci_action!(@munch { [$(#[$meta])*] $vis $Name $action } [] $($fields)*);
+    };
+    (@emit [$(#[$meta:meta])*] $vis:vis $Name:ident {
             name: $action_name:literal,
             permission: $permission:literal,
             method: $method:ident,
@@ -356,8 +384,15 @@ macro_rules! ci_action {
             $(rules: $rules:path,)?
             $(paging: $paging:ident { $($paging_args:tt)* },)?
         }
+        {
+            $({
+                [$(#[$field_meta:meta])*]
+                $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
+            })*
+        }
     ) => {
         $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
         $vis struct $Name {
             $(
                 $(#[$field_meta])*

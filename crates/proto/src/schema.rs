@@ -127,7 +127,6 @@ pub trait CiOutput: XmlDocument {
 crate::xml_record! {
     /// The output of actions that answer success with an empty 200 (or a
     /// `<Response>` holding at most a `RequestId`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct EmptyOutput {
         /// `RequestId` (body, else the `x-ci-request-id` header).
         pub request_id: Option<String> = "RequestId",
@@ -508,48 +507,89 @@ pub fn check_path_segment(value: &str, parameter: &'static str) -> Result<(), Va
 ///
 /// xml_record! {
 ///     /// A point.
-///     #[derive(Debug, Clone, PartialEq, Eq, Default)]
 ///     pub struct Point {
-///         /// `X`
 ///         pub x: u32 = "X",
-///         /// `Label` (older documents say `Name`)
+///         /// (older documents say `Name`)
 ///         pub label: Option<String> = "Label" | "Name",
 ///         /// `Tag`, repeated
 ///         pub tags: Vec<String> = "Tag",
 ///         /// `Kind`; missing is empty
 ///         pub kind: String = "Kind" [default],
+///         ..other
 ///     }
 ///     root = "P"
 /// }
 ///
-/// let point = Point::from_xml(b"<P><Tag>a</Tag><X>1</X><Name>n</Name><Tag>b</Tag></P>").unwrap();
+/// let point = Point::from_xml(b"<P><Tag>a</Tag><X>1</X><Name>n</Name><Tag>b</Tag><Z/></P>").unwrap();
 /// assert_eq!(point.x, 1);
 /// assert_eq!(point.label.as_deref(), Some("n"));
 /// assert_eq!(point.tags, ["a", "b"]);
+/// assert!(point.other.get("Z").is_some());
 /// assert!(Point::from_xml(b"<P></P>").is_err(), "X is required");
 /// ```
 ///
-/// A field `pub other: UnknownElements = "*"` (with `#[serde(flatten)]`)
-/// keeps every element no other field names, in order, and writes them
-/// back after the declared ones.
+/// The struct derives `Debug, Clone, PartialEq, Eq, Default` (add others
+/// with a `#[derive]` of your own), and `serde::Serialize`/`Deserialize`
+/// with the element names as keys (the JSON the CLI prints; JSON input may
+/// leave fields out); the caller's crate needs `serde`.
 ///
-/// The struct also derives `serde::Serialize`/`Deserialize` with the element
-/// names as keys (the JSON the CLI prints); the caller's crate needs `serde`
-/// and must derive `Default` (JSON input may leave fields out).
+/// A field with no doc comment is documented by its element name
+/// (`` `X` ``); a doc comment that says more replaces that.
+///
+/// A last line `..other` declares `pub other: UnknownElements` (serde
+/// `flatten`): it keeps every element no other field names, in order, and
+/// writes them back after the declared ones. Its doc says so unless one is
+/// written above it. (The long form, a field `= "*"` of type
+/// [`UnknownElements`](crate::UnknownElements), does the same.)
 #[macro_export]
 macro_rules! xml_record {
+    // The fields are read one at a time into one form, each with its doc,
+    // then written out by `@emit`.
+    (@munch $head:tt [$($done:tt)*] $(#[$other_meta:meta])+ .. $other:ident $(,)?) => {
+        $crate::xml_record!(@munch $head [$($done)*
+            { [$(#[$other_meta])+ #[serde(flatten)]] pub $other: $crate::UnknownElements = "*" [] [] }
+        ]);
+    };
+    (@munch $head:tt [$($done:tt)*] .. $other:ident $(,)?) => {
+        $crate::xml_record!(@munch $head [$($done)*] #[doc = "Anything else, kept."] ..$other);
+    };
+    (@munch $head:tt [$($done:tt)*]
+        $(#[$field_meta:meta])+
+        $field_vis:vis $field:ident : $ty:ty = $xml:literal $(| $alias:literal)* $([$mode:ident])?
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::xml_record!(@munch $head [$($done)*
+            { [$(#[$field_meta])+] $field_vis $field: $ty = $xml [$($alias)*] [$($mode)?] }
+        ] $($($rest)*)?);
+    };
+    (@munch $head:tt [$($done:tt)*]
+        $field_vis:vis $field:ident : $ty:ty = $xml:literal $(| $alias:literal)* $([$mode:ident])?
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::xml_record!(@munch $head [$($done)*
+            { [#[doc = concat!("`", $xml, "`")]] $field_vis $field: $ty = $xml [$($alias)*] [$($mode)?] }
+        ] $($($rest)*)?);
+    };
+    (@munch { $($head:tt)* } [$($done:tt)*]) => {
+        $crate::xml_record!(@emit $($head)* { $($done)* });
+    };
     (
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {
-            $(
-                $(#[$field_meta:meta])*
-                $field_vis:vis $field:ident : $ty:ty = $xml:literal $(| $alias:literal)* $([$mode:ident])?
-            ),* $(,)?
+            $($fields:tt)*
         }
         $(root = $root:literal)?
     ) => {
+        $crate::xml_record!(@munch { [$(#[$meta])*] $vis $Name [$($root)?] } [] $($fields)*);
+    };
+    (@emit [$(#[$meta:meta])*] $vis:vis $Name:ident [$($root:literal)?] {
+        $({
+            [$(#[$field_meta:meta])*]
+            $field_vis:vis $field:ident : $ty:ty = $xml:literal [$($alias:literal)*] [$($mode:ident)?]
+        })*
+    }) => {
         $(#[$meta])*
-        #[derive(serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
         #[serde(default)]
         $vis struct $Name {
             $(

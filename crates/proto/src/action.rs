@@ -208,6 +208,15 @@ pub fn next_page_cursor(
     page.checked_add(1).map(Cursor::Page)
 }
 
+/// The page-number paging rule: pages count from 1 (`pageNumber=0` is
+/// refused rather than read as the first page).
+pub fn check_page_number(page: Option<u32>) -> Result<(), ValidationError> {
+    match page {
+        Some(0) => Err(ValidationError::new("pageNumber", "must be at least 1")),
+        _ => Ok(()),
+    }
+}
+
 /// A field of an action's request, by how it travels. Used by the code
 /// [`ci_action!`](crate::ci_action) generates.
 pub trait QueryField: Sized {
@@ -429,6 +438,7 @@ macro_rules! ci_action {
 
             fn validate(&self) -> ::core::result::Result<(), $crate::ValidationError> {
                 $( $crate::ci_action!(@check $kind $($wire)?, &self.$field); )*
+                $( $crate::ci_action!(@paging_rule $paging, self, $($paging_args)*); )?
                 $( $rules(self)?; )?
                 Ok(())
             }
@@ -511,6 +521,11 @@ macro_rules! ci_action {
     (@decode body, $ty:ty, $slots:ident, $captures:ident, $body:ident) => {
         <$ty as $crate::schema::XmlDocument>::from_xml($body)
             .map_err(|error| $crate::QueryError::BadBody(::std::string::String::from(error)))?
+    };
+
+    (@paging_rule token, $request:expr, $($paging_args:tt)*) => {};
+    (@paging_rule page_number, $request:expr, page: $page:ident, $($paging_args:tt)*) => {
+        $crate::action::check_page_number($request.$page)?;
     };
 
     (@paging token, $Name:ident, $Output:ty,

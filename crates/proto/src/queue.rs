@@ -1,8 +1,7 @@
 //! Media queues (`GET /queue`, `ci:DescribeMediaQueues`).
 
 use crate::{
-    CiTimestamp, PageSize, ValidationError, XmlTree, ci_action, ci_response, open_enum, wire_enum,
-    xml_record,
+    CiTimestamp, PageSize, XmlTree, ci_action, ci_response, open_enum, wire_enum, xml_record,
 };
 
 wire_enum! {
@@ -60,14 +59,12 @@ xml_record! {
 ci_response! {
     /// One page of queues.
     pub struct ListQueuesOutput {
-        pub total_count: Option<u64> = "TotalCount",
-        pub page_number: Option<u32> = "PageNumber",
-        pub page_size: Option<u32> = "PageSize",
         /// `QueueList`, flat repeated.
         pub queues: Vec<MediaQueue> = "QueueList",
         /// `NonExistPIDs`: asked-for ids that do not exist.
         pub non_exist_pids: Vec<String> = "NonExistPIDs",
     }
+    envelope = page_number
 }
 
 ci_action! {
@@ -87,21 +84,11 @@ ci_action! {
         method: GET,
         path: "/queue",
         output: ListQueuesOutput,
-        rules: ListQueues::check,
         paging: page_number {
             page: page_number,
             size: page_size: PageSize,
             total: total_count,
             items: queues: MediaQueue,
         },
-    }
-}
-
-impl ListQueues {
-    fn check(&self) -> Result<(), ValidationError> {
-        match self.page_number {
-            Some(0) => Err(ValidationError::new("pageNumber", "must be at least 1")),
-            _ => Ok(()),
-        }
     }
 }

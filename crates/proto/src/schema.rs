@@ -685,8 +685,30 @@ macro_rules! xml_record {
 /// Declare an action's output: a `<Response>` document whose first field is
 /// `RequestId` (filled from the `x-ci-request-id` header when the body has
 /// none). Fields as in [`xml_record!`](crate::xml_record).
+///
+/// A page of a page-number listing ends with `envelope = page_number`,
+/// which adds the fields every such page has after `RequestId`:
+/// `total_count: Option<u64>` (`TotalCount`), `page_number: Option<u32>`
+/// (`PageNumber`) and `page_size: Option<u32>` (`PageSize`).
 #[macro_export]
 macro_rules! ci_response {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $Name:ident {
+            $($fields:tt)*
+        }
+        envelope = page_number
+    ) => {
+        $crate::ci_response! {
+            $(#[$meta])*
+            $vis struct $Name {
+                pub total_count: Option<u64> = "TotalCount",
+                pub page_number: Option<u32> = "PageNumber",
+                pub page_size: Option<u32> = "PageSize",
+                $($fields)*
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {

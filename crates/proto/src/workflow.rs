@@ -97,17 +97,14 @@ pub fn check_workflow_name(name: &str) -> Result<(), ValidationError> {
 }
 
 ci_response! {
-    /// One page of workflows.
+    /// One page of workflows (no `TotalCount` when listing by `ids`).
     pub struct ListWorkflowsOutput {
-        /// `TotalCount` (absent when listing by `ids`).
-        pub total_count: Option<u64> = "TotalCount",
-        pub page_number: Option<u32> = "PageNumber",
-        pub page_size: Option<u32> = "PageSize",
         /// `MediaWorkflowList`, flat repeated.
         pub workflows: Vec<MediaWorkflow> = "MediaWorkflowList",
         /// `NonExistIDs`: asked-for ids that do not exist.
         pub non_exist_ids: Vec<String> = "NonExistIDs",
     }
+    envelope = page_number
 }
 
 ci_action! {
@@ -126,20 +123,12 @@ ci_action! {
         method: GET,
         path: "/workflow",
         output: ListWorkflowsOutput,
-        rules: check_page_number,
         paging: page_number {
             page: page_number,
             size: page_size: PageSize,
             total: total_count,
             items: workflows: MediaWorkflow,
         },
-    }
-}
-
-fn check_page_number(request: &ListWorkflows) -> Result<(), ValidationError> {
-    match request.page_number {
-        Some(0) => Err(ValidationError::new("pageNumber", "must be at least 1")),
-        _ => Ok(()),
     }
 }
 

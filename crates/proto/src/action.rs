@@ -314,6 +314,15 @@ pub fn path_param<'c>(
 /// how it travels: `` `verbose` `` (query), `` `Id`, in the path. ``, "The
 /// `<Request>` body.".
 ///
+/// Paging: `paging: token { cursor, size, next, items }` names the fields
+/// that carry it. A page-number listing says `paging: page_number { items:
+/// queues: MediaQueue }`: its request gets the two parameters every such
+/// listing has, `page_number: Option<u32>` (`pageNumber`) and `page_size:
+/// Option<PageSize>` (`pageSize`), sent last, and its output is declared
+/// with `envelope = page_number` ([`ci_response!`](crate::ci_response)).
+/// (The long form `paging: page_number { page, size, total, items }` names
+/// fields declared by hand.) Page-number paging refuses `pageNumber=0`.
+///
 /// ```
 /// use cos_ci_proto::{ci_action, ci_response, CiAction};
 ///
@@ -351,29 +360,68 @@ pub fn path_param<'c>(
 macro_rules! ci_action {
     // As in `xml_record!`: each field gets its doc (the written one, else
     // one from how it travels), then `@emit` writes the action.
-    (@munch $head:tt [$($done:tt)*]
+    (@munch $head:tt [$($done:tt)*] $extra:tt
         $(#[$field_meta:meta])+
         $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
         $(, $($rest:tt)*)?
     ) => {
         $crate::ci_action!(@munch $head [$($done)*
             { [$(#[$field_meta])+] $field_vis $field: $ty = $kind $($wire)? }
-        ] $($($rest)*)?);
+        ] $extra $($($rest)*)?);
     };
-    (@munch $head:tt [$($done:tt)*]
+    (@munch $head:tt [$($done:tt)*] $extra:tt
         $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
         $(, $($rest:tt)*)?
     ) => {
         $crate::ci_action!(@munch $head [$($done)*
             { [#[doc = $crate::ci_action!(@doc $kind $($wire)?)]] $field_vis $field: $ty = $kind $($wire)? }
-        ] $($($rest)*)?);
+        ] $extra $($($rest)*)?);
     };
-    (@munch { $($head:tt)* } [$($done:tt)*]) => {
-        $crate::ci_action!(@emit $($head)* { $($done)* });
+    (@munch { $($head:tt)* } [$($done:tt)*] [$($extra:tt)*]) => {
+        $crate::ci_action!(@emit $($head)* { $($done)* $($extra)* });
     };
     (@doc query $wire:literal) => { concat!("`", $wire, "`") };
     (@doc path $wire:literal) => { concat!("`", $wire, "`, in the path.") };
     (@doc body) => { "The `<Request>` body." };
+    // Page-number paging named by its items alone: the two parameters
+    // every such listing has are added, sent last.
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $Name:ident {
+            $($fields:tt)*
+        }
+        action {
+            name: $action_name:literal,
+            permission: $permission:literal,
+            method: $method:ident,
+            path: $path:literal,
+            $(subresource: $subresource:literal,)?
+            output: $Output:ty,
+            $(rules: $rules:path,)?
+            paging: page_number { items: $items:ident: $Item:ty $(,)? },
+        }
+    ) => {
+        $crate::ci_action!(@munch {
+            [$(#[$meta])*] $vis $Name {
+                name: $action_name,
+                permission: $permission,
+                method: $method,
+                path: $path,
+                $(subresource: $subresource,)?
+                output: $Output,
+                $(rules: $rules,)?
+                paging: page_number {
+                    page: page_number,
+                    size: page_size: $crate::PageSize,
+                    total: total_count,
+                    items: $items: $Item,
+                },
+            }
+        } [] [
+            { [#[doc = "`pageNumber`, from 1."]] pub page_number: Option<u32> = query "pageNumber" }
+            { [#[doc = "`pageSize`"]] pub page_size: Option<$crate::PageSize> = query "pageSize" }
+        ] $($fields)*);
+    };
     (
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {
@@ -381,7 +429,7 @@ macro_rules! ci_action {
         }
         action $action:tt
     ) => {
-        $crate::ci_action!(@munch { [$(#[$meta])*] $vis $Name $action } [] $($fields)*);
+        $crate::ci_action!(@munch { [$(#[$meta])*] $vis $Name $action } [] [] $($fields)*);
     };
     (@emit [$(#[$meta:meta])*] $vis:vis $Name:ident {
             name: $action_name:literal,

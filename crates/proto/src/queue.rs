@@ -1,8 +1,6 @@
 //! Media queues (`GET /queue`, `ci:DescribeMediaQueues`).
 
-use crate::{
-    CiTimestamp, PageSize, XmlTree, ci_action, ci_response, open_enum, wire_enum, xml_record,
-};
+use crate::{CiTimestamp, XmlTree, ci_action, ci_response, open_enum, wire_enum, xml_record};
 
 wire_enum! {
     /// The queues' `state` filter.
@@ -74,9 +72,6 @@ ci_action! {
         pub queue_ids: Option<Vec<String>> = query "queueIds",
         pub state: Option<QueueStateFilter> = query "state",
         pub category: Option<QueueCategory> = query "category",
-        /// `pageNumber`, from 1.
-        pub page_number: Option<u32> = query "pageNumber",
-        pub page_size: Option<PageSize> = query "pageSize",
     }
     action {
         name: "DescribeMediaQueues",
@@ -84,11 +79,6 @@ ci_action! {
         method: GET,
         path: "/queue",
         output: ListQueuesOutput,
-        paging: page_number {
-            page: page_number,
-            size: page_size: PageSize,
-            total: total_count,
-            items: queues: MediaQueue,
-        },
+        paging: page_number { items: queues: MediaQueue },
     }
 }

@@ -459,30 +459,28 @@ fn check_items<'a, T: QueryValue + 'a>(
     })
 }
 
-/// A set sent comma-separated (`states=Success,Failed`), in its order.
-impl<T: QueryValue + Ord> QueryValue for BTreeSet<T> {
-    fn to_query(&self) -> Cow<'_, str> {
-        join_items(self.iter())
-    }
-    fn from_query(text: &str, parameter: &'static str) -> Result<Self, ValidationError> {
-        split_items(text, parameter)
-    }
-    fn check(&self, parameter: &'static str) -> Result<(), ValidationError> {
-        check_items(self.iter(), parameter)
-    }
+/// Sets and lists travel alike: comma-separated, in iteration order.
+macro_rules! list_query_value {
+    ($( $(#[$doc:meta])* $List:ident<T $(: $bound:path)?>; )*) => {$(
+        $(#[$doc])*
+        impl<T: QueryValue $(+ $bound)?> QueryValue for $List<T> {
+            fn to_query(&self) -> Cow<'_, str> {
+                join_items(self.iter())
+            }
+            fn from_query(text: &str, parameter: &'static str) -> Result<Self, ValidationError> {
+                split_items(text, parameter)
+            }
+            fn check(&self, parameter: &'static str) -> Result<(), ValidationError> {
+                check_items(self.iter(), parameter)
+            }
+        }
+    )*};
 }
-
-/// A list sent comma-separated in the caller's order (`ids=a,b`).
-impl<T: QueryValue> QueryValue for Vec<T> {
-    fn to_query(&self) -> Cow<'_, str> {
-        join_items(self.iter())
-    }
-    fn from_query(text: &str, parameter: &'static str) -> Result<Self, ValidationError> {
-        split_items(text, parameter)
-    }
-    fn check(&self, parameter: &'static str) -> Result<(), ValidationError> {
-        check_items(self.iter(), parameter)
-    }
+list_query_value! {
+    /// A set sent comma-separated (`states=Success,Failed`), in its order.
+    BTreeSet<T: Ord>;
+    /// A list sent comma-separated in the caller's order (`ids=a,b`).
+    Vec<T>;
 }
 
 /// A path parameter (`/workflowexecution/<RunId>`): one non-empty segment.

@@ -4,9 +4,7 @@
 //! `ci:DeleteMediaWorkflow`, `ci:TriggerMediaWorkflow`).
 
 use crate::schema::EmptyOutput;
-use crate::{
-    CiTimestamp, PageSize, ValidationError, XmlTree, ci_action, ci_response, open_enum, xml_record,
-};
+use crate::{CiTimestamp, ValidationError, XmlTree, ci_action, ci_response, open_enum, xml_record};
 
 open_enum! {
     /// Whether a workflow runs on new objects.
@@ -113,9 +111,6 @@ ci_action! {
         /// `ids`: these workflows only (sent comma-separated).
         pub ids: Option<Vec<String>> = query "ids",
         pub name: Option<String> = query "name",
-        /// `pageNumber`, from 1.
-        pub page_number: Option<u32> = query "pageNumber",
-        pub page_size: Option<PageSize> = query "pageSize",
     }
     action {
         name: "DescribeMediaWorkflows",
@@ -123,12 +118,7 @@ ci_action! {
         method: GET,
         path: "/workflow",
         output: ListWorkflowsOutput,
-        paging: page_number {
-            page: page_number,
-            size: page_size: PageSize,
-            total: total_count,
-            items: workflows: MediaWorkflow,
-        },
+        paging: page_number { items: workflows: MediaWorkflow },
     }
 }
 

@@ -383,8 +383,6 @@ macro_rules! ci_action {
     (@doc query $wire:literal) => { concat!("`", $wire, "`") };
     (@doc path $wire:literal) => { concat!("`", $wire, "`, in the path.") };
     (@doc body) => { "The `<Request>` body." };
-    // Page-number paging named by its items alone: the two parameters
-    // every such listing has are added, sent last.
     (
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {
@@ -398,49 +396,34 @@ macro_rules! ci_action {
             $(subresource: $subresource:literal,)?
             output: $Output:ty,
             $(rules: $rules:path,)?
-            paging: page_number { items: $items:ident: $Item:ty $(,)? },
+            $(paging: $paging:ident $paging_args:tt,)?
         }
     ) => {
-        $crate::ci_action!(@munch {
-            [$(#[$meta])*] $vis $Name {
-                name: $action_name,
-                permission: $permission,
-                method: $method,
-                path: $path,
-                $(subresource: $subresource,)?
-                output: $Output,
-                $(rules: $rules,)?
-                paging: page_number {
-                    page: page_number,
-                    size: page_size: $crate::PageSize,
-                    total: total_count,
-                    items: $items: $Item,
-                },
-            }
-        } [] [
+        $crate::ci_action!(@paging_fields {
+            [$(#[$meta])*] $vis $Name
+            [$action_name $permission $method $path [$($subresource)?] $Output [$($rules)?]]
+        } [$($paging $paging_args)?] $($fields)*);
+    };
+    // Page-number paging named by its items alone: the two parameters
+    // every such listing has are added, sent last.
+    (@paging_fields { $($head:tt)* } [page_number { items: $items:ident: $Item:ty $(,)? }] $($fields:tt)*) => {
+        $crate::ci_action!(@munch { $($head)* [page_number {
+            page: page_number,
+            size: page_size: $crate::PageSize,
+            total: total_count,
+            items: $items: $Item,
+        }] } [] [
             { [#[doc = "`pageNumber`, from 1."]] pub page_number: Option<u32> = query "pageNumber" }
             { [#[doc = "`pageSize`"]] pub page_size: Option<$crate::PageSize> = query "pageSize" }
         ] $($fields)*);
     };
-    (
-        $(#[$meta:meta])*
-        $vis:vis struct $Name:ident {
-            $($fields:tt)*
-        }
-        action $action:tt
-    ) => {
-        $crate::ci_action!(@munch { [$(#[$meta])*] $vis $Name $action } [] [] $($fields)*);
+    (@paging_fields { $($head:tt)* } $paging:tt $($fields:tt)*) => {
+        $crate::ci_action!(@munch { $($head)* $paging } [] [] $($fields)*);
     };
-    (@emit [$(#[$meta:meta])*] $vis:vis $Name:ident {
-            name: $action_name:literal,
-            permission: $permission:literal,
-            method: $method:ident,
-            path: $path:literal,
-            $(subresource: $subresource:literal,)?
-            output: $Output:ty,
-            $(rules: $rules:path,)?
-            $(paging: $paging:ident { $($paging_args:tt)* },)?
-        }
+    (@emit [$(#[$meta:meta])*] $vis:vis $Name:ident
+        [$action_name:literal $permission:literal $method:ident $path:literal
+            [$($subresource:literal)?] $Output:ty [$($rules:path)?]]
+        [$($paging:ident { $($paging_args:tt)* })?]
         {
             $({
                 [$(#[$field_meta:meta])*]

@@ -8,28 +8,11 @@ use crate::schema::EmptyOutput;
 use crate::types::check_time_range;
 use crate::{
     CiTimestamp, JobState, Order, PageSize, ValidationError, XmlTree, ci_action, ci_response,
-    wire_enum, xml_record,
+    xml_record,
 };
 
-wire_enum! {
-    /// One value of the jobs' `states` filter.
-    pub enum JobStateFilter for "states" {
-        /// Every state (the service's default).
-        All,
-        /// `Submitted`
-        Submitted,
-        /// `Running`
-        Running,
-        /// `Success`
-        Success,
-        /// `Failed`
-        Failed,
-        /// `Pause`
-        Pause,
-        /// `Cancel`
-        Cancel,
-    }
-}
+/// The jobs' `states` filter, declared with [`JobState`].
+pub use crate::types::JobStateFilter;
 
 xml_record! {
     /// A `CosHeaders` entry of a workflow-started job's input.

@@ -845,8 +845,36 @@ macro_rules! wire_enum {
 /// `as_str`, `From<&str>`/`From<String>`, `Display`, serde as the text,
 /// `Default` (empty `Other`), and [`XmlText`]. A variant's wire spelling is
 /// its name unless written after it, as in [`wire_enum!`](crate::wire_enum).
+///
+/// States that a listing filters on end with `filter JobStateFilter for
+/// "states"` (doc comments above it are the filter's): that also declares
+/// the filter, a [`wire_enum!`](crate::wire_enum) of `All` then each known
+/// value, in this order and with these docs.
 #[macro_export]
 macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident {
+            $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
+        }
+        $(#[$filter_meta:meta])*
+        filter $Filter:ident for $parameter:literal
+    ) => {
+        $crate::open_enum! {
+            $(#[$meta])*
+            $vis enum $Name {
+                $( $(#[$variant_meta])* $Variant $(= $wire)?, )+
+            }
+        }
+        $crate::wire_enum! {
+            $(#[$filter_meta])*
+            $vis enum $Filter for $parameter {
+                /// Every state (the service's default).
+                All,
+                $( $(#[$variant_meta])* $Variant $(= $wire)?, )+
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $Name:ident {

@@ -19,22 +19,6 @@ wire_enum! {
     }
 }
 
-wire_enum! {
-    /// One value of the executions' `states` filter.
-    pub enum StateFilter for "states" {
-        /// Every state (the service's default).
-        All,
-        /// `Success`
-        Success,
-        /// `Failed`
-        Failed,
-        /// `Running`
-        Running,
-        /// `Cancel`
-        Cancel,
-    }
-}
-
 open_enum! {
     /// The state of one workflow execution as the service reports it.
     pub enum ExecutionState {
@@ -47,6 +31,8 @@ open_enum! {
         /// `Cancel`
         Cancel,
     }
+    /// One value of the executions' `states` filter.
+    filter StateFilter for "states"
 }
 
 open_enum! {
@@ -65,6 +51,8 @@ open_enum! {
         /// `Cancel`
         Cancel,
     }
+    /// One value of the jobs' `states` filter.
+    filter JobStateFilter for "states"
 }
 
 impl ExecutionState {

@@ -315,7 +315,8 @@ pub fn path_param<'c>(
 /// `<Request>` body.".
 ///
 /// Paging: `paging: token { cursor, size, next, items }` names the fields
-/// that carry it. A page-number listing says `paging: page_number { items:
+/// that carry it; `paging: token { items: jobs: JobDetail }` says the usual
+/// ones (`next_token` in the request and the output, `size: PageSize`). A page-number listing says `paging: page_number { items:
 /// queues: MediaQueue }`: its request gets the two parameters every such
 /// listing has, `page_number: Option<u32>` (`pageNumber`) and `page_size:
 /// Option<PageSize>` (`pageSize`), sent last, and its output is declared
@@ -406,13 +407,8 @@ macro_rules! ci_action {
     };
     // Page-number paging named by its items alone: the two parameters
     // every such listing has are added, sent last.
-    (@paging_fields { $($head:tt)* } [page_number { items: $items:ident: $Item:ty $(,)? }] $($fields:tt)*) => {
-        $crate::ci_action!(@munch { $($head)* [page_number {
-            page: page_number,
-            size: page_size: $crate::PageSize,
-            total: total_count,
-            items: $items: $Item,
-        }] } [] [
+    (@paging_fields { $($head:tt)* } [page_number { items: $($items:tt)* }] $($fields:tt)*) => {
+        $crate::ci_action!(@munch { $($head)* [page_number { items: $($items)* }] } [] [
             { [#[doc = "`pageNumber`, from 1."]] pub page_number: Option<u32> = query "pageNumber" }
             { [#[doc = "`pageSize`"]] pub page_size: Option<$crate::PageSize> = query "pageSize" }
         ] $($fields)*);
@@ -557,6 +553,19 @@ macro_rules! ci_action {
     (@paging_rule token, $request:expr, $($paging_args:tt)*) => {};
     (@paging_rule page_number, $request:expr, page: $page:ident, $($paging_args:tt)*) => {
         $crate::action::check_page_number($request.$page)?;
+    };
+    (@paging_rule page_number, $request:expr, items: $($paging_args:tt)*) => {
+        $crate::action::check_page_number($request.page_number)?;
+    };
+
+    // Paging named by its items alone: the usual fields.
+    (@paging token, $Name:ident, $Output:ty, items: $items:ident: $Item:ty $(,)?) => {
+        $crate::ci_action!(@paging token, $Name, $Output, cursor: next_token,
+            size: size: $crate::PageSize, next: next_token, items: $items: $Item);
+    };
+    (@paging page_number, $Name:ident, $Output:ty, items: $items:ident: $Item:ty $(,)?) => {
+        $crate::ci_action!(@paging page_number, $Name, $Output, page: page_number,
+            size: page_size: $crate::PageSize, total: total_count, items: $items: $Item);
     };
 
     (@paging token, $Name:ident, $Output:ty,

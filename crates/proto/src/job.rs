@@ -198,12 +198,7 @@ ci_action! {
         path: "/jobs",
         output: ListJobsOutput,
         rules: ListJobs::check_rules,
-        paging: token {
-            cursor: next_token,
-            size: size: PageSize,
-            next: next_token,
-            items: jobs: JobDetail,
-        },
+        paging: token { items: jobs: JobDetail },
     }
 }
 

@@ -38,12 +38,7 @@ ci_action! {
         path: "/workflowexecution",
         output: ListWorkflowExecutionsOutput,
         rules: ListWorkflowExecutions::check_rules,
-        paging: token {
-            cursor: next_token,
-            size: size: PageSize,
-            next: next_token,
-            items: executions: WorkflowExecution,
-        },
+        paging: token { items: executions: WorkflowExecution },
     }
 }
 

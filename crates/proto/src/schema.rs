@@ -537,8 +537,8 @@ pub fn check_path_segment(value: &str, parameter: &'static str) -> Result<(), Va
 /// A last line `..other` declares `pub other: UnknownElements` (serde
 /// `flatten`): it keeps every element no other field names, in order, and
 /// writes them back after the declared ones. Its doc says so unless one is
-/// written above it. (The long form, a field `= "*"` of type
-/// [`UnknownElements`](crate::UnknownElements), does the same.)
+/// written above it. (It stands for the long form, a field
+/// `#[serde(flatten)] pub other: UnknownElements = "*"`.)
 #[macro_export]
 macro_rules! xml_record {
     // The fields are read one at a time into one form, each with its doc,

@@ -7,9 +7,7 @@ wire_enum! {
     pub enum QueueStateFilter for "state" {
         /// Both (sent by the Python SDK; not documented).
         All,
-        /// `Active`
         Active,
-        /// `Paused`
         Paused,
     }
 }
@@ -29,9 +27,7 @@ wire_enum! {
 open_enum! {
     /// Whether a queue takes new jobs.
     pub enum QueueState {
-        /// `Active`
         Active,
-        /// `Paused`
         Paused,
     }
 }

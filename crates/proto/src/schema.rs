@@ -748,9 +748,12 @@ macro_rules! wire_spelling {
 /// the wire parameter and list the choices), `parse_ignore_case` (for the
 /// CLI), serde as the wire text, and [`QueryValue`]. A variant's wire
 /// spelling is its name unless written after it (`Aac = "aac"`).
+///
+/// A variant without a doc comment is documented by its wire spelling
+/// (`` `Active` ``), as in [`open_enum!`](crate::open_enum).
 #[macro_export]
 macro_rules! wire_enum {
-    (
+    (@normalized
         $(#[$meta:meta])*
         $vis:vis enum $Name:ident for $parameter:literal {
             $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
@@ -838,6 +841,12 @@ macro_rules! wire_enum {
             }
         }
     };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident for $parameter:literal { $($variants:tt)* }
+    ) => {
+        $crate::enum_variants!(wire_enum [$(#[$meta])* $vis enum $Name for $parameter] { $($variants)* } [] []);
+    };
 }
 
 /// Declare an open enum of values the service reports (states, types):
@@ -850,9 +859,12 @@ macro_rules! wire_enum {
 /// "states"` (doc comments above it are the filter's): that also declares
 /// the filter, a [`wire_enum!`](crate::wire_enum) of `All` then each known
 /// value, in this order and with these docs.
+///
+/// A variant without a doc comment is documented by its wire spelling
+/// (`` `Active` ``).
 #[macro_export]
 macro_rules! open_enum {
-    (
+    (@normalized
         $(#[$meta:meta])*
         $vis:vis enum $Name:ident {
             $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
@@ -861,12 +873,14 @@ macro_rules! open_enum {
         filter $Filter:ident for $parameter:literal
     ) => {
         $crate::open_enum! {
+            @normalized
             $(#[$meta])*
             $vis enum $Name {
                 $( $(#[$variant_meta])* $Variant $(= $wire)?, )+
             }
         }
         $crate::wire_enum! {
+            @normalized
             $(#[$filter_meta])*
             $vis enum $Filter for $parameter {
                 /// Every state (the service's default).
@@ -875,7 +889,7 @@ macro_rules! open_enum {
             }
         }
     };
-    (
+    (@normalized
         $(#[$meta:meta])*
         $vis:vis enum $Name:ident {
             $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
@@ -953,5 +967,37 @@ macro_rules! open_enum {
                 ::std::borrow::Cow::Borrowed(self.as_str())
             }
         }
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident { $($variants:tt)* }
+        $($filter:tt)*
+    ) => {
+        $crate::enum_variants!(open_enum [$(#[$meta])* $vis enum $Name] { $($variants)* } [$($filter)*] []);
+    };
+}
+
+/// Give each variant written without attributes a doc comment naming its
+/// wire spelling, then hand the enum back to `$then!(@normalized …)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! enum_variants {
+    ($then:ident $before:tt {
+        $(#[$variant_meta:meta])+ $Variant:ident $(= $wire:literal)? $(, $($rest:tt)*)?
+    } $after:tt [$($done:tt)*]) => {
+        $crate::enum_variants!($then $before { $($($rest)*)? } $after [$($done)*
+            $(#[$variant_meta])+ $Variant $(= $wire)?,
+        ]);
+    };
+    ($then:ident $before:tt {
+        $Variant:ident $(= $wire:literal)? $(, $($rest:tt)*)?
+    } $after:tt [$($done:tt)*]) => {
+        $crate::enum_variants!($then $before { $($($rest)*)? } $after [$($done)*
+            #[doc = concat!("`", $crate::wire_spelling!($Variant $(= $wire)?), "`")]
+            $Variant $(= $wire)?,
+        ]);
+    };
+    ($then:ident [$($before:tt)*] {} [$($after:tt)*] [$($done:tt)*]) => {
+        $crate::$then!(@normalized $($before)* { $($done)* } $($after)*);
     };
 }

@@ -22,13 +22,9 @@ wire_enum! {
 open_enum! {
     /// The state of one workflow execution as the service reports it.
     pub enum ExecutionState {
-        /// `Success`
         Success,
-        /// `Failed`
         Failed,
-        /// `Running`
         Running,
-        /// `Cancel`
         Cancel,
     }
     /// One value of the executions' `states` filter.
@@ -40,15 +36,10 @@ open_enum! {
     pub enum JobState {
         /// `Submitted`: queued, not started.
         Submitted,
-        /// `Running`
         Running,
-        /// `Success`
         Success,
-        /// `Failed`
         Failed,
-        /// `Pause`
         Pause,
-        /// `Cancel`
         Cancel,
     }
     /// One value of the jobs' `states` filter.

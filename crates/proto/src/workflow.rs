@@ -9,9 +9,7 @@ use crate::{CiTimestamp, ValidationError, XmlTree, ci_action, ci_response, open_
 open_enum! {
     /// Whether a workflow runs on new objects.
     pub enum WorkflowState {
-        /// `Active`
         Active,
-        /// `Paused`
         Paused,
     }
 }

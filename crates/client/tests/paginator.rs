@@ -208,7 +208,6 @@ mod numbered {
     use cos_ci_proto::{PageSize, ci_action, ci_response};
 
     ci_response! {
-        #[derive(Debug, Clone, PartialEq, Eq, Default)]
         pub struct ThingsOutput {
             pub total: Option<u64> = "TotalCount",
             pub things: Vec<String> = "Thing",
@@ -216,7 +215,6 @@ mod numbered {
     }
 
     ci_action! {
-        #[derive(Debug, Clone, PartialEq, Eq, Default)]
         pub struct ListThings {
             pub page_number: Option<u32> = query "pageNumber",
             pub page_size: Option<PageSize> = query "pageSize",

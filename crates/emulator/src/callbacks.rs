@@ -237,7 +237,6 @@ impl Callbacks {
 
 xml_record! {
     /// `TaskFinish`: one job that ended.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub(crate) struct TaskFinish {
         pub(crate) event_name: String = "EventName",
         pub(crate) job: JobDetail = "JobsDetail",
@@ -247,7 +246,6 @@ xml_record! {
 
 xml_record! {
     /// One task of a `WorkflowFinish`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub(crate) struct FinishedTask {
         pub(crate) task_type: String = "Type",
         pub(crate) create_time: Option<String> = "CreateTime",
@@ -263,7 +261,6 @@ xml_record! {
 
 xml_record! {
     /// The run of a `WorkflowFinish`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub(crate) struct FinishedRun {
         pub(crate) workflow_id: String = "WorkflowId",
         pub(crate) workflow_name: String = "WorkflowName",
@@ -278,7 +275,6 @@ xml_record! {
 
 xml_record! {
     /// `WorkflowFinish`: one run that ended.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub(crate) struct WorkflowFinish {
         pub(crate) event_name: String = "EventName",
         pub(crate) execution: FinishedRun = "WorkflowExecution",
@@ -288,7 +284,6 @@ xml_record! {
 
 xml_record! {
     /// Any `<Response>`, kept whole: the XML a JSON body is made from.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     struct AnyResponse {
         #[serde(flatten)]
         other: UnknownElements = "*",

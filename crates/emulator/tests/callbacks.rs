@@ -98,7 +98,6 @@ async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Received>
 
 xml_record! {
     /// `TaskFinish` as sent.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     struct TaskFinish {
         event_name: String = "EventName",
         job: JobDetail = "JobsDetail",

@@ -208,6 +208,15 @@ pub fn next_page_cursor(
     page.checked_add(1).map(Cursor::Page)
 }
 
+/// The page-number paging rule: pages count from 1 (`pageNumber=0` is
+/// refused rather than read as the first page).
+pub fn check_page_number(page: Option<u32>) -> Result<(), ValidationError> {
+    match page {
+        Some(0) => Err(ValidationError::new("pageNumber", "must be at least 1")),
+        _ => Ok(()),
+    }
+}
+
 /// A field of an action's request, by how it travels. Used by the code
 /// [`ci_action!`](crate::ci_action) generates.
 pub trait QueryField: Sized {
@@ -300,12 +309,26 @@ pub fn path_param<'c>(
 /// [`PaginatedAction`]): encoding, validation, the emulator's decoding and
 /// the default response parsing.
 ///
+/// The struct derives `Debug, Clone, PartialEq, Eq, Default` (a `#[derive]`
+/// of its own adds more). A field without a doc comment is documented by
+/// how it travels: `` `verbose` `` (query), `` `Id`, in the path. ``, "The
+/// `<Request>` body.".
+///
+/// Paging: `paging: token { cursor, size, next, items }` names the fields
+/// that carry it; `paging: token { items: jobs: JobDetail }` says the usual
+/// ones (`next_token` in the request and the output, `size: PageSize`). A page-number listing says `paging: page_number { items:
+/// queues: MediaQueue }`: its request gets the two parameters every such
+/// listing has, `page_number: Option<u32>` (`pageNumber`) and `page_size:
+/// Option<PageSize>` (`pageSize`), sent last, and its output is declared
+/// with `envelope = page_number` ([`ci_response!`](crate::ci_response)).
+/// (The long form `paging: page_number { page, size, total, items }` names
+/// fields declared by hand.) Page-number paging refuses `pageNumber=0`.
+///
 /// ```
 /// use cos_ci_proto::{ci_action, ci_response, CiAction};
 ///
 /// ci_response! {
 ///     /// The answer.
-///     #[derive(Debug, Clone, PartialEq, Eq, Default)]
 ///     pub struct ThingOutput {
 ///         /// `Name`
 ///         pub name: Option<String> = "Name",
@@ -314,11 +337,9 @@ pub fn path_param<'c>(
 ///
 /// ci_action! {
 ///     /// `GET /thing/<Id>?verbose=...`
-///     #[derive(Debug, Clone, PartialEq, Eq, Default)]
 ///     pub struct GetThing {
 ///         /// the id
 ///         pub id: String = path "Id",
-///         /// `verbose`
 ///         pub verbose: Option<String> = query "verbose",
 ///     }
 ///     action {
@@ -338,13 +359,35 @@ pub fn path_param<'c>(
 /// ```
 #[macro_export]
 macro_rules! ci_action {
+    // As in `xml_record!`: each field gets its doc (the written one, else
+    // one from how it travels), then `@emit` writes the action.
+    (@munch $head:tt [$($done:tt)*] $extra:tt
+        $(#[$field_meta:meta])+
+        $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::ci_action!(@munch $head [$($done)*
+            { [$(#[$field_meta])+] $field_vis $field: $ty = $kind $($wire)? }
+        ] $extra $($($rest)*)?);
+    };
+    (@munch $head:tt [$($done:tt)*] $extra:tt
+        $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::ci_action!(@munch $head [$($done)*
+            { [#[doc = $crate::ci_action!(@doc $kind $($wire)?)]] $field_vis $field: $ty = $kind $($wire)? }
+        ] $extra $($($rest)*)?);
+    };
+    (@munch { $($head:tt)* } [$($done:tt)*] [$($extra:tt)*]) => {
+        $crate::ci_action!(@emit $($head)* { $($done)* $($extra)* });
+    };
+    (@doc query $wire:literal) => { concat!("`", $wire, "`") };
+    (@doc path $wire:literal) => { concat!("`", $wire, "`, in the path.") };
+    (@doc body) => { "The `<Request>` body." };
     (
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {
-            $(
-                $(#[$field_meta:meta])*
-                $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
-            ),* $(,)?
+            $($fields:tt)*
         }
         action {
             name: $action_name:literal,
@@ -354,10 +397,38 @@ macro_rules! ci_action {
             $(subresource: $subresource:literal,)?
             output: $Output:ty,
             $(rules: $rules:path,)?
-            $(paging: $paging:ident { $($paging_args:tt)* },)?
+            $(paging: $paging:ident $paging_args:tt,)?
+        }
+    ) => {
+        $crate::ci_action!(@paging_fields {
+            [$(#[$meta])*] $vis $Name
+            [$action_name $permission $method $path [$($subresource)?] $Output [$($rules)?]]
+        } [$($paging $paging_args)?] $($fields)*);
+    };
+    // Page-number paging named by its items alone: the two parameters
+    // every such listing has are added, sent last.
+    (@paging_fields { $($head:tt)* } [page_number { items: $($items:tt)* }] $($fields:tt)*) => {
+        $crate::ci_action!(@munch { $($head)* [page_number { items: $($items)* }] } [] [
+            { [#[doc = "`pageNumber`, from 1."]] pub page_number: Option<u32> = query "pageNumber" }
+            { [#[doc = "`pageSize`"]] pub page_size: Option<$crate::PageSize> = query "pageSize" }
+        ] $($fields)*);
+    };
+    (@paging_fields { $($head:tt)* } $paging:tt $($fields:tt)*) => {
+        $crate::ci_action!(@munch { $($head)* $paging } [] [] $($fields)*);
+    };
+    (@emit [$(#[$meta:meta])*] $vis:vis $Name:ident
+        [$action_name:literal $permission:literal $method:ident $path:literal
+            [$($subresource:literal)?] $Output:ty [$($rules:path)?]]
+        [$($paging:ident { $($paging_args:tt)* })?]
+        {
+            $({
+                [$(#[$field_meta:meta])*]
+                $field_vis:vis $field:ident : $ty:ty = $kind:ident $($wire:literal)?
+            })*
         }
     ) => {
         $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
         $vis struct $Name {
             $(
                 $(#[$field_meta])*
@@ -394,6 +465,7 @@ macro_rules! ci_action {
 
             fn validate(&self) -> ::core::result::Result<(), $crate::ValidationError> {
                 $( $crate::ci_action!(@check $kind $($wire)?, &self.$field); )*
+                $( $crate::ci_action!(@paging_rule $paging, self, $($paging_args)*); )?
                 $( $rules(self)?; )?
                 Ok(())
             }
@@ -476,6 +548,24 @@ macro_rules! ci_action {
     (@decode body, $ty:ty, $slots:ident, $captures:ident, $body:ident) => {
         <$ty as $crate::schema::XmlDocument>::from_xml($body)
             .map_err(|error| $crate::QueryError::BadBody(::std::string::String::from(error)))?
+    };
+
+    (@paging_rule token, $request:expr, $($paging_args:tt)*) => {};
+    (@paging_rule page_number, $request:expr, page: $page:ident, $($paging_args:tt)*) => {
+        $crate::action::check_page_number($request.$page)?;
+    };
+    (@paging_rule page_number, $request:expr, items: $($paging_args:tt)*) => {
+        $crate::action::check_page_number($request.page_number)?;
+    };
+
+    // Paging named by its items alone: the usual fields.
+    (@paging token, $Name:ident, $Output:ty, items: $items:ident: $Item:ty $(,)?) => {
+        $crate::ci_action!(@paging token, $Name, $Output, cursor: next_token,
+            size: size: $crate::PageSize, next: next_token, items: $items: $Item);
+    };
+    (@paging page_number, $Name:ident, $Output:ty, items: $items:ident: $Item:ty $(,)?) => {
+        $crate::ci_action!(@paging page_number, $Name, $Output, page: page_number,
+            size: page_size: $crate::PageSize, total: total_count, items: $items: $Item);
     };
 
     (@paging token, $Name:ident, $Output:ty,

@@ -26,8 +26,7 @@
 use crate::schema::XmlDocument;
 use crate::xml::XmlError;
 use crate::{
-    CiTimestamp, CosHeader, ExecutionState, JobDetail, UnknownElements, WorkflowTask, open_enum,
-    xml_record,
+    CiTimestamp, CosHeader, ExecutionState, JobDetail, WorkflowTask, open_enum, xml_record,
 };
 
 open_enum! {
@@ -44,13 +43,10 @@ open_enum! {
 
 xml_record! {
     /// `WorkflowExecution` of a workflow notification.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct WorkflowNotification {
-        /// `WorkflowId`
         pub workflow_id: String = "WorkflowId" [default],
         /// `WorkflowName` (may be empty; `Name` in the detail form).
         pub workflow_name: Option<String> = "WorkflowName" | "Name",
-        /// `RunId`
         pub run_id: String = "RunId",
         /// `BucketId` (may be empty).
         pub bucket_id: Option<String> = "BucketId",
@@ -64,16 +60,13 @@ xml_record! {
         pub cos_headers: Vec<CosHeader> = "CosHeaders",
         /// `Tasks`, flat repeated.
         pub tasks: Vec<WorkflowTask> = "Tasks",
-        /// Anything else, kept.
-        #[serde(flatten)]
-        pub other: UnknownElements = "*",
+        ..other
     }
 }
 
 xml_record! {
     /// One notification, either kind: a job's (`JobsDetail`) or a workflow
     /// run's (`WorkflowExecution`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CallbackNotification {
         /// `EventName` (absent in older documents: see
         /// [`CallbackNotification::event`]).

@@ -7,37 +7,17 @@ use std::collections::BTreeSet;
 use crate::schema::EmptyOutput;
 use crate::types::check_time_range;
 use crate::{
-    CiTimestamp, JobState, Order, PageSize, UnknownElements, ValidationError, XmlTree, ci_action,
-    ci_response, wire_enum, xml_record,
+    CiTimestamp, JobState, Order, PageSize, ValidationError, XmlTree, ci_action, ci_response,
+    xml_record,
 };
 
-wire_enum! {
-    /// One value of the jobs' `states` filter.
-    pub enum JobStateFilter for "states" {
-        /// Every state (the service's default).
-        All,
-        /// `Submitted`
-        Submitted,
-        /// `Running`
-        Running,
-        /// `Success`
-        Success,
-        /// `Failed`
-        Failed,
-        /// `Pause`
-        Pause,
-        /// `Cancel`
-        Cancel,
-    }
-}
+/// The jobs' `states` filter, declared with [`JobState`].
+pub use crate::types::JobStateFilter;
 
 xml_record! {
     /// A `CosHeaders` entry of a workflow-started job's input.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CosHeader {
-        /// `Key`
         pub key: String = "Key" [default],
-        /// `Value`
         pub value: String = "Value" [default],
     }
 }
@@ -45,31 +25,21 @@ xml_record! {
 xml_record! {
     /// A job's `Input` as reported (the documents disagree: `Bucket` in
     /// tables, `BucketId` in samples; both are kept).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct JobInput {
-        /// `Object`
         pub object: Option<String> = "Object",
-        /// `BucketId`
         pub bucket_id: Option<String> = "BucketId",
-        /// `Bucket`
         pub bucket: Option<String> = "Bucket",
-        /// `Region`
         pub region: Option<String> = "Region",
         /// `CosHeaders`, flat repeated.
         pub cos_headers: Vec<CosHeader> = "CosHeaders",
-        /// Anything else, kept.
-        #[serde(flatten)]
-        pub other: UnknownElements = "*",
+        ..other
     }
 }
 
 xml_record! {
     /// Where a job writes (`Operation.Output`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct JobOutput {
-        /// `Region`
         pub region: String = "Region" [default],
-        /// `Bucket`
         pub bucket: String = "Bucket" [default],
         /// `Object` (may hold wildcards such as `${Number}`).
         pub object: String = "Object" [default],
@@ -80,11 +50,8 @@ xml_record! {
 
 xml_record! {
     /// One `Md5Info` of an output file.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct Md5Info {
-        /// `Md5`
         pub md5: String = "Md5" [default],
-        /// `ObjectName`
         pub object_name: String = "ObjectName" [default],
     }
 }
@@ -92,21 +59,16 @@ xml_record! {
 xml_record! {
     /// `MediaResult.OutputFile`: what a finished job wrote. The output key
     /// is `ObjectPrefix` + each `ObjectName`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct OutputFile {
-        /// `Bucket`
         pub bucket: Option<String> = "Bucket",
-        /// `Region`
         pub region: Option<String> = "Region",
-        /// `ObjectPrefix`
         pub object_prefix: Option<String> = "ObjectPrefix",
         /// `ObjectName`, flat repeated.
         pub object_names: Vec<String> = "ObjectName",
         /// `Md5Info`, flat repeated.
         pub md5_info: Vec<Md5Info> = "Md5Info",
         /// Anything else (`SpriteOutputFile`, …), kept.
-        #[serde(flatten)]
-        pub other: UnknownElements = "*",
+        ..other
     }
 }
 
@@ -123,20 +85,15 @@ impl OutputFile {
 
 xml_record! {
     /// `Operation.MediaResult`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct MediaResult {
-        /// `OutputFile`
         pub output_file: Option<OutputFile> = "OutputFile",
-        /// Anything else, kept.
-        #[serde(flatten)]
-        pub other: UnknownElements = "*",
+        ..other
     }
 }
 
 xml_record! {
     /// A job's `Operation`: typed for transcoding and snapshots (a template,
     /// or inline parameters kept as a tree), every other element kept.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct JobOperation {
         /// `TemplateId` (wins over inline parameters).
         pub template_id: Option<String> = "TemplateId",
@@ -148,7 +105,6 @@ xml_record! {
         pub snapshot: Option<XmlTree> = "Snapshot",
         /// `WatermarkTemplateId`, flat repeated.
         pub watermark_template_ids: Vec<String> = "WatermarkTemplateId",
-        /// `Output`
         pub output: Option<JobOutput> = "Output",
         /// `UserData`: echoed back (printable ASCII, at most 1024).
         pub user_data: Option<String> = "UserData",
@@ -159,22 +115,17 @@ xml_record! {
         /// `MediaResult` (reported when finished).
         pub media_result: Option<MediaResult> = "MediaResult",
         /// Anything else (other tags' parameters and results), kept.
-        #[serde(flatten)]
-        pub other: UnknownElements = "*",
+        ..other
     }
 }
 
 xml_record! {
     /// `Workflow`: which workflow run started a job.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct JobWorkflow {
         /// `Name`: the node.
         pub name: Option<String> = "Name",
-        /// `RunId`
         pub run_id: Option<String> = "RunId",
-        /// `WorkflowId`
         pub workflow_id: Option<String> = "WorkflowId",
-        /// `WorkflowName`
         pub workflow_name: Option<String> = "WorkflowName",
     }
 }
@@ -182,19 +133,14 @@ xml_record! {
 xml_record! {
     /// One job (`JobsDetail`), as the service reports it; elements not
     /// modelled are kept.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct JobDetail {
         /// `Code`: `Success` or the error code (meaningful once `Failed`).
         pub code: Option<String> = "Code",
-        /// `Message`
         pub message: Option<String> = "Message",
-        /// `JobId`
         pub job_id: String = "JobId",
         /// `Tag`: the job type.
         pub tag: String = "Tag" [default],
-        /// `SubTag`
         pub sub_tag: Option<String> = "SubTag",
-        /// `State`
         pub state: JobState = "State" [default],
         /// `Progress`: 0–100.
         pub progress: Option<u32> = "Progress",
@@ -204,23 +150,17 @@ xml_record! {
         pub start_time: Option<CiTimestamp> = "StartTime",
         /// `EndTime` (`-`: not ended).
         pub end_time: Option<CiTimestamp> = "EndTime",
-        /// `QueueId`
         pub queue_id: Option<String> = "QueueId",
-        /// `Input`
         pub input: Option<JobInput> = "Input",
-        /// `Operation`
         pub operation: Option<JobOperation> = "Operation",
         /// `Workflow`: set for jobs a workflow run started.
         pub workflow: Option<JobWorkflow> = "Workflow",
-        /// Anything else, kept.
-        #[serde(flatten)]
-        pub other: UnknownElements = "*",
+        ..other
     }
 }
 
 ci_response! {
     /// One page of jobs.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListJobsOutput {
         /// `JobsDetail`, flat repeated.
         pub jobs: Vec<JobDetail> = "JobsDetail",
@@ -231,11 +171,9 @@ ci_response! {
 
 ci_action! {
     /// `GET /jobs` (`DescribeMediaJobs`): list jobs of one tag, by token.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListJobs {
         /// `tag` (required): `Transcode`, `Snapshot`, …
         pub tag: String = query "tag",
-        /// `queueId`
         pub queue_id: Option<String> = query "queueId",
         /// `queueType` (`queueId` wins when both are set).
         pub queue_type: Option<String> = query "queueType",
@@ -245,17 +183,12 @@ ci_action! {
         pub inventory_trigger_job_id: Option<String> = query "inventoryTriggerJobId",
         /// `inputObject`: exact input key.
         pub input_object: Option<String> = query "inputObject",
-        /// `orderByTime`
         pub order: Option<Order> = query "orderByTime",
-        /// `states`
         pub states: Option<BTreeSet<JobStateFilter>> = query "states",
-        /// `startCreationTime`
         pub start_creation_time: Option<CiTimestamp> = query "startCreationTime",
-        /// `endCreationTime`
         pub end_creation_time: Option<CiTimestamp> = query "endCreationTime",
         /// `size`: 1–100.
         pub size: Option<PageSize> = query "size",
-        /// `nextToken`
         pub next_token: Option<String> = query "nextToken",
     }
     action {
@@ -265,12 +198,7 @@ ci_action! {
         path: "/jobs",
         output: ListJobsOutput,
         rules: ListJobs::check_rules,
-        paging: token {
-            cursor: next_token,
-            size: size: PageSize,
-            next: next_token,
-            items: jobs: JobDetail,
-        },
+        paging: token { items: jobs: JobDetail },
     }
 }
 
@@ -287,7 +215,6 @@ impl ListJobs {
 
 ci_response! {
     /// The jobs asked for.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DescribeJobsOutput {
         /// `JobsDetail`, flat repeated.
         pub jobs: Vec<JobDetail> = "JobsDetail",
@@ -324,7 +251,6 @@ impl DescribeJobsOutput {
 
 ci_action! {
     /// `GET /jobs/<JobId>[,<JobId>…]` (`DescribeMediaJob`): one or several jobs.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DescribeJobs {
         /// The job ids, sent comma-separated in one path segment.
         pub job_ids: Vec<String> = path "JobIds",
@@ -340,7 +266,6 @@ ci_action! {
 
 xml_record! {
     /// `Input` of a job submission.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct JobRequestInput {
         /// `Object`: the key in this bucket.
         pub object: String = "Object",
@@ -349,13 +274,10 @@ xml_record! {
 
 xml_record! {
     /// The `<Request>` of a job submission.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct JobRequest {
         /// `Tag`: `Transcode`, `Snapshot`, …
         pub tag: String = "Tag",
-        /// `Input`
         pub input: JobRequestInput = "Input",
-        /// `Operation`
         pub operation: JobOperation = "Operation",
         /// `QueueId` (the default queue when unset).
         pub queue_id: Option<String> = "QueueId",
@@ -442,9 +364,7 @@ impl JobRequest {
 
 ci_response! {
     /// The job as submitted (`State` `Submitted`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateJobsOutput {
-        /// `JobsDetail`
         pub job: JobDetail = "JobsDetail",
     }
 }
@@ -452,9 +372,7 @@ ci_response! {
 ci_action! {
     /// `POST /jobs` (`CreateMediaJobs`): submit a job. Not idempotent:
     /// never retried once it may have reached the service.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateJobs {
-        /// The `<Request>` body.
         pub request: JobRequest = body,
     }
     action {
@@ -476,9 +394,7 @@ impl CreateJobs {
 ci_action! {
     /// `PUT /jobs/<JobId>?cancel` (`CancelMediaJob`): only a job that has
     /// not started can be cancelled.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CancelJob {
-        /// `JobId`, in the path.
         pub job_id: String = path "JobId",
     }
     action {

@@ -15,15 +15,11 @@ use crate::{
 
 ci_action! {
     /// The request: all nine parameters, each optional; unset ones are not sent.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListWorkflowExecutions {
-        /// `workflowId`
         pub workflow_id: Option<String> = query "workflowId",
         /// `name`: exact object key.
         pub name: Option<String> = query "name",
-        /// `orderByTime`
         pub order: Option<Order> = query "orderByTime",
-        /// `size`
         pub size: Option<PageSize> = query "size",
         /// `states`: a set, sent comma-separated.
         pub states: Option<BTreeSet<StateFilter>> = query "states",
@@ -31,7 +27,6 @@ ci_action! {
         pub start_creation_time: Option<CiTimestamp> = query "startCreationTime",
         /// `endCreationTime` (inclusive).
         pub end_creation_time: Option<CiTimestamp> = query "endCreationTime",
-        /// `nextToken`
         pub next_token: Option<String> = query "nextToken",
         /// `jobId`: the batch-trigger job.
         pub job_id: Option<String> = query "jobId",
@@ -43,12 +38,7 @@ ci_action! {
         path: "/workflowexecution",
         output: ListWorkflowExecutionsOutput,
         rules: ListWorkflowExecutions::check_rules,
-        paging: token {
-            cursor: next_token,
-            size: size: PageSize,
-            next: next_token,
-            items: executions: WorkflowExecution,
-        },
+        paging: token { items: executions: WorkflowExecution },
     }
 }
 
@@ -84,24 +74,18 @@ impl ListWorkflowExecutions {
 
 xml_record! {
     /// One workflow execution. Serde names are the API's element names.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct WorkflowExecution {
-        /// `RunId`
         pub run_id: String = "RunId",
-        /// `WorkflowId`
         pub workflow_id: String = "WorkflowId" [default],
-        /// `Object`
         pub object: String = "Object" [default],
         /// `CreateTime` (an older revision of the API page said `CreationTime`).
         pub create_time: Option<CiTimestamp> = "CreateTime" | "CreationTime",
-        /// `State`
         pub state: ExecutionState = "State" [default],
     }
 }
 
 ci_response! {
     /// One page of executions.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListWorkflowExecutionsOutput {
         /// `WorkflowExecutionList`, flat repeated: always a list.
         pub executions: Vec<WorkflowExecution> = "WorkflowExecutionList",

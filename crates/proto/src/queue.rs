@@ -1,18 +1,13 @@
 //! Media queues (`GET /queue`, `ci:DescribeMediaQueues`).
 
-use crate::{
-    CiTimestamp, PageSize, UnknownElements, ValidationError, XmlTree, ci_action, ci_response,
-    open_enum, wire_enum, xml_record,
-};
+use crate::{CiTimestamp, XmlTree, ci_action, ci_response, open_enum, wire_enum, xml_record};
 
 wire_enum! {
     /// The queues' `state` filter.
     pub enum QueueStateFilter for "state" {
         /// Both (sent by the Python SDK; not documented).
         All,
-        /// `Active`
         Active,
-        /// `Paused`
         Paused,
     }
 }
@@ -32,72 +27,47 @@ wire_enum! {
 open_enum! {
     /// Whether a queue takes new jobs.
     pub enum QueueState {
-        /// `Active`
         Active,
-        /// `Paused`
         Paused,
     }
 }
 
 xml_record! {
     /// One queue.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct MediaQueue {
         /// `QueueId` (`p…`).
         pub queue_id: String = "QueueId",
-        /// `Name`
         pub name: Option<String> = "Name",
-        /// `State`
         pub state: QueueState = "State" [default],
         /// `NotifyConfig`, kept whole.
         pub notify_config: Option<XmlTree> = "NotifyConfig",
-        /// `MaxSize`
         pub max_size: Option<u32> = "MaxSize",
-        /// `MaxConcurrent`
         pub max_concurrent: Option<u32> = "MaxConcurrent",
-        /// `Category`
         pub category: Option<String> = "Category",
-        /// `CreateTime`
         pub create_time: Option<CiTimestamp> = "CreateTime",
-        /// `UpdateTime`
         pub update_time: Option<CiTimestamp> = "UpdateTime",
-        /// Anything else, kept.
-        #[serde(flatten)]
-        pub other: UnknownElements = "*",
+        ..other
     }
 }
 
 ci_response! {
     /// One page of queues.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListQueuesOutput {
-        /// `TotalCount`
-        pub total_count: Option<u64> = "TotalCount",
-        /// `PageNumber`
-        pub page_number: Option<u32> = "PageNumber",
-        /// `PageSize`
-        pub page_size: Option<u32> = "PageSize",
         /// `QueueList`, flat repeated.
         pub queues: Vec<MediaQueue> = "QueueList",
         /// `NonExistPIDs`: asked-for ids that do not exist.
         pub non_exist_pids: Vec<String> = "NonExistPIDs",
     }
+    envelope = page_number
 }
 
 ci_action! {
     /// `GET /queue` (`DescribeMediaQueues`): list media-processing queues.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListQueues {
         /// `queueIds`: these queues only (sent comma-separated).
         pub queue_ids: Option<Vec<String>> = query "queueIds",
-        /// `state`
         pub state: Option<QueueStateFilter> = query "state",
-        /// `category`
         pub category: Option<QueueCategory> = query "category",
-        /// `pageNumber`, from 1.
-        pub page_number: Option<u32> = query "pageNumber",
-        /// `pageSize`
-        pub page_size: Option<PageSize> = query "pageSize",
     }
     action {
         name: "DescribeMediaQueues",
@@ -105,21 +75,6 @@ ci_action! {
         method: GET,
         path: "/queue",
         output: ListQueuesOutput,
-        rules: ListQueues::check,
-        paging: page_number {
-            page: page_number,
-            size: page_size: PageSize,
-            total: total_count,
-            items: queues: MediaQueue,
-        },
-    }
-}
-
-impl ListQueues {
-    fn check(&self) -> Result<(), ValidationError> {
-        match self.page_number {
-            Some(0) => Err(ValidationError::new("pageNumber", "must be at least 1")),
-            _ => Ok(()),
-        }
+        paging: page_number { items: queues: MediaQueue },
     }
 }

@@ -127,7 +127,6 @@ pub trait CiOutput: XmlDocument {
 crate::xml_record! {
     /// The output of actions that answer success with an empty 200 (or a
     /// `<Response>` holding at most a `RequestId`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct EmptyOutput {
         /// `RequestId` (body, else the `x-ci-request-id` header).
         pub request_id: Option<String> = "RequestId",
@@ -460,30 +459,28 @@ fn check_items<'a, T: QueryValue + 'a>(
     })
 }
 
-/// A set sent comma-separated (`states=Success,Failed`), in its order.
-impl<T: QueryValue + Ord> QueryValue for BTreeSet<T> {
-    fn to_query(&self) -> Cow<'_, str> {
-        join_items(self.iter())
-    }
-    fn from_query(text: &str, parameter: &'static str) -> Result<Self, ValidationError> {
-        split_items(text, parameter)
-    }
-    fn check(&self, parameter: &'static str) -> Result<(), ValidationError> {
-        check_items(self.iter(), parameter)
-    }
+/// Sets and lists travel alike: comma-separated, in iteration order.
+macro_rules! list_query_value {
+    ($( $(#[$doc:meta])* $List:ident<T $(: $bound:path)?>; )*) => {$(
+        $(#[$doc])*
+        impl<T: QueryValue $(+ $bound)?> QueryValue for $List<T> {
+            fn to_query(&self) -> Cow<'_, str> {
+                join_items(self.iter())
+            }
+            fn from_query(text: &str, parameter: &'static str) -> Result<Self, ValidationError> {
+                split_items(text, parameter)
+            }
+            fn check(&self, parameter: &'static str) -> Result<(), ValidationError> {
+                check_items(self.iter(), parameter)
+            }
+        }
+    )*};
 }
-
-/// A list sent comma-separated in the caller's order (`ids=a,b`).
-impl<T: QueryValue> QueryValue for Vec<T> {
-    fn to_query(&self) -> Cow<'_, str> {
-        join_items(self.iter())
-    }
-    fn from_query(text: &str, parameter: &'static str) -> Result<Self, ValidationError> {
-        split_items(text, parameter)
-    }
-    fn check(&self, parameter: &'static str) -> Result<(), ValidationError> {
-        check_items(self.iter(), parameter)
-    }
+list_query_value! {
+    /// A set sent comma-separated (`states=Success,Failed`), in its order.
+    BTreeSet<T: Ord>;
+    /// A list sent comma-separated in the caller's order (`ids=a,b`).
+    Vec<T>;
 }
 
 /// A path parameter (`/workflowexecution/<RunId>`): one non-empty segment.
@@ -508,48 +505,89 @@ pub fn check_path_segment(value: &str, parameter: &'static str) -> Result<(), Va
 ///
 /// xml_record! {
 ///     /// A point.
-///     #[derive(Debug, Clone, PartialEq, Eq, Default)]
 ///     pub struct Point {
-///         /// `X`
 ///         pub x: u32 = "X",
-///         /// `Label` (older documents say `Name`)
+///         /// (older documents say `Name`)
 ///         pub label: Option<String> = "Label" | "Name",
 ///         /// `Tag`, repeated
 ///         pub tags: Vec<String> = "Tag",
 ///         /// `Kind`; missing is empty
 ///         pub kind: String = "Kind" [default],
+///         ..other
 ///     }
 ///     root = "P"
 /// }
 ///
-/// let point = Point::from_xml(b"<P><Tag>a</Tag><X>1</X><Name>n</Name><Tag>b</Tag></P>").unwrap();
+/// let point = Point::from_xml(b"<P><Tag>a</Tag><X>1</X><Name>n</Name><Tag>b</Tag><Z/></P>").unwrap();
 /// assert_eq!(point.x, 1);
 /// assert_eq!(point.label.as_deref(), Some("n"));
 /// assert_eq!(point.tags, ["a", "b"]);
+/// assert!(point.other.get("Z").is_some());
 /// assert!(Point::from_xml(b"<P></P>").is_err(), "X is required");
 /// ```
 ///
-/// A field `pub other: UnknownElements = "*"` (with `#[serde(flatten)]`)
-/// keeps every element no other field names, in order, and writes them
-/// back after the declared ones.
+/// The struct derives `Debug, Clone, PartialEq, Eq, Default` (add others
+/// with a `#[derive]` of your own), and `serde::Serialize`/`Deserialize`
+/// with the element names as keys (the JSON the CLI prints; JSON input may
+/// leave fields out); the caller's crate needs `serde`.
 ///
-/// The struct also derives `serde::Serialize`/`Deserialize` with the element
-/// names as keys (the JSON the CLI prints); the caller's crate needs `serde`
-/// and must derive `Default` (JSON input may leave fields out).
+/// A field with no doc comment is documented by its element name
+/// (`` `X` ``); a doc comment that says more replaces that.
+///
+/// A last line `..other` declares `pub other: UnknownElements` (serde
+/// `flatten`): it keeps every element no other field names, in order, and
+/// writes them back after the declared ones. Its doc says so unless one is
+/// written above it. (It stands for the long form, a field
+/// `#[serde(flatten)] pub other: UnknownElements = "*"`.)
 #[macro_export]
 macro_rules! xml_record {
+    // The fields are read one at a time into one form, each with its doc,
+    // then written out by `@emit`.
+    (@munch $head:tt [$($done:tt)*] $(#[$other_meta:meta])+ .. $other:ident $(,)?) => {
+        $crate::xml_record!(@munch $head [$($done)*
+            { [$(#[$other_meta])+ #[serde(flatten)]] pub $other: $crate::UnknownElements = "*" [] [] }
+        ]);
+    };
+    (@munch $head:tt [$($done:tt)*] .. $other:ident $(,)?) => {
+        $crate::xml_record!(@munch $head [$($done)*] #[doc = "Anything else, kept."] ..$other);
+    };
+    (@munch $head:tt [$($done:tt)*]
+        $(#[$field_meta:meta])+
+        $field_vis:vis $field:ident : $ty:ty = $xml:literal $(| $alias:literal)* $([$mode:ident])?
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::xml_record!(@munch $head [$($done)*
+            { [$(#[$field_meta])+] $field_vis $field: $ty = $xml [$($alias)*] [$($mode)?] }
+        ] $($($rest)*)?);
+    };
+    (@munch $head:tt [$($done:tt)*]
+        $field_vis:vis $field:ident : $ty:ty = $xml:literal $(| $alias:literal)* $([$mode:ident])?
+        $(, $($rest:tt)*)?
+    ) => {
+        $crate::xml_record!(@munch $head [$($done)*
+            { [#[doc = concat!("`", $xml, "`")]] $field_vis $field: $ty = $xml [$($alias)*] [$($mode)?] }
+        ] $($($rest)*)?);
+    };
+    (@munch { $($head:tt)* } [$($done:tt)*]) => {
+        $crate::xml_record!(@emit $($head)* { $($done)* });
+    };
     (
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {
-            $(
-                $(#[$field_meta:meta])*
-                $field_vis:vis $field:ident : $ty:ty = $xml:literal $(| $alias:literal)* $([$mode:ident])?
-            ),* $(,)?
+            $($fields:tt)*
         }
         $(root = $root:literal)?
     ) => {
+        $crate::xml_record!(@munch { [$(#[$meta])*] $vis $Name [$($root)?] } [] $($fields)*);
+    };
+    (@emit [$(#[$meta:meta])*] $vis:vis $Name:ident [$($root:literal)?] {
+        $({
+            [$(#[$field_meta:meta])*]
+            $field_vis:vis $field:ident : $ty:ty = $xml:literal [$($alias:literal)*] [$($mode:ident)?]
+        })*
+    }) => {
         $(#[$meta])*
-        #[derive(serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
         #[serde(default)]
         $vis struct $Name {
             $(
@@ -645,8 +683,30 @@ macro_rules! xml_record {
 /// Declare an action's output: a `<Response>` document whose first field is
 /// `RequestId` (filled from the `x-ci-request-id` header when the body has
 /// none). Fields as in [`xml_record!`](crate::xml_record).
+///
+/// A page of a page-number listing ends with `envelope = page_number`,
+/// which adds the fields every such page has after `RequestId`:
+/// `total_count: Option<u64>` (`TotalCount`), `page_number: Option<u32>`
+/// (`PageNumber`) and `page_size: Option<u32>` (`PageSize`).
 #[macro_export]
 macro_rules! ci_response {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $Name:ident {
+            $($fields:tt)*
+        }
+        envelope = page_number
+    ) => {
+        $crate::ci_response! {
+            $(#[$meta])*
+            $vis struct $Name {
+                pub total_count: Option<u64> = "TotalCount",
+                pub page_number: Option<u32> = "PageNumber",
+                pub page_size: Option<u32> = "PageSize",
+                $($fields)*
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {
@@ -688,9 +748,12 @@ macro_rules! wire_spelling {
 /// the wire parameter and list the choices), `parse_ignore_case` (for the
 /// CLI), serde as the wire text, and [`QueryValue`]. A variant's wire
 /// spelling is its name unless written after it (`Aac = "aac"`).
+///
+/// A variant without a doc comment is documented by its wire spelling
+/// (`` `Active` ``), as in [`open_enum!`](crate::open_enum).
 #[macro_export]
 macro_rules! wire_enum {
-    (
+    (@normalized
         $(#[$meta:meta])*
         $vis:vis enum $Name:ident for $parameter:literal {
             $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
@@ -778,6 +841,12 @@ macro_rules! wire_enum {
             }
         }
     };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident for $parameter:literal { $($variants:tt)* }
+    ) => {
+        $crate::enum_variants!(wire_enum [$(#[$meta])* $vis enum $Name for $parameter] { $($variants)* } [] []);
+    };
 }
 
 /// Declare an open enum of values the service reports (states, types):
@@ -785,9 +854,42 @@ macro_rules! wire_enum {
 /// `as_str`, `From<&str>`/`From<String>`, `Display`, serde as the text,
 /// `Default` (empty `Other`), and [`XmlText`]. A variant's wire spelling is
 /// its name unless written after it, as in [`wire_enum!`](crate::wire_enum).
+///
+/// States that a listing filters on end with `filter JobStateFilter for
+/// "states"` (doc comments above it are the filter's): that also declares
+/// the filter, a [`wire_enum!`](crate::wire_enum) of `All` then each known
+/// value, in this order and with these docs.
+///
+/// A variant without a doc comment is documented by its wire spelling
+/// (`` `Active` ``).
 #[macro_export]
 macro_rules! open_enum {
-    (
+    (@normalized
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident {
+            $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
+        }
+        $(#[$filter_meta:meta])*
+        filter $Filter:ident for $parameter:literal
+    ) => {
+        $crate::open_enum! {
+            @normalized
+            $(#[$meta])*
+            $vis enum $Name {
+                $( $(#[$variant_meta])* $Variant $(= $wire)?, )+
+            }
+        }
+        $crate::wire_enum! {
+            @normalized
+            $(#[$filter_meta])*
+            $vis enum $Filter for $parameter {
+                /// Every state (the service's default).
+                All,
+                $( $(#[$variant_meta])* $Variant $(= $wire)?, )+
+            }
+        }
+    };
+    (@normalized
         $(#[$meta:meta])*
         $vis:vis enum $Name:ident {
             $( $(#[$variant_meta:meta])* $Variant:ident $(= $wire:literal)? ),+ $(,)?
@@ -865,5 +967,37 @@ macro_rules! open_enum {
                 ::std::borrow::Cow::Borrowed(self.as_str())
             }
         }
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident { $($variants:tt)* }
+        $($filter:tt)*
+    ) => {
+        $crate::enum_variants!(open_enum [$(#[$meta])* $vis enum $Name] { $($variants)* } [$($filter)*] []);
+    };
+}
+
+/// Give each variant written without attributes a doc comment naming its
+/// wire spelling, then hand the enum back to `$then!(@normalized …)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! enum_variants {
+    ($then:ident $before:tt {
+        $(#[$variant_meta:meta])+ $Variant:ident $(= $wire:literal)? $(, $($rest:tt)*)?
+    } $after:tt [$($done:tt)*]) => {
+        $crate::enum_variants!($then $before { $($($rest)*)? } $after [$($done)*
+            $(#[$variant_meta])+ $Variant $(= $wire)?,
+        ]);
+    };
+    ($then:ident $before:tt {
+        $Variant:ident $(= $wire:literal)? $(, $($rest:tt)*)?
+    } $after:tt [$($done:tt)*]) => {
+        $crate::enum_variants!($then $before { $($($rest)*)? } $after [$($done)*
+            #[doc = concat!("`", $crate::wire_spelling!($Variant $(= $wire)?), "`")]
+            $Variant $(= $wire)?,
+        ]);
+    };
+    ($then:ident [$($before:tt)*] {} [$($after:tt)*] [$($done:tt)*]) => {
+        $crate::$then!(@normalized $($before)* { $($done)* } $($after)*);
     };
 }

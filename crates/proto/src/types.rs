@@ -19,34 +19,16 @@ wire_enum! {
     }
 }
 
-wire_enum! {
-    /// One value of the executions' `states` filter.
-    pub enum StateFilter for "states" {
-        /// Every state (the service's default).
-        All,
-        /// `Success`
-        Success,
-        /// `Failed`
-        Failed,
-        /// `Running`
-        Running,
-        /// `Cancel`
-        Cancel,
-    }
-}
-
 open_enum! {
     /// The state of one workflow execution as the service reports it.
     pub enum ExecutionState {
-        /// `Success`
         Success,
-        /// `Failed`
         Failed,
-        /// `Running`
         Running,
-        /// `Cancel`
         Cancel,
     }
+    /// One value of the executions' `states` filter.
+    filter StateFilter for "states"
 }
 
 open_enum! {
@@ -54,17 +36,14 @@ open_enum! {
     pub enum JobState {
         /// `Submitted`: queued, not started.
         Submitted,
-        /// `Running`
         Running,
-        /// `Success`
         Success,
-        /// `Failed`
         Failed,
-        /// `Pause`
         Pause,
-        /// `Cancel`
         Cancel,
     }
+    /// One value of the jobs' `states` filter.
+    filter JobStateFilter for "states"
 }
 
 impl ExecutionState {

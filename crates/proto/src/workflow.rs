@@ -4,35 +4,24 @@
 //! `ci:DeleteMediaWorkflow`, `ci:TriggerMediaWorkflow`).
 
 use crate::schema::EmptyOutput;
-use crate::{
-    CiTimestamp, PageSize, ValidationError, XmlTree, ci_action, ci_response, open_enum, xml_record,
-};
+use crate::{CiTimestamp, ValidationError, XmlTree, ci_action, ci_response, open_enum, xml_record};
 
 open_enum! {
     /// Whether a workflow runs on new objects.
     pub enum WorkflowState {
-        /// `Active`
         Active,
-        /// `Paused`
         Paused,
     }
 }
 
 xml_record! {
     /// One workflow as the service reports it.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct MediaWorkflow {
-        /// `Name`
         pub name: String = "Name" [default],
-        /// `State`
         pub state: WorkflowState = "State" [default],
-        /// `WorkflowId`
         pub workflow_id: String = "WorkflowId",
-        /// `BucketId`
         pub bucket_id: Option<String> = "BucketId",
-        /// `CreateTime`
         pub create_time: Option<CiTimestamp> = "CreateTime" | "CreationTime",
-        /// `UpdateTime`
         pub update_time: Option<CiTimestamp> = "UpdateTime",
         /// `Topology` (`Dependencies`, `Nodes`), kept whole.
         pub topology: Option<XmlTree> = "Topology",
@@ -41,22 +30,18 @@ xml_record! {
 
 xml_record! {
     /// What a user writes to create or update a workflow.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct WorkflowDefinition {
         /// `Name`: at most 128 letters, digits, `-`, `_` or Chinese characters.
         pub name: String = "Name",
         /// `State` (`Active` or `Paused`; the service's default when unset).
         pub state: Option<WorkflowState> = "State",
-        /// `Topology`
         pub topology: XmlTree = "Topology",
     }
 }
 
 xml_record! {
     /// The `<Request>` body of create and update.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct WorkflowRequest {
-        /// `MediaWorkflow`
         pub workflow: WorkflowDefinition = "MediaWorkflow",
     }
     root = "Request"
@@ -108,34 +93,22 @@ pub fn check_workflow_name(name: &str) -> Result<(), ValidationError> {
 }
 
 ci_response! {
-    /// One page of workflows.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    /// One page of workflows (no `TotalCount` when listing by `ids`).
     pub struct ListWorkflowsOutput {
-        /// `TotalCount` (absent when listing by `ids`).
-        pub total_count: Option<u64> = "TotalCount",
-        /// `PageNumber`
-        pub page_number: Option<u32> = "PageNumber",
-        /// `PageSize`
-        pub page_size: Option<u32> = "PageSize",
         /// `MediaWorkflowList`, flat repeated.
         pub workflows: Vec<MediaWorkflow> = "MediaWorkflowList",
         /// `NonExistIDs`: asked-for ids that do not exist.
         pub non_exist_ids: Vec<String> = "NonExistIDs",
     }
+    envelope = page_number
 }
 
 ci_action! {
     /// `GET /workflow` (`DescribeMediaWorkflows`): list workflows, by page.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListWorkflows {
         /// `ids`: these workflows only (sent comma-separated).
         pub ids: Option<Vec<String>> = query "ids",
-        /// `name`
         pub name: Option<String> = query "name",
-        /// `pageNumber`, from 1.
-        pub page_number: Option<u32> = query "pageNumber",
-        /// `pageSize`
-        pub page_size: Option<PageSize> = query "pageSize",
     }
     action {
         name: "DescribeMediaWorkflows",
@@ -143,37 +116,20 @@ ci_action! {
         method: GET,
         path: "/workflow",
         output: ListWorkflowsOutput,
-        rules: check_page_number,
-        paging: page_number {
-            page: page_number,
-            size: page_size: PageSize,
-            total: total_count,
-            items: workflows: MediaWorkflow,
-        },
-    }
-}
-
-fn check_page_number(request: &ListWorkflows) -> Result<(), ValidationError> {
-    match request.page_number {
-        Some(0) => Err(ValidationError::new("pageNumber", "must be at least 1")),
-        _ => Ok(()),
+        paging: page_number { items: workflows: MediaWorkflow },
     }
 }
 
 ci_response! {
     /// The workflow as created or updated.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct WorkflowOutput {
-        /// `MediaWorkflow`
         pub workflow: MediaWorkflow = "MediaWorkflow",
     }
 }
 
 ci_action! {
     /// `POST /workflow` (`CreateMediaWorkflow`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateWorkflow {
-        /// The `<Request>` body.
         pub request: WorkflowRequest = body,
     }
     action {
@@ -194,11 +150,8 @@ impl CreateWorkflow {
 
 ci_action! {
     /// `PUT /workflow/<WorkflowId>` (`UpdateMediaWorkflow`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UpdateWorkflow {
-        /// `WorkflowId`, in the path.
         pub workflow_id: String = path "WorkflowId",
-        /// The `<Request>` body.
         pub request: WorkflowRequest = body,
     }
     action {
@@ -219,18 +172,14 @@ impl UpdateWorkflow {
 
 ci_response! {
     /// The deleted workflow's id.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteWorkflowOutput {
-        /// `WorkflowId`
         pub workflow_id: Option<String> = "WorkflowId",
     }
 }
 
 ci_action! {
     /// `DELETE /workflow/<WorkflowId>` (`DeleteMediaWorkflow`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteWorkflow {
-        /// `WorkflowId`, in the path.
         pub workflow_id: String = path "WorkflowId",
     }
     action {
@@ -245,9 +194,7 @@ ci_action! {
 ci_action! {
     /// `PUT /workflow/<WorkflowId>?active` (`UpdateMediaWorkflow`): run on
     /// new objects again.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ActivateWorkflow {
-        /// `WorkflowId`, in the path.
         pub workflow_id: String = path "WorkflowId",
     }
     action {
@@ -263,9 +210,7 @@ ci_action! {
 ci_action! {
     /// `PUT /workflow/<WorkflowId>?paused` (`UpdateMediaWorkflow`): stop
     /// running on new objects.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct PauseWorkflow {
-        /// `WorkflowId`, in the path.
         pub workflow_id: String = path "WorkflowId",
     }
     action {
@@ -280,7 +225,6 @@ ci_action! {
 
 ci_response! {
     /// The new execution's id.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct TriggerWorkflowOutput {
         /// `InstanceId`: the `RunId` of the execution started.
         pub instance_id: String = "InstanceId",
@@ -291,9 +235,7 @@ ci_action! {
     /// `POST /triggerworkflow` (`TriggerMediaWorkflow`): run a workflow on
     /// one object. Not idempotent: never retried once it may have reached
     /// the service.
-    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct TriggerWorkflow {
-        /// `workflowId`
         pub workflow_id: String = query "workflowId",
         /// `object`: the object key.
         pub object: String = query "object",

@@ -162,4 +162,9 @@ fn queues_sample_and_filters() {
         ListQueues::from_wire("/queue", "state=All&category=CateAll&pageNumber=2", b"").unwrap();
     assert_eq!(request.cursor(), Some(Cursor::Page(2)));
     assert!(ListQueues::from_wire("/queue", "category=Bogus", b"").is_err());
+    // Page numbers count from 1, as in every page-number listing.
+    assert!(matches!(
+        ListQueues::from_wire("/queue", "pageNumber=0", b""),
+        Err(QueryError::Invalid(error)) if error.parameter == "pageNumber"
+    ));
 }

@@ -360,18 +360,17 @@ fn invalid(parameter: &'static str, rule: &str) -> QueryError {
     })
 }
 
+/// The splitting itself is the sign crate's (its unit tests pin these same
+/// cases); this crate's functions must give exactly what it gives.
 #[test]
 fn decode_query_splits_and_decodes() {
     assert_eq!(decode_query(""), Ok(vec![]));
+    let wire = "a=1&&b&c=&d=x%3Dy=z&";
     assert_eq!(
-        decode_query("a=1&&b&c=&d=x%3Dy=z&"),
-        Ok(vec![
-            ("a".to_owned(), "1".to_owned()),
-            ("b".to_owned(), String::new()),
-            ("c".to_owned(), String::new()),
-            ("d".to_owned(), "x=y=z".to_owned()),
-        ])
+        decode_query(wire),
+        Ok(cos_ci_sign::decode_query(wire).unwrap())
     );
+    assert_eq!(decode_query(wire).unwrap().len(), 4);
     assert_eq!(encode_query(&[("k y", "v/~+%")]), "k%20y=v%2F~%2B%25");
     assert_eq!(encode_query::<&str, &str>(&[]), "");
 }

@@ -100,6 +100,9 @@ fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), Cli
         Command::WorkflowExecutions(WorkflowExecutionsCommand::Summary(args)) => {
             commands::summary::run(args, env)
         }
+        Command::WorkflowExecutions(WorkflowExecutionsCommand::Failures(args)) => {
+            commands::failures::run(args, env)
+        }
         Command::Workflows(command) => match command {
             WorkflowsCommand::List(args) => runner::list(args, env),
             WorkflowsCommand::Get(args) => workflows::get(args, env),

@@ -580,46 +580,28 @@ impl PagingArgs {
     }
 }
 
-/// `cos-ci <words> --bucket examplebucket-1250000000 --region ap-beijing
-/// <args>`, parsed: the subcommand, for the tests of its flags.
+/// A subcommand's args `T` from `--bucket examplebucket-1250000000
+/// --region ap-beijing <args>`, parsed as clap parses them within
+/// `cos-ci`: for the tests of its flags.
 #[cfg(test)]
-pub(crate) fn parse_aimed(words: &[&str], args: &[&str]) -> Result<Command, clap::Error> {
-    let mut argv = vec!["cos-ci"];
-    argv.extend_from_slice(words);
-    argv.extend([
+pub(crate) fn parse_aimed<T: clap::FromArgMatches + Args>(args: &[&str]) -> Result<T, clap::Error> {
+    let aimed = [
+        "cos-ci",
         "--bucket",
         "examplebucket-1250000000",
         "--region",
         "ap-beijing",
-    ]);
-    argv.extend_from_slice(args);
-    Cli::try_parse_from(argv).map(|cli| cli.command)
+    ];
+    let mut matches = T::augment_args(clap::Command::new("cos-ci"))
+        .try_get_matches_from(aimed.iter().chain(args))?;
+    T::from_arg_matches_mut(&mut matches)
 }
 
-/// For the tests of a subcommand's flags: `fn $parse(args)` parses
-/// `cos-ci <words> <bucket and region> <args>` ([`parse_aimed`]) into the
-/// subcommand's args, which `$pattern` binds to `$bound`, and
-/// `fn $parsed(args)` does the same, panicking on an error.
+/// [`parse_aimed`], panicking on an error.
 #[cfg(test)]
-macro_rules! flag_parsers {
-    (
-        $parse:ident, $parsed:ident -> $args:ty:
-        [$($word:literal),+], $bound:ident in $pattern:pat
-    ) => {
-        fn $parse(args: &[&str]) -> Result<$args, clap::Error> {
-            match $crate::args::parse_aimed(&[$($word),+], args)? {
-                $pattern => Ok($bound),
-                other => panic!("unexpected parse: {other:?}"),
-            }
-        }
-
-        fn $parsed(args: &[&str]) -> $args {
-            $parse(args).unwrap_or_else(|error| panic!("{args:?}: {error}"))
-        }
-    };
+pub(crate) fn parsed<T: clap::FromArgMatches + Args>(args: &[&str]) -> T {
+    parse_aimed(args).unwrap_or_else(|error| panic!("{args:?}: {error}"))
 }
-#[cfg(test)]
-pub(crate) use flag_parsers;
 
 #[cfg(test)]
 mod tests {

@@ -411,18 +411,13 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{Command, WorkflowExecutionsCommand, flag_parsers};
+    use crate::args::{parse_aimed, parsed};
     use cos_ci_proto::{CiAction, WorkflowExecutionDetail};
-
-    flag_parsers!(
-        parse, failures -> FailuresArgs: ["workflow-executions", "failures"],
-        args in Command::WorkflowExecutions(WorkflowExecutionsCommand::Failures(args))
-    );
 
     #[test]
     fn bounded_by_default() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
-        let args = failures(&[]);
+        let args: FailuresArgs = parsed(&[]);
         assert_eq!(args.limit(), Some(DEFAULT_LIMIT));
         assert_eq!(args.concurrency, 8);
         let request = args.request_at(now).unwrap();
@@ -430,13 +425,14 @@ mod tests {
             request.wire_query(),
             "orderByTime=Desc&size=50&states=Failed&startCreationTime=2025-12-31T08%3A00%3A00%2B0800&endCreationTime=2026-01-01T08%3A00%3A00%2B0800"
         );
-        let every = failures(&["--all", "--since", "1h", "--order", "asc", "--job-id", "b1"]);
+        let every: FailuresArgs =
+            parsed(&["--all", "--since", "1h", "--order", "asc", "--job-id", "b1"]);
         assert_eq!(every.limit(), None);
         let request = every.request_at(now).unwrap();
         assert_eq!(request.size, PageSize::new(100).ok());
         assert_eq!(request.order, Some(Order::Asc));
         assert_eq!(request.job_id.as_deref(), Some("b1"));
-        let from = failures(&[
+        let from: FailuresArgs = parsed(&[
             "--start-time",
             "2026-01-01T00:00:00+08:00",
             "--limit",
@@ -456,7 +452,7 @@ mod tests {
             (&["--order", "newest"], "--order"),
             (&["--since", "soon"], "--since"),
         ] {
-            let error = parse(args).expect_err(&format!("{args:?}"));
+            let error = parse_aimed::<FailuresArgs>(args).expect_err(&format!("{args:?}"));
             let line = crate::clap_error_line(&error).expect("one line");
             assert!(
                 line.starts_with(&format!("error: invalid {flag}: ")),
@@ -464,10 +460,10 @@ mod tests {
             );
         }
         assert!(
-            parse(&["--states", "Success"]).is_err(),
+            parse_aimed::<FailuresArgs>(&["--states", "Success"]).is_err(),
             "the state is fixed"
         );
-        assert!(parse(&["--all", "--limit", "3"]).is_err());
+        assert!(parse_aimed::<FailuresArgs>(&["--all", "--limit", "3"]).is_err());
     }
 
     fn task(name: &str, state: JobState, code: Option<&str>) -> WorkflowTask {
@@ -544,7 +540,7 @@ CreateTime                 RunId  Workflow   Object    Task         Type       J
 
     #[test]
     fn the_listing_is_valid() {
-        failures(&[])
+        parsed::<FailuresArgs>(&[])
             .request_at(SystemTime::now())
             .unwrap()
             .validate()

@@ -474,16 +474,11 @@ pub fn wait(args: &JobWaitArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{Command, JobsCommand, parse_aimed};
+    use crate::args::parsed;
     use cos_ci_proto::{CiAction, XmlDocument};
 
     fn submit_args(args: &[&str]) -> JobSubmitArgs {
-        match parse_aimed(&["jobs", "submit"], args)
-            .unwrap_or_else(|error| panic!("{args:?}: {error}"))
-        {
-            Command::Jobs(JobsCommand::Submit(args)) => args,
-            other => panic!("unexpected parse: {other:?}"),
-        }
+        parsed(args)
     }
 
     #[test]

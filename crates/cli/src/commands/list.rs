@@ -183,14 +183,17 @@ impl Row for WorkflowExecution {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{Command, WorkflowExecutionsCommand, flag_parsers};
+    use crate::args::{parse_aimed, parsed};
     use crate::runner::ActionArgs;
     use cos_ci_proto::CiAction;
 
-    flag_parsers!(
-        parse, list -> ListArgs: ["workflow-executions", "list"],
-        args in Command::WorkflowExecutions(WorkflowExecutionsCommand::List(args))
-    );
+    fn parse(args: &[&str]) -> Result<ListArgs, clap::Error> {
+        parse_aimed(args)
+    }
+
+    fn list(args: &[&str]) -> ListArgs {
+        parsed(args)
+    }
 
     #[test]
     fn builds_the_request() {

@@ -3,7 +3,8 @@
 //! printed before it runs so a reader sees how the CLI is used: three
 //! listings, then a workflow triggered twice and waited for, once on an
 //! object that succeeds (exit 0) and once on one whose key holds `fail`
-//! (exit 5, the failed task named).
+//! (exit 5, the failed task named), then `workflow-executions failures`:
+//! which runs failed in the last hour and why, in one command.
 //!
 //! The binary is built in the dev profile, together with xtask: `cargo
 //! xtask` has just built this xtask (which links the emulator, the hyper
@@ -71,7 +72,7 @@ pub(crate) fn run() -> Result<(), String> {
     cli.run_expecting(&list_args(&["--size", "10"]), 0)?;
 
     // 2. A filtered listing: one workflow, two states, one week, oldest first.
-    let filtered = cli.run_shown_capturing_stderr(&[
+    let (_, filtered) = cli.run_shown_capturing(&list_args(&[
         "--workflow-id",
         &workflow,
         "--states",
@@ -85,7 +86,7 @@ pub(crate) fn run() -> Result<(), String> {
         "--size",
         "10",
         "--all",
-    ])?;
+    ]))?;
     let listed = filtered
         .lines()
         .find_map(|line| line.strip_prefix("listed "))
@@ -125,6 +126,17 @@ pub(crate) fn run() -> Result<(), String> {
             expected,
         )?;
         println!("exit code {code} (expected {expected})");
+    }
+
+    // 5. Which runs failed, and why, in one command: the run that just
+    // failed (the generated ones are older than an hour), with its failed
+    // task's Code and Message.
+    let (failures, _) =
+        cli.run_shown_capturing(&["workflow-executions", "failures", "--since", "1h"])?;
+    if !failures.contains("demo/fail.mp4") || failures.contains("demo/ok.mp4") {
+        return Err(format!(
+            "failures --since 1h should show the failed run on demo/fail.mp4 only:\n{failures}"
+        ));
     }
     drop(emulator);
     println!("demo ok");
@@ -189,19 +201,20 @@ impl Cli {
         }
     }
 
-    /// Run with stdout on the terminal; return stderr (also echoed).
-    fn run_shown_capturing_stderr(&self, extra: &[&str]) -> Result<String, String> {
-        let (mut command, shown) = self.command(extra);
+    /// Run `args` (any command); return its stdout and stderr, each also
+    /// echoed.
+    fn run_shown_capturing(&self, args: &[&str]) -> Result<(String, String), String> {
+        let (mut command, shown) = self.any_command(args);
         println!("\n{shown}");
         let output = command
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::piped())
             .output()
             .map_err(|e| format!("could not start cos-ci: {e}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        print!("{stdout}");
         eprint!("{stderr}");
         if output.status.success() {
-            Ok(stderr)
+            Ok((stdout, stderr))
         } else {
             Err(format!("cos-ci failed ({})", output.status))
         }

@@ -20,6 +20,7 @@ use cos_ci_proto::{CiTimestamp, PageSize};
 
 use crate::commands::callbacks::ListenArgs;
 use crate::commands::credentials::ShowArgs;
+use crate::commands::failures::{FAILURES_HELP, FailuresArgs};
 use crate::commands::get::GetArgs;
 use crate::commands::jobs::{JobCancelArgs, JobGetArgs, JobSubmitArgs, JobWaitArgs, JobsListArgs};
 use crate::commands::list::ListArgs;
@@ -85,8 +86,8 @@ pub enum Command {
     /// trigger (`/workflow`, `/triggerworkflow`).
     #[command(subcommand)]
     Workflows(WorkflowsCommand),
-    /// Workflow executions (runs): list, show, wait
-    /// (`GET /workflowexecution`, `GET /workflowexecution/<RunId>`).
+    /// Workflow executions (runs): list, show, summarize, list the failed
+    /// ones with why, wait (`GET /workflowexecution`, `GET /workflowexecution/<RunId>`).
     #[command(name = "workflow-executions", subcommand)]
     WorkflowExecutions(WorkflowExecutionsCommand),
     /// Media jobs: list, show, submit, cancel, wait (`/jobs`).
@@ -129,6 +130,12 @@ pub enum WorkflowExecutionsCommand {
     /// rate of each (of the executions that ended, the share that failed),
     /// listing several creation-time windows at once.
     Summary(SummaryArgs),
+    /// The failed runs, each with its failed tasks' Code and Message: the
+    /// listing of Failed executions, then each one's details. Bounded by
+    /// default: with no time flag the last 24 hours, and the newest 50
+    /// failed runs unless --limit or --all says otherwise.
+    #[command(after_help = FAILURES_HELP)]
+    Failures(FailuresArgs),
     /// Follow a run until it ends, showing each task's progress; exit 0 on
     /// Success, 5 on Failed or Cancel, 4 when --wait-timeout passes first.
     #[command(after_help = EXIT_CODES_HELP)]
@@ -457,11 +464,7 @@ impl TimeRangeArgs {
         now: SystemTime,
     ) -> Result<(Option<CiTimestamp>, Option<CiTimestamp>), CliError> {
         if let Some(since) = self.since {
-            let start = flags::ago_from(now, since)
-                .map_err(|error| CliError::invalid_flag("--since", error))?;
-            let end = flags::ago_from(now, Duration::ZERO)
-                .map_err(|error| CliError::invalid_flag("--since", error))?;
-            return Ok((Some(start), Some(end)));
+            return last(now, since);
         }
         let resolve = |value: &Option<TimeArg>, flag: &'static str| {
             value
@@ -477,6 +480,32 @@ impl TimeRangeArgs {
             .map_err(|error| CliError::invalid_flag(error.parameter, error.rule))?;
         Ok((start, end))
     }
+}
+
+impl TimeRangeArgs {
+    /// [`TimeRangeArgs::resolve`], or the `default` before `now` when no
+    /// time flag is given: for a command that must stay bounded unless the
+    /// user says otherwise (`failures`).
+    pub fn resolve_or_last(
+        &self,
+        now: SystemTime,
+        default: Duration,
+    ) -> Result<(Option<CiTimestamp>, Option<CiTimestamp>), CliError> {
+        if self.start_time.is_none() && self.end_time.is_none() && self.since.is_none() {
+            return last(now, default);
+        }
+        self.resolve(now)
+    }
+}
+
+/// The range from `since` before `now` to `now` (`--since`).
+fn last(
+    now: SystemTime,
+    since: Duration,
+) -> Result<(Option<CiTimestamp>, Option<CiTimestamp>), CliError> {
+    let at =
+        |ago| flags::ago_from(now, ago).map_err(|error| CliError::invalid_flag("--since", error));
+    Ok((Some(at(since)?), Some(at(Duration::ZERO)?)))
 }
 
 /// How long to wait for a run or job, and how often to look.
@@ -549,6 +578,29 @@ impl PagingArgs {
             ..cos_ci_client::PagingOptions::default()
         }
     }
+}
+
+/// A subcommand's args `T` from `--bucket examplebucket-1250000000
+/// --region ap-beijing <args>`, parsed as clap parses them within
+/// `cos-ci`: for the tests of its flags.
+#[cfg(test)]
+pub(crate) fn parse_aimed<T: clap::FromArgMatches + Args>(args: &[&str]) -> Result<T, clap::Error> {
+    let aimed = [
+        "cos-ci",
+        "--bucket",
+        "examplebucket-1250000000",
+        "--region",
+        "ap-beijing",
+    ];
+    let mut matches = T::augment_args(clap::Command::new("cos-ci"))
+        .try_get_matches_from(aimed.iter().chain(args))?;
+    T::from_arg_matches_mut(&mut matches)
+}
+
+/// [`parse_aimed`], panicking on an error.
+#[cfg(test)]
+pub(crate) fn parsed<T: clap::FromArgMatches + Args>(args: &[&str]) -> T {
+    parse_aimed(args).unwrap_or_else(|error| panic!("{args:?}: {error}"))
 }
 
 #[cfg(test)]

@@ -81,6 +81,16 @@ pub enum CliError {
         /// What to do about it.
         hint: String,
     },
+    /// Some of several calls failed, each already reported on stderr; what
+    /// the others gave was printed. The exit code is the failures' (3 when
+    /// any got an answer from the service, 4 when none did).
+    #[error("{message}")]
+    Partial {
+        /// What was left out, in one line.
+        message: String,
+        /// The exit code.
+        exit_code: u8,
+    },
     /// Writing the output failed (other than the reader going away).
     #[error("cannot write output: {0}")]
     Output(io::Error),
@@ -156,6 +166,7 @@ impl CliError {
             CliError::EndedBadly(_) => EXIT_ENDED_BADLY,
             CliError::WaitTimedOut(_) => EXIT_NETWORK,
             CliError::Hinted { error, .. } => error.exit_code(),
+            CliError::Partial { exit_code, .. } => *exit_code,
             CliError::Output(_) | CliError::Runtime(_) => EXIT_INTERNAL,
         }
     }

@@ -9,8 +9,9 @@
 //! workflow notifications (`callbacks listen`), and the COS
 //! `Authorization` value for a described request (`cos-ci sign`);
 //! listings of executions can page several time windows at once
-//! (`--parallel`), and `workflow-executions summary` counts them by state,
-//! workflow, hour or day. Errors
+//! (`--parallel`), `workflow-executions summary` counts them by state,
+//! workflow, hour or day, and `workflow-executions failures` shows the
+//! failed ones with each failed task's Code and Message. Errors
 //! are one line on stderr with a stable exit code: 0 ok, 2 bad usage or
 //! input, 3 service error, 4 network error or timeout (or a wait's
 //! `--wait-timeout`), 5 a run or job waited for ended `Failed` or
@@ -99,6 +100,9 @@ fn dispatch(cli: &Cli, env: impl Fn(&str) -> Option<OsString>) -> Result<(), Cli
         Command::WorkflowExecutions(WorkflowExecutionsCommand::Wait(args)) => wait::run(args, env),
         Command::WorkflowExecutions(WorkflowExecutionsCommand::Summary(args)) => {
             commands::summary::run(args, env)
+        }
+        Command::WorkflowExecutions(WorkflowExecutionsCommand::Failures(args)) => {
+            commands::failures::run(args, env)
         }
         Command::Workflows(command) => match command {
             WorkflowsCommand::List(args) => runner::list(args, env),

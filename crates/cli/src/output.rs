@@ -55,6 +55,31 @@ pub trait Row: Serialize + Sized + 'static {
     const COLUMNS: &'static [Column<Self>];
 }
 
+/// A table row whose cells are its own texts: the struct (one `String`
+/// field a column) and its [`Row`] impl, each field with its header, left
+/// to right.
+macro_rules! text_row {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident { $($field:ident: $header:literal),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+        $vis struct $name {
+            $($field: String,)*
+        }
+
+        impl $crate::output::Row for $name {
+            const COLUMNS: &'static [$crate::output::Column<Self>] = &[
+                $($crate::output::Column::new($header, |row| {
+                    ::std::borrow::Cow::Borrowed(&row.$field)
+                }),)*
+            ];
+        }
+    };
+}
+pub(crate) use text_row;
+
 /// An action's whole answer as people see it (`--output table`). JSON and
 /// NDJSON come from its `Serialize` impl.
 pub trait Render: Serialize {
@@ -247,13 +272,25 @@ pub struct ListWriter<T> {
 }
 
 impl<T: Row> ListWriter<T> {
+    /// The items of one page.
+    pub fn write_page<W: Write + ?Sized>(&mut self, out: &mut W, items: &[T]) -> io::Result<()> {
+        if self.format != OutputFormat::Table {
+            return self.write_serialized(out, items);
+        }
+        self.table.write_page(out, items)?;
+        self.count += items.len() as u64;
+        Ok(())
+    }
+}
+
+impl<T: Serialize> ListWriter<T> {
     /// A writer for `format`; `key` names the JSON document's array (the
     /// listing's element name, e.g. `WorkflowExecutionList`).
     pub fn new(format: OutputFormat, key: &'static str) -> Self {
         ListWriter {
             format,
             key,
-            table: TableWriter::new(),
+            table: TableWriter::default(),
             count: 0,
         }
     }
@@ -273,10 +310,16 @@ impl<T: Row> ListWriter<T> {
         Ok(())
     }
 
-    /// The items of one page.
-    pub fn write_page<W: Write + ?Sized>(&mut self, out: &mut W, items: &[T]) -> io::Result<()> {
+    /// The JSON or NDJSON form of `items`; nothing for the table format
+    /// (an item that is not one [`Row`], e.g. a run with several failed
+    /// tasks, is drawn by its caller).
+    pub fn write_serialized<W: Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        items: &[T],
+    ) -> io::Result<()> {
         match self.format {
-            OutputFormat::Table => self.table.write_page(out, items)?,
+            OutputFormat::Table => return Ok(()),
             OutputFormat::Ndjson => {
                 for item in items {
                     serde_json::to_writer(&mut *out, item)?;

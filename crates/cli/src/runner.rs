@@ -209,7 +209,7 @@ pub fn print_document<T: Render + ?Sized>(format: OutputFormat, value: &T) -> Re
 /// Run `write` on buffered stdout, then flush what it printed even when
 /// it failed, so that the reader sees every complete page that arrived
 /// before the error (which is returned first).
-fn to_stdout(
+pub(crate) fn to_stdout(
     write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let mut out = io::BufWriter::new(io::stdout().lock());

@@ -13,7 +13,7 @@ use common::{Run, closed_port_url, isolated, isolation, run};
 
 use cos_ci_emulator::{
     BackgroundEmulator, DEFAULT_BUCKET, DEFAULT_REGION, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY,
-    Dataset, EmulatorConfig, FaultConfig,
+    Dataset, EmulatorConfig, FaultConfig, FaultKind,
 };
 use cos_ci_proto::{CiTimestamp, ExecutionState};
 
@@ -1378,4 +1378,308 @@ fn summary_errors_name_the_flag() {
         write_case(&mut report, name, run.code, &redact(&run.stderr));
     }
     insta::assert_snapshot!("summary_errors", report);
+}
+
+/// `workflow-executions failures` against `endpoint`, plus `extra`.
+fn failures_at(endpoint: &str, extra: &[&str]) -> Run {
+    cos_ci(
+        &executions_args("failures", extra, endpoint),
+        &default_env(),
+    )
+}
+
+/// The whole of the generated dataset's time range (all of it lies in 2026).
+const ALL_OF_2026: [&str; 4] = [
+    "--start-time",
+    "2026-01-01T00:00:00+08:00",
+    "--end-time",
+    "2026-12-31T23:59:59+08:00",
+];
+
+/// The generated dataset's failed runs, newest first, each with its failed
+/// tasks' (Name, Code, Message) as the emulator's details give them.
+fn failed_runs() -> Vec<(String, Vec<[String; 3]>)> {
+    dataset_page(EXECUTIONS)
+        .into_iter()
+        .filter(|record| record.state == ExecutionState::Failed)
+        .map(|record| {
+            let detail = record.to_detail(DEFAULT_BUCKET, DEFAULT_REGION);
+            let tasks = detail
+                .tasks
+                .into_iter()
+                .filter(|task| task.state == cos_ci_proto::JobState::Failed)
+                .map(|task| {
+                    [
+                        task.name,
+                        task.code.unwrap_or_default(),
+                        task.message.unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            (record.run_id, tasks)
+        })
+        .collect()
+}
+
+/// The runs of `failures --output ndjson`, as `failed_runs` gives them.
+fn ndjson_failed_runs(stdout: &str) -> Vec<(String, Vec<[String; 3]>)> {
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    stdout
+        .lines()
+        .map(|line| {
+            let run: serde_json::Value = serde_json::from_str(line).expect("one JSON per line");
+            let tasks = run["FailedTasks"]
+                .as_array()
+                .expect("FailedTasks")
+                .iter()
+                .map(|task| {
+                    [
+                        text(&task["Name"]),
+                        text(&task["Code"]),
+                        text(&task["Message"]),
+                    ]
+                })
+                .collect();
+            (text(&run["RunId"]), tasks)
+        })
+        .collect()
+}
+
+/// One command from "which runs failed?" to each failed task's Code and
+/// Message: the dataset's failed runs, newest first, bounded by --limit
+/// (50 by default) and, without a time flag, by the last 24 hours.
+#[test]
+fn failures_show_each_failed_run_with_its_failed_tasks() {
+    let endpoint = emulator().base_url();
+    let expected = failed_runs();
+    assert!(expected.len() > 5, "{}", expected.len());
+
+    let mut args = ALL_OF_2026.to_vec();
+    args.extend(["--limit", "5"]);
+    let table = failures_at(&endpoint, &args);
+    assert_eq!(table.code, 0, "{table:?}");
+    insta::assert_snapshot!("failures_table_stdout", table.stdout);
+    assert!(
+        table
+            .stderr
+            .starts_with("5 failed runs, 5 failed tasks\nNextToken: "),
+        "{table:?}"
+    );
+
+    args.extend(["--output", "ndjson"]);
+    let ndjson = failures_at(&endpoint, &args);
+    assert_eq!(ndjson.code, 0, "{ndjson:?}");
+    insta::assert_snapshot!("failures_ndjson_stdout", ndjson.stdout);
+    assert_eq!(ndjson_failed_runs(&ndjson.stdout), expected[..5]);
+
+    // By default the first 50; with --all every one, whatever the
+    // concurrency, in the same order.
+    let mut first_50 = ALL_OF_2026.to_vec();
+    first_50.extend(["--output", "ndjson"]);
+    let run = failures_at(&endpoint, &first_50);
+    assert_eq!(
+        ndjson_failed_runs(&run.stdout),
+        expected[..expected.len().min(50)]
+    );
+    assert_eq!(
+        run.stderr.contains("stopped at --limit 50: "),
+        expected.len() > 50,
+        "{run:?}"
+    );
+    for concurrency in ["1", "32"] {
+        let mut every = ALL_OF_2026.to_vec();
+        every.extend(["--all", "--output", "ndjson", "--concurrency", concurrency]);
+        let run = failures_at(&endpoint, &every);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.stderr, "", "{run:?}");
+        assert_eq!(ndjson_failed_runs(&run.stdout), expected);
+    }
+
+    let mut json = ALL_OF_2026.to_vec();
+    json.extend(["--limit", "3", "--output", "json"]);
+    let run = failures_at(&endpoint, &json);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).expect("one document");
+    assert_eq!(document["Count"], 3);
+    assert_eq!(document["Runs"][0]["RunId"], expected[0].0.as_str());
+    assert_eq!(document["Runs"][0]["State"], "Failed");
+    assert!(document["NextToken"].is_string(), "{document}");
+
+    // No time flag: the last 24 hours.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let recent = dataset_page(EXECUTIONS)
+        .iter()
+        .filter(|r| r.state == ExecutionState::Failed)
+        .filter(|r| r.create_time.unix_seconds() >= now - 86_400)
+        .count();
+    let run = failures_at(&endpoint, &["--output", "ndjson"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout.lines().count(), recent.min(50), "{run:?}");
+}
+
+/// Failed runs given whole: two failed tasks (a Chinese workflow name, a
+/// message on two lines), a failed run whose details show no failed task,
+/// and a run that succeeded.
+const FAILED_RUNS: &str = concat!(
+    r#"{"RunId":"i0two0failed000000000000000000000","WorkflowId":"w0media000000000000000000000000000","Object":"视频/测试 19.mov","CreateTime":"2026-02-01T12:00:00+08:00","State":"Failed","WorkflowName":"转码工作流","#,
+    r#""Tasks":["#,
+    r#"{"Type":"Snapshot","Name":"Snapshot_1","State":"Success","JobId":"j00000000000000000000000000000011","StartTime":"2026-02-01T12:00:01+08:00","EndTime":"2026-02-01T12:00:02+08:00","Code":"Success","Message":"success"},"#,
+    r#"{"Type":"Transcode","Name":"Transcode_1","State":"Failed","JobId":"j00000000000000000000000000000012","StartTime":"2026-02-01T12:00:02+08:00","EndTime":"2026-02-01T12:00:05+08:00","Code":"InvalidInput","Message":"the input file has no video stream"},"#,
+    r#"{"Type":"Watermark","Name":"Watermark_1","State":"Failed","JobId":"j00000000000000000000000000000013","StartTime":"2026-02-01T12:00:02+08:00","EndTime":"2026-02-01T12:00:03+08:00","Code":"InternalError","Message":"the job failed\non an internal error"}"#,
+    r#"]}"#,
+    "\n",
+    r#"{"RunId":"i0no0failed0task00000000000000000","WorkflowId":"w0media000000000000000000000000000","Object":"input/b.mp4","CreateTime":"2026-02-01T11:00:00+08:00","State":"Failed","Tasks":[]}"#,
+    "\n",
+    r#"{"RunId":"i0succeeded00000000000000000000000","WorkflowId":"w0media000000000000000000000000000","Object":"input/c.mp4","CreateTime":"2026-02-01T10:30:00+08:00","State":"Success","Tasks":[]}"#,
+    "\n",
+    r#"{"RunId":"i0one0failed000000000000000000000","WorkflowId":"w0media000000000000000000000000000","Object":"input/d.mp4","CreateTime":"2026-02-01T10:00:00+08:00","State":"Failed","WorkflowName":"snapshots","#,
+    r#""Tasks":[{"Type":"Snapshot","Name":"Snapshot_1","State":"Failed","JobId":"j00000000000000000000000000000031","Code":"InvalidParameter","Message":"the snapshot time is after the end of the video"}]}"#,
+    "\n",
+);
+
+/// The failed runs of [`FAILED_RUNS`], newest first.
+const FAILED_RUN_IDS: [&str; 3] = [
+    "i0two0failed000000000000000000000",
+    "i0no0failed0task00000000000000000",
+    "i0one0failed000000000000000000000",
+];
+
+/// An emulator serving [`FAILED_RUNS`] with `faults` under `seed`.
+fn failed_runs_emulator(seed: u64, faults: FaultConfig) -> BackgroundEmulator {
+    BackgroundEmulator::start(EmulatorConfig {
+        dataset: Dataset::from_ndjson(FAILED_RUNS).expect("the failed runs"),
+        seed,
+        faults,
+        log_requests: false,
+        ..EmulatorConfig::default()
+    })
+    .expect("start the emulator")
+}
+
+/// A run with two failed tasks gets two rows, one with none gets a row of
+/// `-` (never left out); Chinese text lines up; a message's newline is
+/// escaped in the table and kept in NDJSON.
+#[test]
+fn failures_of_given_runs_one_row_per_failed_task() {
+    let emulator = failed_runs_emulator(SEED, FaultConfig::default());
+    let endpoint = emulator.base_url();
+    let table = failures_at(&endpoint, &ALL_OF_2026);
+    assert_eq!(table.code, 0, "{table:?}");
+    assert_eq!(table.stderr, "3 failed runs, 3 failed tasks\n");
+    insta::assert_snapshot!("failures_given_table_stdout", table.stdout);
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    let code = display_column(lines[0], lines[0].find("Code").unwrap());
+    for line in &lines[1..] {
+        let at = line.find("  InvalidInput").or(line.find("  InternalError"));
+        if let Some(at) = at {
+            assert_eq!(display_column(line, at + 2), code, "{line}");
+        }
+    }
+
+    let mut args = ALL_OF_2026.to_vec();
+    args.extend(["--output", "ndjson"]);
+    let ndjson = failures_at(&endpoint, &args);
+    let runs = ndjson_failed_runs(&ndjson.stdout);
+    let ids: Vec<&str> = runs.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, FAILED_RUN_IDS);
+    assert_eq!(runs[0].1[1][2], "the job failed\non an internal error");
+    assert!(runs[1].1.is_empty());
+}
+
+/// A details call that fails loses only its own run: the others are
+/// printed in order, the failure is one line on stderr naming the run,
+/// and the exit code is 3 for a service error, 4 for no answer.
+#[test]
+fn failures_go_on_when_one_runs_details_fail() {
+    for (kind, code, said) in [
+        (
+            FaultKind::InternalError500,
+            3,
+            "service error: HTTP 500 InternalError",
+        ),
+        (FaultKind::CloseConnection, 4, "no answer from "),
+    ] {
+        let faults = FaultConfig {
+            rate: 0.3,
+            kinds: vec![kind],
+        };
+        // A seed under which the listing (request 0) goes through and
+        // exactly one of the three details calls (requests 1 to 3, one at
+        // a time with --concurrency 1) fails.
+        let (seed, failed) = (0..10_000u64)
+            .find_map(|seed| {
+                let failing: Vec<u64> = (0..4)
+                    .filter(|n| faults.fault_for(seed, *n).is_some())
+                    .collect();
+                match failing[..] {
+                    [n] if n > 0 => Some((seed, (n - 1) as usize)),
+                    _ => None,
+                }
+            })
+            .expect("a seed");
+        let emulator = failed_runs_emulator(seed, faults);
+        let mut args = ALL_OF_2026.to_vec();
+        args.extend([
+            "--concurrency",
+            "1",
+            "--max-attempts",
+            "1",
+            "--output",
+            "ndjson",
+        ]);
+        let run = failures_at(&emulator.base_url(), &args);
+        assert_eq!(run.code, code, "{kind}: {run:?}");
+        let printed: Vec<String> = ndjson_failed_runs(&run.stdout)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let mut others = FAILED_RUN_IDS.to_vec();
+        let lost = others.remove(failed);
+        assert_eq!(printed, others, "{kind}: {run:?}");
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{kind}: {run:?}");
+        assert!(
+            lines[0].starts_with(&format!("error: run {lost}: {said}")),
+            "{kind}: {run:?}"
+        );
+        assert_eq!(
+            lines[1],
+            "error: the details of 1 of 3 failed runs could not be fetched (each is named above)"
+        );
+    }
+}
+
+#[test]
+fn failures_flag_errors_exit_2_naming_the_flag() {
+    let endpoint = emulator().base_url();
+    let mut report = String::new();
+    for (name, extra) in [
+        ("concurrency 0", &["--concurrency", "0"][..]),
+        ("concurrency 33", &["--concurrency", "33"]),
+        ("limit 0", &["--limit", "0"]),
+        ("all and limit", &["--all", "--limit", "3"]),
+        ("states are fixed", &["--states", "Success"]),
+        (
+            "since and start time",
+            &["--since", "1h", "--start-time", "-2h"],
+        ),
+        (
+            "start after end",
+            &[
+                "--start-time",
+                "2026-01-06T00:00:00+08:00",
+                "--end-time",
+                "2026-01-05T00:00:00+08:00",
+            ],
+        ),
+        ("empty workflow id", &["--workflow-id", ""]),
+    ] {
+        let run = failures_at(&endpoint, extra);
+        assert_eq!(run.stdout, "", "{name}: {run:?}");
+        assert_eq!(run.code, 2, "{name}: {run:?}");
+        write_case(&mut report, name, run.code, &redact(&run.stderr));
+    }
+    insta::assert_snapshot!("failures_errors", report);
 }

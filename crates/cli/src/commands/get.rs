@@ -23,7 +23,7 @@ use crate::args::{OutputArgs, ServiceArgs};
 use crate::commands::jobs::progress_cell;
 use crate::commands::topology;
 use crate::error::CliError;
-use crate::output::{Column, Render, Row, TableWriter, dash, time_or_dash, write_record};
+use crate::output::{Column, Render, Row, TableWriter, dash, text_row, time_or_dash, write_record};
 use crate::runner::{self, ActionArgs, Runner, action_args};
 use crate::terminal::printable;
 
@@ -107,26 +107,16 @@ pub struct ExecutionWithJobs {
     pub missing: Vec<String>,
 }
 
-/// One row of `get --jobs`'s job table: a task and its job.
-#[derive(Debug, Clone, Serialize)]
-struct TaskJob {
-    task: String,
-    job_id: String,
-    state: String,
-    progress: String,
-    code: String,
-    outputs: String,
-}
-
-impl Row for TaskJob {
-    const COLUMNS: &'static [Column<Self>] = &[
-        Column::new("Task", |row| Cow::Borrowed(&row.task)),
-        Column::new("JobId", |row| Cow::Borrowed(&row.job_id)),
-        Column::new("State", |row| Cow::Borrowed(&row.state)),
-        Column::new("Progress", |row| Cow::Borrowed(&row.progress)),
-        Column::new("Code", |row| Cow::Borrowed(&row.code)),
-        Column::new("Output", |row| Cow::Borrowed(&row.outputs)),
-    ];
+text_row! {
+    /// One row of `get --jobs`'s job table: a task and its job.
+    struct TaskJob {
+        task: "Task",
+        job_id: "JobId",
+        state: "State",
+        progress: "Progress",
+        code: "Code",
+        outputs: "Output",
+    }
 }
 
 impl Render for ExecutionWithJobs {

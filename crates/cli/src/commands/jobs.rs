@@ -474,28 +474,11 @@ pub fn wait(args: &JobWaitArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{Cli, Command, JobsCommand};
-    use clap::Parser;
+    use crate::args::parsed;
     use cos_ci_proto::{CiAction, XmlDocument};
 
     fn submit_args(args: &[&str]) -> JobSubmitArgs {
-        let mut argv = vec![
-            "cos-ci",
-            "jobs",
-            "submit",
-            "--bucket",
-            "examplebucket-1250000000",
-            "--region",
-            "ap-beijing",
-        ];
-        argv.extend_from_slice(args);
-        match Cli::try_parse_from(argv).unwrap_or_else(|error| panic!("{args:?}: {error}")) {
-            Cli {
-                command: Command::Jobs(JobsCommand::Submit(args)),
-                ..
-            } => args,
-            other => panic!("unexpected parse: {other:?}"),
-        }
+        parsed(args)
     }
 
     #[test]

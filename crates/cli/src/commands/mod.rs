@@ -3,6 +3,7 @@
 
 pub mod callbacks;
 pub mod credentials;
+pub mod failures;
 pub mod get;
 pub mod jobs;
 pub mod list;

@@ -26,7 +26,7 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::args::{OutputArgs, OutputFormat, ServiceArgs, TimeRangeArgs};
-use crate::commands::list::{ExecutionFilterArgs, ListArgs};
+use crate::commands::list::{ExecutionFilterArgs, StatesArgs, listing_at_now};
 use crate::error::CliError;
 use crate::flags;
 use crate::output::{Progress, write_json};
@@ -44,12 +44,11 @@ pub struct SummaryArgs {
     pub by: By,
     #[command(flatten)]
     pub filter: ExecutionFilterArgs,
+    #[command(flatten)]
+    pub state: StatesArgs,
     /// `--start-time`, `--end-time`, `--since 24h`.
     #[command(flatten)]
     pub time: TimeRangeArgs,
-    /// Only executions started by this batch job.
-    #[arg(long, value_name = "JOB")]
-    pub job_id: Option<String>,
     /// Creation-time windows listed at once (1 to 32).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = flags::workers)]
     pub parallel: usize,
@@ -94,36 +93,18 @@ impl By {
 impl SummaryArgs {
     /// The listing, with `now` resolving `--since` and relative times.
     pub fn request_at(&self, now: SystemTime) -> Result<ListWorkflowExecutions, CliError> {
-        let (start, end) = self.time.resolve(now)?;
+        let range = self.time.resolve(now)?;
         Ok(ListWorkflowExecutions {
-            workflow_id: self.filter.workflow_id.clone(),
-            name: self.filter.name.clone(),
             // Counts do not depend on the order; oldest first reads like
             // the hours and days.
             order: Some(Order::Asc),
             size: PageSize::new(PageSize::MAX).ok(),
-            states: self.filter.states.clone(),
-            start_creation_time: start,
-            end_creation_time: end,
-            next_token: None,
-            job_id: self.job_id.clone(),
+            ..self.filter.listing(self.state.states.clone(), range)
         })
     }
 }
 
-impl ActionArgs for SummaryArgs {
-    type Action = ListWorkflowExecutions;
-
-    crate::runner::shared_args!();
-
-    fn action(&self) -> Result<ListWorkflowExecutions, CliError> {
-        self.request_at(SystemTime::now())
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        <ListArgs as ActionArgs>::flag(parameter)
-    }
-}
+listing_at_now!(SummaryArgs);
 
 /// Count every execution `args` selects and print the summary.
 pub fn run(args: &SummaryArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {

@@ -1,0 +1,549 @@
+//! `cos-ci workflow-executions failures`: the failed runs a listing
+//! selects, each with its failed tasks' Code and Message, in one command.
+//!
+//! The listing is `GET /workflowexecution` with `states=Failed` and the
+//! filters of `list`, newest first, bounded by default (the last 24 hours,
+//! the first 50 runs) so that it never pages a whole bucket unasked. Each
+//! listed run's details (`GET /workflowexecution/<RunId>`) are fetched
+//! `--concurrency` at a time and printed in the listing's order as they
+//! arrive: memory is one page of the listing, the runs in flight and, for
+//! the table, the rows of the first few runs (which fix the column widths).
+//! A run whose details cannot be fetched is one line on stderr; the others
+//! are still printed, and the exit code says that some were not.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::pin::pin;
+use std::time::{Duration, SystemTime};
+
+use clap::Args;
+use cos_ci_client::{Error as ClientError, PagingError, PagingOptions};
+use cos_ci_proto::{
+    CiTimestamp, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput,
+    ExecutionState, JobState, ListWorkflowExecutions, Order, PageSize, StateFilter,
+    WorkflowExecution, WorkflowTask,
+};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, TimeRangeArgs};
+use crate::commands::list::{ExecutionFilterArgs, listing_at_now};
+use crate::commands::topology;
+use crate::error::{CliError, EXIT_NETWORK, EXIT_SERVICE};
+use crate::flags::{self, WireChoice};
+use crate::output::{ListWriter, TableWriter, dash, resume_line, text_row, time_or_dash};
+use crate::runner::{ActionArgs, Runner, checked_action, note, to_stdout};
+use crate::terminal::printable;
+
+/// Failed runs listed without `--limit` or `--all`.
+pub const DEFAULT_LIMIT: u64 = 50;
+/// The creation-time range without a time flag: the last 24 hours.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// Runs whose table rows are held back to fix the column widths (a run's
+/// rows alone would size the columns to its own message).
+const TABLE_LOOKAHEAD: usize = 16;
+
+/// `failures --help`'s exit codes: a failed details call does not stop
+/// the others.
+pub const FAILURES_HELP: &str = "Exit codes: 0 ok (whether or not any run failed); 2 bad usage \
+     or input; 3 the service answered the listing, or a run's details, with an error; 4 network \
+     error or timeout (for details: when none of the failed calls got an answer). A run whose \
+     details cannot be fetched is named on stderr, and the other runs are still printed.";
+
+/// `cos-ci workflow-executions failures`.
+#[derive(Debug, Args)]
+pub struct FailuresArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    #[command(flatten)]
+    pub filter: ExecutionFilterArgs,
+    /// Sort by creation time (any case). Default: Desc, newest first.
+    #[arg(long, value_name = "ORDER", value_parser = WireChoice::<Order>::new())]
+    pub order: Option<Order>,
+    #[command(flatten)]
+    pub time: TimeRangeArgs,
+    /// Start from this page token (printed by a previous listing).
+    #[arg(long, value_name = "TOKEN")]
+    pub next_token: Option<String>,
+
+    #[command(flatten)]
+    pub paging: PagingArgs,
+    /// Runs whose details are fetched at once, 1 to 32.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = flags::workers)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl FailuresArgs {
+    /// How many failed runs at most: `--limit`, none with `--all`, else
+    /// [`DEFAULT_LIMIT`].
+    pub fn limit(&self) -> Option<u64> {
+        self.paging
+            .limit
+            .or((!self.paging.all).then_some(DEFAULT_LIMIT))
+    }
+
+    /// The listing of failed runs, with `now` resolving the time range.
+    pub fn request_at(&self, now: SystemTime) -> Result<ListWorkflowExecutions, CliError> {
+        let range = self.time.resolve_or_last(now, DEFAULT_WINDOW)?;
+        // No larger pages than the limit needs.
+        let size = self.limit().map_or(PageSize::MAX, |limit| {
+            u32::try_from(limit).map_or(PageSize::MAX, |limit| limit.min(PageSize::MAX))
+        });
+        Ok(ListWorkflowExecutions {
+            order: Some(self.order.unwrap_or(Order::Desc)),
+            size: PageSize::new(size).ok(),
+            next_token: self.next_token.clone(),
+            ..self
+                .filter
+                .listing(Some(BTreeSet::from([StateFilter::Failed])), range)
+        })
+    }
+}
+
+listing_at_now!(FailuresArgs);
+
+/// One failed run and its failed tasks: the JSON and NDJSON item, with
+/// the API's element names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FailedRun {
+    /// `RunId`
+    pub run_id: String,
+    /// `WorkflowId`
+    pub workflow_id: String,
+    /// `WorkflowName`, when the details give one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_name: Option<String>,
+    /// `Object`
+    pub object: String,
+    /// `CreateTime`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<CiTimestamp>,
+    /// `State` (the details'; `Failed`).
+    pub state: ExecutionState,
+    /// The tasks whose state is `Failed`, in topology order, as the
+    /// details give them (`get`'s `Tasks`); empty when the details show
+    /// none.
+    pub failed_tasks: Vec<WorkflowTask>,
+}
+
+impl FailedRun {
+    /// The run as listed, with its details' name, state and failed tasks.
+    pub fn new(listed: WorkflowExecution, details: DescribeWorkflowExecutionOutput) -> Self {
+        let details = details.execution;
+        let failed_tasks = topology::tasks_in_order(&details)
+            .into_iter()
+            .filter(|task| task.state == JobState::Failed)
+            .cloned()
+            .collect();
+        FailedRun {
+            run_id: listed.run_id,
+            workflow_id: listed.workflow_id,
+            workflow_name: details.workflow_name.filter(|name| !name.is_empty()),
+            object: listed.object,
+            create_time: listed.create_time,
+            state: details.state,
+            failed_tasks,
+        }
+    }
+
+    /// The table rows: one per failed task, or one with `-` for the task
+    /// when the details show none (the run is never left out).
+    pub fn rows(&self) -> Vec<FailedTaskRow> {
+        let row = |task: Option<&WorkflowTask>| FailedTaskRow {
+            create_time: time_or_dash(self.create_time.as_ref()).to_owned(),
+            run_id: self.run_id.clone(),
+            workflow: (self.workflow_name.as_ref())
+                .unwrap_or(&self.workflow_id)
+                .clone(),
+            object: self.object.clone(),
+            task: dash(task.map(|task| task.name.as_str())).to_owned(),
+            task_type: dash(task.map(|task| task.task_type.as_str())).to_owned(),
+            job_id: dash(task.and_then(|task| task.job_id.as_deref())).to_owned(),
+            code: dash(task.and_then(|task| task.code.as_deref())).to_owned(),
+            message: dash(task.and_then(|task| task.message.as_deref())).to_owned(),
+        };
+        if self.failed_tasks.is_empty() {
+            return vec![row(None)];
+        }
+        self.failed_tasks.iter().map(Some).map(row).collect()
+    }
+}
+
+text_row! {
+    /// One row of the table: a failed task with its run (the message last:
+    /// it varies most).
+    pub struct FailedTaskRow {
+        create_time: "CreateTime",
+        run_id: "RunId",
+        workflow: "Workflow",
+        object: "Object",
+        task: "Task",
+        task_type: "Type",
+        job_id: "JobId",
+        code: "Code",
+        message: "Message",
+    }
+}
+
+/// A details call in flight, with the run it is for.
+type InFlight = (
+    WorkflowExecution,
+    tokio::task::JoinHandle<Result<DescribeWorkflowExecutionOutput, ClientError>>,
+);
+
+/// List the failed runs `args` selects and print each with its failed
+/// tasks.
+pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
+    let action = checked_action(args)?;
+    let runner = Runner::new(args.service(), env)?;
+    let options = PagingOptions {
+        limit: args.limit(),
+        max_pages: args.paging.max_pages,
+        ..PagingOptions::default()
+    };
+    let client = runner.client().clone();
+    let mut report = Report::new(args.format());
+    // Where the listing would go on: after the last page fetched.
+    let mut resume: Option<Cursor> = None;
+    // The exit code of each failed details call.
+    let mut failed_calls: Vec<u8> = Vec::new();
+    to_stdout(|out| {
+        report.begin(out).map_err(CliError::Output)?;
+        let listing = runner.block_on(async {
+            let mut pages = pin!(client.pages(action, options));
+            let mut listed = Vec::<WorkflowExecution>::new().into_iter();
+            let mut listing_done = false;
+            let mut listing_error = None;
+            // In the listing's order: at most `--concurrency` calls run
+            // ahead of the run being printed.
+            let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+            loop {
+                while in_flight.len() < args.concurrency && !listing_done {
+                    if let Some(execution) = listed.next() {
+                        let client = client.clone();
+                        let run_id = execution.run_id.clone();
+                        let call = tokio::spawn(async move {
+                            client.execute(DescribeWorkflowExecution { run_id }).await
+                        });
+                        in_flight.push_back((execution, call));
+                        continue;
+                    }
+                    match pages.next().await {
+                        Some(Ok(page)) => {
+                            resume = page.next_cursor;
+                            listed = page.items.into_iter();
+                        }
+                        // The runs already listed are still shown.
+                        Some(Err(error)) => {
+                            listing_error = Some(error);
+                            listing_done = true;
+                        }
+                        None => listing_done = true,
+                    }
+                }
+                let Some((execution, call)) = in_flight.pop_front() else {
+                    break;
+                };
+                let details = match call.await {
+                    Ok(details) => details,
+                    Err(joined) => match joined.try_into_panic() {
+                        Ok(panic) => std::panic::resume_unwind(panic),
+                        // Nothing aborts these tasks.
+                        Err(_) => continue,
+                    },
+                };
+                match details {
+                    Ok(details) => report
+                        .add(out, FailedRun::new(execution, details))
+                        .and_then(|()| out.flush())
+                        .map_err(CliError::Output)?,
+                    Err(error) => {
+                        let error = runner.error(error);
+                        failed_calls.push(error.exit_code());
+                        note(&printable(&format!(
+                            "error: run {}: {error}",
+                            execution.run_id
+                        )));
+                    }
+                }
+            }
+            match listing_error {
+                Some(error) => {
+                    // As `list`: where to pick up again, unless the
+                    // service itself misbehaved.
+                    let resumable =
+                        matches!(error, ClientError::Paging(PagingError::MaxPages { .. }))
+                            || !matches!(error, ClientError::Paging(_));
+                    if let Some(cursor) = resume.as_ref().filter(|_| resumable) {
+                        note(&resume_line(cursor));
+                    }
+                    Err(runner.error(error))
+                }
+                None => Ok(()),
+            }
+        });
+        match listing {
+            Ok(()) => report.finish(out, resume.as_ref()),
+            // As `list`: what arrived is shown, the document left open.
+            Err(error) => {
+                report.flush_table(out).map_err(CliError::Output)?;
+                return Err(error);
+            }
+        }
+        .map_err(CliError::Output)
+    })?;
+
+    let listed_runs = report.runs + failed_calls.len() as u64;
+    if args.format() == OutputFormat::Table {
+        note(&summary(listed_runs, report.tasks));
+    }
+    if let Some(cursor) = &resume {
+        if args.format() != OutputFormat::Json {
+            note(&resume_line(cursor));
+        }
+        note(&format!(
+            "stopped at --limit {}: more failed runs match (raise --limit, pass --all, or go on with --next-token)",
+            args.limit().unwrap_or_default()
+        ));
+    }
+    if failed_calls.is_empty() {
+        return Ok(());
+    }
+    // As for one call: 3 when the service answered, 4 only when nothing did.
+    let exit_code = if failed_calls.iter().all(|code| *code == EXIT_NETWORK) {
+        EXIT_NETWORK
+    } else {
+        EXIT_SERVICE
+    };
+    Err(CliError::Partial {
+        message: format!(
+            "the details of {} of {listed_runs} failed run{} could not be fetched (each is named above)",
+            failed_calls.len(),
+            if listed_runs == 1 { "" } else { "s" }
+        ),
+        exit_code,
+    })
+}
+
+/// The stderr line after the table: `3 failed runs, 4 failed tasks`.
+fn summary(runs: u64, tasks: u64) -> String {
+    if runs == 0 {
+        return "no failed runs found".to_owned();
+    }
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    format!(
+        "{runs} failed run{}, {tasks} failed task{}",
+        plural(runs),
+        plural(tasks)
+    )
+}
+
+/// The runs as they arrive: table rows (the first [`TABLE_LOOKAHEAD`]
+/// runs' held to fix the widths), or one JSON document, or NDJSON lines.
+struct Report {
+    format: OutputFormat,
+    documents: ListWriter<FailedRun>,
+    table: TableWriter<FailedTaskRow>,
+    /// Rows held until the widths are fixed; `None` once written.
+    held: Option<Vec<FailedTaskRow>>,
+    /// Runs shown.
+    runs: u64,
+    /// Failed tasks shown.
+    tasks: u64,
+}
+
+impl Report {
+    fn new(format: OutputFormat) -> Self {
+        Report {
+            format,
+            documents: ListWriter::new(format, "Runs"),
+            table: TableWriter::new(),
+            held: Some(Vec::new()),
+            runs: 0,
+            tasks: 0,
+        }
+    }
+
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.documents.begin(out)
+    }
+
+    fn add(&mut self, out: &mut dyn Write, run: FailedRun) -> io::Result<()> {
+        self.runs += 1;
+        self.tasks += run.failed_tasks.len() as u64;
+        if self.format != OutputFormat::Table {
+            return self.documents.write_serialized(out, &[run]);
+        }
+        let rows = run.rows();
+        match &mut self.held {
+            Some(held) => {
+                held.extend(rows);
+                if self.runs >= TABLE_LOOKAHEAD as u64 {
+                    self.flush_table(out)?;
+                }
+                Ok(())
+            }
+            None => self.table.write_page(out, &rows),
+        }
+    }
+
+    /// Write the rows held back, if any.
+    fn flush_table(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        match self.held.take() {
+            Some(rows) => self.table.write_page(out, &rows),
+            None => Ok(()),
+        }
+    }
+
+    /// The rows held back, and the end of the JSON document (with the
+    /// NextToken to go on from, if any).
+    fn finish(&mut self, out: &mut dyn Write, resume: Option<&Cursor>) -> io::Result<()> {
+        self.flush_table(out)?;
+        self.documents.finish(out, resume)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{parse_aimed, parsed};
+    use cos_ci_proto::{CiAction, WorkflowExecutionDetail};
+
+    #[test]
+    fn bounded_by_default() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let args: FailuresArgs = parsed(&[]);
+        assert_eq!(args.limit(), Some(DEFAULT_LIMIT));
+        assert_eq!(args.concurrency, 8);
+        let request = args.request_at(now).unwrap();
+        assert_eq!(
+            request.wire_query(),
+            "orderByTime=Desc&size=50&states=Failed&startCreationTime=2025-12-31T08%3A00%3A00%2B0800&endCreationTime=2026-01-01T08%3A00%3A00%2B0800"
+        );
+        let every: FailuresArgs =
+            parsed(&["--all", "--since", "1h", "--order", "asc", "--job-id", "b1"]);
+        assert_eq!(every.limit(), None);
+        let request = every.request_at(now).unwrap();
+        assert_eq!(request.size, PageSize::new(100).ok());
+        assert_eq!(request.order, Some(Order::Asc));
+        assert_eq!(request.job_id.as_deref(), Some("b1"));
+        let from: FailuresArgs = parsed(&[
+            "--start-time",
+            "2026-01-01T00:00:00+08:00",
+            "--limit",
+            "500",
+        ]);
+        let request = from.request_at(now).unwrap();
+        assert_eq!(request.end_creation_time, None, "only the flag given");
+        assert_eq!(request.size, PageSize::new(100).ok());
+    }
+
+    #[test]
+    fn flag_errors_name_the_flag() {
+        for (args, flag) in [
+            (&["--concurrency", "0"][..], "--concurrency"),
+            (&["--concurrency", "33"], "--concurrency"),
+            (&["--limit", "0"], "--limit"),
+            (&["--order", "newest"], "--order"),
+            (&["--since", "soon"], "--since"),
+        ] {
+            let error = parse_aimed::<FailuresArgs>(args).expect_err(&format!("{args:?}"));
+            let line = crate::clap_error_line(&error).expect("one line");
+            assert!(
+                line.starts_with(&format!("error: invalid {flag}: ")),
+                "{args:?}: {line}"
+            );
+        }
+        assert!(
+            parse_aimed::<FailuresArgs>(&["--states", "Success"]).is_err(),
+            "the state is fixed"
+        );
+        assert!(parse_aimed::<FailuresArgs>(&["--all", "--limit", "3"]).is_err());
+    }
+
+    fn task(name: &str, state: JobState, code: Option<&str>) -> WorkflowTask {
+        WorkflowTask {
+            task_type: name.split('_').next().unwrap_or_default().to_owned(),
+            name: name.to_owned(),
+            state,
+            job_id: Some(format!("j-{name}")),
+            code: code.map(str::to_owned),
+            message: code.map(|code| format!("{code}\nhappened")),
+            ..WorkflowTask::default()
+        }
+    }
+
+    fn failed_run(tasks: Vec<WorkflowTask>, name: Option<&str>) -> FailedRun {
+        let listed = WorkflowExecution {
+            run_id: "i1".into(),
+            workflow_id: "w1".into(),
+            object: "in/a.mp4".into(),
+            create_time: CiTimestamp::parse("2026-01-01T10:00:00+08:00").ok(),
+            state: ExecutionState::Failed,
+        };
+        let details = DescribeWorkflowExecutionOutput {
+            execution: WorkflowExecutionDetail {
+                run_id: "i1".into(),
+                workflow_name: name.map(str::to_owned),
+                state: ExecutionState::Failed,
+                tasks,
+                ..WorkflowExecutionDetail::default()
+            },
+            ..DescribeWorkflowExecutionOutput::default()
+        };
+        FailedRun::new(listed, details)
+    }
+
+    #[test]
+    fn one_row_per_failed_task_and_one_for_a_run_without() {
+        let run = failed_run(
+            vec![
+                task("Snapshot_1", JobState::Success, Some("Success")),
+                task("Transcode_1", JobState::Failed, Some("InvalidInput")),
+                task("Watermark_1", JobState::Failed, None),
+            ],
+            Some("transcode"),
+        );
+        let mut table = TableWriter::new();
+        let mut out = Vec::new();
+        table.write_page(&mut out, &run.rows()).unwrap();
+        let none = failed_run(vec![task("Snapshot_1", JobState::Success, None)], None);
+        table.write_page(&mut out, &none.rows()).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+CreateTime                 RunId  Workflow   Object    Task         Type       JobId          Code          Message
+2026-01-01T10:00:00+08:00  i1     transcode  in/a.mp4  Transcode_1  Transcode  j-Transcode_1  InvalidInput  InvalidInput\\nhappened
+2026-01-01T10:00:00+08:00  i1     transcode  in/a.mp4  Watermark_1  Watermark  j-Watermark_1  -             -
+2026-01-01T10:00:00+08:00  i1     w1         in/a.mp4  -            -          -              -             -
+"
+        );
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(json["WorkflowName"], "transcode");
+        assert_eq!(json["FailedTasks"][0]["Type"], "Transcode");
+        assert_eq!(json["FailedTasks"][0]["Code"], "InvalidInput");
+        assert_eq!(json["FailedTasks"].as_array().map(Vec::len), Some(2));
+        assert!(serde_json::to_value(&none).unwrap()["FailedTasks"] == serde_json::json!([]));
+    }
+
+    #[test]
+    fn summary_lines() {
+        assert_eq!(summary(0, 0), "no failed runs found");
+        assert_eq!(summary(1, 1), "1 failed run, 1 failed task");
+        assert_eq!(summary(3, 4), "3 failed runs, 4 failed tasks");
+    }
+
+    #[test]
+    fn the_listing_is_valid() {
+        parsed::<FailuresArgs>(&[])
+            .request_at(SystemTime::now())
+            .unwrap()
+            .validate()
+            .unwrap();
+    }
+}

@@ -495,11 +495,8 @@ impl<'a> XmlReader<'a> {
         content: &'a [u8],
     ) -> Option<(&'a str, usize)> {
         let text_len = find_markup(content)?;
-        let rest = content
-            .get(text_len..)?
-            .strip_prefix(b"</")?
-            .strip_prefix(name)?
-            .strip_prefix(b">")?;
+        let rest = content.get(text_len..)?.strip_prefix(b"</")?;
+        let rest = strip_name(rest, name)?.strip_prefix(b">")?;
         let text = self
             .source_suffix(input)?
             .get(start_len..start_len + text_len)?;
@@ -518,10 +515,7 @@ impl<'a> XmlReader<'a> {
         }
         let input: &'a [u8] = self.reader.get_ref();
         let tag = input.strip_prefix(b"</")?;
-        let len = match tag
-            .strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix(b">"))
-        {
+        let len = match strip_name(tag, name).and_then(|rest| rest.strip_prefix(b">")) {
             Some(rest) => input.len() - rest.len(),
             None => {
                 // From the `/` to before the `>`, quotes respected.
@@ -712,7 +706,8 @@ static NAME_BYTES: [u8; 256] = {
 
 /// The length of the simple name `tag` starts with (its first byte already
 /// checked). Kept out of line: inlined, the loop carried every offset its
-/// caller derives from the length and cost twice as much per byte.
+/// caller derives from the length and cost twice as much per byte. (A
+/// word-at-a-time class test cost more than this loop on listing names.)
 #[inline(never)]
 fn simple_name_len(tag: &[u8]) -> usize {
     let mut len = 1;
@@ -723,6 +718,25 @@ fn simple_name_len(tag: &[u8]) -> usize {
         len += 1;
     }
     len
+}
+
+/// `input` without its first `name.len()` bytes if they are `name`. Names
+/// are short: two overlapping word compares beat a `memcmp` call.
+#[inline]
+fn strip_name<'b>(input: &'b [u8], name: &[u8]) -> Option<&'b [u8]> {
+    let (head, rest) = input.split_at_checked(name.len())?;
+    let same = match (head.first_chunk::<8>(), head.last_chunk::<8>()) {
+        (Some(first), Some(last)) if head.len() <= 16 => {
+            Some(first) == name.first_chunk::<8>() && Some(last) == name.last_chunk::<8>()
+        }
+        _ => match (head.first_chunk::<4>(), head.last_chunk::<4>()) {
+            (Some(first), Some(last)) if head.len() < 8 => {
+                Some(first) == name.first_chunk::<4>() && Some(last) == name.last_chunk::<4>()
+            }
+            _ => head == name,
+        },
+    };
+    same.then_some(rest)
 }
 
 /// XML's `S` production (not form feed, unlike `u8::is_ascii_whitespace`).
@@ -998,6 +1012,24 @@ mod tests {
         inputs.push("中文<".as_bytes().to_vec());
         for bytes in inputs {
             assert_eq!(find_markup(&bytes), plain(&bytes), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn strip_name_agrees_with_strip_prefix() {
+        for len in 0..40usize {
+            let name: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let mut input = name.clone();
+            input.extend_from_slice(b">rest");
+            assert_eq!(strip_name(&input, &name), Some(&b">rest"[..]));
+            if len > 0 {
+                assert_eq!(strip_name(&name[..len - 1], &name), None);
+            }
+            for at in 0..len {
+                let mut other = input.clone();
+                other[at] ^= 1;
+                assert_eq!(strip_name(&other, &name), None, "{other:?}");
+            }
         }
     }
 

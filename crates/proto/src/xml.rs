@@ -707,10 +707,22 @@ static NAME_BYTES: [u8; 256] = {
 /// The length of the simple name `tag` starts with (its first byte already
 /// checked). Kept out of line: inlined, the loop carried every offset its
 /// caller derives from the length and cost twice as much per byte. (A
-/// word-at-a-time class test cost more than this loop on listing names.)
+/// word-at-a-time class test, four range checks per word, cost more than
+/// the table on listing names.)
 #[inline(never)]
 fn simple_name_len(tag: &[u8]) -> usize {
+    // Nearly every name ends within 16 bytes, and the tag is followed by
+    // more input: over a fixed window the loop unrolls with no bounds
+    // check per byte.
     let mut len = 1;
+    if let Some(window) = tag.first_chunk::<16>() {
+        for (at, &byte) in window.iter().enumerate().skip(1) {
+            if NAME_BYTES[usize::from(byte)] == NAME_OTHER {
+                return at;
+            }
+        }
+        len = window.len();
+    }
     while let Some(&byte) = tag.get(len) {
         if NAME_BYTES[usize::from(byte)] == NAME_OTHER {
             break;

@@ -311,10 +311,11 @@ impl<T: XmlElement> XmlField for Vec<T> {
         element: Element<'a>,
         name: &str,
     ) -> Result<(), XmlError> {
-        let value = T::read_element(reader, element)
-            .map_err(|error| error.within(name, Some(slot.len + 1)))?;
-        if let Some(value) = value {
-            slot.push(value);
+        // Matched in place: `?` then `if let` copied each record once more.
+        match T::read_element(reader, element) {
+            Ok(Some(value)) => slot.push(value),
+            Ok(None) => {}
+            Err(error) => return Err(error.within(name, Some(slot.len + 1))),
         }
         Ok(())
     }

@@ -497,9 +497,11 @@ impl<'a> XmlReader<'a> {
         let text_len = find_markup(content)?;
         let rest = content.get(text_len..)?.strip_prefix(b"</")?;
         let rest = strip_name(rest, name)?.strip_prefix(b">")?;
-        let text = self
-            .source_suffix(input)?
-            .get(start_len..start_len + text_len)?;
+        // `input` is what the reader has left of `source`, so the text's
+        // offset in `source` follows from the lengths: one checked slice.
+        let start = self.source.len().checked_sub(input.len())? + start_len;
+        let text = self.source.get(start..start + text_len)?;
+        debug_assert_eq!(text.as_ptr(), input[start_len..].as_ptr());
         Some((text, input.len() - rest.len()))
     }
 
@@ -572,16 +574,6 @@ impl<'a> XmlReader<'a> {
         let input = self.reader.get_mut();
         *input = input.get(count..).unwrap_or_default();
         self.skipped += count as u64;
-    }
-
-    /// The rest of the document from `input`, which must be what the reader
-    /// has not consumed yet (always a suffix of `source`): the `&'a str`
-    /// view of it without validating UTF-8 again.
-    fn source_suffix(&self, input: &'a [u8]) -> Option<&'a str> {
-        let rest = self
-            .source
-            .get(self.source.len().checked_sub(input.len())?..)?;
-        (rest.as_ptr() == input.as_ptr()).then_some(rest)
     }
 
     /// The `&'a str` view of bytes the reader handed out. They are borrowed

@@ -920,3 +920,52 @@ macro_rules! open_enum {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ListSlot, XmlDocument};
+
+    crate::xml_record! {
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        struct Listing {
+            items: Vec<String> = "Item" | "OldItem",
+            counts: Vec<u32> = "Count",
+        }
+        root = "R"
+    }
+
+    /// Lists longer than a block keep every item, in order, with the item
+    /// number in errors counting across blocks, and the alias rule intact.
+    #[test]
+    fn lists_span_blocks_in_order() {
+        let block = ListSlot::<String>::BLOCK;
+        assert!(block > 1 && block * std::mem::size_of::<String>() < 1008);
+        for n in [0, 1, block - 1, block, block + 1, 3 * block + 2, 1000] {
+            let names: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
+            let mut doc = String::from("<R>");
+            for (i, name) in names.iter().enumerate() {
+                doc.push_str(&format!(
+                    "<Item>{name}</Item><Item></Item><Count>{i}</Count>"
+                ));
+            }
+            doc.push_str("<OldItem>old</OldItem></R>");
+            let listing = Listing::from_xml(doc.as_bytes()).expect("parses");
+            let expected = if n == 0 {
+                vec!["old".to_owned()]
+            } else {
+                names
+            };
+            assert_eq!(listing.items, expected);
+            assert_eq!(listing.counts, (0..n as u32).collect::<Vec<_>>());
+            assert_eq!(listing.items.capacity(), listing.items.len());
+        }
+        let mut doc = String::from("<R>");
+        for i in 0..2 * block {
+            doc.push_str(&format!("<Count>{i}</Count>"));
+        }
+        doc.push_str("<Count>x</Count></R>");
+        let error = Listing::from_xml(doc.as_bytes()).expect_err("a bad count");
+        let expected = format!("<Count> #{}: ", 2 * block + 1);
+        assert!(error.to_string().starts_with(&expected), "{error}");
+    }
+}

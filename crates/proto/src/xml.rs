@@ -560,7 +560,7 @@ impl<'a> XmlReader<'a> {
         Some(text)
     }
 
-    /// Bytes of the document not read yet: a sizing hint for lists.
+    /// Bytes of the document not read yet.
     pub fn remaining_len(&self) -> usize {
         self.reader.get_ref().len()
     }

@@ -205,7 +205,42 @@ impl<'a> XmlReader<'a> {
 
     /// The next child element of the currently open element, or `None` once
     /// that element has closed.
+    // The fast step is inlined into each record's reader, the rest kept out
+    // of line: a call per child, with its result passed through memory,
+    // cost about 6% of a listing page.
+    #[inline(always)]
     pub fn next_child(&mut self) -> Result<Option<Element<'a>>, XmlError> {
+        if self.depth != 0 && !self.pending_end {
+            self.skip_plain_text();
+            if let Some(element) = self.simple_element() {
+                return Ok(Some(element));
+            }
+            if let Some(closed) = self.fast_end() {
+                return closed.map(|()| None);
+            }
+        }
+        self.next_child_slow()
+    }
+
+    /// Text between elements carries nothing: plain text (usually
+    /// indentation) is skipped here rather than produced and dropped as an
+    /// event. This also keeps quick-xml from ever ending a text event at a
+    /// `<`, which it consumes with the text: `fast_end` must see the whole
+    /// end tag.
+    #[inline(always)]
+    fn skip_plain_text(&mut self) {
+        let input: &'a [u8] = self.reader.get_ref();
+        // Mostly one newline, or nothing: not worth a word-wise scan.
+        if let Some(plain) = input.iter().position(|&b| b == b'<' || b == b'&') {
+            self.skip_input(plain);
+        }
+    }
+
+    /// [`XmlReader::next_child`] past its fast path: an element already
+    /// closed, or markup quick-xml reads. The fast path is tried again
+    /// after each event quick-xml reads and the walker ignores.
+    #[inline(never)]
+    fn next_child_slow(&mut self) -> Result<Option<Element<'a>>, XmlError> {
         if self.depth == 0 {
             return Ok(None);
         }
@@ -214,16 +249,7 @@ impl<'a> XmlReader<'a> {
             return Ok(None);
         }
         loop {
-            // Text between elements carries nothing: plain text (usually
-            // indentation) is skipped here rather than produced and dropped
-            // as an event. This also keeps quick-xml from ever ending a text
-            // event at a `<`, which it consumes with the text: `fast_end`
-            // must see the whole end tag.
-            let input: &'a [u8] = self.reader.get_ref();
-            // Mostly one newline, or nothing: not worth a word-wise scan.
-            if let Some(plain) = input.iter().position(|&b| b == b'<' || b == b'&') {
-                self.skip_input(plain);
-            }
+            self.skip_plain_text();
             if let Some(element) = self.simple_element() {
                 return Ok(Some(element));
             }
@@ -455,6 +481,7 @@ impl<'a> XmlReader<'a> {
     ///
     /// Anything else returns `None` and goes through quick-xml, which checks
     /// it fully. On a listing page this leaves quick-xml only the root.
+    #[inline(always)]
     fn simple_element(&mut self) -> Option<Element<'a>> {
         let input: &'a [u8] = self.reader.get_ref();
         let tag = input.strip_prefix(b"<")?;
@@ -487,6 +514,7 @@ impl<'a> XmlReader<'a> {
 
     /// The text and whole length of the leaf `<name>content` starts, if
     /// it is plain text followed by exactly `</name>`.
+    #[inline(always)]
     fn leaf_text(
         &self,
         input: &'a [u8],
@@ -510,6 +538,7 @@ impl<'a> XmlReader<'a> {
     /// its stack (same end, same trimming, same error). `None`: not such an
     /// end tag, or one quick-xml refuses whatever its stack holds (no `>`),
     /// so quick-xml reads it.
+    #[inline(always)]
     fn fast_end(&mut self) -> Option<Result<(), XmlError>> {
         let &(depth, name) = self.fast_open.last()?;
         if depth != self.depth {
@@ -519,25 +548,34 @@ impl<'a> XmlReader<'a> {
         let tag = input.strip_prefix(b"</")?;
         let len = match strip_name(tag, name).and_then(|rest| rest.strip_prefix(b">")) {
             Some(rest) => input.len() - rest.len(),
-            None => {
-                // From the `/` to before the `>`, quotes respected.
-                let from_slash = input.get(1..)?;
-                let end = ElementParser::Outside.feed(from_slash)?;
-                let written = from_slash.get(1..end)?;
-                let found = match written.iter().rposition(|&b| !is_xml_space(b)) {
-                    Some(last) => written.get(..=last).unwrap_or_default(),
-                    None => written,
-                };
-                if found != name {
-                    return Some(Err(self.mismatched_end(name, found)));
-                }
-                end + 2
-            }
+            None => match self.written_end(input, name)? {
+                Ok(len) => len,
+                Err(error) => return Some(Err(error)),
+            },
         };
         self.skip_input(len);
         self.fast_open.pop();
         self.depth -= 1;
         Some(Ok(()))
+    }
+
+    /// [`XmlReader::fast_end`] for an end tag written other than exactly
+    /// `</name>` (spaces before the `>`, or another name): its length if it
+    /// closes `name`, quick-xml's error if it does not.
+    #[inline(never)]
+    fn written_end(&self, input: &'a [u8], name: &[u8]) -> Option<Result<usize, XmlError>> {
+        // From the `/` to before the `>`, quotes respected.
+        let from_slash = input.get(1..)?;
+        let end = ElementParser::Outside.feed(from_slash)?;
+        let written = from_slash.get(1..end)?;
+        let found = match written.iter().rposition(|&b| !is_xml_space(b)) {
+            Some(last) => written.get(..=last).unwrap_or_default(),
+            None => written,
+        };
+        if found != name {
+            return Some(Err(self.mismatched_end(name, found)));
+        }
+        Some(Ok(end + 2))
     }
 
     /// Fast path for the common leaf `<Name>plain text</Name>`: when the
@@ -567,6 +605,7 @@ impl<'a> XmlReader<'a> {
 
     /// Consume `count` bytes of input without quick-xml seeing them. Only
     /// ever called at a point where quick-xml expects text, with text.
+    #[inline(always)]
     fn skip_input(&mut self, count: usize) {
         if count == 0 {
             return;
@@ -641,6 +680,7 @@ fn is_whitespace(bytes: &[u8]) -> bool {
 /// Index of the first `<` or `&`: where plain text ends. Eight bytes at a
 /// time (the classic "has a zero byte" bit trick on `chunk ^ needle`),
 /// because this scan covers most of a page's bytes.
+#[inline(always)]
 fn find_markup(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

@@ -41,10 +41,20 @@ impl Text {
     /// `None` if `text` is longer than any accepted form (callers only pass
     /// text the parser accepted or the renderer wrote).
     fn new(text: &str) -> Option<Self> {
+        let text_bytes = text.as_bytes();
         let mut bytes = [0; MAX_TEXT];
-        bytes
-            .get_mut(..text.len())?
-            .copy_from_slice(text.as_bytes());
+        match (
+            text_bytes.first_chunk::<16>(),
+            text_bytes.last_chunk::<16>(),
+        ) {
+            // Every accepted form is 20 to 25 bytes: two overlapping
+            // fixed-size copies instead of a `memcpy` call.
+            (Some(head), Some(tail)) if text.len() <= MAX_TEXT => {
+                *bytes.first_chunk_mut::<16>()? = *head;
+                *bytes.get_mut(text.len() - 16..)?.first_chunk_mut::<16>()? = *tail;
+            }
+            _ => bytes.get_mut(..text.len())?.copy_from_slice(text_bytes),
+        }
         Some(Text {
             len: u8::try_from(text.len()).ok()?,
             bytes,

@@ -1060,7 +1060,6 @@ mod tests {
     use super::{ListSlot, XmlDocument};
 
     crate::xml_record! {
-        #[derive(Debug, Clone, PartialEq, Eq, Default)]
         struct Listing {
             items: Vec<String> = "Item" | "OldItem",
             counts: Vec<u32> = "Count",

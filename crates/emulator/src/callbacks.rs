@@ -1,5 +1,6 @@
-//! Callbacks: when a job with a `CallBack` ends, or a run whose workflow's
-//! `Start` node has a `NotifyConfig.Url` ends, the emulator POSTs CI's
+//! Callbacks: when a job with a `CallBack` (its own, or its queue's
+//! `NotifyConfig`) ends, or a run whose workflow's `Start` node has a
+//! `NotifyConfig.Url` ends, the emulator POSTs CI's
 //! notification (`TaskFinish` with the job's `JobsDetail`, or
 //! `WorkflowFinish` with the run) in XML or JSON.
 //!
@@ -186,6 +187,12 @@ impl Callbacks {
             use std::io::Write as _;
             let _ = writeln!(std::io::stderr().lock(), "cos-ci-emulator: callback {line}");
         }
+    }
+
+    /// Log that the notification `label` (`TaskFinish j…`) is not sent,
+    /// and why.
+    pub(crate) fn not_sent(&self, label: &str, why: &str) {
+        self.log(&format!("{label} not sent: {why}"));
     }
 
     /// The queue, locked. A panic while it was held leaves it as it was

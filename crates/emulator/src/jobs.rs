@@ -24,6 +24,7 @@ use cos_ci_proto::{
 
 use crate::callbacks::{Due, Format, Target, local_url};
 use crate::clock::{JobClock, Phase, TimeForm, timestamp};
+use crate::queues::{QueueNotify, queue_notify};
 use crate::random::hash_text;
 use crate::response::CiError;
 use crate::routes::{Resources, find_resource, invalid_argument, not_found, read, write};
@@ -53,7 +54,8 @@ pub(crate) struct Job {
     pub(crate) operation: JobOperation,
     /// Where it writes, wildcards filled in: `MediaResult.OutputFile`.
     pub(crate) output: Option<JobOutput>,
-    /// Where to report it when it ends.
+    /// Where to report it when it ends: its own `CallBack`, else its
+    /// queue's `NotifyConfig` (a run's job: its workflow's).
     pub(crate) callback: Option<Target>,
     pub(crate) clock: Arc<JobClock>,
     /// Set for a task of a workflow run.
@@ -476,20 +478,40 @@ pub(crate) fn create(
     if queue.state == QueueState::Paused {
         return Err(queue_paused(&queue.queue_id));
     }
+    // The job's own settings override the queue's (reference §1.e: `CallBack`
+    // "overrides queue callback", `CallBackFormat` "overrides queue setting").
+    let format = request
+        .callback_format
+        .as_deref()
+        .map(|format| match format {
+            "JSON" => Format::Json,
+            _ => Format::Xml,
+        });
+    let mut not_sent = None;
     let callback = match (&request.callback, request.callback_type.as_deref()) {
         // `no` turns the queue's callback off; TDMQ is accepted and never
         // delivered (the emulator has no message queue).
-        (None, _) | (_, Some("TDMQ")) => None,
+        (_, Some("TDMQ")) => None,
         (Some(url), _) if url == "no" => None,
         (Some(url), _) => Some(Target {
             url: local_url(url).map_err(|reason| {
                 invalid_argument(format!("invalid parameter `CallBack`: {reason}"))
             })?,
-            format: match request.callback_format.as_deref() {
-                Some("JSON") => Format::Json,
-                _ => Format::Xml,
-            },
+            format: format.unwrap_or(Format::Xml),
         }),
+        // A queue given in `EmulatorConfig::queues` is not checked when
+        // loaded, so a bad `NotifyConfig` is only logged here.
+        (None, _) => match queue_notify(queue).unwrap_or_else(QueueNotify::NotSent) {
+            QueueNotify::Silent => None,
+            QueueNotify::NotSent(why) => {
+                not_sent = Some(why);
+                None
+            }
+            QueueNotify::Url(target) => Some(Target {
+                format: format.unwrap_or(target.format),
+                ..target
+            }),
+        },
     };
     let object = request.input.object;
     let mut store = write(&resources.jobs);
@@ -527,6 +549,11 @@ pub(crate) fn create(
     });
     store.insert(Arc::clone(&job));
     drop(store);
+    if let Some(why) = not_sent {
+        resources
+            .callbacks
+            .not_sent(&format!("TaskFinish {}", job.job_id), &why);
+    }
     if job.callback.is_some() {
         resources
             .callbacks

@@ -10,10 +10,12 @@ use cos_ci_proto::{
     QueueState, QueueStateFilter, XmlNode, XmlTree,
 };
 
+use crate::callbacks::Target;
 use crate::dataset::{DatasetError, read_ndjson};
 use crate::details::hex_id;
 use crate::response::CiError;
 use crate::routes::{Resources, invalid_argument};
+use crate::topology::{child_text, lists_event, notify_config};
 
 /// The most ids one `queueIds` takes (CI's live page: "at most 10").
 const MAX_QUEUE_IDS: usize = 10;
@@ -86,6 +88,46 @@ impl QueueStore {
         // Never empty: `new` keeps the default or one given in its place.
         &self.queues[0]
     }
+}
+
+/// What a queue's `NotifyConfig` does when a job submitted into it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum QueueNotify {
+    /// Nothing: no `NotifyConfig`, `State` not `On`, no `Url`, or an
+    /// `Event` that does not list `TaskFinish`.
+    Silent,
+    /// CI would notify somewhere the emulator cannot (a `Type` other than
+    /// `Url`, such as `TDMQ`): nothing is sent, and the reason is logged.
+    NotSent(String),
+    /// POST `TaskFinish` here.
+    Url(Target),
+}
+
+/// What `queue`'s `NotifyConfig` does for a job's `TaskFinish`; an error
+/// for one that would call a URL the emulator will not call (or has an
+/// unknown `ResultFormat`).
+pub(crate) fn queue_notify(queue: &MediaQueue) -> Result<QueueNotify, String> {
+    let Some(config) = &queue.notify_config else {
+        return Ok(QueueNotify::Silent);
+    };
+    if child_text(config, "State").as_deref() != Some("On") || !lists_event(config, "TaskFinish") {
+        return Ok(QueueNotify::Silent);
+    }
+    match child_text(config, "Type") {
+        None => {}
+        Some(kind) if kind.eq_ignore_ascii_case("Url") => {}
+        Some(kind) => {
+            return Ok(QueueNotify::NotSent(format!(
+                "queue {}'s `NotifyConfig.Type` is {}: the emulator delivers only to URLs",
+                queue.queue_id,
+                cos_ci_proto::query::excerpt(&kind, 40)
+            )));
+        }
+    }
+    Ok(match notify_config(config)? {
+        Some(notify) => QueueNotify::Url(notify.target),
+        None => QueueNotify::Silent,
+    })
 }
 
 /// A queue's category; unset counts as `Transcoding`.
@@ -198,7 +240,9 @@ fn page_of<T: Clone>(
 
 /// Read `--queues` NDJSON: one queue per line with the API's element names
 /// (`QueueId`, `Name`, `State`, `Category`, `NotifyConfig`, `MaxSize`,
-/// `MaxConcurrent`, `CreateTime`, `UpdateTime`), blank lines ignored.
+/// `MaxConcurrent`, `CreateTime`, `UpdateTime`), blank lines ignored. A
+/// `NotifyConfig` that notifies (`State` `On`, `Type` `Url`, `TaskFinish`
+/// listed) must have a local `Url` and `ResultFormat` `XML` or `JSON`.
 pub fn queues_from_ndjson(text: &str) -> Result<Vec<MediaQueue>, DatasetError> {
     read_ndjson(text, |queue: &mut MediaQueue, before| {
         if queue.queue_id.is_empty() {
@@ -210,6 +254,7 @@ pub fn queues_from_ndjson(text: &str) -> Result<Vec<MediaQueue>, DatasetError> {
                 queue.state
             ));
         }
+        queue_notify(queue)?;
         if before.iter().any(|other| other.queue_id == queue.queue_id) {
             return Err(format!(
                 "queue id `{}` appears more than once",
@@ -223,6 +268,7 @@ pub fn queues_from_ndjson(text: &str) -> Result<Vec<MediaQueue>, DatasetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::callbacks::Format;
 
     #[test]
     fn the_default_queue_is_first_and_can_be_replaced() {
@@ -252,11 +298,66 @@ mod tests {
             (format!("{good}\n{good}"), "line 2: queue id `p1`"),
             (r#"{"Name":"x"}"#.to_owned(), "QueueId"),
             (r#"{"QueueId":"p2","State":"Gone"}"#.to_owned(), "State"),
+            (
+                r#"{"QueueId":"p3","State":"Active","NotifyConfig":{"Url":"http://example.com/","Event":"TaskFinish","State":"On"}}"#.to_owned(),
+                "NotifyConfig.Url",
+            ),
+            (
+                r#"{"QueueId":"p4","State":"Active","NotifyConfig":{"Url":"http://127.0.0.1:9/","Event":"TaskFinish","State":"On","ResultFormat":"YAML"}}"#.to_owned(),
+                "ResultFormat",
+            ),
             ("nope".to_owned(), "line 1"),
         ] {
             let error = queues_from_ndjson(&text).unwrap_err().to_string();
             assert!(error.contains(needle), "{needle}: {error}");
         }
+    }
+
+    #[test]
+    fn a_queue_notifies_only_when_on_for_task_finish_by_url() {
+        let notify = |config: &str| {
+            let queue = queues_from_ndjson(&format!(
+                r#"{{"QueueId":"p1","State":"Active","NotifyConfig":{{"Url":"http://127.0.0.1:9/cb",{config}}}}}"#
+            ))
+            .unwrap()
+            .remove(0);
+            queue_notify(&queue).unwrap()
+        };
+        let QueueNotify::Url(target) = notify(
+            r#""Event":"WorkflowFinish, TaskFinish","Type":"Url","State":"On","ResultFormat":"JSON""#,
+        ) else {
+            panic!("a URL to call");
+        };
+        assert_eq!(
+            (target.url.text.as_str(), target.format),
+            ("http://127.0.0.1:9/cb", Format::Json)
+        );
+        assert!(matches!(
+            notify(r#""Event":"TaskFinish","State":"On""#),
+            QueueNotify::Url(Target {
+                format: Format::Xml,
+                ..
+            })
+        ));
+        for silent in [
+            r#""Event":"TaskFinish","State":"Off""#,
+            r#""Event":"TaskFinish""#,
+            r#""Event":"WorkflowFinish","State":"On""#,
+            r#""State":"On""#,
+        ] {
+            assert_eq!(notify(silent), QueueNotify::Silent, "{silent}");
+        }
+        let QueueNotify::NotSent(why) =
+            notify(r#""Event":"TaskFinish","State":"On","Type":"TDMQ""#)
+        else {
+            panic!("TDMQ is not sent");
+        };
+        assert!(why.contains("p1") && why.contains("TDMQ"), "{why}");
+        let default = QueueStore::new("b-1250000000", "ap-beijing", Vec::new());
+        assert_eq!(
+            queue_notify(default.default_queue()),
+            Ok(QueueNotify::Silent)
+        );
     }
 
     #[test]

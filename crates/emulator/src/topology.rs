@@ -150,17 +150,10 @@ pub(crate) fn plan(topology: &XmlTree) -> Result<Plan, String> {
     planned.sort_by_key(|node| node.stage);
 
     let input = nodes.child("Start").and_then(|start| start.child("Input"));
-    let text_of = |tree: Option<&XmlTree>, name: &str| {
-        tree.and_then(|tree| tree.child(name))
-            .and_then(XmlTree::text)
-            .map(str::trim)
-            .filter(|text| !text.is_empty())
-            .map(str::to_owned)
-    };
-    let queue_id = text_of(input, "QueueId");
+    let queue_id = input.and_then(|input| child_text(input, "QueueId"));
     let notify = match input.and_then(|input| input.child("NotifyConfig")) {
         None => None,
-        Some(config) => notify_config(config, &text_of)?,
+        Some(config) => notify_config(config)?,
     };
     Ok(Plan {
         nodes: planned,
@@ -169,21 +162,27 @@ pub(crate) fn plan(topology: &XmlTree) -> Result<Plan, String> {
     })
 }
 
-/// `NotifyConfig`: `None` when there is no `Url` or the type is `TDMQ`
-/// (accepted, never delivered); an error for a URL the emulator will not
-/// call.
-fn notify_config(
-    config: &XmlTree,
-    text_of: &dyn Fn(Option<&XmlTree>, &str) -> Option<String>,
-) -> Result<Option<WorkflowNotify>, String> {
-    let Some(url) = text_of(Some(config), "Url") else {
+/// The trimmed text of `tree`'s child `name`, unless it is empty.
+pub(crate) fn child_text(tree: &XmlTree, name: &str) -> Option<String> {
+    tree.child(name)
+        .and_then(XmlTree::text)
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned)
+}
+
+/// `NotifyConfig` (a workflow's `Start` node's, or a queue's): `None` when
+/// there is no `Url` or the type is `TDMQ` (accepted, never delivered); an
+/// error for a URL the emulator will not call.
+pub(crate) fn notify_config(config: &XmlTree) -> Result<Option<WorkflowNotify>, String> {
+    let Some(url) = child_text(config, "Url") else {
         return Ok(None);
     };
-    if text_of(Some(config), "Type").is_some_and(|kind| kind.eq_ignore_ascii_case("TDMQ")) {
+    if child_text(config, "Type").is_some_and(|kind| kind.eq_ignore_ascii_case("TDMQ")) {
         return Ok(None);
     }
     let url = local_url(&url).map_err(|reason| format!("`NotifyConfig.Url`: {reason}"))?;
-    let format = match text_of(Some(config), "ResultFormat").as_deref() {
+    let format = match child_text(config, "ResultFormat").as_deref() {
         None | Some("XML") => Format::Xml,
         Some("JSON") => Format::Json,
         Some(other) => {
@@ -192,17 +191,18 @@ fn notify_config(
             ));
         }
     };
-    let events = text_of(Some(config), "Event");
-    let listed = |event: &str| {
-        events
-            .as_deref()
-            .is_some_and(|events| events.split(',').any(|item| item.trim() == event))
-    };
     Ok(Some(WorkflowNotify {
         target: Target { url, format },
-        task_finish: listed("TaskFinish"),
-        workflow_finish: events.is_none() || listed("WorkflowFinish"),
+        task_finish: lists_event(config, "TaskFinish"),
+        workflow_finish: child_text(config, "Event").is_none()
+            || lists_event(config, "WorkflowFinish"),
     }))
+}
+
+/// Whether `NotifyConfig`'s comma-separated `Event` names `event`.
+pub(crate) fn lists_event(config: &XmlTree, event: &str) -> bool {
+    child_text(config, "Event")
+        .is_some_and(|events| events.split(',').any(|item| item.trim() == event))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use cos_ci_client::Credentials;
 use cos_ci_emulator::{
     DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, Emulator, EmulatorConfig, MAX_ATTEMPTS,
+    queues_from_ndjson,
 };
 use cos_ci_proto::schema::XmlDocument;
 use cos_ci_proto::{
@@ -116,9 +117,20 @@ struct Setup {
 
 /// The receiver answers every callback with `status`.
 async fn setup(status: u16, task_duration: Duration) -> Setup {
+    setup_with_queues(status, task_duration, |_| String::new()).await
+}
+
+/// As [`setup`], with the queues `queues` writes (as `--queues` NDJSON) for
+/// the receiver's port.
+async fn setup_with_queues(
+    status: u16,
+    task_duration: Duration,
+    queues: impl FnOnce(u16) -> String,
+) -> Setup {
     let (receiver, received) = receiver(status).await;
     let emulator = common::start_quiet(EmulatorConfig {
         task_duration,
+        queues: queues_from_ndjson(&queues(receiver.port())).expect("the queues load"),
         ..EmulatorConfig::default()
     })
     .await;
@@ -244,10 +256,12 @@ async fn a_cancelled_job_is_reported_at_once() {
     setup.emulator.shutdown().await;
 }
 
-fn workflow_with_notify(url: &str, extra: &str) -> CreateWorkflow {
+/// A two-task workflow whose `Start` notifies `url`; `extra` is added to its
+/// `NotifyConfig`, `input` to its `Input`.
+fn workflow_with_notify(url: &str, extra: &str, input: &str) -> CreateWorkflow {
     let topology = serde_json::from_str(&format!(
         r#"{{"Dependencies":{{"Start":"Snapshot_1","Snapshot_1":"Transcode_2","Transcode_2":"End"}},
-            "Nodes":{{"Start":{{"Type":"Start","Input":{{"ObjectPrefix":"in/","NotifyConfig":{{"Url":"{url}","Type":"Url"{extra}}}}}}},
+            "Nodes":{{"Start":{{"Type":"Start","Input":{{"ObjectPrefix":"in/"{input},"NotifyConfig":{{"Url":"{url}","Type":"Url"{extra}}}}}}},
                      "Snapshot_1":{{"Type":"Snapshot","Operation":{{"TemplateId":"t1"}}}},
                      "Transcode_2":{{"Type":"Transcode","Operation":{{"TemplateId":"t2"}}}}}}}}"#
     ))
@@ -268,7 +282,7 @@ async fn a_finished_run_is_reported_with_its_tasks() {
     let url = setup.url("/workflow");
 
     // XML, WorkflowFinish only (no Event listed).
-    let workflow_id = ok(addr, &workflow_with_notify(&url, ""))
+    let workflow_id = ok(addr, &workflow_with_notify(&url, "", ""))
         .await
         .workflow
         .workflow_id;
@@ -316,6 +330,7 @@ async fn a_finished_run_is_reported_with_its_tasks() {
         &workflow_with_notify(
             &url,
             r#","ResultFormat":"JSON","Event":"TaskFinish,WorkflowFinish""#,
+            "",
         ),
     )
     .await
@@ -372,6 +387,180 @@ async fn a_failing_receiver_is_tried_a_bounded_number_of_times() {
     }
     setup
         .assert_no_more(Duration::from_millis(3500), "no attempt after the last")
+        .await;
+    setup.emulator.shutdown().await;
+}
+
+/// Queue `p…0<index>`, `Active`, whose `NotifyConfig` is `config` plus a
+/// `Url` to `path` on the receiver at `port`.
+fn queue_line(index: u8, port: u16, path: &str, config: &str) -> String {
+    format!(
+        r#"{{"QueueId":"p{index:032x}","Name":"notify-{index}","State":"Active","NotifyConfig":{{"Url":"http://127.0.0.1:{port}{path}",{config}}}}}"#
+    ) + "\n"
+}
+
+fn queue_id(index: u8) -> String {
+    format!("p{index:032x}")
+}
+
+/// `job` submitted into queue `index`.
+fn in_queue(index: u8, job: CreateJobs) -> CreateJobs {
+    CreateJobs {
+        request: JobRequest {
+            queue_id: Some(queue_id(index)),
+            ..job.request
+        },
+    }
+}
+
+/// A job with no `CallBack` of its own.
+fn plain_job(object: &str) -> CreateJobs {
+    CreateJobs {
+        request: cos_ci_testkit::transcode_job(object, "t1", "out/${InputName}.mp4"),
+    }
+}
+
+#[tokio::test]
+async fn a_notifying_queue_reports_the_jobs_submitted_into_it() {
+    let mut setup = setup_with_queues(200, Duration::from_millis(200), |port| {
+        [
+            queue_line(
+                1,
+                port,
+                "/queue?q=1",
+                r#""Event":"TaskFinish,WorkflowFinish","Type":"Url","State":"On","ResultFormat":"JSON""#,
+            ),
+            queue_line(2, port, "/off", r#""Event":"TaskFinish","State":"Off""#),
+            queue_line(3, port, "/no-task", r#""Event":"WorkflowFinish","State":"On""#),
+            queue_line(4, port, "/tdmq", r#""Event":"TaskFinish","State":"On","Type":"TDMQ""#),
+        ]
+        .concat()
+    })
+    .await;
+    let addr = setup.addr;
+
+    // Submitted first, so anything they wrongly sent would come first.
+    for silent in [
+        in_queue(2, plain_job("in/off.mp4")),
+        in_queue(3, plain_job("in/no-task.mp4")),
+        in_queue(4, plain_job("in/tdmq.mp4")),
+        plain_job("in/default-queue.mp4"),
+        in_queue(1, job("in/no.mp4", "no".into(), None)),
+    ] {
+        ok(addr, &silent).await;
+    }
+    let submitted = ok(addr, &in_queue(1, plain_job("in/a.mp4"))).await.job;
+    let callback = setup.next().await;
+    assert_eq!(callback.target, "/queue?q=1");
+    assert_eq!(callback.content_type, "application/json");
+    let json: Value = serde_json::from_str(&callback.body).unwrap();
+    assert_eq!(json["EventName"], "TaskFinish");
+    let detail = &json["JobsDetail"];
+    assert_eq!(detail["JobId"], submitted.job_id.as_str());
+    assert_eq!(detail["QueueId"], queue_id(1).as_str());
+    assert_eq!(detail["State"], "Success");
+    assert_eq!(detail["Progress"], "100");
+    assert_eq!(detail["Input"]["Object"], "in/a.mp4");
+    setup
+        .assert_no_more(
+            Duration::from_millis(500),
+            "Off, no TaskFinish, TDMQ, the default queue and `no` send nothing",
+        )
+        .await;
+
+    // A run's jobs follow their workflow's NotifyConfig, not their queue's:
+    // only the run is reported here.
+    let workflow_id = ok(
+        addr,
+        &workflow_with_notify(
+            &setup.url("/workflow"),
+            "",
+            &format!(r#","QueueId":"{}""#, queue_id(1)),
+        ),
+    )
+    .await
+    .workflow
+    .workflow_id;
+    ok(
+        addr,
+        &TriggerWorkflow {
+            workflow_id,
+            object: "in/run.mp4".into(),
+            name: None,
+        },
+    )
+    .await;
+    let callback = setup.next().await;
+    assert_eq!(callback.target, "/workflow");
+    assert!(
+        callback
+            .body
+            .contains("<EventName>WorkflowFinish</EventName>"),
+        "{}",
+        callback.body
+    );
+    setup
+        .assert_no_more(
+            Duration::from_millis(500),
+            "the queue's NotifyConfig does not report a run's jobs",
+        )
+        .await;
+    setup.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_jobs_own_callback_wins_over_its_queues() {
+    // Jobs that never end on their own: each is reported when cancelled.
+    let mut setup = setup_with_queues(200, Duration::from_secs(600), |port| {
+        queue_line(
+            1,
+            port,
+            "/queue",
+            r#""Event":"TaskFinish","State":"On","ResultFormat":"JSON""#,
+        )
+    })
+    .await;
+    let addr = setup.addr;
+    let cancel_one = |job: CreateJobs| async move {
+        let submitted = ok(addr, &in_queue(1, job)).await.job;
+        ok(
+            addr,
+            &CancelJob {
+                job_id: submitted.job_id.clone(),
+            },
+        )
+        .await;
+        submitted.job_id
+    };
+
+    // Its own CallBack (XML by default): there, and only there.
+    let own = cancel_one(job("in/own.mp4", setup.url("/own"), None)).await;
+    // No CallBack but a CallBackFormat: the queue's Url in the job's format.
+    let formatted = cancel_one(CreateJobs {
+        request: JobRequest {
+            callback_format: Some("XML".into()),
+            ..plain_job("in/formatted.mp4").request
+        },
+    })
+    .await;
+    // Deliveries run side by side, so in either order.
+    let mut received = Vec::new();
+    for _ in 0..2 {
+        let callback = setup.next().await;
+        assert_eq!(callback.content_type, "application/xml");
+        let notice = TaskFinish::from_xml(callback.body.as_bytes()).unwrap();
+        assert_eq!(notice.job.state, JobState::Cancel);
+        received.push((notice.job.job_id, callback.target));
+    }
+    received.sort();
+    let mut expected = vec![(own, "/own".to_owned()), (formatted, "/queue".to_owned())];
+    expected.sort();
+    assert_eq!(received, expected);
+    setup
+        .assert_no_more(
+            Duration::from_millis(500),
+            "one notification a job, however many places could take it",
+        )
         .await;
     setup.emulator.shutdown().await;
 }

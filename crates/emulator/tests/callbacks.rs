@@ -165,6 +165,26 @@ impl Setup {
             "{why}"
         );
     }
+
+    /// Assert that no callback comes within `wait`, then stop the emulator.
+    async fn finish(mut self, wait: Duration, why: &str) {
+        self.assert_no_more(wait, why).await;
+        self.emulator.shutdown().await;
+    }
+
+    /// Submit `job` and cancel it before it starts (so it is reported at
+    /// once); its id.
+    async fn submit_and_cancel(&self, job: &CreateJobs) -> String {
+        let job_id = ok(self.addr, job).await.job.job_id;
+        ok(
+            self.addr,
+            &CancelJob {
+                job_id: job_id.clone(),
+            },
+        )
+        .await;
+        job_id
+    }
 }
 
 async fn ok<A: CiAction>(addr: SocketAddr, action: &A) -> A::Output {
@@ -234,26 +254,19 @@ async fn a_finished_job_is_reported_in_xml_and_in_json() {
 #[tokio::test]
 async fn a_cancelled_job_is_reported_at_once() {
     let mut setup = setup(200, Duration::from_secs(600)).await;
-    let addr = setup.addr;
-    let submitted = ok(addr, &job("in/a.mp4", setup.url("/"), None)).await.job;
-    ok(
-        addr,
-        &CancelJob {
-            job_id: submitted.job_id.clone(),
-        },
-    )
-    .await;
+    setup
+        .submit_and_cancel(&job("in/a.mp4", setup.url("/"), None))
+        .await;
     let callback = setup.next().await;
     assert_eq!(callback.target, "/");
     let notice = TaskFinish::from_xml(callback.body.as_bytes()).unwrap();
     assert_eq!(notice.job.state, JobState::Cancel);
     setup
-        .assert_no_more(
+        .finish(
             Duration::from_millis(300),
             "only once: the job's own end never sends a second one",
         )
         .await;
-    setup.emulator.shutdown().await;
 }
 
 /// A two-task workflow whose `Start` notifies `url`; `extra` is added to its
@@ -386,9 +399,8 @@ async fn a_failing_receiver_is_tried_a_bounded_number_of_times() {
         setup.next().await;
     }
     setup
-        .assert_no_more(Duration::from_millis(3500), "no attempt after the last")
+        .finish(Duration::from_millis(3500), "no attempt after the last")
         .await;
-    setup.emulator.shutdown().await;
 }
 
 /// Queue `p…0<index>`, `Active`, whose `NotifyConfig` is `config` plus a
@@ -500,12 +512,11 @@ async fn a_notifying_queue_reports_the_jobs_submitted_into_it() {
         callback.body
     );
     setup
-        .assert_no_more(
+        .finish(
             Duration::from_millis(500),
             "the queue's NotifyConfig does not report a run's jobs",
         )
         .await;
-    setup.emulator.shutdown().await;
 }
 
 #[tokio::test]
@@ -520,29 +531,19 @@ async fn a_jobs_own_callback_wins_over_its_queues() {
         )
     })
     .await;
-    let addr = setup.addr;
-    let cancel_one = |job: CreateJobs| async move {
-        let submitted = ok(addr, &in_queue(1, job)).await.job;
-        ok(
-            addr,
-            &CancelJob {
-                job_id: submitted.job_id.clone(),
-            },
-        )
-        .await;
-        submitted.job_id
-    };
 
     // Its own CallBack (XML by default): there, and only there.
-    let own = cancel_one(job("in/own.mp4", setup.url("/own"), None)).await;
+    let own = setup
+        .submit_and_cancel(&in_queue(1, job("in/own.mp4", setup.url("/own"), None)))
+        .await;
     // No CallBack but a CallBackFormat: the queue's Url in the job's format.
-    let formatted = cancel_one(CreateJobs {
+    let formatted = CreateJobs {
         request: JobRequest {
             callback_format: Some("XML".into()),
             ..plain_job("in/formatted.mp4").request
         },
-    })
-    .await;
+    };
+    let formatted = setup.submit_and_cancel(&in_queue(1, formatted)).await;
     // Deliveries run side by side, so in either order.
     let mut received = Vec::new();
     for _ in 0..2 {
@@ -557,10 +558,9 @@ async fn a_jobs_own_callback_wins_over_its_queues() {
     expected.sort();
     assert_eq!(received, expected);
     setup
-        .assert_no_more(
+        .finish(
             Duration::from_millis(500),
             "one notification a job, however many places could take it",
         )
         .await;
-    setup.emulator.shutdown().await;
 }

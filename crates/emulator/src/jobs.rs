@@ -501,7 +501,9 @@ pub(crate) fn create(
         }),
         // A queue given in `EmulatorConfig::queues` is not checked when
         // loaded, so a bad `NotifyConfig` is only logged here.
-        (None, _) => match queue_notify(queue).unwrap_or_else(QueueNotify::NotSent) {
+        (None, _) => match queue_notify(queue).unwrap_or_else(|reason| {
+            QueueNotify::NotSent(format!("queue {}'s {reason}", queue.queue_id))
+        }) {
             QueueNotify::Silent => None,
             QueueNotify::NotSent(why) => {
                 not_sent = Some(why);

@@ -121,6 +121,22 @@ impl JobClock {
         self.cancelled_at().unwrap_or(self.created + self.duration)
     }
 
+    /// `StartTime` and `EndTime` as CI reports them in `phase`: each once
+    /// reached, in `form`.
+    pub(crate) fn start_and_end(
+        &self,
+        phase: Phase,
+        form: TimeForm,
+    ) -> (Option<CiTimestamp>, Option<CiTimestamp>) {
+        let reached = |reached: bool, instant: SystemTime| {
+            reached.then(|| timestamp(instant, form)).flatten()
+        };
+        (
+            reached(phase.has_started(), self.starts()),
+            reached(phase.is_terminal(), self.ends()),
+        )
+    }
+
     /// When it was cancelled, if it was.
     pub(crate) fn cancelled_at(&self) -> Option<SystemTime> {
         *self

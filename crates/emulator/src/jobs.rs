@@ -82,6 +82,7 @@ impl Job {
     /// The job in `phase`, as CI writes it.
     pub(crate) fn detail(&self, phase: Phase, bucket: &str, region: &str) -> JobDetail {
         let (code, message) = phase.outcome();
+        let (start_time, end_time) = self.clock.start_and_end(phase, TimeForm::Api);
         JobFacts {
             job_id: &self.job_id,
             tag: &self.tag,
@@ -90,14 +91,8 @@ impl Job {
             code,
             message,
             creation_time: timestamp(self.clock.created(), TimeForm::Api),
-            start_time: phase
-                .has_started()
-                .then(|| timestamp(self.clock.starts(), TimeForm::Api))
-                .flatten(),
-            end_time: phase
-                .is_terminal()
-                .then(|| timestamp(self.clock.ends(), TimeForm::Api))
-                .flatten(),
+            start_time,
+            end_time,
             queue_id: &self.queue_id,
             object: &self.object,
             operation: &self.operation,

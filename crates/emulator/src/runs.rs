@@ -169,20 +169,15 @@ impl LiveRun {
                     Phase::Cancelled => (Some(CANCELLED.0), Some(CANCELLED.1)),
                     _ => (None, None),
                 };
+                let (start_time, end_time) = task.clock.start_and_end(phase, TimeForm::Colon);
                 WorkflowTask {
                     task_type: task.kind.clone(),
                     job_id: Some(task.job_id.clone()),
                     create_time: timestamp(task.clock.created(), TimeForm::Colon),
                     name: task.name.clone(),
                     state: phase.state(),
-                    start_time: phase
-                        .has_started()
-                        .then(|| timestamp(task.clock.starts(), TimeForm::Colon))
-                        .flatten(),
-                    end_time: phase
-                        .is_terminal()
-                        .then(|| timestamp(task.clock.ends(), TimeForm::Colon))
-                        .flatten(),
+                    start_time,
+                    end_time,
                     code: code.map(str::to_owned),
                     message: message.map(str::to_owned),
                 }

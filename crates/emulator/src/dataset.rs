@@ -74,28 +74,20 @@ impl ExecutionRecord {
 /// read owned, unknown fields ignored so that the output of `cos-ci ...
 /// --output ndjson` loads as is.
 #[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct RecordLine<'a> {
-    #[serde(rename = "RunId")]
     run_id: Cow<'a, str>,
-    #[serde(rename = "WorkflowId")]
     workflow_id: Cow<'a, str>,
-    #[serde(rename = "Object")]
     object: Cow<'a, str>,
-    #[serde(rename = "CreateTime")]
     create_time: Cow<'a, str>,
-    #[serde(rename = "State")]
     state: Cow<'a, str>,
-    #[serde(rename = "JobId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     job_id: Option<Cow<'a, str>>,
-    #[serde(
-        rename = "WorkflowName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     workflow_name: Option<Cow<'a, str>>,
-    #[serde(rename = "Tasks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     tasks: Option<Vec<TaskLine<'a>>>,
-    #[serde(rename = "Topology", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     topology: Option<Cow<'a, XmlTree>>,
 }
 
@@ -103,28 +95,23 @@ struct RecordLine<'a> {
 /// the rest optional (left out when unset). Times read may also be empty or
 /// `-` (unset), as CI writes them for a job that has not started or ended.
 #[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct TaskLine<'a> {
     #[serde(rename = "Type")]
     task_type: Cow<'a, str>,
-    #[serde(rename = "Name")]
     name: Cow<'a, str>,
-    #[serde(rename = "State")]
     state: Cow<'a, str>,
-    #[serde(rename = "JobId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     job_id: Option<Cow<'a, str>>,
-    #[serde(
-        rename = "CreateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     create_time: Option<Cow<'a, str>>,
-    #[serde(rename = "StartTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     start_time: Option<Cow<'a, str>>,
-    #[serde(rename = "EndTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     end_time: Option<Cow<'a, str>>,
-    #[serde(rename = "Code", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     code: Option<Cow<'a, str>>,
-    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     message: Option<Cow<'a, str>>,
 }
 

@@ -516,15 +516,7 @@ impl Runner {
                     Ok(page) => page,
                     Err(error) => {
                         let _ = progress.clear(&mut io::stderr());
-                        // Where to pick up again, when the stop was not the
-                        // service misbehaving: a page limit, or a failed
-                        // request for the next page.
-                        let resumable =
-                            matches!(error, ClientError::Paging(PagingError::MaxPages { .. }))
-                                || !matches!(error, ClientError::Paging(_));
-                        if let Some(cursor) = resume.as_ref().filter(|_| resumable) {
-                            note(&resume_line(cursor));
-                        }
+                        note_resume_point(&error, resume.as_ref());
                         return Err(self.error(error));
                     }
                 };
@@ -638,6 +630,18 @@ pub(crate) fn warn_if_expired(provider: &CredentialProvider) {
 /// A line on stderr. A closed stderr is not worth failing the run for.
 pub(crate) fn note(line: &str) {
     let _ = writeln!(io::stderr(), "{line}");
+}
+
+/// After a listing stopped on `error`, print where to pick it up again
+/// (`resume`, the position after the last page received) when the stop
+/// was not the service misbehaving: a page limit, or a failed request for
+/// the next page.
+pub(crate) fn note_resume_point(error: &ClientError, resume: Option<&Cursor>) {
+    let resumable = matches!(error, ClientError::Paging(PagingError::MaxPages { .. }))
+        || !matches!(error, ClientError::Paging(_));
+    if let Some(cursor) = resume.filter(|_| resumable) {
+        note(&resume_line(cursor));
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::pin::pin;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
-use cos_ci_client::{Error as ClientError, PagingError, PagingOptions};
+use cos_ci_client::{Error as ClientError, PagingOptions};
 use cos_ci_proto::{
     CiTimestamp, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput,
     ExecutionState, JobState, ListWorkflowExecutions, Order, PageSize, StateFilter,
@@ -33,7 +33,7 @@ use crate::commands::topology;
 use crate::error::{CliError, EXIT_NETWORK, EXIT_SERVICE};
 use crate::flags::{self, WireChoice};
 use crate::output::{ListWriter, TableWriter, dash, resume_line, text_row, time_or_dash};
-use crate::runner::{ActionArgs, Runner, checked_action, note, to_stdout};
+use crate::runner::{ActionArgs, Runner, checked_action, note, note_resume_point, to_stdout};
 use crate::terminal::printable;
 
 /// Failed runs listed without `--limit` or `--all`.
@@ -274,14 +274,7 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
             }
             match listing_error {
                 Some(error) => {
-                    // As `list`: where to pick up again, unless the
-                    // service itself misbehaved.
-                    let resumable =
-                        matches!(error, ClientError::Paging(PagingError::MaxPages { .. }))
-                            || !matches!(error, ClientError::Paging(_));
-                    if let Some(cursor) = resume.as_ref().filter(|_| resumable) {
-                        note(&resume_line(cursor));
-                    }
+                    note_resume_point(&error, resume.as_ref());
                     Err(runner.error(error))
                 }
                 None => Ok(()),

@@ -598,11 +598,6 @@ impl<'a> XmlReader<'a> {
         Some(text)
     }
 
-    /// Bytes of the document not read yet.
-    pub fn remaining_len(&self) -> usize {
-        self.reader.get_ref().len()
-    }
-
     /// Consume `count` bytes of input without quick-xml seeing them. Only
     /// ever called at a point where quick-xml expects text, with text.
     #[inline(always)]

@@ -2,11 +2,10 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
 use common::*;
 use cos_ci_client::{Client, Config, Credentials, Error};
-use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter};
+use cos_ci_proto::ListWorkflowExecutions;
+use cos_ci_testkit::list_request_with_every_parameter;
 
 fn describe(request: &http::Request<bytes::Bytes>) -> String {
     let mut out = format!("{} {}\n", request.method(), request.uri());
@@ -24,23 +23,11 @@ fn describe(request: &http::Request<bytes::Bytes>) -> String {
     out
 }
 
-fn full_request() -> ListWorkflowExecutions {
-    ListWorkflowExecutions {
-        workflow_id: Some("web6ac56c1ef54dbfa44d7f4103203be9".into()),
-        name: Some("wk-test/game 01+.mp4".into()),
-        order: Some(Order::Asc),
-        size: Some(PageSize::new(100).unwrap()),
-        states: Some(BTreeSet::from([StateFilter::Success, StateFilter::Failed])),
-        start_creation_time: Some(CiTimestamp::parse("2022-08-09T14:00:00+0800").unwrap()),
-        end_creation_time: Some(CiTimestamp::parse("2022-08-10T14:00:00+08:00").unwrap()),
-        next_token: Some("115716".into()),
-        job_id: Some("b1234567890abcdef".into()),
-    }
-}
-
 #[test]
 fn prepared_list_request_snapshot() {
-    let request = client().prepare(&full_request(), t0()).unwrap();
+    let request = client()
+        .prepare(&list_request_with_every_parameter(), t0())
+        .unwrap();
     insta::assert_snapshot!(describe(&request));
 }
 

@@ -2,13 +2,13 @@
 //! single tampering with it — method, path, a parameter, the host, the token,
 //! the key time or the signature — is rejected. Real HTTP on 127.0.0.1.
 
-use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use cos_ci_client::Client;
 use cos_ci_emulator::{Dataset, Emulator, EmulatorConfig};
-use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter};
+use cos_ci_proto::ListWorkflowExecutions;
+use cos_ci_testkit::list_request_with_every_parameter;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as RawClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -47,17 +47,12 @@ fn fixture() -> Fixture {
     }
 }
 
+/// Every parameter but `nextToken`: the emulator refuses a token it did
+/// not issue, and the untampered request must be served.
 fn full_request() -> ListWorkflowExecutions {
     ListWorkflowExecutions {
-        workflow_id: Some("w0".into()),
-        name: Some("视频/测试 3.mov".into()),
-        order: Some(Order::Asc),
-        size: Some(PageSize::new(20).unwrap()),
-        states: Some(BTreeSet::from([StateFilter::Success, StateFilter::Failed])),
-        start_creation_time: Some(CiTimestamp::parse("2020-01-01T00:00:00+0800").unwrap()),
-        end_creation_time: Some(CiTimestamp::parse("2030-01-01T00:00:00+08:00").unwrap()),
         next_token: None,
-        job_id: Some("job-1".into()),
+        ..list_request_with_every_parameter()
     }
 }
 

@@ -7,6 +7,7 @@ use cos_ci_proto::{
     CiAction, CiTimestamp, ListWorkflowExecutions, Order, PageSize, QueryError, StateFilter,
     ValidationError,
 };
+use cos_ci_testkit::list_request_with_every_parameter;
 use proptest::prelude::*;
 
 fn from_wire_query(wire: &str) -> Result<ListWorkflowExecutions, QueryError> {
@@ -17,23 +18,9 @@ fn ts(text: &str) -> CiTimestamp {
     CiTimestamp::parse(text).unwrap()
 }
 
-fn every_parameter_set() -> ListWorkflowExecutions {
-    ListWorkflowExecutions {
-        workflow_id: Some("web6ac56c1ef54dbfa44d7f4103203be9".to_owned()),
-        name: Some("wk-test/游戏 video+1~%.mp4".to_owned()),
-        order: Some(Order::Asc),
-        size: Some(PageSize::new(100).unwrap()),
-        states: Some(BTreeSet::from([StateFilter::Success, StateFilter::Failed])),
-        start_creation_time: Some(ts("2022-08-09T14:00:00+08:00")),
-        end_creation_time: Some(ts("2022-08-10T14:00:00+0800")),
-        next_token: Some("115716".to_owned()),
-        job_id: Some("b1234567890abcdef".to_owned()),
-    }
-}
-
 #[test]
 fn wire_query_with_every_parameter() {
-    let request = every_parameter_set();
+    let request = list_request_with_every_parameter();
     request.validate().unwrap();
     insta::assert_snapshot!(request.wire_query());
     insta::assert_debug_snapshot!(request.query_pairs());
@@ -202,7 +189,7 @@ fn validation_rules() {
             states: Some(BTreeSet::from([StateFilter::All])),
             ..base()
         },
-        every_parameter_set(),
+        list_request_with_every_parameter(),
         base(),
         // Each length limit itself is allowed (multi-byte names count bytes).
         ListWorkflowExecutions {

@@ -3,10 +3,12 @@
 //!
 //! What it is for: XML fixtures per action ([`fixture`], files in
 //! `crates/testkit/fixtures/`), canned responses ([`ok_response`],
-//! [`error_response`]), and a signed call of any action to an emulator on
-//! 127.0.0.1 over a real socket ([`call`], [`send`]) through the real
-//! `cos-ci-client` signing path, with a hand-written HTTP/1.1 exchange so
-//! the test sees exactly what went over the wire.
+//! [`error_response`]), requests several crates' tests build alike
+//! ([`transcode_job`], [`list_request_with_every_parameter`]), and a
+//! signed call of any action to an emulator on 127.0.0.1 over a real
+//! socket ([`call`], [`send`]) through the real `cos-ci-client` signing
+//! path, with a hand-written HTTP/1.1 exchange so the test sees exactly
+//! what went over the wire.
 //!
 //! What it never does: ship in a published crate, talk to anything but the
 //! address it is given, or hide a failure (it panics with the reason; it is
@@ -133,8 +135,8 @@ fn parse_response(bytes: &[u8]) -> http::Response<Bytes> {
         .expect("a parsed response")
 }
 
-mod job_requests;
 mod ports;
+mod requests;
 
-pub use job_requests::transcode_job;
 pub use ports::closed_port_url;
+pub use requests::{list_request_with_every_parameter, transcode_job};

@@ -11,8 +11,8 @@ use cos_ci_emulator::{
 };
 use cos_ci_hyper::{HyperClient, TransportOptions};
 use cos_ci_proto::{
-    CiTimestamp, DescribeWorkflowExecution, JobState, ListWorkflowExecutions, PageSize,
-    WorkflowTask,
+    CiTimestamp, DescribeWorkflowExecution, JobState, ListWorkflowExecutions,
+    ListWorkflowExecutionsOutput, PageSize, WorkflowTask,
 };
 
 mod common;
@@ -34,6 +34,16 @@ fn page_of(size: u32) -> ListWorkflowExecutions {
     }
 }
 
+/// The first page of `size` executions, which must be full.
+async fn full_page(client: &HyperClient, size: u32) -> ListWorkflowExecutionsOutput {
+    let page = client
+        .list_workflow_executions(page_of(size))
+        .await
+        .unwrap();
+    assert_eq!(page.executions.len(), size as usize);
+    page
+}
+
 async fn all_run_ids(
     client: &HyperClient,
     request: ListWorkflowExecutions,
@@ -53,8 +63,7 @@ async fn one_page_then_every_page_of_thousands() {
     let dataset = Dataset::generate(3_000, 11);
     let (emu, client) = serve(dataset.clone()).await;
 
-    let page = client.list_workflow_executions(page_of(10)).await.unwrap();
-    assert_eq!(page.executions.len(), 10);
+    let page = full_page(&client, 10).await;
     assert!(page.next_token.is_some());
     assert!(page.request_id.is_some());
 
@@ -69,8 +78,7 @@ async fn describe_returns_the_tasks_of_listed_executions() {
     let dataset = Dataset::generate(200, 12);
     let (emu, client) = serve(dataset.clone()).await;
 
-    let page = client.list_workflow_executions(page_of(40)).await.unwrap();
-    assert_eq!(page.executions.len(), 40);
+    let page = full_page(&client, 40).await;
     for listed in &page.executions {
         let output = client
             .execute(DescribeWorkflowExecution {
@@ -284,14 +292,7 @@ async fn auth_failures_surface_as_typed_service_errors() {
         &emu,
         default_credentials().with_session_token("emulator-session-token"),
     ));
-    assert_eq!(
-        good.list_workflow_executions(page_of(10))
-            .await
-            .unwrap()
-            .executions
-            .len(),
-        10
-    );
+    full_page(&good, 10).await;
     emu.shutdown().await;
 }
 

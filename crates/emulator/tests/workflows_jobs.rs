@@ -86,8 +86,13 @@ fn definition(name: &str) -> WorkflowRequest {
     request
 }
 
-fn is_id(id: &str, prefix: char) -> bool {
-    id.len() == 33 && id.starts_with(prefix) && id[1..].bytes().all(|b| b.is_ascii_hexdigit())
+/// Assert that `id` has the form of CI's ids: `prefix` and 32 hex digits.
+#[track_caller]
+fn assert_id(id: &str, prefix: char) {
+    assert!(
+        id.len() == 33 && id.starts_with(prefix) && id[1..].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id} is not a `{prefix}` id"
+    );
 }
 
 #[tokio::test]
@@ -197,7 +202,7 @@ async fn workflows_are_created_updated_paused_activated_and_deleted() {
     .await
     .workflow;
     let id = created.workflow_id.clone();
-    assert!(is_id(&id, 'w'), "{id}");
+    assert_id(&id, 'w');
     assert_eq!(created.name, "转码-flow_1");
     assert_eq!(created.state, WorkflowState::Active);
     assert_eq!(created.bucket_id.as_deref(), Some(cos_ci_testkit::BUCKET));
@@ -205,14 +210,11 @@ async fn workflows_are_created_updated_paused_activated_and_deleted() {
     assert!(create_time.as_str().ends_with("+0800"));
     assert_eq!(created.update_time.as_ref(), Some(&create_time));
     assert!(created.topology.is_some());
-    let listed = ok(
-        addr,
-        &ListWorkflows {
-            ids: Some(vec![id.clone()]),
-            ..ListWorkflows::default()
-        },
-    )
-    .await;
+    let by_id = ListWorkflows {
+        ids: Some(vec![id.clone()]),
+        ..ListWorkflows::default()
+    };
+    let listed = ok(addr, &by_id).await;
     assert_eq!(listed.workflows, std::slice::from_ref(&created));
 
     let mut renamed = definition("renamed");
@@ -237,68 +239,37 @@ async fn workflows_are_created_updated_paused_activated_and_deleted() {
         object: "test/a.mp4".into(),
         name: None,
     };
+    let activate = ActivateWorkflow {
+        workflow_id: id.clone(),
+    };
+    let pause = PauseWorkflow {
+        workflow_id: id.clone(),
+    };
+    let delete = DeleteWorkflow {
+        workflow_id: id.clone(),
+    };
     assert_refusal(
         &refused(addr, &trigger).await,
         (400, "InvalidArgument"),
         "paused",
     );
 
-    ok(
-        addr,
-        &ActivateWorkflow {
-            workflow_id: id.clone(),
-        },
-    )
-    .await;
+    ok(addr, &activate).await;
     let run = ok(addr, &trigger).await;
-    assert!(is_id(&run.instance_id, 'i'), "{}", run.instance_id);
-    ok(
-        addr,
-        &PauseWorkflow {
-            workflow_id: id.clone(),
-        },
-    )
-    .await;
+    assert_id(&run.instance_id, 'i');
+    ok(addr, &pause).await;
     let state = |output: cos_ci_proto::ListWorkflowsOutput| output.workflows[0].state.clone();
-    let by_id = ListWorkflows {
-        ids: Some(vec![id.clone()]),
-        ..ListWorkflows::default()
-    };
     assert_eq!(state(ok(addr, &by_id).await), WorkflowState::Paused);
-    ok(
-        addr,
-        &ActivateWorkflow {
-            workflow_id: id.clone(),
-        },
-    )
-    .await;
+    ok(addr, &activate).await;
     assert_eq!(state(ok(addr, &by_id).await), WorkflowState::Active);
 
-    let deleted = ok(
-        addr,
-        &DeleteWorkflow {
-            workflow_id: id.clone(),
-        },
-    )
-    .await;
+    let deleted = ok(addr, &delete).await;
     assert_eq!(deleted.workflow_id.as_deref(), Some(id.as_str()));
     // Then it is unknown everywhere; its run stays.
     for error in [
         refused(addr, &trigger).await,
-        refused(
-            addr,
-            &DeleteWorkflow {
-                workflow_id: id.clone(),
-            },
-        )
-        .await,
-        refused(
-            addr,
-            &PauseWorkflow {
-                workflow_id: id.clone(),
-            },
-        )
-        .await,
+        refused(addr, &delete).await,
+        refused(addr, &pause).await,
         refused(
             addr,
             &UpdateWorkflow {
@@ -438,6 +409,19 @@ fn job_request(object: &str) -> JobRequest {
     request
 }
 
+/// The job [`job_request`] makes for `object`, submitted (it must be
+/// accepted), as the submission answers it.
+async fn submit(addr: SocketAddr, object: &str) -> JobDetail {
+    ok(
+        addr,
+        &CreateJobs {
+            request: job_request(object),
+        },
+    )
+    .await
+    .job
+}
+
 #[tokio::test]
 async fn jobs_are_submitted_described_cancelled_and_listed() {
     let emulator = common::start_quiet(EmulatorConfig {
@@ -447,22 +431,15 @@ async fn jobs_are_submitted_described_cancelled_and_listed() {
     .await;
     let addr = emulator.local_addr();
 
-    let submitted = ok(
-        addr,
-        &CreateJobs {
-            request: job_request("input/demo.mp4"),
-        },
-    )
-    .await
-    .job;
+    let submitted = submit(addr, "input/demo.mp4").await;
     let job_id = submitted.job_id.clone();
-    assert!(is_id(&job_id, 'j'), "{job_id}");
+    assert_id(&job_id, 'j');
     assert_eq!(submitted.state, JobState::Submitted);
     assert_eq!(submitted.progress, Some(0));
     assert_eq!(submitted.tag, "Transcode");
     assert_eq!(submitted.start_time, None);
     let queue_id = submitted.queue_id.clone().expect("the default queue");
-    assert!(is_id(&queue_id, 'p'), "{queue_id}");
+    assert_id(&queue_id, 'p');
     let operation = submitted.operation.as_ref().unwrap();
     assert_eq!(operation.user_data.as_deref(), Some("This is my data."));
     assert!(operation.template_name.is_some());
@@ -488,23 +465,14 @@ async fn jobs_are_submitted_described_cancelled_and_listed() {
     assert_eq!(described.missing_ids(), ["jnope"]);
 
     // Not started yet (a quarter of a minute): it cancels, once.
-    ok(
-        addr,
-        &CancelJob {
-            job_id: job_id.clone(),
-        },
-    )
-    .await;
+    let cancel = CancelJob {
+        job_id: job_id.clone(),
+    };
+    ok(addr, &cancel).await;
     let cancelled = describe_job(addr, &job_id).await;
     assert_eq!(cancelled.state, JobState::Cancel);
     assert!(cancelled.end_time.is_some());
-    let error = refused(
-        addr,
-        &CancelJob {
-            job_id: job_id.clone(),
-        },
-    )
-    .await;
+    let error = refused(addr, &cancel).await;
     assert_eq!(code(&error), (400, "InvalidArgument"), "{error:?}");
     let error = refused(
         addr,
@@ -522,13 +490,7 @@ async fn jobs_are_submitted_described_cancelled_and_listed() {
         } else {
             "in/b.mp4"
         };
-        ok(
-            addr,
-            &CreateJobs {
-                request: job_request(object),
-            },
-        )
-        .await;
+        submit(addr, object).await;
     }
     let mut listed = Vec::new();
     let mut request = ListJobs {
@@ -734,14 +696,7 @@ async fn job_submissions_ci_refuses() {
         .expect("MediaResult.OutputFile");
     assert_eq!(result.keys(), ["output/a.mp4"]);
     assert_eq!(result.bucket.as_deref(), Some(cos_ci_testkit::BUCKET));
-    let failed = ok(
-        addr,
-        &CreateJobs {
-            request: job_request("in/fail-01.mp4"),
-        },
-    )
-    .await
-    .job;
+    let failed = submit(addr, "in/fail-01.mp4").await;
     let failed = describe_job(addr, &failed.job_id).await;
     assert_eq!(failed.state, JobState::Failed);
     assert_eq!(failed.code.as_deref(), Some("InvalidInput"));

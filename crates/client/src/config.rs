@@ -7,10 +7,40 @@ use crate::credentials::CredentialProvider;
 
 use crate::RetryPolicy;
 
-/// A bucket name with its APPID, `<name>-<appid>`, e.g.
-/// `examplebucket-1250000000`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Bucket(String);
+/// A string newtype whose text is private, so that only its own `parse`
+/// (written beside it) builds one and holding one means the text passed
+/// those checks; declares the type, `as_str` and `Display`.
+macro_rules! validated_name {
+    ($(#[$doc:meta])* $name:ident, as_str: $as_str_doc:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            #[doc = $as_str_doc]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+validated_name! {
+    /// A bucket name with its APPID, `<name>-<appid>`, e.g.
+    /// `examplebucket-1250000000`.
+    Bucket, as_str: "The full `<name>-<appid>`."
+}
+
+validated_name! {
+    /// A region such as `ap-beijing`.
+    Region, as_str: "The region name."
+}
 
 impl Bucket {
     /// Validate `<name>-<appid>`: the name is 1–50 of `a-z 0-9 -`, neither
@@ -45,22 +75,7 @@ impl Bucket {
         }
         Ok(Self(text.to_owned()))
     }
-
-    /// The full `<name>-<appid>`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
-
-impl fmt::Display for Bucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A region such as `ap-beijing`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Region(String);
 
 impl Region {
     /// Validate: 1–40 of `a-z 0-9 -`, at least one `-`, starting with a
@@ -88,17 +103,6 @@ impl Region {
             ));
         }
         Ok(Self(text.to_owned()))
-    }
-
-    /// The region name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -463,37 +463,46 @@ fn excerpt(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Each name's `parse`: the texts it takes (shown back as they are)
+    /// and the texts it refuses.
     #[test]
-    fn buckets() {
-        assert!(Bucket::parse("examplebucket-1250000000").is_ok());
-        assert!(Bucket::parse("my-bucket-1250000000").is_ok());
-        for bad in [
-            "",
-            "examplebucket",
-            "Example-125",
-            "bucket-12a",
-            "-b-1",
-            "b--1",
-            "b_x-1",
-        ] {
-            assert!(Bucket::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn regions() {
-        assert!(Region::parse("ap-beijing").is_ok());
-        assert!(Region::parse("na-siliconvalley").is_ok());
-        for bad in [
-            "",
-            "beijing",
-            "AP-beijing",
-            "ap-",
-            "ap--x",
-            "ap beijing",
-            "1p-x",
-        ] {
-            assert!(Region::parse(bad).is_err(), "{bad}");
+    fn buckets_and_regions() {
+        type Parse = fn(&str) -> Result<String, ConfigError>;
+        let cases: [(Parse, &[&str], &[&str]); 2] = [
+            (
+                |text| Bucket::parse(text).map(|bucket| bucket.to_string()),
+                &["examplebucket-1250000000", "my-bucket-1250000000"],
+                &[
+                    "",
+                    "examplebucket",
+                    "Example-125",
+                    "bucket-12a",
+                    "-b-1",
+                    "b--1",
+                    "b_x-1",
+                ],
+            ),
+            (
+                |text| Region::parse(text).map(|region| region.to_string()),
+                &["ap-beijing", "na-siliconvalley"],
+                &[
+                    "",
+                    "beijing",
+                    "AP-beijing",
+                    "ap-",
+                    "ap--x",
+                    "ap beijing",
+                    "1p-x",
+                ],
+            ),
+        ];
+        for (parse, good, bad) in cases {
+            for text in good {
+                assert_eq!(parse(text).ok().as_deref(), Some(*text));
+            }
+            for text in bad {
+                assert!(parse(text).is_err(), "{text}");
+            }
         }
     }
 

@@ -243,18 +243,10 @@ impl RequestHandler {
         request: &Request<B>,
         now: SystemTime,
     ) -> Response<Bytes> {
-        let started = Instant::now();
-        let request_id = self.request_ids.next(unix_seconds(now));
-        let outcome = self.check(request, request.body().body_bytes(), &request_id, now);
-        let response = self.respond(outcome, &request_id, now);
-        self.log_request(
-            request,
-            response.status().as_str(),
-            &request_id,
-            started,
-            None,
-        );
-        response
+        self.answer_logged(request, now, |request_id| {
+            let outcome = self.check(request, request.body().body_bytes(), request_id, now);
+            self.respond(outcome, request_id, now)
+        })
     }
 
     /// Answer a request to the instance-metadata or STS stand-in
@@ -270,9 +262,23 @@ impl RequestHandler {
         if !credentials::is_credential_request(self, request) {
             return None;
         }
+        Some(self.answer_logged(request, now, |request_id| {
+            credentials::respond(self, request, request_id, unix_seconds(now))
+        }))
+    }
+
+    /// `answer(request_id)` with a new request id minted for `now`, logged
+    /// with its status and how long the answer took (the server, which
+    /// injects faults before answering, mints and logs on its own).
+    fn answer_logged<B>(
+        &self,
+        request: &Request<B>,
+        now: SystemTime,
+        answer: impl FnOnce(&str) -> Response<Bytes>,
+    ) -> Response<Bytes> {
         let started = Instant::now();
         let request_id = self.request_ids.next(unix_seconds(now));
-        let response = credentials::respond(self, request, &request_id, unix_seconds(now));
+        let response = answer(&request_id);
         self.log_request(
             request,
             response.status().as_str(),
@@ -280,7 +286,7 @@ impl RequestHandler {
             started,
             None,
         );
-        Some(response)
+        response
     }
 
     /// How long issued temporary credentials live.

@@ -262,7 +262,7 @@ fn new_emulator_handler(with_token: bool) -> RequestHandler {
     RequestHandler::new(EmulatorConfig {
         listen: std::net::SocketAddr::from(EMULATOR_LISTEN),
         dataset: emulator_dataset().clone(),
-        session_token: with_token.then(|| EMULATOR_SESSION_TOKEN.to_owned()),
+        session_token: with_token.then(|| EMULATOR_SESSION_TOKEN.into()),
         log_requests: false,
         ..EmulatorConfig::default()
     })

@@ -7,10 +7,40 @@ use crate::credentials::CredentialProvider;
 
 use crate::RetryPolicy;
 
-/// A bucket name with its APPID, `<name>-<appid>`, e.g.
-/// `examplebucket-1250000000`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Bucket(String);
+/// A string newtype whose text is private, so that only its own `parse`
+/// (written beside it) builds one and holding one means the text passed
+/// those checks; declares the type, `as_str` and `Display`.
+macro_rules! validated_name {
+    ($(#[$doc:meta])* $name:ident, as_str: $as_str_doc:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            #[doc = $as_str_doc]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+validated_name! {
+    /// A bucket name with its APPID, `<name>-<appid>`, e.g.
+    /// `examplebucket-1250000000`.
+    Bucket, as_str: "The full `<name>-<appid>`."
+}
+
+validated_name! {
+    /// A region such as `ap-beijing`.
+    Region, as_str: "The region name."
+}
 
 impl Bucket {
     /// Validate `<name>-<appid>`: the name is 1–50 of `a-z 0-9 -`, neither
@@ -45,22 +75,7 @@ impl Bucket {
         }
         Ok(Self(text.to_owned()))
     }
-
-    /// The full `<name>-<appid>`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
-
-impl fmt::Display for Bucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A region such as `ap-beijing`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Region(String);
 
 impl Region {
     /// Validate: 1–40 of `a-z 0-9 -`, at least one `-`, starting with a
@@ -88,17 +103,6 @@ impl Region {
             ));
         }
         Ok(Self(text.to_owned()))
-    }
-
-    /// The region name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -459,37 +463,46 @@ fn excerpt(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Each name's `parse`: the texts it takes (shown back as they are)
+    /// and the texts it refuses.
     #[test]
-    fn buckets() {
-        assert!(Bucket::parse("examplebucket-1250000000").is_ok());
-        assert!(Bucket::parse("my-bucket-1250000000").is_ok());
-        for bad in [
-            "",
-            "examplebucket",
-            "Example-125",
-            "bucket-12a",
-            "-b-1",
-            "b--1",
-            "b_x-1",
-        ] {
-            assert!(Bucket::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn regions() {
-        assert!(Region::parse("ap-beijing").is_ok());
-        assert!(Region::parse("na-siliconvalley").is_ok());
-        for bad in [
-            "",
-            "beijing",
-            "AP-beijing",
-            "ap-",
-            "ap--x",
-            "ap beijing",
-            "1p-x",
-        ] {
-            assert!(Region::parse(bad).is_err(), "{bad}");
+    fn buckets_and_regions() {
+        type Parse = fn(&str) -> Result<String, ConfigError>;
+        let cases: [(Parse, &[&str], &[&str]); 2] = [
+            (
+                |text| Bucket::parse(text).map(|bucket| bucket.to_string()),
+                &["examplebucket-1250000000", "my-bucket-1250000000"],
+                &[
+                    "",
+                    "examplebucket",
+                    "Example-125",
+                    "bucket-12a",
+                    "-b-1",
+                    "b--1",
+                    "b_x-1",
+                ],
+            ),
+            (
+                |text| Region::parse(text).map(|region| region.to_string()),
+                &["ap-beijing", "na-siliconvalley"],
+                &[
+                    "",
+                    "beijing",
+                    "AP-beijing",
+                    "ap-",
+                    "ap--x",
+                    "ap beijing",
+                    "1p-x",
+                ],
+            ),
+        ];
+        for (parse, good, bad) in cases {
+            for text in good {
+                assert_eq!(parse(text).ok().as_deref(), Some(*text));
+            }
+            for text in bad {
+                assert!(parse(text).is_err(), "{text}");
+            }
         }
     }
 

@@ -126,7 +126,7 @@ fn a_wrong_key_is_a_typed_service_error_after_one_attempt() {
 fn temporary_credentials_are_accepted_and_required() {
     let emu = emulator(EmulatorConfig {
         dataset: Dataset::generate(30, 9),
-        session_token: Some("sts-token".to_owned()),
+        session_token: Some("sts-token".into()),
         ..Default::default()
     });
     let with_token = default_credentials().with_session_token("sts-token");

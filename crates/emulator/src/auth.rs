@@ -6,8 +6,8 @@ use http::{Request, StatusCode};
 use subtle::ConstantTimeEq;
 
 use cos_ci_sign::{
-    AUTHORIZATION_FIELDS, ParsedAuthorization, SECURITY_TOKEN_NAMES, SignableRequest, VerifyError,
-    split_presigned, verify,
+    AUTHORIZATION_FIELDS, ParsedAuthorization, SECURITY_TOKEN_NAMES, SecretString, SignableRequest,
+    VerifyError, split_presigned, verify,
 };
 
 use crate::handler::RequestHandler;
@@ -76,7 +76,7 @@ pub(crate) fn authenticate<'p, B>(
         .and_then(|parsed| handler.issuer.get(&parsed.secret_id));
     let lookup = |secret_id: &str| {
         if secret_id == handler.secret_id {
-            Some(handler.secret_key.as_str())
+            Some(handler.secret_key.expose())
         } else {
             issued.as_ref().map(|issued| issued.secret_key.as_str())
         }
@@ -110,7 +110,7 @@ pub(crate) fn authenticate<'p, B>(
 
     let expected = match &issued {
         Some(issued) => Some(issued.token.as_str()),
-        None => handler.session_token.as_deref(),
+        None => handler.session_token.as_ref().map(SecretString::expose),
     };
     if let Some(expected) = expected {
         let from_headers = SECURITY_TOKEN_NAMES

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::fmt;
 use std::io;
 
 use cos_ci_proto::{
@@ -274,9 +275,16 @@ pub(crate) fn read_ndjson<T: serde::de::DeserializeOwned>(
 }
 
 /// A set of executions with unique run ids, in no particular order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `Debug` shows how many, not the records: a dataset may hold millions.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Dataset {
     records: Vec<ExecutionRecord>,
+}
+
+impl fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dataset({} records)", self.len())
+    }
 }
 
 impl Dataset {
@@ -623,6 +631,12 @@ mod tests {
         for bad in ["0.9", "2:0.1", "0.9:0", "a:b", "0.9:-0.1"] {
             assert!(bad.parse::<Skew>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn debug_shows_the_size_not_the_records() {
+        let dataset = Dataset::generate(3, 1);
+        assert_eq!(format!("{dataset:?}"), "Dataset(3 records)");
     }
 
     #[test]

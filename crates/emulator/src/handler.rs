@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
 use cos_ci_proto::{MediaQueue, MediaWorkflow};
+use cos_ci_sign::SecretString;
 
 use crate::auth::authenticate;
 use crate::callbacks::Callbacks;
@@ -41,8 +42,9 @@ pub const DEFAULT_TASK_DURATION: Duration = Duration::from_secs(2);
 pub const DEFAULT_FAIL_PATTERN: &str = "fail";
 
 /// Everything the emulator serves and checks. `Debug` never shows the
-/// secret key or the session token.
-#[derive(Clone)]
+/// secret key or the session token: both are [`SecretString`]s (set them
+/// from text with `.into()`); nor the dataset's records, only their count.
+#[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     /// Where to listen; port 0 picks a free port.
     pub listen: SocketAddr,
@@ -53,9 +55,9 @@ pub struct EmulatorConfig {
     /// The one accepted secret id.
     pub secret_id: String,
     /// Its secret key.
-    pub secret_key: String,
+    pub secret_key: SecretString,
     /// With temporary credentials: the token requests must carry.
-    pub session_token: Option<String>,
+    pub session_token: Option<SecretString>,
     /// Stand in for the CVM instance metadata service with this role:
     /// `GET /latest/meta-data/cam/security-credentials/` lists it, `…/<role>`
     /// issues temporary credentials.
@@ -105,7 +107,7 @@ impl Default for EmulatorConfig {
             bucket: DEFAULT_BUCKET.to_owned(),
             region: DEFAULT_REGION.to_owned(),
             secret_id: DEFAULT_SECRET_ID.to_owned(),
-            secret_key: DEFAULT_SECRET_KEY.to_owned(),
+            secret_key: DEFAULT_SECRET_KEY.into(),
             session_token: None,
             metadata_role: None,
             sts: false,
@@ -121,35 +123,6 @@ impl Default for EmulatorConfig {
             limits: Limits::default(),
             log_requests: true,
         }
-    }
-}
-
-impl fmt::Debug for EmulatorConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmulatorConfig")
-            .field("listen", &self.listen)
-            .field("bucket", &self.bucket)
-            .field("region", &self.region)
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &"<redacted>")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("metadata_role", &self.metadata_role)
-            .field("sts", &self.sts)
-            .field("credential_lifetime", &self.credential_lifetime)
-            .field("dataset_len", &self.dataset.len())
-            .field("workflows_len", &self.workflows.as_ref().map(Vec::len))
-            .field("queues_len", &self.queues.len())
-            .field("task_duration", &self.task_duration)
-            .field("fail_pattern", &self.fail_pattern)
-            .field("faults", &self.faults)
-            .field("latency", &self.latency)
-            .field("seed", &self.seed)
-            .field("limits", &self.limits)
-            .field("log_requests", &self.log_requests)
-            .finish()
     }
 }
 
@@ -184,8 +157,8 @@ impl fmt::Debug for EmulatorConfig {
 /// ```
 pub struct RequestHandler {
     pub(crate) secret_id: String,
-    pub(crate) secret_key: String,
-    pub(crate) session_token: Option<String>,
+    pub(crate) secret_key: SecretString,
+    pub(crate) session_token: Option<SecretString>,
     pub(crate) metadata_role: Option<String>,
     pub(crate) sts: bool,
     /// Temporary credentials issued by the metadata and STS stand-ins.
@@ -270,18 +243,10 @@ impl RequestHandler {
         request: &Request<B>,
         now: SystemTime,
     ) -> Response<Bytes> {
-        let started = Instant::now();
-        let request_id = self.request_ids.next(unix_seconds(now));
-        let outcome = self.check(request, request.body().body_bytes(), &request_id, now);
-        let response = self.respond(outcome, &request_id, now);
-        self.log_request(
-            request,
-            response.status().as_str(),
-            &request_id,
-            started,
-            None,
-        );
-        response
+        self.answer_logged(request, now, |request_id| {
+            let outcome = self.check(request, request.body().body_bytes(), request_id, now);
+            self.respond(outcome, request_id, now)
+        })
     }
 
     /// Answer a request to the instance-metadata or STS stand-in
@@ -297,9 +262,23 @@ impl RequestHandler {
         if !credentials::is_credential_request(self, request) {
             return None;
         }
+        Some(self.answer_logged(request, now, |request_id| {
+            credentials::respond(self, request, request_id, unix_seconds(now))
+        }))
+    }
+
+    /// `answer(request_id)` with a new request id minted for `now`, logged
+    /// with its status and how long the answer took (the server, which
+    /// injects faults before answering, mints and logs on its own).
+    fn answer_logged<B>(
+        &self,
+        request: &Request<B>,
+        now: SystemTime,
+        answer: impl FnOnce(&str) -> Response<Bytes>,
+    ) -> Response<Bytes> {
         let started = Instant::now();
         let request_id = self.request_ids.next(unix_seconds(now));
-        let response = credentials::respond(self, request, &request_id, unix_seconds(now));
+        let response = answer(&request_id);
         self.log_request(
             request,
             response.status().as_str(),
@@ -307,7 +286,7 @@ impl RequestHandler {
             started,
             None,
         );
-        Some(response)
+        response
     }
 
     /// How long issued temporary credentials live.

@@ -52,6 +52,9 @@ mod token;
 mod topology;
 mod workflows;
 
+/// The type of [`EmulatorConfig::secret_key`] and `session_token`.
+pub use cos_ci_sign::SecretString;
+
 pub use callbacks::{MAX_ATTEMPTS, MAX_PENDING, SEND_TIMEOUT};
 pub use dataset::{Dataset, DatasetError, ExecutionDetails, ExecutionRecord, Skew};
 pub use faults::{FaultConfig, FaultKind, ParseFaultKindError};

@@ -89,10 +89,22 @@ pub(crate) struct Call<'a> {
 pub(crate) type Handler<A> =
     fn(&Resources, A, SystemTime) -> Result<<A as CiAction>::Output, CiError>;
 
-type Dispatch = Box<dyn Fn(&Resources, &Call<'_>) -> Result<String, CiError> + Send + Sync>;
+/// A route's handler wrapped to take a [`Call`]: decode the action, run the
+/// handler, write its output. `Debug` cannot look inside a closure, so it
+/// shows only that there is one.
+struct Dispatch(Box<DispatchFn>);
+
+type DispatchFn = dyn Fn(&Resources, &Call<'_>) -> Result<String, CiError> + Send + Sync;
+
+impl fmt::Debug for Dispatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Dispatch").finish_non_exhaustive()
+    }
+}
 
 /// One API action the emulator serves: its method, path template and name
 /// as the action declares them.
+#[derive(Debug)]
 pub struct Route {
     method: Method,
     path: &'static str,
@@ -100,17 +112,6 @@ pub struct Route {
     action: &'static str,
     permission: &'static str,
     dispatch: Dispatch,
-}
-
-impl fmt::Debug for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Route")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("subresource", &self.subresource)
-            .field("action", &self.action)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Route {
@@ -171,7 +172,7 @@ impl Route {
         resources: &Resources,
         call: &Call<'_>,
     ) -> Result<String, CiError> {
-        (self.dispatch)(resources, call)
+        (self.dispatch.0)(resources, call)
     }
 }
 
@@ -183,7 +184,7 @@ fn route<A: CiAction + 'static>(handler: Handler<A>) -> Route {
         subresource: A::SUBRESOURCE,
         action: A::NAME,
         permission: A::PERMISSION,
-        dispatch: Box::new(move |resources, call| {
+        dispatch: Dispatch(Box::new(move |resources, call| {
             if let Some(subresource) = A::SUBRESOURCE
                 && !call.query.iter().any(|(name, _)| *name == subresource)
             {
@@ -204,7 +205,7 @@ fn route<A: CiAction + 'static>(handler: Handler<A>) -> Route {
             }
             *output.request_id_mut() = Some(call.request_id.to_owned());
             Ok(output.to_xml())
-        }),
+        })),
     }
 }
 

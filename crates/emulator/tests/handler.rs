@@ -24,7 +24,7 @@ fn handler(session_token: Option<&str>) -> RequestHandler {
     RequestHandler::new(EmulatorConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
         dataset: Dataset::generate(30, 5),
-        session_token: session_token.map(str::to_owned),
+        session_token: session_token.map(Into::into),
         log_requests: false,
         ..EmulatorConfig::default()
     })

@@ -3,11 +3,11 @@
 use crate::SecretString;
 
 /// A secret id / secret key pair and an optional session token (temporary
-/// credentials). `Debug` shows the secret id only; the key and token are
-/// [`SecretString`]s: never printed, compared in constant time, zeroed in
-/// memory when dropped. There is deliberately no `Display` and no
+/// credentials). `Debug` shows the secret id only: the key and token are
+/// [`SecretString`]s, whose own `Debug` prints `<redacted>`; they are also
+/// compared in constant time and zeroed in memory when dropped. There is deliberately no `Display` and no
 /// `Serialize`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Credentials {
     secret_id: String,
     secret_key: SecretString,
@@ -45,15 +45,5 @@ impl Credentials {
     /// Whether these are temporary credentials (they carry a session token).
     pub fn is_temporary(&self) -> bool {
         self.session_token.is_some()
-    }
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &self.secret_key)
-            .field("session_token", &self.session_token)
-            .finish()
     }
 }

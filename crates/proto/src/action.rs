@@ -15,6 +15,14 @@ pub struct RequestBody {
     pub bytes: Vec<u8>,
 }
 
+/// A request body's own rules. A `= body` field of a
+/// [`ci_action!`](crate::ci_action) is checked with them, so an action
+/// never sends (and the emulator never accepts) a body that breaks them.
+pub trait BodyRules {
+    /// Check every rule of the body.
+    fn check_body(&self) -> Result<(), ValidationError>;
+}
+
 /// One Cloud Infinite API action: how to put it on the wire, how to read
 /// the answer, and (for the emulator) how to read it back off the wire.
 /// Implementations are plain data; no IO. Declare one with [`ci_action!`](crate::ci_action).
@@ -315,7 +323,8 @@ pub fn path_param<'c>(
 /// follows the path: `PUT "/jobs/{JobId}" ?cancel as …`. The CAM permission
 /// is `ci:` and the action's name unless the options say `permission:
 /// "ci:…"`; the other options are `rules: path::to_fn` (cross-field rules,
-/// after each field's own) and `paging`, in that order.
+/// after each field's own) and `paging`, in that order. A `body` field's
+/// type implements [`BodyRules`], which `validate` checks.
 ///
 /// The struct derives `Debug, Clone, PartialEq, Eq, Default` (a `#[derive]`
 /// of its own adds more). A field without a doc comment is documented by
@@ -555,7 +564,9 @@ macro_rules! ci_action {
         $crate::schema::check_path_segment(&$crate::schema::QueryValue::to_query($value), $wire)?;
         $crate::schema::QueryValue::check($value, $wire)?;
     };
-    (@check body, $value:expr) => {};
+    (@check body, $value:expr) => {
+        $crate::action::BodyRules::check_body($value)?;
+    };
 
     (@body body, $body:ident, $value:expr) => {
         $body = Some($crate::action::RequestBody {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::action::BodyRules;
 use crate::schema::EmptyOutput;
 use crate::types::check_time_range;
 use crate::{
@@ -351,6 +352,12 @@ impl JobRequest {
     }
 }
 
+impl BodyRules for JobRequest {
+    fn check_body(&self) -> Result<(), ValidationError> {
+        self.check()
+    }
+}
+
 ci_response! {
     /// The job as submitted (`State` `Submitted`).
     pub struct CreateJobsOutput {
@@ -359,19 +366,11 @@ ci_response! {
 }
 
 ci_action! {
-    POST "/jobs" as "CreateMediaJobs" -> CreateJobsOutput {
-        rules: CreateJobs::check,
-    }
+    POST "/jobs" as "CreateMediaJobs" -> CreateJobsOutput;
     /// Submit a job. Not idempotent: never retried once it may have reached
     /// the service.
     pub struct CreateJobs {
         pub request: JobRequest = body,
-    }
-}
-
-impl CreateJobs {
-    fn check(&self) -> Result<(), ValidationError> {
-        self.request.check()
     }
 }
 

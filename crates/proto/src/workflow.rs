@@ -3,6 +3,7 @@
 //! `ci:CreateMediaWorkflow`, `ci:UpdateMediaWorkflow`,
 //! `ci:DeleteMediaWorkflow`, `ci:TriggerMediaWorkflow`).
 
+use crate::action::BodyRules;
 use crate::schema::EmptyOutput;
 use crate::{CiTimestamp, ValidationError, XmlTree, ci_action, ci_response, open_enum, xml_record};
 
@@ -54,8 +55,12 @@ impl WorkflowRequest {
             workflow: definition,
         }
     }
+}
 
-    fn check(&self) -> Result<(), ValidationError> {
+impl BodyRules for WorkflowRequest {
+    /// The workflow's `Name` (see [`check_workflow_name`]) and a non-empty
+    /// `Topology`.
+    fn check_body(&self) -> Result<(), ValidationError> {
         check_workflow_name(&self.workflow.name)?;
         if self.workflow.topology.children().is_empty() {
             return Err(ValidationError::new(
@@ -123,35 +128,19 @@ ci_response! {
 }
 
 ci_action! {
-    POST "/workflow" as "CreateMediaWorkflow" -> WorkflowOutput {
-        rules: CreateWorkflow::check,
-    }
+    POST "/workflow" as "CreateMediaWorkflow" -> WorkflowOutput;
     /// Create a workflow.
     pub struct CreateWorkflow {
         pub request: WorkflowRequest = body,
     }
 }
 
-impl CreateWorkflow {
-    fn check(&self) -> Result<(), ValidationError> {
-        self.request.check()
-    }
-}
-
 ci_action! {
-    PUT "/workflow/{WorkflowId}" as "UpdateMediaWorkflow" -> WorkflowOutput {
-        rules: UpdateWorkflow::check,
-    }
+    PUT "/workflow/{WorkflowId}" as "UpdateMediaWorkflow" -> WorkflowOutput;
     /// Update a workflow.
     pub struct UpdateWorkflow {
         pub workflow_id: String = path "WorkflowId",
         pub request: WorkflowRequest = body,
-    }
-}
-
-impl UpdateWorkflow {
-    fn check(&self) -> Result<(), ValidationError> {
-        self.request.check()
     }
 }
 

@@ -159,22 +159,15 @@ pub trait XmlField: Sized {
 /// slot takes the elements, so field types that collect alike (`T` and
 /// `Option<T>`) differ only in how they finish ([`XmlField::take`]).
 pub trait XmlSlot: Default {
-    /// Take one element named `name`.
+    /// Take one element, matched by `name` (`"*"`: the field, of type
+    /// [`crate::UnknownElements`], that takes every element no other field
+    /// names).
     fn accept<'a>(
         &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
         name: &str,
     ) -> Result<(), XmlError>;
-    /// Take an element no field names (only the slot of a `"*"` field, of
-    /// type [`crate::UnknownElements`], keeps it; others never get here).
-    fn accept_unknown<'a>(
-        &mut self,
-        reader: &mut XmlReader<'a>,
-        element: Element<'a>,
-    ) -> Result<(), XmlError> {
-        reader.skip(element)
-    }
 }
 
 /// The slot of a field that holds at most one element.
@@ -681,8 +674,8 @@ macro_rules! xml_record {
                     )*
                     $(
                         if $xml == "*" {
-                            $crate::schema::XmlSlot::accept_unknown(
-                                &mut slots.$field.0, reader, child,
+                            $crate::schema::XmlSlot::accept(
+                                &mut slots.$field.0, reader, child, $xml,
                             )?;
                             continue;
                         }

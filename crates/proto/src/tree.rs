@@ -193,7 +193,7 @@ impl UnknownElements {
     }
 }
 
-/// The slot of a `"*"` field: every element no other field names, kept
+/// The slot of the `"*"` field: every element no other field names, kept
 /// with its name.
 impl XmlSlot for Vec<XmlNode> {
     fn accept<'a>(
@@ -201,13 +201,6 @@ impl XmlSlot for Vec<XmlNode> {
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
         _: &str,
-    ) -> Result<(), XmlError> {
-        self.accept_unknown(reader, element)
-    }
-    fn accept_unknown<'a>(
-        &mut self,
-        reader: &mut XmlReader<'a>,
-        element: Element<'a>,
     ) -> Result<(), XmlError> {
         let name = element.display_name();
         let content = reader.read_tree(element)?;

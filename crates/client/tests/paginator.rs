@@ -215,22 +215,18 @@ mod numbered {
     }
 
     ci_action! {
-        pub struct ListThings {
-            pub page_number: Option<u32> = query "pageNumber",
-            pub page_size: Option<PageSize> = query "pageSize",
-        }
-        action {
-            name: "ListThings",
-            permission: "ci:ListThings",
-            method: GET,
-            path: "/things",
-            output: ThingsOutput,
+        GET "/things" as "ListThings" -> ThingsOutput {
             paging: page_number {
                 page: page_number,
                 size: page_size: PageSize,
                 total: total,
                 items: things: String,
             },
+        }
+        /// A listing with hand-declared page-number fields.
+        pub struct ListThings {
+            pub page_number: Option<u32> = query "pageNumber",
+            pub page_size: Option<PageSize> = query "pageSize",
         }
     }
 }

@@ -15,6 +15,14 @@ pub struct RequestBody {
     pub bytes: Vec<u8>,
 }
 
+/// A request body's own rules. A `= body` field of a
+/// [`ci_action!`](crate::ci_action) is checked with them, so an action
+/// never sends (and the emulator never accepts) a body that breaks them.
+pub trait BodyRules {
+    /// Check every rule of the body.
+    fn check_body(&self) -> Result<(), ValidationError>;
+}
+
 /// One Cloud Infinite API action: how to put it on the wire, how to read
 /// the answer, and (for the emulator) how to read it back off the wire.
 /// Implementations are plain data; no IO. Declare one with [`ci_action!`](crate::ci_action).
@@ -303,11 +311,20 @@ pub fn path_param<'c>(
         .map(|(_, value)| value.as_str())
 }
 
-/// Declare an API action once: the request struct with each field's wire
-/// name and how it travels (`query`, `path`, `body`), then the method, path
-/// template, output and paging. Generates the [`CiAction`] impl (and
-/// [`PaginatedAction`]): encoding, validation, the emulator's decoding and
-/// the default response parsing.
+/// Declare an API action once: a head line with the method, path template,
+/// action name and output (`GET "/thing/{Id}" as "GetThing" -> ThingOutput`,
+/// ended by `;` or by a block of options), then the request struct with
+/// each field's wire name and how it travels (`query`, `path`, `body`).
+/// Generates the [`CiAction`] impl (and [`PaginatedAction`]): encoding,
+/// validation, the emulator's decoding and the default response parsing.
+///
+/// The head also begins the struct's doc (`` `GET /thing/{Id}` (`GetThing`): ``),
+/// so the written doc is only what the action does. A bare sub-resource
+/// follows the path: `PUT "/jobs/{JobId}" ?cancel as …`. The CAM permission
+/// is `ci:` and the action's name unless the options say `permission:
+/// "ci:…"`; the other options are `rules: path::to_fn` (cross-field rules,
+/// after each field's own) and `paging`, in that order. A `body` field's
+/// type implements [`BodyRules`], which `validate` checks.
 ///
 /// The struct derives `Debug, Clone, PartialEq, Eq, Default` (a `#[derive]`
 /// of its own adds more). A field without a doc comment is documented by
@@ -336,18 +353,22 @@ pub fn path_param<'c>(
 /// }
 ///
 /// ci_action! {
-///     /// `GET /thing/<Id>?verbose=...`
+///     GET "/thing/{Id}" as "GetThing" -> ThingOutput;
+///     /// Look up one thing.
 ///     pub struct GetThing {
 ///         /// the id
 ///         pub id: String = path "Id",
 ///         pub verbose: Option<String> = query "verbose",
 ///     }
-///     action {
-///         name: "GetThing",
-///         permission: "ci:GetThing",
-///         method: GET,
-///         path: "/thing/{Id}",
-///         output: ThingOutput,
+/// }
+///
+/// ci_action! {
+///     PUT "/thing/{Id}" ?hide as "HideThing" -> ThingOutput {
+///         permission: "ci:UpdateThing",
+///     }
+///     /// Hide a thing.
+///     pub struct HideThing {
+///         pub id: String = path "Id",
 ///     }
 /// }
 ///
@@ -356,6 +377,9 @@ pub fn path_param<'c>(
 /// assert_eq!(thing.query_pairs(), [("verbose", "1".to_owned())]);
 /// let back = GetThing::from_request("/thing/a%20b", &[("verbose", "1")], b"").unwrap();
 /// assert_eq!(back, thing);
+/// assert_eq!(GetThing::PERMISSION, "ci:GetThing");
+/// assert_eq!(HideThing::PERMISSION, "ci:UpdateThing");
+/// assert_eq!(HideThing::SUBRESOURCE, Some("hide"));
 /// ```
 #[macro_export]
 macro_rules! ci_action {
@@ -384,25 +408,36 @@ macro_rules! ci_action {
     (@doc query $wire:literal) => { concat!("`", $wire, "`") };
     (@doc path $wire:literal) => { concat!("`", $wire, "`, in the path.") };
     (@doc body) => { "The `<Request>` body." };
+    // The head without options.
     (
+        $method:ident $path:literal $(? $subresource:ident)? as $action_name:literal -> $Output:ty;
+        $($rest:tt)*
+    ) => {
+        $crate::ci_action!($method $path $(? $subresource)? as $action_name -> $Output {} $($rest)*);
+    };
+    // The head makes the doc's first words, so the written doc is only
+    // the sentence; the permission is named there only where it is not
+    // `ci:` and the action's name.
+    (
+        $method:ident $path:literal $(? $subresource:ident)? as $action_name:literal -> $Output:ty {
+            $(permission: $permission:literal,)?
+            $(rules: $rules:path,)?
+            $(paging: $paging:ident $paging_args:tt,)?
+        }
         $(#[$meta:meta])*
         $vis:vis struct $Name:ident {
             $($fields:tt)*
         }
-        action {
-            name: $action_name:literal,
-            permission: $permission:literal,
-            method: $method:ident,
-            path: $path:literal,
-            $(subresource: $subresource:literal,)?
-            output: $Output:ty,
-            $(rules: $rules:path,)?
-            $(paging: $paging:ident $paging_args:tt,)?
-        }
     ) => {
         $crate::ci_action!(@paging_fields {
-            [$(#[$meta])*] $vis $Name
-            [$action_name $permission $method $path [$($subresource)?] $Output [$($rules)?]]
+            [
+                #[doc = concat!(
+                    "`", stringify!($method), " ", $path, $("?", stringify!($subresource),)?
+                    "` (`", $action_name, "`", $(", permission `", $permission, "`",)? "):"
+                )]
+                $(#[$meta])*
+            ] $vis $Name
+            [$action_name [$($permission)?] $method $path [$($subresource)?] $Output [$($rules)?]]
         } [$($paging $paging_args)?] $($fields)*);
     };
     // Page-number paging named by its items alone: the two parameters
@@ -417,8 +452,8 @@ macro_rules! ci_action {
         $crate::ci_action!(@munch { $($head)* $paging } [] [] $($fields)*);
     };
     (@emit [$(#[$meta:meta])*] $vis:vis $Name:ident
-        [$action_name:literal $permission:literal $method:ident $path:literal
-            [$($subresource:literal)?] $Output:ty [$($rules:path)?]]
+        [$action_name:literal [$($permission:literal)?] $method:ident $path:literal
+            [$($subresource:ident)?] $Output:ty [$($rules:path)?]]
         [$($paging:ident { $($paging_args:tt)* })?]
         {
             $({
@@ -439,10 +474,10 @@ macro_rules! ci_action {
         impl $crate::CiAction for $Name {
             type Output = $Output;
             const NAME: &'static str = $action_name;
-            const PERMISSION: &'static str = $permission;
+            const PERMISSION: &'static str = $crate::ci_action!(@permission $action_name $($permission)?);
             const METHOD: $crate::http::Method = $crate::http::Method::$method;
             const PATH: &'static str = $path;
-            $(const SUBRESOURCE: ::core::option::Option<&'static str> = Some($subresource);)?
+            $(const SUBRESOURCE: ::core::option::Option<&'static str> = Some(stringify!($subresource));)?
 
             fn path(&self) -> ::std::borrow::Cow<'_, str> {
                 #[allow(unused_mut)]
@@ -485,7 +520,7 @@ macro_rules! ci_action {
                 let _ = body;
                 let captures = $crate::action::match_path($path, path)
                     .ok_or($crate::QueryError::PathMismatch)?;
-                let subresource: ::core::option::Option<&'static str> = None $(.or(Some($subresource)))?;
+                let subresource: ::core::option::Option<&'static str> = None $(.or(Some(stringify!($subresource))))?;
                 let query_names: &[::core::option::Option<&'static str>] =
                     &[$( $crate::ci_action!(@query_name $kind $($wire)?) ),*];
                 let names: ::std::vec::Vec<&'static str> = subresource
@@ -504,6 +539,9 @@ macro_rules! ci_action {
 
         $( $crate::ci_action!(@paging $paging, $Name, $Output, $($paging_args)*); )?
     };
+
+    (@permission $action_name:literal) => { concat!("ci:", $action_name) };
+    (@permission $action_name:literal $permission:literal) => { $permission };
 
     (@path_param query $wire:literal, $params:ident, $value:expr) => {};
     (@path_param body, $params:ident, $value:expr) => {};
@@ -526,7 +564,9 @@ macro_rules! ci_action {
         $crate::schema::check_path_segment(&$crate::schema::QueryValue::to_query($value), $wire)?;
         $crate::schema::QueryValue::check($value, $wire)?;
     };
-    (@check body, $value:expr) => {};
+    (@check body, $value:expr) => {
+        $crate::action::BodyRules::check_body($value)?;
+    };
 
     (@body body, $body:ident, $value:expr) => {
         $body = Some($crate::action::RequestBody {

@@ -4,16 +4,12 @@
 use crate::{CiTimestamp, ExecutionState, JobState, XmlTree, ci_action, ci_response, xml_record};
 
 ci_action! {
-    /// The request: the execution's `RunId`.
+    GET "/workflowexecution/{RunId}" as "DescribeWorkflowExecution" -> DescribeWorkflowExecutionOutput {
+        permission: "ci:DescribeMediaWorkflowExecutions",
+    }
+    /// One workflow execution, by its `RunId`, with its tasks and topology.
     pub struct DescribeWorkflowExecution {
         pub run_id: String = path "RunId",
-    }
-    action {
-        name: "DescribeWorkflowExecution",
-        permission: "ci:DescribeMediaWorkflowExecutions",
-        method: GET,
-        path: "/workflowexecution/{RunId}",
-        output: DescribeWorkflowExecutionOutput,
     }
 }
 

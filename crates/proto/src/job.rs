@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::action::BodyRules;
 use crate::schema::EmptyOutput;
 use crate::types::check_time_range;
 use crate::{
@@ -170,7 +171,11 @@ ci_response! {
 }
 
 ci_action! {
-    /// `GET /jobs` (`DescribeMediaJobs`): list jobs of one tag, by token.
+    GET "/jobs" as "DescribeMediaJobs" -> ListJobsOutput {
+        rules: ListJobs::check_rules,
+        paging: token { items: jobs: JobDetail },
+    }
+    /// List jobs of one tag, by token.
     pub struct ListJobs {
         /// `tag` (required): `Transcode`, `Snapshot`, …
         pub tag: String = query "tag",
@@ -190,15 +195,6 @@ ci_action! {
         /// `size`: 1–100.
         pub size: Option<PageSize> = query "size",
         pub next_token: Option<String> = query "nextToken",
-    }
-    action {
-        name: "DescribeMediaJobs",
-        permission: "ci:DescribeMediaJobs",
-        method: GET,
-        path: "/jobs",
-        output: ListJobsOutput,
-        rules: ListJobs::check_rules,
-        paging: token { items: jobs: JobDetail },
     }
 }
 
@@ -250,17 +246,11 @@ impl DescribeJobsOutput {
 }
 
 ci_action! {
-    /// `GET /jobs/<JobId>[,<JobId>…]` (`DescribeMediaJob`): one or several jobs.
+    GET "/jobs/{JobIds}" as "DescribeMediaJob" -> DescribeJobsOutput;
+    /// Describe one or several jobs.
     pub struct DescribeJobs {
         /// The job ids, sent comma-separated in one path segment.
         pub job_ids: Vec<String> = path "JobIds",
-    }
-    action {
-        name: "DescribeMediaJob",
-        permission: "ci:DescribeMediaJob",
-        method: GET,
-        path: "/jobs/{JobIds}",
-        output: DescribeJobsOutput,
     }
 }
 
@@ -362,6 +352,12 @@ impl JobRequest {
     }
 }
 
+impl BodyRules for JobRequest {
+    fn check_body(&self) -> Result<(), ValidationError> {
+        self.check()
+    }
+}
+
 ci_response! {
     /// The job as submitted (`State` `Submitted`).
     pub struct CreateJobsOutput {
@@ -370,39 +366,18 @@ ci_response! {
 }
 
 ci_action! {
-    /// `POST /jobs` (`CreateMediaJobs`): submit a job. Not idempotent:
-    /// never retried once it may have reached the service.
+    POST "/jobs" as "CreateMediaJobs" -> CreateJobsOutput;
+    /// Submit a job. Not idempotent: never retried once it may have reached
+    /// the service.
     pub struct CreateJobs {
         pub request: JobRequest = body,
-    }
-    action {
-        name: "CreateMediaJobs",
-        permission: "ci:CreateMediaJobs",
-        method: POST,
-        path: "/jobs",
-        output: CreateJobsOutput,
-        rules: CreateJobs::check,
-    }
-}
-
-impl CreateJobs {
-    fn check(&self) -> Result<(), ValidationError> {
-        self.request.check()
     }
 }
 
 ci_action! {
-    /// `PUT /jobs/<JobId>?cancel` (`CancelMediaJob`): only a job that has
-    /// not started can be cancelled.
+    PUT "/jobs/{JobId}" ?cancel as "CancelMediaJob" -> EmptyOutput;
+    /// Cancel a job. Only a job that has not started can be cancelled.
     pub struct CancelJob {
         pub job_id: String = path "JobId",
-    }
-    action {
-        name: "CancelMediaJob",
-        permission: "ci:CancelMediaJob",
-        method: PUT,
-        path: "/jobs/{JobId}",
-        subresource: "cancel",
-        output: EmptyOutput,
     }
 }

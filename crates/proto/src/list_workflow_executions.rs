@@ -14,7 +14,13 @@ use crate::{
 };
 
 ci_action! {
-    /// The request: all nine parameters, each optional; unset ones are not sent.
+    GET "/workflowexecution" as "ListWorkflowExecutions" -> ListWorkflowExecutionsOutput {
+        permission: "ci:DescribeMediaWorkflowExecutions",
+        rules: ListWorkflowExecutions::check_rules,
+        paging: token { items: executions: WorkflowExecution },
+    }
+    /// List workflow executions, by token. All nine parameters are
+    /// optional; unset ones are not sent.
     pub struct ListWorkflowExecutions {
         pub workflow_id: Option<String> = query "workflowId",
         /// `name`: exact object key.
@@ -30,15 +36,6 @@ ci_action! {
         pub next_token: Option<String> = query "nextToken",
         /// `jobId`: the batch-trigger job.
         pub job_id: Option<String> = query "jobId",
-    }
-    action {
-        name: "ListWorkflowExecutions",
-        permission: "ci:DescribeMediaWorkflowExecutions",
-        method: GET,
-        path: "/workflowexecution",
-        output: ListWorkflowExecutionsOutput,
-        rules: ListWorkflowExecutions::check_rules,
-        paging: token { items: executions: WorkflowExecution },
     }
 }
 

@@ -62,19 +62,14 @@ ci_response! {
 }
 
 ci_action! {
-    /// `GET /queue` (`DescribeMediaQueues`): list media-processing queues.
+    GET "/queue" as "DescribeMediaQueues" -> ListQueuesOutput {
+        paging: page_number { items: queues: MediaQueue },
+    }
+    /// List media-processing queues, by page.
     pub struct ListQueues {
         /// `queueIds`: these queues only (sent comma-separated).
         pub queue_ids: Option<Vec<String>> = query "queueIds",
         pub state: Option<QueueStateFilter> = query "state",
         pub category: Option<QueueCategory> = query "category",
-    }
-    action {
-        name: "DescribeMediaQueues",
-        permission: "ci:DescribeMediaQueues",
-        method: GET,
-        path: "/queue",
-        output: ListQueuesOutput,
-        paging: page_number { items: queues: MediaQueue },
     }
 }

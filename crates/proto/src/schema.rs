@@ -147,29 +147,27 @@ impl CiOutput for EmptyOutput {
 /// docs). Used by the code [`xml_record!`](crate::xml_record) generates.
 pub trait XmlField: Sized {
     /// What is collected while walking the children.
-    type Slot: Default;
-    /// Take one element named `name` into `slot`.
-    fn accept<'a>(
-        slot: &mut Self::Slot,
-        reader: &mut XmlReader<'a>,
-        element: Element<'a>,
-        name: &str,
-    ) -> Result<(), XmlError>;
+    type Slot: XmlSlot;
     /// The value collected, from `slot` or else from its aliases' `alias`.
     /// `None` when a required element is absent.
     fn take(slot: Self::Slot, alias: Self::Slot) -> Option<Self>;
     /// Append the field's elements.
     fn write_field(&self, name: &str, out: &mut String);
-    /// Take an element no field names (only a `"*"` field, of type
-    /// [`crate::UnknownElements`], keeps it; others never get here).
-    fn accept_unknown<'a>(
-        slot: &mut Self::Slot,
+}
+
+/// What one field collects while its record's children are walked. The
+/// slot takes the elements, so field types that collect alike (`T` and
+/// `Option<T>`) differ only in how they finish ([`XmlField::take`]).
+pub trait XmlSlot: Default {
+    /// Take one element, matched by `name` (`"*"`: the field, of type
+    /// [`crate::UnknownElements`], that takes every element no other field
+    /// names).
+    fn accept<'a>(
+        &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
-    ) -> Result<(), XmlError> {
-        let _ = slot;
-        reader.skip(element)
-    }
+        name: &str,
+    ) -> Result<(), XmlError>;
 }
 
 /// The slot of a field that holds at most one element.
@@ -188,37 +186,34 @@ impl<T> Default for Single<T> {
     }
 }
 
-fn accept_single<'a, T: XmlElement>(
-    slot: &mut Single<T>,
-    reader: &mut XmlReader<'a>,
-    element: Element<'a>,
-    name: &str,
-) -> Result<(), XmlError> {
-    if std::mem::replace(&mut slot.seen, true) {
-        return Err(XmlError::new(format!(
-            "element <{name}> appears more than once"
-        )));
-    }
-    slot.value = T::read_element(reader, element).map_err(|error| error.within(name, None))?;
-    Ok(())
-}
-
-fn take_single<T>(slot: Single<T>, alias: Single<T>) -> Option<T> {
-    slot.value.or(alias.value)
-}
-
-impl<T: XmlElement> XmlField for T {
-    type Slot = Single<T>;
+impl<T: XmlElement> XmlSlot for Single<T> {
     fn accept<'a>(
-        slot: &mut Single<T>,
+        &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
         name: &str,
     ) -> Result<(), XmlError> {
-        accept_single(slot, reader, element, name)
+        if std::mem::replace(&mut self.seen, true) {
+            return Err(XmlError::new(format!(
+                "element <{name}> appears more than once"
+            )));
+        }
+        self.value = T::read_element(reader, element).map_err(|error| error.within(name, None))?;
+        Ok(())
     }
+}
+
+impl<T> Single<T> {
+    /// The element read, else the alias's.
+    fn or_alias(self, alias: Single<T>) -> Option<T> {
+        self.value.or(alias.value)
+    }
+}
+
+impl<T: XmlElement> XmlField for T {
+    type Slot = Single<T>;
     fn take(slot: Single<T>, alias: Single<T>) -> Option<Self> {
-        take_single(slot, alias)
+        slot.or_alias(alias)
     }
     fn write_field(&self, name: &str, out: &mut String) {
         self.write_element(name, out);
@@ -227,16 +222,8 @@ impl<T: XmlElement> XmlField for T {
 
 impl<T: XmlElement> XmlField for Option<T> {
     type Slot = Single<T>;
-    fn accept<'a>(
-        slot: &mut Single<T>,
-        reader: &mut XmlReader<'a>,
-        element: Element<'a>,
-        name: &str,
-    ) -> Result<(), XmlError> {
-        accept_single(slot, reader, element, name)
-    }
     fn take(slot: Single<T>, alias: Single<T>) -> Option<Self> {
-        Some(take_single(slot, alias))
+        Some(slot.or_alias(alias))
     }
     fn write_field(&self, name: &str, out: &mut String) {
         if let Some(value) = self {
@@ -302,22 +289,25 @@ impl<T> ListSlot<T> {
     }
 }
 
-impl<T: XmlElement> XmlField for Vec<T> {
-    type Slot = ListSlot<T>;
+impl<T: XmlElement> XmlSlot for ListSlot<T> {
     fn accept<'a>(
-        slot: &mut ListSlot<T>,
+        &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
         name: &str,
     ) -> Result<(), XmlError> {
         // Matched in place: `?` then `if let` copied each record once more.
         match T::read_element(reader, element) {
-            Ok(Some(value)) => slot.push(value),
+            Ok(Some(value)) => self.push(value),
             Ok(None) => {}
-            Err(error) => return Err(error.within(name, Some(slot.len + 1))),
+            Err(error) => return Err(error.within(name, Some(self.len + 1))),
         }
         Ok(())
     }
+}
+
+impl<T: XmlElement> XmlField for Vec<T> {
+    type Slot = ListSlot<T>;
     fn take(slot: ListSlot<T>, alias: ListSlot<T>) -> Option<Self> {
         Some(if slot.len == 0 { alias } else { slot }.into_vec())
     }
@@ -668,14 +658,14 @@ macro_rules! xml_record {
                     let name = child.name();
                     $(
                         if name == $xml.as_bytes() {
-                            <$ty as $crate::schema::XmlField>::accept(
+                            $crate::schema::XmlSlot::accept(
                                 &mut slots.$field.0, reader, child, $xml,
                             )?;
                             continue;
                         }
                         $(
                             if name == $alias.as_bytes() {
-                                <$ty as $crate::schema::XmlField>::accept(
+                                $crate::schema::XmlSlot::accept(
                                     &mut slots.$field.1, reader, child, $alias,
                                 )?;
                                 continue;
@@ -684,8 +674,8 @@ macro_rules! xml_record {
                     )*
                     $(
                         if $xml == "*" {
-                            <$ty as $crate::schema::XmlField>::accept_unknown(
-                                &mut slots.$field.0, reader, child,
+                            $crate::schema::XmlSlot::accept(
+                                &mut slots.$field.0, reader, child, $xml,
                             )?;
                             continue;
                         }

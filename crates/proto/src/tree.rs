@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::schema::{XmlElement, XmlField};
+use crate::schema::{XmlElement, XmlField, XmlSlot};
 use crate::xml::{Element, XmlError, XmlReader};
 
 /// The content of one element: text, or child elements in document order.
@@ -193,26 +193,24 @@ impl UnknownElements {
     }
 }
 
-impl XmlField for UnknownElements {
-    type Slot = Vec<XmlNode>;
+/// The slot of the `"*"` field: every element no other field names, kept
+/// with its name.
+impl XmlSlot for Vec<XmlNode> {
     fn accept<'a>(
-        slot: &mut Vec<XmlNode>,
+        &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
         _: &str,
     ) -> Result<(), XmlError> {
-        Self::accept_unknown(slot, reader, element)
-    }
-    fn accept_unknown<'a>(
-        slot: &mut Vec<XmlNode>,
-        reader: &mut XmlReader<'a>,
-        element: Element<'a>,
-    ) -> Result<(), XmlError> {
         let name = element.display_name();
         let content = reader.read_tree(element)?;
-        slot.push(XmlNode { name, content });
+        self.push(XmlNode { name, content });
         Ok(())
     }
+}
+
+impl XmlField for UnknownElements {
+    type Slot = Vec<XmlNode>;
     fn take(slot: Vec<XmlNode>, _: Vec<XmlNode>) -> Option<Self> {
         Some(UnknownElements(slot))
     }

@@ -3,6 +3,7 @@
 //! `ci:CreateMediaWorkflow`, `ci:UpdateMediaWorkflow`,
 //! `ci:DeleteMediaWorkflow`, `ci:TriggerMediaWorkflow`).
 
+use crate::action::BodyRules;
 use crate::schema::EmptyOutput;
 use crate::{CiTimestamp, ValidationError, XmlTree, ci_action, ci_response, open_enum, xml_record};
 
@@ -54,8 +55,12 @@ impl WorkflowRequest {
             workflow: definition,
         }
     }
+}
 
-    fn check(&self) -> Result<(), ValidationError> {
+impl BodyRules for WorkflowRequest {
+    /// The workflow's `Name` (see [`check_workflow_name`]) and a non-empty
+    /// `Topology`.
+    fn check_body(&self) -> Result<(), ValidationError> {
         check_workflow_name(&self.workflow.name)?;
         if self.workflow.topology.children().is_empty() {
             return Err(ValidationError::new(
@@ -104,19 +109,14 @@ ci_response! {
 }
 
 ci_action! {
-    /// `GET /workflow` (`DescribeMediaWorkflows`): list workflows, by page.
+    GET "/workflow" as "DescribeMediaWorkflows" -> ListWorkflowsOutput {
+        paging: page_number { items: workflows: MediaWorkflow },
+    }
+    /// List workflows, by page.
     pub struct ListWorkflows {
         /// `ids`: these workflows only (sent comma-separated).
         pub ids: Option<Vec<String>> = query "ids",
         pub name: Option<String> = query "name",
-    }
-    action {
-        name: "DescribeMediaWorkflows",
-        permission: "ci:DescribeMediaWorkflows",
-        method: GET,
-        path: "/workflow",
-        output: ListWorkflowsOutput,
-        paging: page_number { items: workflows: MediaWorkflow },
     }
 }
 
@@ -128,45 +128,19 @@ ci_response! {
 }
 
 ci_action! {
-    /// `POST /workflow` (`CreateMediaWorkflow`).
+    POST "/workflow" as "CreateMediaWorkflow" -> WorkflowOutput;
+    /// Create a workflow.
     pub struct CreateWorkflow {
         pub request: WorkflowRequest = body,
-    }
-    action {
-        name: "CreateMediaWorkflow",
-        permission: "ci:CreateMediaWorkflow",
-        method: POST,
-        path: "/workflow",
-        output: WorkflowOutput,
-        rules: CreateWorkflow::check,
-    }
-}
-
-impl CreateWorkflow {
-    fn check(&self) -> Result<(), ValidationError> {
-        self.request.check()
     }
 }
 
 ci_action! {
-    /// `PUT /workflow/<WorkflowId>` (`UpdateMediaWorkflow`).
+    PUT "/workflow/{WorkflowId}" as "UpdateMediaWorkflow" -> WorkflowOutput;
+    /// Update a workflow.
     pub struct UpdateWorkflow {
         pub workflow_id: String = path "WorkflowId",
         pub request: WorkflowRequest = body,
-    }
-    action {
-        name: "UpdateMediaWorkflow",
-        permission: "ci:UpdateMediaWorkflow",
-        method: PUT,
-        path: "/workflow/{WorkflowId}",
-        output: WorkflowOutput,
-        rules: UpdateWorkflow::check,
-    }
-}
-
-impl UpdateWorkflow {
-    fn check(&self) -> Result<(), ValidationError> {
-        self.request.check()
     }
 }
 
@@ -178,48 +152,30 @@ ci_response! {
 }
 
 ci_action! {
-    /// `DELETE /workflow/<WorkflowId>` (`DeleteMediaWorkflow`).
+    DELETE "/workflow/{WorkflowId}" as "DeleteMediaWorkflow" -> DeleteWorkflowOutput;
+    /// Delete a workflow.
     pub struct DeleteWorkflow {
         pub workflow_id: String = path "WorkflowId",
     }
-    action {
-        name: "DeleteMediaWorkflow",
-        permission: "ci:DeleteMediaWorkflow",
-        method: DELETE,
-        path: "/workflow/{WorkflowId}",
-        output: DeleteWorkflowOutput,
-    }
 }
 
 ci_action! {
-    /// `PUT /workflow/<WorkflowId>?active` (`UpdateMediaWorkflow`): run on
-    /// new objects again.
+    PUT "/workflow/{WorkflowId}" ?active as "ActivateMediaWorkflow" -> EmptyOutput {
+        permission: "ci:UpdateMediaWorkflow",
+    }
+    /// Run on new objects again.
     pub struct ActivateWorkflow {
         pub workflow_id: String = path "WorkflowId",
     }
-    action {
-        name: "ActivateMediaWorkflow",
-        permission: "ci:UpdateMediaWorkflow",
-        method: PUT,
-        path: "/workflow/{WorkflowId}",
-        subresource: "active",
-        output: EmptyOutput,
-    }
 }
 
 ci_action! {
-    /// `PUT /workflow/<WorkflowId>?paused` (`UpdateMediaWorkflow`): stop
-    /// running on new objects.
+    PUT "/workflow/{WorkflowId}" ?paused as "PauseMediaWorkflow" -> EmptyOutput {
+        permission: "ci:UpdateMediaWorkflow",
+    }
+    /// Stop running on new objects.
     pub struct PauseWorkflow {
         pub workflow_id: String = path "WorkflowId",
-    }
-    action {
-        name: "PauseMediaWorkflow",
-        permission: "ci:UpdateMediaWorkflow",
-        method: PUT,
-        path: "/workflow/{WorkflowId}",
-        subresource: "paused",
-        output: EmptyOutput,
     }
 }
 
@@ -232,23 +188,17 @@ ci_response! {
 }
 
 ci_action! {
-    /// `POST /triggerworkflow` (`TriggerMediaWorkflow`): run a workflow on
-    /// one object. Not idempotent: never retried once it may have reached
-    /// the service.
+    POST "/triggerworkflow" as "TriggerMediaWorkflow" -> TriggerWorkflowOutput {
+        rules: TriggerWorkflow::check,
+    }
+    /// Run a workflow on one object. Not idempotent: never retried once it
+    /// may have reached the service.
     pub struct TriggerWorkflow {
         pub workflow_id: String = query "workflowId",
         /// `object`: the object key.
         pub object: String = query "object",
         /// `name`: a batch-trigger job name (at most 128 characters).
         pub name: Option<String> = query "name",
-    }
-    action {
-        name: "TriggerMediaWorkflow",
-        permission: "ci:TriggerMediaWorkflow",
-        method: POST,
-        path: "/triggerworkflow",
-        output: TriggerWorkflowOutput,
-        rules: TriggerWorkflow::check,
     }
 }
 

@@ -130,8 +130,14 @@ pub trait ActionArgs {
     }
 }
 
-/// The arguments of a listing: an action that pages.
-pub trait ListingArgs: ActionArgs<Action: PaginatedAction> {
+/// The arguments of a listing: an action that pages, whose answer and
+/// items the runner can print (pages are fetched on the runtime while
+/// they are printed, hence `Send + 'static`).
+pub trait ListingArgs:
+    ActionArgs<
+    Action: PaginatedAction<Item: Row + Send> + CiAction<Output: Serialize + Send> + Send + 'static,
+>
+{
     /// One item, for summaries and progress (`execution`).
     const NOUN: &'static str;
     /// The JSON document's array when pages are followed: the listing's
@@ -221,13 +227,10 @@ pub(crate) fn to_stdout(
 /// Run a listing: one page, or (with `--all`, `--limit`, `--max-pages`)
 /// every page streamed, printing results to stdout and the NextToken,
 /// summary and progress to stderr.
-pub fn list<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
-where
-    A: ListingArgs,
-    A::Action: Send + 'static,
-    Output<A>: Serialize + Send,
-    Item<A>: Row + Send,
-{
+pub fn list<A: ListingArgs>(
+    args: &A,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(), CliError> {
     let action = checked_action(args)?;
     let runner = Runner::new(args.service(), env)?;
     to_stdout(|out| {
@@ -251,13 +254,10 @@ pub trait WindowedListingArgs: ListingArgs<Action: TimeWindowed> {
 /// pages are followed: the same items in the same order, several requests
 /// at a time (see [`cos_ci_client::parallel`]). No NextToken is printed
 /// then (the position of a windowed listing is not one token).
-pub fn list_windowed<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
-where
-    A: WindowedListingArgs,
-    A::Action: Send + 'static,
-    Output<A>: Serialize + Send,
-    Item<A>: Row + Send,
-{
+pub fn list_windowed<A: WindowedListingArgs>(
+    args: &A,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(), CliError> {
     let workers = args.workers();
     if workers <= 1 || !args.paging().follows() {
         return list(args, env);
@@ -409,8 +409,6 @@ impl Runner {
     ) -> Result<(), CliError>
     where
         A: ListingArgs,
-        Output<A>: Serialize,
-        Item<A>: Row,
         W: Write,
     {
         let request = action.clone();
@@ -449,9 +447,6 @@ impl Runner {
     fn every_page<A, W>(&self, action: A::Action, args: &A, out: &mut W) -> Result<(), CliError>
     where
         A: ListingArgs,
-        A::Action: Send + 'static,
-        Output<A>: Send,
-        Item<A>: Row + Send,
         W: Write,
     {
         let mut options = args.paging().options();
@@ -496,7 +491,6 @@ impl Runner {
     ) -> Result<(), CliError>
     where
         A: ListingArgs,
-        Item<A>: Row,
         W: Write,
         S: Stream<Item = Result<(Vec<Item<A>>, Option<Cursor>), ClientError>>,
     {

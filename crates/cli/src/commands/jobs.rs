@@ -10,13 +10,14 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use clap::{Args, ValueEnum};
+use cos_ci_client::JobWait;
 use cos_ci_proto::{
     CancelJob, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput, JobDetail,
     JobOutput, JobRequest, JobStateFilter, ListJobs, Order, PageSize,
 };
 
 use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs, WaitArgs};
-use crate::commands::wait::{existing_job, wait_for_job};
+use crate::commands::wait::{existing_job, wait_for};
 use crate::commands::workflows::{check_wait_flags, hint_if_maybe_sent, shell_word};
 use crate::error::CliError;
 use crate::files::read_document;
@@ -411,7 +412,7 @@ pub fn submit(
         return runner::print_document(args.format(), &output);
     }
     note(&format!("submitted job {}", printable(&output.job.job_id)));
-    wait_for_job(&runner, &output.job.job_id, &args.waiting, args.format())
+    wait_for::<JobWait>(&runner, &output.job.job_id, &args.waiting, args.format())
 }
 
 /// `cos-ci jobs cancel`.
@@ -468,7 +469,7 @@ pub fn wait(args: &JobWaitArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
     .map_err(|error| CliError::invalid_flag("JOB_ID", error.rule))?;
     let runner = Runner::new(&args.service, env)?;
     existing_job(&runner, &args.job_id)?;
-    wait_for_job(&runner, &args.job_id, &args.waiting, args.output.format)
+    wait_for::<JobWait>(&runner, &args.job_id, &args.waiting, args.output.format)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use std::path::PathBuf;
 
 use clap::Args;
-use cos_ci_client::{Error as ClientError, TransportErrorKind};
+use cos_ci_client::{Error as ClientError, ExecutionWait, TransportErrorKind};
 use cos_ci_proto::{
     ActivateWorkflow, CiAction, CreateWorkflow, DeleteWorkflow, ListWorkflows, MediaWorkflow,
     PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow, WorkflowOutput,
@@ -20,7 +20,7 @@ use crate::args::{OutputArgs, OutputFormat, PageNumberArgs, PagingArgs, ServiceA
 use serde::Serialize;
 
 use crate::commands::topology;
-use crate::commands::wait::wait_for_run;
+use crate::commands::wait::wait_for;
 use crate::error::CliError;
 use crate::files::read_document;
 use crate::flags::{self, IdList};
@@ -459,7 +459,7 @@ pub fn trigger(
         return runner::print_document(args.format(), &output);
     }
     note(&format!("started run {}", printable(&output.instance_id)));
-    wait_for_run(&runner, &output.instance_id, &args.waiting, args.format())
+    wait_for::<ExecutionWait>(&runner, &output.instance_id, &args.waiting, args.format())
 }
 
 /// `word` quoted for a POSIX shell when it needs it.

@@ -57,7 +57,7 @@ pub(crate) use shared_args;
 ///     JobsListArgs => ListJobs |args|
 ///     // Optional: bindings, then rules of several flags (each returns
 ///     // Result<(), CliError>), run before the request is built.
-///     let (start, end) = args.time.resolve(SystemTime::now())?;
+///     let (start, end) = args.listing.time.resolve(SystemTime::now())?;
 ///     check args.some_rule();
 ///     {
 ///         tag => "tag" as "--tag",           // args.tag, cloned

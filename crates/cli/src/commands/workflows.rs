@@ -16,7 +16,7 @@ use cos_ci_proto::{
     WorkflowRequest,
 };
 
-use crate::args::{OutputArgs, OutputFormat, PageNumberArgs, PagingArgs, ServiceArgs, WaitArgs};
+use crate::args::{OutputArgs, OutputFormat, PageNumberArgs, ServiceArgs, WaitArgs};
 use serde::Serialize;
 
 use crate::commands::topology;
@@ -43,8 +43,6 @@ pub struct WorkflowsListArgs {
     #[command(flatten)]
     pub pages: PageNumberArgs,
     #[command(flatten)]
-    pub paging: PagingArgs,
-    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -57,7 +55,7 @@ action_args! {
     }
 }
 
-/// `impl ListingArgs` for a listing by page number (the usual `paging`
+/// `impl ListingArgs` for a listing by page number (the usual `pages`
 /// field) that can ask for ids: `$noun`s listed under `$items`, and the
 /// answer's `$missing` ids, which do not exist, noted on stderr.
 macro_rules! listing_by_ids {
@@ -68,7 +66,7 @@ macro_rules! listing_by_ids {
             const PAGE_NUMBERS: bool = true;
 
             fn paging(&self) -> &$crate::args::PagingArgs {
-                &self.paging
+                &self.pages.paging
             }
 
             fn notes(output: &$crate::runner::Output<Self>) -> Vec<String> {

@@ -29,8 +29,7 @@ use crate::commands::sign::SignArgs;
 use crate::commands::summary::SummaryArgs;
 use crate::commands::wait::ExecutionWaitArgs;
 use crate::commands::workflows::{
-    WorkflowCreateArgs, WorkflowGetArgs, WorkflowIdArgs, WorkflowTriggerArgs, WorkflowUpdateArgs,
-    WorkflowsListArgs,
+    WorkflowCreateArgs, WorkflowIdArgs, WorkflowTriggerArgs, WorkflowUpdateArgs, WorkflowsListArgs,
 };
 use crate::error::CliError;
 use crate::flags::{self, TimeArg, WireChoice};
@@ -149,7 +148,7 @@ pub enum WorkflowsCommand {
     /// List workflows: one page, or every page with --all.
     List(WorkflowsListArgs),
     /// Show one workflow: state, times and its topology drawn as a graph.
-    Get(WorkflowGetArgs),
+    Get(WorkflowIdArgs),
     /// Create a workflow from a `<Request>` XML or JSON file.
     Create(WorkflowCreateArgs),
     /// Replace a workflow's definition from a `<Request>` XML or JSON file.

@@ -32,29 +32,32 @@ use crate::output::{
 };
 
 /// `ActionArgs::service` and `ActionArgs::format` for an args struct with
-/// the usual `service: ServiceArgs` and `output: OutputArgs` fields.
+/// the usual `service: ServiceArgs` and `output: OutputArgs` fields, or
+/// (`shared_args!(field)`) whose `field` has them.
 macro_rules! shared_args {
-    () => {
+    ($($field:ident)?) => {
         fn service(&self) -> &crate::args::ServiceArgs {
-            &self.service
+            &self$(.$field)?.service
         }
 
         fn format(&self) -> crate::args::OutputFormat {
-            self.output.format
+            self$(.$field)?.output.format
         }
     };
 }
 pub(crate) use shared_args;
 
 /// `impl ActionArgs` for an args struct with the usual `service` and
-/// `output` fields, from one list that says, for each field of the
-/// request, where its value comes from and which flag the user set it
-/// with: `action` builds the request from it, and `flag` maps the wire
-/// parameters back to the flags.
+/// `output` fields (or a field that has them), from one list that says,
+/// for each field of the request, where its value comes from and which
+/// flag the user set it with: `action` builds the request from it, and
+/// `flag` maps the wire parameters back to the flags.
 ///
 /// ```text
 /// action_args! {
 ///     JobsListArgs => ListJobs |args|
+///     // Optional: the field that holds `service` and `output`.
+///     shared in field;
 ///     // Optional: bindings, then rules of several flags (each returns
 ///     // Result<(), CliError>), run before the request is built.
 ///     let (start, end) = args.listing.time.resolve(SystemTime::now())?;
@@ -73,6 +76,7 @@ pub(crate) use shared_args;
 macro_rules! action_args {
     (
         $args:ty => $action:ident |$a:ident|
+        $(shared in $shared:ident;)?
         $(let $binding:pat = $init:expr;)*
         $(check $check:expr;)*
         {
@@ -84,7 +88,7 @@ macro_rules! action_args {
         impl $crate::runner::ActionArgs for $args {
             type Action = $action;
 
-            $crate::runner::shared_args!();
+            $crate::runner::shared_args!($($shared)?);
 
             fn action(&self) -> Result<$action, $crate::error::CliError> {
                 let $a = self;

@@ -16,7 +16,7 @@ use cos_ci_proto::{
     WorkflowRequest,
 };
 
-use crate::args::{OutputArgs, OutputFormat, PageNumberArgs, ServiceArgs, WaitArgs};
+use crate::args::{OutputArgs, PageNumberArgs, ServiceArgs, WaitArgs};
 use serde::Serialize;
 
 use crate::commands::topology;
@@ -170,13 +170,7 @@ impl WorkflowIdArgs {
 impl<A: ForWorkflow> ActionArgs for WorkflowIdAction<'_, A> {
     type Action = A;
 
-    fn service(&self) -> &ServiceArgs {
-        &self.args.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.args.output.format
-    }
+    runner::shared_args!(args);
 
     fn action(&self) -> Result<A, CliError> {
         A::for_workflow(self.args.workflow_id.clone())
@@ -256,7 +250,7 @@ impl Row for topology::NodeSummary {
     ];
 }
 
-/// `cos-ci workflows create`.
+/// `cos-ci workflows create`, and `update` after its WORKFLOW_ID.
 #[derive(Debug, Args)]
 pub struct WorkflowCreateArgs {
     /// The `<Request>` XML document, or JSON with the same element names
@@ -287,19 +281,17 @@ pub struct WorkflowUpdateArgs {
     /// The workflow's WorkflowId.
     #[arg(value_name = "WORKFLOW_ID")]
     pub workflow_id: String,
-    /// The new definition: `<Request>` XML or JSON, as for `create`.
-    #[arg(long, value_name = "FILE")]
-    pub file: PathBuf,
+    /// The new definition, given as to `create`.
     #[command(flatten)]
-    pub service: ServiceArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub definition: WorkflowCreateArgs,
 }
 
 action_args! {
-    WorkflowUpdateArgs => UpdateWorkflow |args| {
+    WorkflowUpdateArgs => UpdateWorkflow |args|
+    shared in definition;
+    {
         workflow_id => "WorkflowId" as "WORKFLOW_ID",
-        request: read_document::<WorkflowRequest>(&args.file, "--file")?,
+        request: read_document::<WorkflowRequest>(&args.definition.file, "--file")?,
     }
     else request_flag
 }

@@ -16,7 +16,7 @@ use cos_ci_client::credentials::SourceKind;
 use cos_ci_client::{CredentialChain, CredentialProvider, RetryPolicy, SecretString, WaitPolicy};
 use cos_ci_hyper::SystemFiles;
 use cos_ci_proto::types::check_time_range;
-use cos_ci_proto::{CiTimestamp, PageSize};
+use cos_ci_proto::{CiTimestamp, Order, PageSize};
 
 use crate::commands::callbacks::ListenArgs;
 use crate::commands::credentials::ShowArgs;
@@ -29,11 +29,10 @@ use crate::commands::sign::SignArgs;
 use crate::commands::summary::SummaryArgs;
 use crate::commands::wait::ExecutionWaitArgs;
 use crate::commands::workflows::{
-    WorkflowCreateArgs, WorkflowGetArgs, WorkflowIdArgs, WorkflowTriggerArgs, WorkflowUpdateArgs,
-    WorkflowsListArgs,
+    WorkflowCreateArgs, WorkflowIdArgs, WorkflowTriggerArgs, WorkflowUpdateArgs, WorkflowsListArgs,
 };
 use crate::error::CliError;
-use crate::flags::{self, TimeArg};
+use crate::flags::{self, TimeArg, WireChoice};
 
 /// The exit codes as `--help` states them (the README says the same).
 macro_rules! exit_codes {
@@ -149,7 +148,7 @@ pub enum WorkflowsCommand {
     /// List workflows: one page, or every page with --all.
     List(WorkflowsListArgs),
     /// Show one workflow: state, times and its topology drawn as a graph.
-    Get(WorkflowGetArgs),
+    Get(WorkflowIdArgs),
     /// Create a workflow from a `<Request>` XML or JSON file.
     Create(WorkflowCreateArgs),
     /// Replace a workflow's definition from a `<Request>` XML or JSON file.
@@ -534,8 +533,8 @@ impl WaitArgs {
     }
 }
 
-/// Where a page-number listing (queues, workflows) starts and how large
-/// its pages are.
+/// Where a page-number listing (queues, workflows) starts, how large its
+/// pages are and how far it follows them.
 #[derive(Debug, Args)]
 pub struct PageNumberArgs {
     /// Start from this page (printed by a previous listing as
@@ -546,6 +545,29 @@ pub struct PageNumberArgs {
     /// following pages, or what --limit needs to end on a page boundary).
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
     pub page_size: Option<PageSize>,
+    #[command(flatten)]
+    pub paging: PagingArgs,
+}
+
+/// How a listing by token of what was created in a time range (jobs,
+/// workflow executions) is sorted and bounded, where it starts, how large
+/// its pages are and how far it follows them.
+#[derive(Debug, Args)]
+pub struct TokenListingArgs {
+    /// Sort by creation time (any case).
+    #[arg(long, value_name = "ORDER", value_parser = WireChoice::<Order>::new())]
+    pub order: Option<Order>,
+    #[command(flatten)]
+    pub time: TimeRangeArgs,
+    /// Items per page, 1 to 100 (the service's default is 10; 100 when
+    /// following pages).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
+    pub size: Option<PageSize>,
+    /// Start from this page token (printed by a previous listing).
+    #[arg(long, value_name = "TOKEN")]
+    pub next_token: Option<String>,
+    #[command(flatten)]
+    pub paging: PagingArgs,
 }
 
 /// How far a listing follows its pages. Without any of these flags one

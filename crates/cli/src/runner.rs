@@ -32,32 +32,35 @@ use crate::output::{
 };
 
 /// `ActionArgs::service` and `ActionArgs::format` for an args struct with
-/// the usual `service: ServiceArgs` and `output: OutputArgs` fields.
+/// the usual `service: ServiceArgs` and `output: OutputArgs` fields, or
+/// (`shared_args!(field)`) whose `field` has them.
 macro_rules! shared_args {
-    () => {
+    ($($field:ident)?) => {
         fn service(&self) -> &crate::args::ServiceArgs {
-            &self.service
+            &self$(.$field)?.service
         }
 
         fn format(&self) -> crate::args::OutputFormat {
-            self.output.format
+            self$(.$field)?.output.format
         }
     };
 }
 pub(crate) use shared_args;
 
 /// `impl ActionArgs` for an args struct with the usual `service` and
-/// `output` fields, from one list that says, for each field of the
-/// request, where its value comes from and which flag the user set it
-/// with: `action` builds the request from it, and `flag` maps the wire
-/// parameters back to the flags.
+/// `output` fields (or a field that has them), from one list that says,
+/// for each field of the request, where its value comes from and which
+/// flag the user set it with: `action` builds the request from it, and
+/// `flag` maps the wire parameters back to the flags.
 ///
 /// ```text
 /// action_args! {
 ///     JobsListArgs => ListJobs |args|
+///     // Optional: the field that holds `service` and `output`.
+///     shared in field;
 ///     // Optional: bindings, then rules of several flags (each returns
 ///     // Result<(), CliError>), run before the request is built.
-///     let (start, end) = args.time.resolve(SystemTime::now())?;
+///     let (start, end) = args.listing.time.resolve(SystemTime::now())?;
 ///     check args.some_rule();
 ///     {
 ///         tag => "tag" as "--tag",           // args.tag, cloned
@@ -73,6 +76,7 @@ pub(crate) use shared_args;
 macro_rules! action_args {
     (
         $args:ty => $action:ident |$a:ident|
+        $(shared in $shared:ident;)?
         $(let $binding:pat = $init:expr;)*
         $(check $check:expr;)*
         {
@@ -84,7 +88,7 @@ macro_rules! action_args {
         impl $crate::runner::ActionArgs for $args {
             type Action = $action;
 
-            $crate::runner::shared_args!();
+            $crate::runner::shared_args!($($shared)?);
 
             fn action(&self) -> Result<$action, $crate::error::CliError> {
                 let $a = self;
@@ -130,8 +134,14 @@ pub trait ActionArgs {
     }
 }
 
-/// The arguments of a listing: an action that pages.
-pub trait ListingArgs: ActionArgs<Action: PaginatedAction> {
+/// The arguments of a listing: an action that pages, whose answer and
+/// items the runner can print (pages are fetched on the runtime while
+/// they are printed, hence `Send + 'static`).
+pub trait ListingArgs:
+    ActionArgs<
+    Action: PaginatedAction<Item: Row + Send> + CiAction<Output: Serialize + Send> + Send + 'static,
+>
+{
     /// One item, for summaries and progress (`execution`).
     const NOUN: &'static str;
     /// The JSON document's array when pages are followed: the listing's
@@ -221,13 +231,10 @@ pub(crate) fn to_stdout(
 /// Run a listing: one page, or (with `--all`, `--limit`, `--max-pages`)
 /// every page streamed, printing results to stdout and the NextToken,
 /// summary and progress to stderr.
-pub fn list<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
-where
-    A: ListingArgs,
-    A::Action: Send + 'static,
-    Output<A>: Serialize + Send,
-    Item<A>: Row + Send,
-{
+pub fn list<A: ListingArgs>(
+    args: &A,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(), CliError> {
     let action = checked_action(args)?;
     let runner = Runner::new(args.service(), env)?;
     to_stdout(|out| {
@@ -251,13 +258,10 @@ pub trait WindowedListingArgs: ListingArgs<Action: TimeWindowed> {
 /// pages are followed: the same items in the same order, several requests
 /// at a time (see [`cos_ci_client::parallel`]). No NextToken is printed
 /// then (the position of a windowed listing is not one token).
-pub fn list_windowed<A>(args: &A, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError>
-where
-    A: WindowedListingArgs,
-    A::Action: Send + 'static,
-    Output<A>: Serialize + Send,
-    Item<A>: Row + Send,
-{
+pub fn list_windowed<A: WindowedListingArgs>(
+    args: &A,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<(), CliError> {
     let workers = args.workers();
     if workers <= 1 || !args.paging().follows() {
         return list(args, env);
@@ -409,8 +413,6 @@ impl Runner {
     ) -> Result<(), CliError>
     where
         A: ListingArgs,
-        Output<A>: Serialize,
-        Item<A>: Row,
         W: Write,
     {
         let request = action.clone();
@@ -449,9 +451,6 @@ impl Runner {
     fn every_page<A, W>(&self, action: A::Action, args: &A, out: &mut W) -> Result<(), CliError>
     where
         A: ListingArgs,
-        A::Action: Send + 'static,
-        Output<A>: Send,
-        Item<A>: Row + Send,
         W: Write,
     {
         let mut options = args.paging().options();
@@ -496,7 +495,6 @@ impl Runner {
     ) -> Result<(), CliError>
     where
         A: ListingArgs,
-        Item<A>: Row,
         W: Write,
         S: Stream<Item = Result<(Vec<Item<A>>, Option<Cursor>), ClientError>>,
     {

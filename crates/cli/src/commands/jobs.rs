@@ -10,17 +10,18 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use clap::{Args, ValueEnum};
+use cos_ci_client::JobWait;
 use cos_ci_proto::{
     CancelJob, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput, JobDetail,
-    JobOutput, JobRequest, JobStateFilter, ListJobs, Order, PageSize,
+    JobOutput, JobRequest, JobStateFilter, ListJobs,
 };
 
-use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs, WaitArgs};
-use crate::commands::wait::{existing_job, wait_for_job};
+use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TokenListingArgs, WaitArgs};
+use crate::commands::wait::{existing_job, wait_for};
 use crate::commands::workflows::{check_wait_flags, hint_if_maybe_sent, shell_word};
 use crate::error::CliError;
 use crate::files::read_document;
-use crate::flags::{self, IdList, WireChoice};
+use crate::flags::{self, IdList};
 use crate::output::{Column, Render, Row, TableWriter, dash, time_or_dash, write_fields};
 use crate::runner::{self, ActionArgs, ListingArgs, Runner, action_args, note};
 use crate::terminal::printable;
@@ -49,27 +50,15 @@ pub struct JobsListArgs {
     /// Failed, Pause, Cancel.
     #[arg(long, value_name = "STATES", value_parser = flags::job_states)]
     pub states: Option<BTreeSet<JobStateFilter>>,
-    /// Sort by creation time (any case).
-    #[arg(long, value_name = "ORDER", value_parser = WireChoice::<Order>::new())]
-    pub order: Option<Order>,
     #[command(flatten)]
-    pub time: TimeRangeArgs,
-    /// Jobs per page, 1 to 100 (the service's default is 10; 100 when
-    /// following pages).
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
-    pub size: Option<PageSize>,
-    /// Start from this page token (printed by a previous listing).
-    #[arg(long, value_name = "TOKEN")]
-    pub next_token: Option<String>,
-    #[command(flatten)]
-    pub paging: PagingArgs,
+    pub listing: TokenListingArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 action_args! {
     JobsListArgs => ListJobs |args|
-    let (start, end) = args.time.resolve(SystemTime::now())?;
+    let (start, end) = args.listing.time.resolve(SystemTime::now())?;
     {
         tag => "tag" as "--tag",
         queue_id => "queueId" as "--queue-id",
@@ -78,12 +67,12 @@ action_args! {
         inventory_trigger_job_id: args.batch_job_id.clone()
             => "inventoryTriggerJobId" as "--batch-job-id",
         input_object => "inputObject" as "--input-object",
-        order => "orderByTime" as "--order",
+        order: args.listing.order => "orderByTime" as "--order",
         states => "states" as "--states",
         start_creation_time: start => "startCreationTime" as "--start-time",
         end_creation_time: end => "endCreationTime" as "--end-time",
-        size => "size" as "--size",
-        next_token => "nextToken" as "--next-token",
+        size: args.listing.size => "size" as "--size",
+        next_token: args.listing.next_token.clone() => "nextToken" as "--next-token",
     }
 }
 
@@ -92,7 +81,7 @@ impl ListingArgs for JobsListArgs {
     const ITEMS_KEY: &'static str = "JobsDetail";
 
     fn paging(&self) -> &PagingArgs {
-        &self.paging
+        &self.listing.paging
     }
 }
 
@@ -411,7 +400,7 @@ pub fn submit(
         return runner::print_document(args.format(), &output);
     }
     note(&format!("submitted job {}", printable(&output.job.job_id)));
-    wait_for_job(&runner, &output.job.job_id, &args.waiting, args.format())
+    wait_for::<JobWait>(&runner, &output.job.job_id, &args.waiting, args.format())
 }
 
 /// `cos-ci jobs cancel`.
@@ -468,7 +457,7 @@ pub fn wait(args: &JobWaitArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
     .map_err(|error| CliError::invalid_flag("JOB_ID", error.rule))?;
     let runner = Runner::new(&args.service, env)?;
     existing_job(&runner, &args.job_id)?;
-    wait_for_job(&runner, &args.job_id, &args.waiting, args.output.format)
+    wait_for::<JobWait>(&runner, &args.job_id, &args.waiting, args.output.format)
 }
 
 #[cfg(test)]

@@ -6,13 +6,11 @@ use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use clap::Args;
-use cos_ci_proto::{
-    CiTimestamp, ListWorkflowExecutions, Order, PageSize, StateFilter, WorkflowExecution,
-};
+use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, StateFilter, WorkflowExecution};
 
-use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TimeRangeArgs};
+use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TokenListingArgs};
 use crate::error::CliError;
-use crate::flags::{self, WireChoice};
+use crate::flags;
 use crate::output::{Column, Row};
 use crate::runner::{ListingArgs, WindowedListingArgs, action_args};
 
@@ -91,21 +89,8 @@ pub struct ListArgs {
     pub filter: ExecutionFilterArgs,
     #[command(flatten)]
     pub state: StatesArgs,
-    /// Sort by creation time (any case).
-    #[arg(long, value_name = "ORDER", value_parser = WireChoice::<Order>::new())]
-    pub order: Option<Order>,
     #[command(flatten)]
-    pub time: TimeRangeArgs,
-    /// Executions per page, 1 to 100 (the service's default is 10; 100
-    /// when following pages).
-    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = flags::page_size)]
-    pub size: Option<PageSize>,
-    /// Start from this page token (printed by a previous listing).
-    #[arg(long, value_name = "TOKEN")]
-    pub next_token: Option<String>,
-
-    #[command(flatten)]
-    pub paging: PagingArgs,
+    pub listing: TokenListingArgs,
     /// With --all, --limit or --max-pages: page this many creation-time
     /// windows at once (1 to 32), for the same output sooner. No NextToken
     /// is printed above 1.
@@ -117,24 +102,24 @@ pub struct ListArgs {
 
 action_args! {
     ListArgs => ListWorkflowExecutions |args|
-    let (start, end) = args.time.resolve(SystemTime::now())?;
+    let (start, end) = args.listing.time.resolve(SystemTime::now())?;
     check args.check_parallel();
     {
         workflow_id: args.filter.workflow_id.clone() => "workflowId" as "--workflow-id",
         name: args.filter.name.clone() => "name" as "--name",
-        order => "orderByTime" as "--order",
-        size => "size" as "--size",
+        order: args.listing.order => "orderByTime" as "--order",
+        size: args.listing.size => "size" as "--size",
         states: args.state.states.clone() => "states" as "--states",
         start_creation_time: start => "startCreationTime" as "--start-time",
         end_creation_time: end => "endCreationTime" as "--end-time",
-        next_token => "nextToken" as "--next-token",
+        next_token: args.listing.next_token.clone() => "nextToken" as "--next-token",
         job_id: args.filter.job_id.clone() => "jobId" as "--job-id",
     }
 }
 
 impl ListArgs {
     fn check_parallel(&self) -> Result<(), CliError> {
-        if self.parallel > 1 && !self.paging.follows() {
+        if self.parallel > 1 && !self.listing.paging.follows() {
             return Err(CliError::invalid_flag(
                 "--parallel",
                 "needs --all, --limit or --max-pages (one page is one request)",
@@ -149,7 +134,7 @@ impl ListingArgs for ListArgs {
     const ITEMS_KEY: &'static str = "WorkflowExecutionList";
 
     fn paging(&self) -> &PagingArgs {
-        &self.paging
+        &self.listing.paging
     }
 }
 
@@ -218,7 +203,10 @@ mod tests {
             "workflowId=w1&orderByTime=Asc&size=100&states=Success%2CFailed&startCreationTime=2022-08-09T14%3A00%3A00%2B0800&endCreationTime=2022-08-10T14%3A00%3A00%2B0800"
         );
         for order in ["asc", "Asc", "ASC"] {
-            assert_eq!(list(&["--order", order]).order, Some(Order::Asc));
+            assert_eq!(
+                list(&["--order", order]).listing.order,
+                Some(cos_ci_proto::Order::Asc)
+            );
         }
     }
 
@@ -329,10 +317,13 @@ mod tests {
 
     #[test]
     fn paging_flags() {
-        assert!(!list(&[]).paging.follows());
-        assert!(list(&["--all"]).paging.follows());
-        assert_eq!(list(&["--limit", "5"]).paging.options().limit, Some(5));
-        let capped = list(&["--max-pages", "3"]).paging;
+        assert!(!list(&[]).listing.paging.follows());
+        assert!(list(&["--all"]).listing.paging.follows());
+        assert_eq!(
+            list(&["--limit", "5"]).listing.paging.options().limit,
+            Some(5)
+        );
+        let capped = list(&["--max-pages", "3"]).listing.paging;
         assert!(capped.follows(), "--max-pages alone follows pages");
         assert_eq!(capped.options().max_pages, Some(3));
         assert!(parse(&["--all", "--limit", "3"]).is_err());

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use clap::Args;
 use cos_ci_proto::{ListQueues, MediaQueue, QueueCategory, QueueStateFilter};
 
-use crate::args::{OutputArgs, PageNumberArgs, PagingArgs, ServiceArgs};
+use crate::args::{OutputArgs, PageNumberArgs, ServiceArgs};
 use crate::commands::workflows::listing_by_ids;
 use crate::flags::{self, IdList, WireChoice};
 use crate::output::{Column, Row, time_or_dash};
@@ -30,8 +30,6 @@ pub struct QueuesListArgs {
     pub category: Option<QueueCategory>,
     #[command(flatten)]
     pub pages: PageNumberArgs,
-    #[command(flatten)]
-    pub paging: PagingArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -51,48 +51,22 @@ pub fn run(
     .validate()
     .map_err(|error| CliError::invalid_flag("RUN_ID", error.rule))?;
     let runner = Runner::new(&args.service, env)?;
-    wait_for_run(&runner, &args.run_id, &args.wait, args.output.format)
-}
-
-/// Follow run `run_id` to its end, drawing its tasks on stderr, then print
-/// it (as `workflow-executions get` does) and map the end to the exit code.
-pub fn wait_for_run(
-    runner: &Runner,
-    run_id: &str,
-    wait: &WaitArgs,
-    format: OutputFormat,
-) -> Result<(), CliError> {
-    let target = ExecutionWait {
-        run_id: run_id.to_owned(),
-    };
-    follow(runner, target, run_id, wait, format)
-}
-
-/// Follow job `job_id` to its end, with a progress bar on stderr, then
-/// print it (as `jobs get` does) and map the end to the exit code.
-pub fn wait_for_job(
-    runner: &Runner,
-    job_id: &str,
-    wait: &WaitArgs,
-    format: OutputFormat,
-) -> Result<(), CliError> {
-    let target = JobWait {
-        job_id: job_id.to_owned(),
-    };
-    follow(runner, target, job_id, wait, format)
+    wait_for::<ExecutionWait>(&runner, &args.run_id, &args.wait, args.output.format)
 }
 
 type Output<T> = <<T as WaitTarget>::Action as CiAction>::Output;
 
 /// What a wait follows to its end (a run, a job): how it is drawn as it
 /// goes and how its end reads.
-trait Followed: WaitTarget {
+pub trait Followed: WaitTarget<Action: CiAction<Output: Render>> {
     /// `run` or `job`.
     const WHAT: &'static str;
     /// The command that follows it again (`jobs wait`).
     const FOLLOW: &'static str;
     /// Its progress on stderr.
     type Drawing: Drawing;
+    /// The target for the run or job `id`.
+    fn for_id(id: &str) -> Self;
     /// The error line when `output`, the end of `id`, is not a success.
     fn ended_badly(id: &str, output: &Output<Self>) -> String;
     /// Its state as last seen, for the error line at `--wait-timeout`.
@@ -103,6 +77,12 @@ impl Followed for ExecutionWait {
     const WHAT: &'static str = "run";
     const FOLLOW: &'static str = "workflow-executions wait";
     type Drawing = RunBoard;
+
+    fn for_id(id: &str) -> Self {
+        ExecutionWait {
+            run_id: id.to_owned(),
+        }
+    }
 
     fn ended_badly(id: &str, output: &Output<Self>) -> String {
         let mut line = format!(
@@ -133,6 +113,12 @@ impl Followed for JobWait {
     const FOLLOW: &'static str = "jobs wait";
     type Drawing = JobBar;
 
+    fn for_id(id: &str) -> Self {
+        JobWait {
+            job_id: id.to_owned(),
+        }
+    }
+
     fn ended_badly(id: &str, output: &Output<Self>) -> String {
         let mut line = format!("job {} ended", printable(id));
         if let Some(job) = JobWait::job(output) {
@@ -162,21 +148,18 @@ impl Followed for JobWait {
     }
 }
 
-/// Follow `target` (`id`) to its end, drawing it on stderr, then print it
-/// and map the end to the exit code: 0 on success, 5 when it ended
-/// otherwise, 4 when `--wait-timeout` passed first.
-fn follow<T: Followed>(
+/// Follow the run or job `id` (`T`: [`ExecutionWait`], [`JobWait`]) to its
+/// end, drawing it on stderr (a run's tasks, a job's progress bar), then
+/// print it as `get` does and map the end to the exit code: 0 on success,
+/// 5 when it ended otherwise, 4 when `--wait-timeout` passed first.
+pub fn wait_for<T: Followed>(
     runner: &Runner,
-    target: T,
     id: &str,
     wait: &WaitArgs,
     format: OutputFormat,
-) -> Result<(), CliError>
-where
-    Output<T>: Render,
-{
+) -> Result<(), CliError> {
     let mut drawing = T::Drawing::new(io::stderr().is_terminal(), id);
-    let outcome = runner.wait(target, wait.policy(), |event| {
+    let outcome = runner.wait(T::for_id(id), wait.policy(), |event| {
         let _ = drawing.on_event(event, &mut io::stderr());
     });
     let _ = drawing.finish(&mut io::stderr());

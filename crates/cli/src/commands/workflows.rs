@@ -9,18 +9,18 @@ use std::marker::PhantomData;
 use std::path::PathBuf;
 
 use clap::Args;
-use cos_ci_client::{Error as ClientError, TransportErrorKind};
+use cos_ci_client::{Error as ClientError, ExecutionWait, TransportErrorKind};
 use cos_ci_proto::{
     ActivateWorkflow, CiAction, CreateWorkflow, DeleteWorkflow, ListWorkflows, MediaWorkflow,
     PauseWorkflow, TriggerWorkflow, TriggerWorkflowOutput, UpdateWorkflow, WorkflowOutput,
     WorkflowRequest,
 };
 
-use crate::args::{OutputArgs, OutputFormat, PageNumberArgs, PagingArgs, ServiceArgs, WaitArgs};
+use crate::args::{OutputArgs, PageNumberArgs, ServiceArgs, WaitArgs};
 use serde::Serialize;
 
 use crate::commands::topology;
-use crate::commands::wait::wait_for_run;
+use crate::commands::wait::wait_for;
 use crate::error::CliError;
 use crate::files::read_document;
 use crate::flags::{self, IdList};
@@ -43,8 +43,6 @@ pub struct WorkflowsListArgs {
     #[command(flatten)]
     pub pages: PageNumberArgs,
     #[command(flatten)]
-    pub paging: PagingArgs,
-    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -57,7 +55,7 @@ action_args! {
     }
 }
 
-/// `impl ListingArgs` for a listing by page number (the usual `paging`
+/// `impl ListingArgs` for a listing by page number (the usual `pages`
 /// field) that can ask for ids: `$noun`s listed under `$items`, and the
 /// answer's `$missing` ids, which do not exist, noted on stderr.
 macro_rules! listing_by_ids {
@@ -68,7 +66,7 @@ macro_rules! listing_by_ids {
             const PAGE_NUMBERS: bool = true;
 
             fn paging(&self) -> &$crate::args::PagingArgs {
-                &self.paging
+                &self.pages.paging
             }
 
             fn notes(output: &$crate::runner::Output<Self>) -> Vec<String> {
@@ -111,9 +109,9 @@ impl Row for MediaWorkflow {
     ];
 }
 
-/// `cos-ci workflows get`.
+/// `cos-ci workflows get|delete|pause|activate`: one workflow, by its id.
 #[derive(Debug, Args)]
-pub struct WorkflowGetArgs {
+pub struct WorkflowIdArgs {
     /// The workflow's WorkflowId.
     #[arg(value_name = "WORKFLOW_ID")]
     pub workflow_id: String,
@@ -123,32 +121,69 @@ pub struct WorkflowGetArgs {
     pub output: OutputArgs,
 }
 
-action_args! {
-    WorkflowGetArgs => ListWorkflows |args|
-    check args.check_one_id();
-    {
-        ids: Some(vec![args.workflow_id.clone()]) => "ids" as "WORKFLOW_ID",
-        name: None,
-        page_number: None,
-        page_size: None,
-    }
+/// An action on the one workflow [`WorkflowIdArgs`] names: `get`'s
+/// listing of it, `delete`, `pause`, `activate`.
+pub trait ForWorkflow: CiAction {
+    /// The wire parameter that carries the id, which errors call
+    /// `WORKFLOW_ID`.
+    const ID_PARAMETER: &'static str;
+    /// The action for workflow `workflow_id`.
+    fn for_workflow(workflow_id: String) -> Result<Self, CliError>;
 }
 
-impl WorkflowGetArgs {
-    fn check_one_id(&self) -> Result<(), CliError> {
-        if self.workflow_id.is_empty() || self.workflow_id.contains(',') {
+/// `get` lists the workflows with this one id (CI has no call for one
+/// workflow); a comma would make it several.
+impl ForWorkflow for ListWorkflows {
+    const ID_PARAMETER: &'static str = "ids";
+
+    fn for_workflow(workflow_id: String) -> Result<Self, CliError> {
+        if workflow_id.is_empty() || workflow_id.contains(',') {
             return Err(CliError::invalid_flag(
                 "WORKFLOW_ID",
                 "must be one workflow id (not empty, no `,`)",
             ));
         }
-        Ok(())
+        Ok(ListWorkflows {
+            ids: Some(vec![workflow_id]),
+            ..ListWorkflows::default()
+        })
+    }
+}
+
+/// [`WorkflowIdArgs`] as the action `A` on its workflow.
+#[derive(Debug)]
+pub struct WorkflowIdAction<'a, A> {
+    args: &'a WorkflowIdArgs,
+    action: PhantomData<fn() -> A>,
+}
+
+impl WorkflowIdArgs {
+    /// These args as the action `A` on their workflow.
+    pub fn as_action<A: ForWorkflow>(&self) -> WorkflowIdAction<'_, A> {
+        WorkflowIdAction {
+            args: self,
+            action: PhantomData,
+        }
+    }
+}
+
+impl<A: ForWorkflow> ActionArgs for WorkflowIdAction<'_, A> {
+    type Action = A;
+
+    runner::shared_args!(args);
+
+    fn action(&self) -> Result<A, CliError> {
+        A::for_workflow(self.args.workflow_id.clone())
+    }
+
+    fn flag(parameter: &str) -> Option<&'static str> {
+        (parameter == A::ID_PARAMETER).then_some("WORKFLOW_ID")
     }
 }
 
 /// Run `workflows get`: the workflow as `create` and `update` answer it.
-pub fn get(args: &WorkflowGetArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
-    let (_, output) = runner::answer(args, env)?;
+pub fn get(args: &WorkflowIdArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
+    let (_, output) = runner::answer(&args.as_action::<ListWorkflows>(), env)?;
     let Some(workflow) = output
         .workflows
         .into_iter()
@@ -160,7 +195,7 @@ pub fn get(args: &WorkflowGetArgs, env: impl Fn(&str) -> Option<OsString>) -> Re
         )));
     };
     runner::print_document(
-        args.format(),
+        args.output.format,
         &WorkflowOutput {
             request_id: output.request_id,
             workflow,
@@ -215,7 +250,7 @@ impl Row for topology::NodeSummary {
     ];
 }
 
-/// `cos-ci workflows create`.
+/// `cos-ci workflows create`, and `update` after its WORKFLOW_ID.
 #[derive(Debug, Args)]
 pub struct WorkflowCreateArgs {
     /// The `<Request>` XML document, or JSON with the same element names
@@ -246,52 +281,40 @@ pub struct WorkflowUpdateArgs {
     /// The workflow's WorkflowId.
     #[arg(value_name = "WORKFLOW_ID")]
     pub workflow_id: String,
-    /// The new definition: `<Request>` XML or JSON, as for `create`.
-    #[arg(long, value_name = "FILE")]
-    pub file: PathBuf,
+    /// The new definition, given as to `create`.
     #[command(flatten)]
-    pub service: ServiceArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub definition: WorkflowCreateArgs,
 }
 
 action_args! {
-    WorkflowUpdateArgs => UpdateWorkflow |args| {
+    WorkflowUpdateArgs => UpdateWorkflow |args|
+    shared in definition;
+    {
         workflow_id => "WorkflowId" as "WORKFLOW_ID",
-        request: read_document::<WorkflowRequest>(&args.file, "--file")?,
+        request: read_document::<WorkflowRequest>(&args.definition.file, "--file")?,
     }
     else request_flag
 }
 
-/// `cos-ci workflows delete|pause|activate`.
-#[derive(Debug, Args)]
-pub struct WorkflowIdArgs {
-    /// The workflow's WorkflowId.
-    #[arg(value_name = "WORKFLOW_ID")]
-    pub workflow_id: String,
-    #[command(flatten)]
-    pub service: ServiceArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
 /// A change to one workflow by its id (`delete`, `pause`, `activate`):
 /// the action, and what the table form says once it is done.
-pub trait WorkflowChange: CiAction<Output: Serialize> {
+pub trait WorkflowChange: ForWorkflow<Output: Serialize> {
     /// `deleted`, `paused`, …, and what that means for the workflow.
     const DONE: (&'static str, &'static str);
-    /// The action for workflow `workflow_id`.
-    fn for_workflow(workflow_id: String) -> Self;
 }
 
 macro_rules! workflow_changes {
     ($($action:ident: $done:literal, $effect:literal;)*) => {$(
+        impl ForWorkflow for $action {
+            const ID_PARAMETER: &'static str = "WorkflowId";
+
+            fn for_workflow(workflow_id: String) -> Result<Self, CliError> {
+                Ok($action { workflow_id })
+            }
+        }
+
         impl WorkflowChange for $action {
             const DONE: (&'static str, &'static str) = ($done, $effect);
-
-            fn for_workflow(workflow_id: String) -> Self {
-                $action { workflow_id }
-            }
         }
     )*};
 }
@@ -302,33 +325,6 @@ workflow_changes! {
     ActivateWorkflow: "activated", ": it runs on new objects";
 }
 
-/// [`WorkflowIdArgs`] as the change `A`.
-#[derive(Debug)]
-pub struct WorkflowIdAction<'a, A> {
-    args: &'a WorkflowIdArgs,
-    change: PhantomData<fn() -> A>,
-}
-
-impl<A: WorkflowChange> ActionArgs for WorkflowIdAction<'_, A> {
-    type Action = A;
-
-    fn service(&self) -> &ServiceArgs {
-        &self.args.service
-    }
-
-    fn format(&self) -> OutputFormat {
-        self.args.output.format
-    }
-
-    fn action(&self) -> Result<A, CliError> {
-        Ok(A::for_workflow(self.args.workflow_id.clone()))
-    }
-
-    fn flag(parameter: &str) -> Option<&'static str> {
-        (parameter == "WorkflowId").then_some("WORKFLOW_ID")
-    }
-}
-
 /// Run `workflows delete`, `pause` or `activate` (`A`).
 pub fn change<A: WorkflowChange>(
     args: &WorkflowIdArgs,
@@ -336,11 +332,7 @@ pub fn change<A: WorkflowChange>(
 ) -> Result<(), CliError> {
     let (done, effect) = A::DONE;
     let line = format!("{done} workflow {}{effect}", args.workflow_id);
-    let action = WorkflowIdAction::<A> {
-        args,
-        change: PhantomData,
-    };
-    runner::call_saying(&action, env, |_| line)
+    runner::call_saying(&args.as_action::<A>(), env, |_| line)
 }
 
 /// `cos-ci workflows trigger`.
@@ -459,7 +451,7 @@ pub fn trigger(
         return runner::print_document(args.format(), &output);
     }
     note(&format!("started run {}", printable(&output.instance_id)));
-    wait_for_run(&runner, &output.instance_id, &args.waiting, args.format())
+    wait_for::<ExecutionWait>(&runner, &output.instance_id, &args.waiting, args.format())
 }
 
 /// `word` quoted for a POSIX shell when it needs it.
@@ -547,6 +539,36 @@ mod tests {
             hint_if_maybe_sent(CliError::usage("x"), "the trigger", "c").to_line(),
             "error: x"
         );
+    }
+
+    /// `get`, `delete`, `pause` and `activate` share the args; what each
+    /// sends, and which parameter errors call WORKFLOW_ID, is the action's.
+    #[test]
+    fn one_workflow_by_id() {
+        let args: WorkflowIdArgs = crate::args::parsed(&["w1"]);
+        let get = args.as_action::<ListWorkflows>().action().unwrap();
+        assert_eq!(get.ids, Some(vec!["w1".to_owned()]));
+        assert_eq!(get.name, None);
+        let pause = args.as_action::<PauseWorkflow>().action().unwrap();
+        assert_eq!(pause.workflow_id, "w1");
+        assert_eq!(
+            WorkflowIdAction::<ListWorkflows>::flag("ids"),
+            Some("WORKFLOW_ID")
+        );
+        assert_eq!(
+            WorkflowIdAction::<DeleteWorkflow>::flag("WorkflowId"),
+            Some("WORKFLOW_ID")
+        );
+        assert_eq!(WorkflowIdAction::<DeleteWorkflow>::flag("ids"), None);
+        for several in ["", "w1,w2"] {
+            let args: WorkflowIdArgs = crate::args::parsed(&[several]);
+            let error = args.as_action::<ListWorkflows>().action().unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "invalid WORKFLOW_ID: must be one workflow id (not empty, no `,`)"
+            );
+            assert_eq!(error.exit_code(), 2);
+        }
     }
 
     #[test]

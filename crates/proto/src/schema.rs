@@ -187,6 +187,7 @@ impl<T> Default for Single<T> {
 }
 
 impl<T: XmlElement> XmlSlot for Single<T> {
+    #[inline]
     fn accept<'a>(
         &mut self,
         reader: &mut XmlReader<'a>,

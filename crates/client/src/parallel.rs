@@ -81,70 +81,13 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use cos_ci_proto::{
-    CiTimestamp, Cursor, JobDetail, ListJobs, ListWorkflowExecutions, Order, PaginatedAction,
-    WorkflowExecution,
-};
+use cos_ci_proto::{CiTimestamp, Cursor, Order};
 
 use crate::{Error, Paginator, PagingError, PagingOptions};
 
-/// A listing that can be cut into creation-time windows: ordered by
-/// creation time, filtered by `startCreationTime`/`endCreationTime`, its
-/// items carrying their creation time and a unique id.
-pub trait TimeWindowed: PaginatedAction {
-    /// The listing's order (the service's default when unset).
-    fn order(&self) -> Order;
-    /// Ask for `order`.
-    fn set_order(&mut self, order: Order);
-    /// `startCreationTime` and `endCreationTime`.
-    fn creation_bounds(&self) -> (Option<&CiTimestamp>, Option<&CiTimestamp>);
-    /// Set `startCreationTime` and `endCreationTime`.
-    fn set_creation_bounds(&mut self, start: Option<CiTimestamp>, end: Option<CiTimestamp>);
-    /// An item's creation time, the one the bounds filter on.
-    fn item_time(item: &Self::Item) -> Option<&CiTimestamp>;
-    /// An item's unique id (`RunId`, `JobId`).
-    fn item_id(item: &Self::Item) -> &str;
-}
-
-/// The listings by creation time name their order and bounds fields alike;
-/// only the item's time and id fields differ.
-macro_rules! time_windowed {
-    ($($action:ty => $item:ty { time: $time:ident, id: $id:ident }),* $(,)?) => {$(
-        impl TimeWindowed for $action {
-            fn order(&self) -> Order {
-                self.order.unwrap_or_default()
-            }
-            fn set_order(&mut self, order: Order) {
-                self.order = Some(order);
-            }
-            fn creation_bounds(&self) -> (Option<&CiTimestamp>, Option<&CiTimestamp>) {
-                (
-                    self.start_creation_time.as_ref(),
-                    self.end_creation_time.as_ref(),
-                )
-            }
-            fn set_creation_bounds(
-                &mut self,
-                start: Option<CiTimestamp>,
-                end: Option<CiTimestamp>,
-            ) {
-                self.start_creation_time = start;
-                self.end_creation_time = end;
-            }
-            fn item_time(item: &$item) -> Option<&CiTimestamp> {
-                item.$time.as_ref()
-            }
-            fn item_id(item: &$item) -> &str {
-                &item.$id
-            }
-        }
-    )*};
-}
-
-time_windowed! {
-    ListWorkflowExecutions => WorkflowExecution { time: create_time, id: run_id },
-    ListJobs => JobDetail { time: creation_time, id: job_id },
-}
+/// The listings that [`ParallelListing`] can cut: declared in proto (a
+/// `ci_action!` with `paging: token_by_creation_time`), named here too.
+pub use cos_ci_proto::TimeWindowed;
 
 /// The most requests a [`ParallelListing`] keeps in flight; larger
 /// [`ParallelOptions::workers`] are capped to it. Past a few dozen

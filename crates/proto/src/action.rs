@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use crate::error::{MalformedResponse, check_status, request_id_from_headers};
 use crate::schema::{CiOutput, QueryValue};
-use crate::{QueryError, ResponseError, ValidationError};
+use crate::{CiTimestamp, Order, QueryError, ResponseError, ValidationError};
 
 /// A request body and its media type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +179,26 @@ pub trait PaginatedAction: CiAction + Clone {
     fn into_items(output: Self::Output) -> Vec<Self::Item>;
 }
 
+/// A token listing that can be cut into creation-time windows and paged
+/// window by window (`cos-ci-client`'s `ParallelListing`): ordered by
+/// creation time, filtered by `startCreationTime`/`endCreationTime`, its
+/// items carrying their creation time and a unique id. Declared by
+/// [`ci_action!`](crate::ci_action)'s `paging: token_by_creation_time`.
+pub trait TimeWindowed: PaginatedAction {
+    /// The listing's order (the service's default when unset).
+    fn order(&self) -> Order;
+    /// Ask for `order`.
+    fn set_order(&mut self, order: Order);
+    /// `startCreationTime` and `endCreationTime`.
+    fn creation_bounds(&self) -> (Option<&CiTimestamp>, Option<&CiTimestamp>);
+    /// Set `startCreationTime` and `endCreationTime`.
+    fn set_creation_bounds(&mut self, start: Option<CiTimestamp>, end: Option<CiTimestamp>);
+    /// An item's creation time, the one the bounds filter on.
+    fn item_time(item: &Self::Item) -> Option<&CiTimestamp>;
+    /// An item's unique id (`RunId`, `JobId`).
+    fn item_id(item: &Self::Item) -> &str;
+}
+
 /// A page-size parameter type (`size`, `pageSize`).
 pub trait PageSizeValue: Sized {
     /// The service's default when the parameter is not sent.
@@ -315,7 +335,7 @@ pub fn path_param<'c>(
 /// action name and output (`GET "/thing/{Id}" as "GetThing" -> ThingOutput`,
 /// ended by `;` or by a block of options), then the request struct with
 /// each field's wire name and how it travels (`query`, `path`, `body`).
-/// Generates the [`CiAction`] impl (and [`PaginatedAction`]): encoding,
+/// Generates the [`CiAction`] impl (and [`PaginatedAction`], [`TimeWindowed`]): encoding,
 /// validation, the emulator's decoding and the default response parsing.
 ///
 /// The head also begins the struct's doc (`` `GET /thing/{Id}` (`GetThing`): ``),
@@ -323,7 +343,8 @@ pub fn path_param<'c>(
 /// follows the path: `PUT "/jobs/{JobId}" ?cancel as …`. The CAM permission
 /// is `ci:` and the action's name unless the options say `permission:
 /// "ci:…"`; the other options are `rules: path::to_fn` (cross-field rules,
-/// after each field's own) and `paging`, in that order. A `body` field's
+/// after each field's own, before the paging style's) and `paging`, in
+/// that order. A `body` field's
 /// type implements [`BodyRules`], which `validate` checks.
 ///
 /// The struct derives `Debug, Clone, PartialEq, Eq, Default` (a `#[derive]`
@@ -340,6 +361,57 @@ pub fn path_param<'c>(
 /// with `envelope = page_number` ([`ci_response!`](crate::ci_response)).
 /// (The long form `paging: page_number { page, size, total, items }` names
 /// fields declared by hand.) Page-number paging refuses `pageNumber=0`.
+///
+/// A token listing over a creation-time range says `paging:
+/// token_by_creation_time { items: jobs: JobDetail, time: creation_time,
+/// id: job_id }`: its request gets the five parameters every such listing
+/// has, sent last in this order, `order: Option<Order>` (`orderByTime`),
+/// `start_creation_time` and `end_creation_time: Option<CiTimestamp>`
+/// (`startCreationTime`, `endCreationTime`), `size: Option<PageSize>` and
+/// `next_token: Option<String>` (`nextToken`); it refuses a start after
+/// the end (after the action's own `rules`); and it implements
+/// [`TimeWindowed`] from them and the item's `time` (`Option<CiTimestamp>`)
+/// and `id` (`String`) fields, which is all the client needs to list it
+/// by time windows.
+///
+/// ```
+/// use cos_ci_proto::{ci_action, ci_response, xml_record, CiAction, CiTimestamp, TimeWindowed};
+///
+/// xml_record! {
+///     /// One thing.
+///     pub struct Thing {
+///         pub id: String = "Id",
+///         pub created: Option<CiTimestamp> = "Created",
+///     }
+/// }
+///
+/// ci_response! {
+///     /// One page of things.
+///     pub struct ListThingsOutput {
+///         /// `Thing`, flat repeated.
+///         pub things: Vec<Thing> = "Thing",
+///         pub next_token: Option<String> = "NextToken",
+///     }
+/// }
+///
+/// ci_action! {
+///     GET "/things" as "ListThings" -> ListThingsOutput {
+///         paging: token_by_creation_time { items: things: Thing, time: created, id: id },
+///     }
+///     /// List things, by token.
+///     pub struct ListThings {
+///         pub kind: Option<String> = query "kind",
+///     }
+/// }
+///
+/// let start = CiTimestamp::parse("2022-08-10T00:00:00+0800").unwrap();
+/// let end = CiTimestamp::parse("2022-08-09T00:00:00+0800").unwrap();
+/// let mut list = ListThings { kind: Some("a".into()), ..Default::default() };
+/// list.set_creation_bounds(Some(start), Some(end));
+/// let names: Vec<_> = list.query_pairs().into_iter().map(|(name, _)| name).collect();
+/// assert_eq!(names, ["kind", "startCreationTime", "endCreationTime"]);
+/// assert_eq!(list.validate().unwrap_err().parameter, "startCreationTime");
+/// ```
 ///
 /// ```
 /// use cos_ci_proto::{ci_action, ci_response, CiAction};
@@ -448,6 +520,20 @@ macro_rules! ci_action {
             { [#[doc = "`pageSize`"]] pub page_size: Option<$crate::PageSize> = query "pageSize" }
         ] $($fields)*);
     };
+    // A token listing over a creation-time range: the five parameters
+    // every such listing has are added, sent last.
+    (@paging_fields { $($head:tt)* } [token_by_creation_time { $($args:tt)* }] $($fields:tt)*) => {
+        $crate::ci_action!(@munch { $($head)* [token_by_creation_time { $($args)* }] } [] [
+            { [#[doc = "`orderByTime`"]] pub order: ::core::option::Option<$crate::Order> = query "orderByTime" }
+            { [#[doc = "`startCreationTime` (inclusive)."]]
+                pub start_creation_time: ::core::option::Option<$crate::CiTimestamp> = query "startCreationTime" }
+            { [#[doc = "`endCreationTime` (inclusive)."]]
+                pub end_creation_time: ::core::option::Option<$crate::CiTimestamp> = query "endCreationTime" }
+            { [#[doc = "`size`: 1–100."]] pub size: ::core::option::Option<$crate::PageSize> = query "size" }
+            { [#[doc = "`nextToken`"]]
+                pub next_token: ::core::option::Option<::std::string::String> = query "nextToken" }
+        ] $($fields)*);
+    };
     (@paging_fields { $($head:tt)* } $paging:tt $($fields:tt)*) => {
         $crate::ci_action!(@munch { $($head)* $paging } [] [] $($fields)*);
     };
@@ -500,8 +586,8 @@ macro_rules! ci_action {
 
             fn validate(&self) -> ::core::result::Result<(), $crate::ValidationError> {
                 $( $crate::ci_action!(@check $kind $($wire)?, &self.$field); )*
-                $( $crate::ci_action!(@paging_rule $paging, self, $($paging_args)*); )?
                 $( $rules(self)?; )?
+                $( $crate::ci_action!(@paging_rule $paging, self, $($paging_args)*); )?
                 Ok(())
             }
 
@@ -591,6 +677,14 @@ macro_rules! ci_action {
     };
 
     (@paging_rule token, $request:expr, $($paging_args:tt)*) => {};
+    (@paging_rule token_by_creation_time, $request:expr, $($paging_args:tt)*) => {
+        $crate::types::check_time_range(
+            $request.start_creation_time.as_ref(),
+            $request.end_creation_time.as_ref(),
+            "startCreationTime",
+            "endCreationTime",
+        )?;
+    };
     (@paging_rule page_number, $request:expr, page: $page:ident, $($paging_args:tt)*) => {
         $crate::action::check_page_number($request.$page)?;
     };
@@ -606,6 +700,47 @@ macro_rules! ci_action {
     (@paging page_number, $Name:ident, $Output:ty, items: $items:ident: $Item:ty $(,)?) => {
         $crate::ci_action!(@paging page_number, $Name, $Output, page: page_number,
             size: page_size: $crate::PageSize, total: total_count, items: $items: $Item);
+    };
+
+    // A token listing over a creation-time range: the usual token fields,
+    // and its windows from the added parameters and the item's time and id.
+    (@paging token_by_creation_time, $Name:ident, $Output:ty,
+        items: $items:ident: $Item:ty, time: $time:ident, id: $id:ident $(,)?) => {
+        $crate::ci_action!(@paging token, $Name, $Output, items: $items: $Item);
+
+        impl $crate::TimeWindowed for $Name {
+            fn order(&self) -> $crate::Order {
+                self.order.unwrap_or_default()
+            }
+            fn set_order(&mut self, order: $crate::Order) {
+                self.order = Some(order);
+            }
+            fn creation_bounds(
+                &self,
+            ) -> (
+                ::core::option::Option<&$crate::CiTimestamp>,
+                ::core::option::Option<&$crate::CiTimestamp>,
+            ) {
+                (
+                    self.start_creation_time.as_ref(),
+                    self.end_creation_time.as_ref(),
+                )
+            }
+            fn set_creation_bounds(
+                &mut self,
+                start: ::core::option::Option<$crate::CiTimestamp>,
+                end: ::core::option::Option<$crate::CiTimestamp>,
+            ) {
+                self.start_creation_time = start;
+                self.end_creation_time = end;
+            }
+            fn item_time(item: &$Item) -> ::core::option::Option<&$crate::CiTimestamp> {
+                item.$time.as_ref()
+            }
+            fn item_id(item: &$Item) -> &str {
+                &item.$id
+            }
+        }
     };
 
     (@paging token, $Name:ident, $Output:ty,

@@ -6,11 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::action::BodyRules;
 use crate::schema::EmptyOutput;
-use crate::types::check_time_range;
-use crate::{
-    CiTimestamp, JobState, Order, PageSize, ValidationError, XmlTree, ci_action, ci_response,
-    xml_record,
-};
+use crate::{CiTimestamp, JobState, ValidationError, XmlTree, ci_action, ci_response, xml_record};
 
 /// The jobs' `states` filter, declared with [`JobState`].
 pub use crate::types::JobStateFilter;
@@ -172,8 +168,7 @@ ci_response! {
 
 ci_action! {
     GET "/jobs" as "DescribeMediaJobs" -> ListJobsOutput {
-        rules: ListJobs::check_rules,
-        paging: token { items: jobs: JobDetail },
+        paging: token_by_creation_time { items: jobs: JobDetail, time: creation_time, id: job_id },
     }
     /// List jobs of one tag, by token.
     pub struct ListJobs {
@@ -188,24 +183,7 @@ ci_action! {
         pub inventory_trigger_job_id: Option<String> = query "inventoryTriggerJobId",
         /// `inputObject`: exact input key.
         pub input_object: Option<String> = query "inputObject",
-        pub order: Option<Order> = query "orderByTime",
         pub states: Option<BTreeSet<JobStateFilter>> = query "states",
-        pub start_creation_time: Option<CiTimestamp> = query "startCreationTime",
-        pub end_creation_time: Option<CiTimestamp> = query "endCreationTime",
-        /// `size`: 1–100.
-        pub size: Option<PageSize> = query "size",
-        pub next_token: Option<String> = query "nextToken",
-    }
-}
-
-impl ListJobs {
-    fn check_rules(&self) -> Result<(), ValidationError> {
-        check_time_range(
-            self.start_creation_time.as_ref(),
-            self.end_creation_time.as_ref(),
-            "startCreationTime",
-            "endCreationTime",
-        )
     }
 }
 

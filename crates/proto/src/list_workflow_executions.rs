@@ -7,17 +7,18 @@
 
 use std::collections::BTreeSet;
 
-use crate::types::{check_max_bytes, check_time_range};
+use crate::types::check_max_bytes;
 use crate::{
-    CiTimestamp, ExecutionState, Order, PageSize, StateFilter, ValidationError, ci_action,
-    ci_response, xml_record,
+    CiTimestamp, ExecutionState, StateFilter, ValidationError, ci_action, ci_response, xml_record,
 };
 
 ci_action! {
     GET "/workflowexecution" as "ListWorkflowExecutions" -> ListWorkflowExecutionsOutput {
         permission: "ci:DescribeMediaWorkflowExecutions",
         rules: ListWorkflowExecutions::check_rules,
-        paging: token { items: executions: WorkflowExecution },
+        paging: token_by_creation_time {
+            items: executions: WorkflowExecution, time: create_time, id: run_id
+        },
     }
     /// List workflow executions, by token. All nine parameters are
     /// optional; unset ones are not sent.
@@ -25,15 +26,8 @@ ci_action! {
         pub workflow_id: Option<String> = query "workflowId",
         /// `name`: exact object key.
         pub name: Option<String> = query "name",
-        pub order: Option<Order> = query "orderByTime",
-        pub size: Option<PageSize> = query "size",
         /// `states`: a set, sent comma-separated.
         pub states: Option<BTreeSet<StateFilter>> = query "states",
-        /// `startCreationTime` (inclusive).
-        pub start_creation_time: Option<CiTimestamp> = query "startCreationTime",
-        /// `endCreationTime` (inclusive).
-        pub end_creation_time: Option<CiTimestamp> = query "endCreationTime",
-        pub next_token: Option<String> = query "nextToken",
         /// `jobId`: the batch-trigger job.
         pub job_id: Option<String> = query "jobId",
     }
@@ -59,13 +53,7 @@ impl ListWorkflowExecutions {
             "nextToken",
             MAX_NEXT_TOKEN_BYTES,
         )?;
-        check_max_bytes(self.job_id.as_deref(), "jobId", MAX_ID_BYTES)?;
-        check_time_range(
-            self.start_creation_time.as_ref(),
-            self.end_creation_time.as_ref(),
-            "startCreationTime",
-            "endCreationTime",
-        )
+        check_max_bytes(self.job_id.as_deref(), "jobId", MAX_ID_BYTES)
     }
 }
 

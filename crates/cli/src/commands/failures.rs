@@ -416,7 +416,7 @@ mod tests {
         let request = args.request_at(now).unwrap();
         assert_eq!(
             request.wire_query(),
-            "orderByTime=Desc&size=50&states=Failed&startCreationTime=2025-12-31T08%3A00%3A00%2B0800&endCreationTime=2026-01-01T08%3A00%3A00%2B0800"
+            "states=Failed&orderByTime=Desc&startCreationTime=2025-12-31T08%3A00%3A00%2B0800&endCreationTime=2026-01-01T08%3A00%3A00%2B0800&size=50"
         );
         let every: FailuresArgs =
             parsed(&["--all", "--since", "1h", "--order", "asc", "--job-id", "b1"]);

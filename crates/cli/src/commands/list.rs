@@ -200,7 +200,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             request.wire_query(),
-            "workflowId=w1&orderByTime=Asc&size=100&states=Success%2CFailed&startCreationTime=2022-08-09T14%3A00%3A00%2B0800&endCreationTime=2022-08-10T14%3A00%3A00%2B0800"
+            "workflowId=w1&states=Success%2CFailed&orderByTime=Asc&startCreationTime=2022-08-09T14%3A00%3A00%2B0800&endCreationTime=2022-08-10T14%3A00%3A00%2B0800&size=100"
         );
         for order in ["asc", "Asc", "ASC"] {
             assert_eq!(

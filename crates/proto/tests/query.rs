@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use cos_ci_proto::query::{decode_query, encode_query};
 use cos_ci_proto::{
-    CiAction, CiTimestamp, ListWorkflowExecutions, Order, PageSize, QueryError, StateFilter,
-    ValidationError,
+    CiAction, CiTimestamp, Cursor, JobDetail, ListJobs, ListWorkflowExecutions, Order, PageSize,
+    QueryError, StateFilter, TimeWindowed, ValidationError, WorkflowExecution,
 };
 use cos_ci_testkit::list_request_with_every_parameter;
 use proptest::prelude::*;
@@ -338,6 +338,79 @@ fn query_errors() {
         Err(QueryError::Invalid(error)) => assert_eq!(error.parameter, "startCreationTime"),
         other => panic!("{other:?}"),
     }
+}
+
+/// Both listings over a creation-time range take their order, bounds,
+/// size and token from the one paging style: sent after the action's own
+/// parameters, the range checked, read and set through `TimeWindowed`.
+#[test]
+fn listings_by_creation_time_share_their_paging_parameters() {
+    let created = ts("2022-08-09T14:00:00+0800");
+    creation_time_listing(
+        ListWorkflowExecutions {
+            workflow_id: Some("w1".to_owned()),
+            ..Default::default()
+        },
+        "workflowId=w1",
+        WorkflowExecution {
+            run_id: "r1".to_owned(),
+            create_time: Some(created.clone()),
+            ..Default::default()
+        },
+    );
+    creation_time_listing(
+        ListJobs {
+            tag: "Transcode".to_owned(),
+            ..Default::default()
+        },
+        "tag=Transcode",
+        JobDetail {
+            job_id: "r1".to_owned(),
+            creation_time: Some(created),
+            ..Default::default()
+        },
+    );
+}
+
+fn creation_time_listing<A: TimeWindowed + PartialEq + std::fmt::Debug>(
+    mut request: A,
+    own: &str,
+    item: A::Item,
+) {
+    let (early, late) = (
+        ts("2022-08-09T14:00:00+0800"),
+        ts("2022-08-10T14:00:00+0800"),
+    );
+    assert_eq!(request.order(), Order::Desc, "the service's default");
+    assert_eq!(request.creation_bounds(), (None, None));
+    request.set_order(Order::Asc);
+    request.set_creation_bounds(Some(early.clone()), Some(late.clone()));
+    request.set_page_size(100);
+    request.set_cursor(Some(Cursor::Token("t1".to_owned())));
+    assert_eq!(request.order(), Order::Asc);
+    assert_eq!(request.creation_bounds(), (Some(&early), Some(&late)));
+    let wire = request.wire_query();
+    assert_eq!(
+        wire,
+        format!(
+            "{own}&orderByTime=Asc&startCreationTime=2022-08-09T14%3A00%3A00%2B0800\
+             &endCreationTime=2022-08-10T14%3A00%3A00%2B0800&size=100&nextToken=t1"
+        )
+    );
+    assert_eq!(A::from_wire(A::PATH, &wire, b"").unwrap(), request);
+    assert_eq!(A::item_time(&item), Some(&early));
+    assert_eq!(A::item_id(&item), "r1");
+
+    request.set_creation_bounds(Some(late), Some(early));
+    assert_eq!(
+        request.validate(),
+        Err(ValidationError {
+            parameter: "startCreationTime",
+            rule: "must not be after endCreationTime \
+                   (2022-08-10T14:00:00+0800 is after 2022-08-09T14:00:00+0800)"
+                .into(),
+        })
+    );
 }
 
 fn invalid(parameter: &'static str, rule: &str) -> QueryError {

@@ -602,6 +602,37 @@ impl PagingArgs {
     }
 }
 
+/// `--parallel`, for a listing by token over a creation-time range that
+/// follows its pages (`list`, `failures`).
+#[derive(Debug, Args)]
+pub struct ParallelArgs {
+    /// With --all, --limit or --max-pages: page this many creation-time
+    /// windows at once (1 to 32), for the same output sooner. No NextToken
+    /// is printed above 1.
+    #[arg(long = "parallel", value_name = "N", default_value_t = 1, value_parser = flags::workers)]
+    pub workers: usize,
+}
+
+impl ParallelArgs {
+    /// Refuse `--parallel` above 1 when `paging` follows no pages: one
+    /// page is one request.
+    pub fn check(&self, paging: &PagingArgs) -> Result<(), CliError> {
+        if self.workers > 1 && !paging.follows() {
+            return Err(CliError::invalid_flag(
+                "--parallel",
+                "needs --all, --limit or --max-pages (one page is one request)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the listing goes by creation-time windows: `--parallel`
+    /// above 1, pages followed.
+    pub fn windowed(&self, paging: &PagingArgs) -> bool {
+        self.workers > 1 && paging.follows()
+    }
+}
+
 /// A subcommand's args `T` from `--bucket examplebucket-1250000000
 /// --region ap-beijing <args>`, parsed as clap parses them within
 /// `cos-ci`: for the tests of its flags.

@@ -8,8 +8,7 @@ use std::time::SystemTime;
 use clap::Args;
 use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, StateFilter, WorkflowExecution};
 
-use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TokenListingArgs};
-use crate::error::CliError;
+use crate::args::{OutputArgs, PagingArgs, ParallelArgs, ServiceArgs, TokenListingArgs};
 use crate::flags;
 use crate::output::{Column, Row};
 use crate::runner::{ListingArgs, WindowedListingArgs, action_args};
@@ -91,11 +90,8 @@ pub struct ListArgs {
     pub state: StatesArgs,
     #[command(flatten)]
     pub listing: TokenListingArgs,
-    /// With --all, --limit or --max-pages: page this many creation-time
-    /// windows at once (1 to 32), for the same output sooner. No NextToken
-    /// is printed above 1.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = flags::workers)]
-    pub parallel: usize,
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -103,7 +99,7 @@ pub struct ListArgs {
 action_args! {
     ListArgs => ListWorkflowExecutions |args|
     let (start, end) = args.listing.time.resolve(SystemTime::now())?;
-    check args.check_parallel();
+    check args.parallel.check(&args.listing.paging);
     {
         workflow_id: args.filter.workflow_id.clone() => "workflowId" as "--workflow-id",
         name: args.filter.name.clone() => "name" as "--name",
@@ -114,18 +110,6 @@ action_args! {
         end_creation_time: end => "endCreationTime" as "--end-time",
         next_token: args.listing.next_token.clone() => "nextToken" as "--next-token",
         job_id: args.filter.job_id.clone() => "jobId" as "--job-id",
-    }
-}
-
-impl ListArgs {
-    fn check_parallel(&self) -> Result<(), CliError> {
-        if self.parallel > 1 && !self.listing.paging.follows() {
-            return Err(CliError::invalid_flag(
-                "--parallel",
-                "needs --all, --limit or --max-pages (one page is one request)",
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -140,7 +124,7 @@ impl ListingArgs for ListArgs {
 
 impl WindowedListingArgs for ListArgs {
     fn workers(&self) -> usize {
-        self.parallel
+        self.parallel.workers
     }
 }
 
@@ -169,6 +153,7 @@ impl Row for WorkflowExecution {
 mod tests {
     use super::*;
     use crate::args::{parse_aimed, parsed};
+    use crate::error::CliError;
     use crate::runner::ActionArgs;
     use cos_ci_proto::CiAction;
 
@@ -327,8 +312,8 @@ mod tests {
         assert!(capped.follows(), "--max-pages alone follows pages");
         assert_eq!(capped.options().max_pages, Some(3));
         assert!(parse(&["--all", "--limit", "3"]).is_err());
-        assert_eq!(list(&[]).parallel, 1);
-        assert_eq!(list(&["--all", "--parallel", "8"]).parallel, 8);
+        assert_eq!(list(&[]).parallel.workers, 1);
+        assert_eq!(list(&["--all", "--parallel", "8"]).parallel.workers, 8);
         for bad in ["0", "33"] {
             let error = parse(&["--all", "--parallel", bad]).unwrap_err();
             let line = crate::clap_error_line(&error).expect("one line");

@@ -1651,6 +1651,77 @@ fn failures_go_on_when_one_runs_details_fail() {
     }
 }
 
+/// `failures --parallel N` prints exactly what the sequential listing
+/// prints, over enough failed runs spread in time (some 450 over six
+/// weeks, five pages) for the windows to matter: the table and its
+/// summary line, JSON, and with --limit the runs and the "stopped at"
+/// hint, which only lacks the NextToken a windowed listing cannot give.
+#[test]
+fn failures_in_parallel_print_exactly_the_sequential_listing() {
+    let emulator = BackgroundEmulator::start(EmulatorConfig {
+        dataset: Dataset::generate(3_000, SEED + 2),
+        seed: SEED,
+        log_requests: false,
+        ..EmulatorConfig::default()
+    })
+    .expect("start the emulator");
+    let endpoint = emulator.base_url();
+    let failures = |extra: &[&str], workers: &str| {
+        let mut args = ALL_OF_2026.to_vec();
+        args.extend(["--concurrency", "32"]);
+        args.extend_from_slice(extra);
+        if workers != "1" {
+            args.extend(["--parallel", workers]);
+        }
+        let run = failures_at(&endpoint, &args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        run
+    };
+    for output in ["table", "json"] {
+        let sequential = failures(&["--all", "--output", output], "1");
+        assert!(sequential.stdout.lines().count() > 400, "{sequential:?}");
+        for workers in ["4", "32"] {
+            let parallel = failures(&["--all", "--output", output], workers);
+            assert_eq!(parallel.stdout, sequential.stdout, "{output} {workers}");
+            assert_eq!(parallel.stderr, sequential.stderr, "{output} {workers}");
+        }
+    }
+    let stopped = |limit: &str, next_token: &str| {
+        format!(
+            "stopped at --limit {limit}: more failed runs match (raise --limit, pass --all{next_token})\n"
+        )
+    };
+    for (limit, extra) in [
+        ("150", &[][..]),
+        // The page limit is reached with the runs asked for: more match.
+        ("100", &["--max-pages", "1"]),
+    ] {
+        let mut args = vec!["--limit", limit, "--output", "ndjson"];
+        args.extend_from_slice(extra);
+        let sequential = failures(&args, "1");
+        let parallel = failures(&args, "4");
+        assert_eq!(parallel.stdout, sequential.stdout, "{args:?}");
+        assert_eq!(sequential.stdout.lines().count().to_string(), limit);
+        assert!(
+            sequential.stderr.starts_with("NextToken: "),
+            "{sequential:?}"
+        );
+        assert!(
+            sequential
+                .stderr
+                .ends_with(&stopped(limit, ", or go on with --next-token")),
+            "{sequential:?}"
+        );
+        assert_eq!(parallel.stderr, stopped(limit, ""), "{args:?}");
+    }
+    // A limit the failed runs just reach: nothing more to say.
+    let every = failures(&["--all", "--output", "ndjson"], "1");
+    let count = every.stdout.lines().count().to_string();
+    let parallel = failures(&["--limit", &count, "--output", "ndjson"], "4");
+    assert_eq!(parallel.stdout, every.stdout);
+    assert_eq!(parallel.stderr, "");
+}
+
 #[test]
 fn failures_flag_errors_exit_2_naming_the_flag() {
     let endpoint = emulator().base_url();
@@ -1658,6 +1729,9 @@ fn failures_flag_errors_exit_2_naming_the_flag() {
     for (name, extra) in [
         ("concurrency 0", &["--concurrency", "0"][..]),
         ("concurrency 33", &["--concurrency", "33"]),
+        ("parallel 0", &["--all", "--parallel", "0"]),
+        ("parallel 33", &["--all", "--parallel", "33"]),
+        ("parallel of one page", &["--parallel", "4"]),
         ("limit 0", &["--limit", "0"]),
         ("all and limit", &["--all", "--limit", "3"]),
         ("states are fixed", &["--states", "Success"]),

@@ -3,7 +3,9 @@
 //!
 //! The listing is `GET /workflowexecution` with `states=Failed` and the
 //! filters of `list`, newest first, bounded by default (the last 24 hours,
-//! the first 50 runs) so that it never pages a whole bucket unasked. Each
+//! the first 50 runs) so that it never pages a whole bucket unasked; with
+//! `--parallel N` it is listed by creation-time windows, as `list
+//! --parallel N`, with the same runs in the same order. Each
 //! listed run's details (`GET /workflowexecution/<RunId>`) are fetched
 //! `--concurrency` at a time and printed in the listing's order as they
 //! arrive: memory is one page of the listing, the runs in flight and, for
@@ -18,16 +20,17 @@ use std::pin::pin;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
-use cos_ci_client::{Error as ClientError, PagingOptions};
+use cos_ci_client::{Error as ClientError, PagingError, PagingOptions, ParallelOptions};
 use cos_ci_proto::{
     CiTimestamp, Cursor, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput,
     ExecutionState, JobState, ListWorkflowExecutions, Order, PageSize, StateFilter,
     WorkflowExecution, WorkflowTask,
 };
 use futures_util::StreamExt;
+use futures_util::future::Either;
 use serde::Serialize;
 
-use crate::args::{OutputArgs, OutputFormat, PagingArgs, ServiceArgs, TimeRangeArgs};
+use crate::args::{OutputArgs, OutputFormat, PagingArgs, ParallelArgs, ServiceArgs, TimeRangeArgs};
 use crate::commands::list::{ExecutionFilterArgs, listing_at_now};
 use crate::commands::topology;
 use crate::error::{CliError, EXIT_NETWORK, EXIT_SERVICE};
@@ -70,6 +73,8 @@ pub struct FailuresArgs {
 
     #[command(flatten)]
     pub paging: PagingArgs,
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
     /// Runs whose details are fetched at once, 1 to 32.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = flags::workers)]
     pub concurrency: usize,
@@ -88,6 +93,7 @@ impl FailuresArgs {
 
     /// The listing of failed runs, with `now` resolving the time range.
     pub fn request_at(&self, now: SystemTime) -> Result<ListWorkflowExecutions, CliError> {
+        self.parallel.check(&self.paging)?;
         let range = self.time.resolve_or_last(now, DEFAULT_WINDOW)?;
         // No larger pages than the limit needs.
         let size = self.limit().map_or(PageSize::MAX, |limit| {
@@ -201,22 +207,48 @@ type InFlight = (
 pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<(), CliError> {
     let action = checked_action(args)?;
     let runner = Runner::new(args.service(), env)?;
+    let limit = args.limit();
     let options = PagingOptions {
-        limit: args.limit(),
+        limit,
         max_pages: args.paging.max_pages,
         ..PagingOptions::default()
     };
     let client = runner.client().clone();
+    let windowed = args.parallel.windowed(&args.paging);
     let mut report = Report::new(args.format());
-    // Where the listing would go on: after the last page fetched.
+    // Where the listing would go on: after the last page fetched (a
+    // windowed listing's position is not one token).
     let mut resume: Option<Cursor> = None;
+    // Whether more failed runs match than the limit let through.
+    let mut more = false;
     // The exit code of each failed details call.
     let mut failed_calls: Vec<u8> = Vec::new();
     to_stdout(|out| {
         report.begin(out).map_err(CliError::Output)?;
         let listing = runner.block_on(async {
-            let mut pages = pin!(client.pages(action, options));
+            let mut pages = pin!(if windowed {
+                // One run past the limit: whether it comes is whether more
+                // match (the sequential listing knows it by its NextToken).
+                let options = PagingOptions {
+                    limit: limit.map(|limit| limit.saturating_add(1)),
+                    ..options
+                };
+                let options = ParallelOptions::new(args.parallel.workers).with_paging(options);
+                Either::Left(
+                    client
+                        .parallel_pages(action, options)
+                        .map(|page| page.map(|items| (items, None))),
+                )
+            } else {
+                Either::Right(
+                    client
+                        .pages(action, options)
+                        .map(|page| page.map(|page| (page.items, page.next_cursor))),
+                )
+            });
             let mut listed = Vec::<WorkflowExecution>::new().into_iter();
+            // Runs listed so far.
+            let mut count: u64 = 0;
             let mut listing_done = false;
             let mut listing_error = None;
             // In the listing's order: at most `--concurrency` calls run
@@ -233,10 +265,26 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
                         in_flight.push_back((execution, call));
                         continue;
                     }
-                    match pages.next().await {
-                        Some(Ok(page)) => {
-                            resume = page.next_cursor;
-                            listed = page.items.into_iter();
+                    // Once past the limit, the runs asked for are all listed.
+                    let page = if more { None } else { pages.next().await };
+                    match page {
+                        Some(Ok((mut items, next_cursor))) => {
+                            resume = next_cursor;
+                            let room = limit.map_or(u64::MAX, |limit| limit.saturating_sub(count));
+                            if items.len() as u64 > room {
+                                items.truncate(usize::try_from(room).unwrap_or(usize::MAX));
+                                more = true;
+                            }
+                            count += items.len() as u64;
+                            listed = items.into_iter();
+                        }
+                        // Only the run past the limit was being looked
+                        // for: the listing asked for is whole, and a page
+                        // limit there means that more match.
+                        Some(Err(error)) if windowed && limit == Some(count) => {
+                            more =
+                                matches!(error, ClientError::Paging(PagingError::MaxPages { .. }));
+                            listing_done = true;
                         }
                         // The runs already listed are still shown.
                         Some(Err(error)) => {
@@ -295,13 +343,22 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
     if args.format() == OutputFormat::Table {
         note(&summary(listed_runs, report.tasks));
     }
-    if let Some(cursor) = &resume {
-        if args.format() != OutputFormat::Json {
+    more |= resume.is_some();
+    if more {
+        if let Some(cursor) = resume
+            .as_ref()
+            .filter(|_| args.format() != OutputFormat::Json)
+        {
             note(&resume_line(cursor));
         }
         note(&format!(
-            "stopped at --limit {}: more failed runs match (raise --limit, pass --all, or go on with --next-token)",
-            args.limit().unwrap_or_default()
+            "stopped at --limit {}: more failed runs match (raise --limit, pass --all{})",
+            limit.unwrap_or_default(),
+            if resume.is_some() {
+                ", or go on with --next-token"
+            } else {
+                ""
+            }
         ));
     }
     if failed_calls.is_empty() {
@@ -413,6 +470,7 @@ mod tests {
         let args: FailuresArgs = parsed(&[]);
         assert_eq!(args.limit(), Some(DEFAULT_LIMIT));
         assert_eq!(args.concurrency, 8);
+        assert_eq!(args.parallel.workers, 1);
         let request = args.request_at(now).unwrap();
         assert_eq!(
             request.wire_query(),
@@ -441,6 +499,8 @@ mod tests {
         for (args, flag) in [
             (&["--concurrency", "0"][..], "--concurrency"),
             (&["--concurrency", "33"], "--concurrency"),
+            (&["--all", "--parallel", "0"], "--parallel"),
+            (&["--all", "--parallel", "33"], "--parallel"),
             (&["--limit", "0"], "--limit"),
             (&["--order", "newest"], "--order"),
             (&["--since", "soon"], "--since"),
@@ -457,6 +517,20 @@ mod tests {
             "the state is fixed"
         );
         assert!(parse_aimed::<FailuresArgs>(&["--all", "--limit", "3"]).is_err());
+        // The default bound (50 runs) is one page: --parallel needs a flag
+        // that follows pages, as for `list`.
+        let now = SystemTime::now();
+        let error = parsed::<FailuresArgs>(&["--parallel", "4"])
+            .request_at(now)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid --parallel: needs --all, --limit or --max-pages (one page is one request)"
+        );
+        for follows in [&["--all"][..], &["--limit", "5"], &["--max-pages", "2"]] {
+            let args = [follows, &["--parallel", "4"]].concat();
+            assert!(parsed::<FailuresArgs>(&args).request_at(now).is_ok());
+        }
     }
 
     fn task(name: &str, state: JobState, code: Option<&str>) -> WorkflowTask {

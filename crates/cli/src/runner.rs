@@ -25,7 +25,9 @@ use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
-use crate::args::{CredentialArgs, OutputFormat, PagingArgs, RequestArgs, ServiceArgs, TargetArgs};
+use crate::args::{
+    CredentialArgs, OutputFormat, PagingArgs, ParallelArgs, RequestArgs, ServiceArgs, TargetArgs,
+};
 use crate::error::CliError;
 use crate::output::{
     ListWriter, Progress, Render, Row, resume_line, summary_line, write_document, write_json,
@@ -251,7 +253,7 @@ pub fn list<A: ListingArgs>(
 pub trait WindowedListingArgs: ListingArgs<Action: TimeWindowed> {
     /// `--parallel`: requests in flight at once; 1 is the sequential
     /// listing.
-    fn workers(&self) -> usize;
+    fn parallel(&self) -> &ParallelArgs;
 }
 
 /// [`list`], by creation-time windows when `--parallel` is above 1 and
@@ -262,11 +264,11 @@ pub fn list_windowed<A: WindowedListingArgs>(
     args: &A,
     env: impl Fn(&str) -> Option<OsString>,
 ) -> Result<(), CliError> {
-    let workers = args.workers();
-    if workers <= 1 || !args.paging().follows() {
+    let parallel = args.parallel();
+    if !parallel.windowed(args.paging()) {
         return list(args, env);
     }
-    let options = ParallelOptions::new(workers).with_paging(args.paging().options());
+    let options = ParallelOptions::new(parallel.workers).with_paging(args.paging().options());
     let action = checked_action(args)?;
     let page_size = options
         .paging

@@ -123,8 +123,8 @@ impl ListingArgs for ListArgs {
 }
 
 impl WindowedListingArgs for ListArgs {
-    fn workers(&self) -> usize {
-        self.parallel.workers
+    fn parallel(&self) -> &ParallelArgs {
+        &self.parallel
     }
 }
 

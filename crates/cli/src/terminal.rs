@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 /// `text` with every character that could drive or deceive a terminal
 /// replaced by its Rust escape (`\n`, `\u{1b}`, `\u{202e}`), so a row stays
 /// a row, an escape sequence is shown instead of run, and right-to-left
@@ -30,32 +32,16 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 /// hyphen, Arabic letter mark, zero-width space and joiners, left-to-right
 /// and right-to-left marks, bidirectional embeddings, overrides and
 /// isolates, word joiner and invisible operators, byte-order mark,
-/// interlinear annotation marks and tag characters.
+/// interlinear annotation marks and tag characters. The categories come
+/// from `unicode-properties` rather than a table of our own, so characters
+/// that later Unicode versions add to Cf are escaped too.
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{0600}'..='\u{0605}'
-                | '\u{061C}'
-                | '\u{06DD}'
-                | '\u{070F}'
-                | '\u{0890}'..='\u{0891}'
-                | '\u{08E2}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206F}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
-                | '\u{110BD}'
-                | '\u{110CD}'
-                | '\u{13430}'..='\u{1343F}'
-                | '\u{1BCA0}'..='\u{1BCA3}'
-                | '\u{1D173}'..='\u{1D17A}'
-                | '\u{E0001}'
-                | '\u{E0020}'..='\u{E007F}'
+            c.general_category(),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
         )
 }
 
@@ -91,6 +77,10 @@ mod tests {
             '\u{2060}',
             '\u{00AD}',
             '\u{E0041}',
+            '\u{0600}',
+            '\u{110BD}',
+            '\u{1D173}',
+            '\u{E0001}',
             '\u{85}',
             '\u{7f}',
         ] {

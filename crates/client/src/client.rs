@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use cos_ci_proto::{CiAction, PaginatedAction, ResponseError, ServiceError};
-use cos_ci_sign::{KeyTime, SignableRequest};
+use cos_ci_sign::{KeyTime, SignableRequest, unix_secs};
 
 use crate::credentials::{
     CredentialCache, CredentialError, CredentialProvider, Current, ProvidedCredentials,
@@ -229,13 +229,6 @@ impl Client {
     pub fn paginator<A: PaginatedAction>(&self, action: A, options: PagingOptions) -> Paginator<A> {
         Paginator::with_options(action, options)
     }
-}
-
-/// `now` as Unix seconds (0 for times before the epoch).
-pub(crate) fn unix_secs(now: SystemTime) -> u64 {
-    now.duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs()
 }
 
 /// Append `path` (decoded, starting with `/`) percent-encoded segment by

@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use cos_ci_proto::CiAction;
 
-use crate::client::unix_secs;
 use crate::credentials::{Acquire, CredentialFetch, CredentialRequest, FetchStep};
 use crate::{Backoff, Client, Error, RetryDecision, TransportError, TransportErrorKind};
+use cos_ci_sign::unix_secs;
 
 /// A skew smaller than this is not what made a signature fail, so it is not
 /// corrected (Node's SDK uses the same threshold).

@@ -89,8 +89,9 @@ impl KeyTime {
     }
 }
 
-/// `time` in whole Unix seconds; 0 for times before the epoch.
-pub(crate) fn unix_secs(time: SystemTime) -> u64 {
+/// `time` in whole Unix seconds, as [`verify`](crate::verify) and
+/// [`KeyTime::new`] take it; 0 for times before the epoch.
+pub fn unix_secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs())
 }

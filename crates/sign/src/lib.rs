@@ -14,7 +14,8 @@
 //!
 //! What it never does: read the clock, do IO, use randomness or mutate a
 //! request. Time is always a parameter, as Unix seconds (`u64`) or as a
-//! `SystemTime` ([`KeyTime::starting_at_time`], [`verify_at`]); the signer
+//! `SystemTime` ([`KeyTime::starting_at_time`], [`verify_presigned_url`],
+//! and [`unix_secs`] for the rest); the signer
 //! returns what to add.
 //!
 //! The stages, in order (see `docs/signing.md`):
@@ -62,7 +63,7 @@ pub use encode::{
     DecodeError, UrlDecodeError, decode, decode_query, encode, encode_into, encode_path,
     encode_query,
 };
-pub use key_time::{KeyTime, KeyTimeError};
+pub use key_time::{KeyTime, KeyTimeError, unix_secs};
 pub use secret::SecretString;
 pub use signer::{
     Authorization, HeaderPolicy, OFFICIAL_SIGNED_HEADERS, PresignError, PresignedQuery,
@@ -70,5 +71,5 @@ pub use signer::{
 };
 pub use verify::{
     AUTHORIZATION_FIELDS, AuthorizationParseError, ParsedAuthorization, SECURITY_TOKEN_NAMES,
-    Verified, VerifyError, split_presigned, verify, verify_at, verify_presigned_url,
+    Verified, VerifyError, split_presigned, verify, verify_presigned_url,
 };

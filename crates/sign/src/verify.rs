@@ -343,24 +343,6 @@ pub fn verify<'k>(
     }
 }
 
-/// [`verify`] with the time as a `SystemTime` (cut to whole seconds; a time
-/// before the Unix epoch counts as the epoch).
-pub fn verify_at<'k>(
-    authorization: &str,
-    request: &SignableRequest<'_>,
-    lookup_secret_key: impl FnOnce(&str) -> Option<&'k str>,
-    now: SystemTime,
-    required_headers: &[&str],
-) -> Result<Verified, VerifyError> {
-    verify(
-        authorization,
-        request,
-        lookup_secret_key,
-        unix_secs(now),
-        required_headers,
-    )
-}
-
 /// Verify a pre-signed URL as received, e.g. one built by
 /// [`Signer::presigned_url`](crate::Signer::presigned_url).
 ///
@@ -416,7 +398,7 @@ pub fn verify_presigned_url<'k>(
         .map(|(name, value)| (name.as_str(), value.as_str()))
         .collect();
     let (authorization, signed_query) = split_presigned(&pairs).ok_or(VerifyError::NotPresigned)?;
-    verify_at(
+    verify(
         &authorization,
         &SignableRequest {
             method,
@@ -425,7 +407,7 @@ pub fn verify_presigned_url<'k>(
             headers,
         },
         lookup_secret_key,
-        now,
+        unix_secs(now),
         required_headers,
     )
 }

@@ -7,13 +7,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use cos_ci_sign::{Credentials, SecretString};
+use cos_ci_sign::{Credentials, SecretString, unix_secs};
 use serde_json::{Map, Value};
 use zeroize::Zeroize;
 
 use super::{
     CredentialError, LookedAt, METADATA_CREDENTIALS_PATH, ProvidedCredentials, Remote, RemoteKind,
-    SourceKind, TkeOidc, check_credential_text, unix_secs,
+    SourceKind, TkeOidc, check_credential_text,
 };
 use crate::TransportError;
 use crate::operation::still_to_wait;

@@ -31,7 +31,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use cos_ci_sign::Credentials;
 
@@ -666,12 +666,6 @@ impl Remote {
             },
         }
     }
-}
-
-/// `time` as Unix seconds (0 before the epoch).
-pub(crate) fn unix_secs(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// Check one fetched or configured credential part: non-empty, and what

@@ -175,8 +175,8 @@ pub use parallel::{
 };
 pub use retry::{Backoff, RetryDecision, RetryPolicy};
 pub use waiter::{
-    ExecutionWait, JobWait, Terminal, WaitEvent, WaitOutcome, WaitPolicy, WaitStep, WaitTarget,
-    Waiter, failed_task,
+    ExecutionWait, JobWait, Terminal, WaitEvent, WaitOutcome, WaitOutput, WaitPolicy, WaitStep,
+    WaitTarget, Waiter, failed_task,
 };
 
 /// The header that carries a session token (temporary credentials) to CI,

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use cos_ci_proto::{
     CiAction, DescribeJobs, DescribeJobsOutput, DescribeWorkflowExecution,
-    DescribeWorkflowExecutionOutput, ExecutionState, JobDetail, JobState, WorkflowTask,
+    DescribeWorkflowExecutionOutput, JobDetail, JobState, WorkflowTask,
 };
 
 use crate::Error;
@@ -46,6 +46,19 @@ pub enum Terminal {
     Failed,
     /// `Cancel`
     Cancelled,
+}
+
+impl Terminal {
+    /// The end a run's or a job's `State` means, if it is one: runs and
+    /// jobs spell their end states alike (`Success`, `Failed`, `Cancel`).
+    pub fn of_state(state: &str) -> Option<Terminal> {
+        match state {
+            "Success" => Some(Terminal::Succeeded),
+            "Failed" => Some(Terminal::Failed),
+            "Cancel" => Some(Terminal::Cancelled),
+            _ => None,
+        }
+    }
 }
 
 /// What a wait came to.
@@ -119,16 +132,18 @@ pub enum WaitEvent {
 pub trait WaitTarget {
     /// The action each poll sends.
     type Action: CiAction;
+    /// The wait for the run or job with this id.
+    fn for_id(id: &str) -> Self;
     /// The poll request.
     fn action(&self) -> Self::Action;
     /// `Some` once `output` shows the end.
-    fn terminal(output: &<Self::Action as CiAction>::Output) -> Option<Terminal>;
+    fn terminal(output: &WaitOutput<Self>) -> Option<Terminal>;
     /// What changed from `previous` (the last answer, if any) to `current`.
-    fn events(
-        previous: Option<&<Self::Action as CiAction>::Output>,
-        current: &<Self::Action as CiAction>::Output,
-    ) -> Vec<WaitEvent>;
+    fn events(previous: Option<&WaitOutput<Self>>, current: &WaitOutput<Self>) -> Vec<WaitEvent>;
 }
+
+/// The answer to a wait target's poll.
+pub type WaitOutput<T> = <<T as WaitTarget>::Action as CiAction>::Output;
 
 /// What the caller does next.
 #[derive(Debug)]
@@ -289,6 +304,12 @@ pub struct ExecutionWait {
 impl WaitTarget for ExecutionWait {
     type Action = DescribeWorkflowExecution;
 
+    fn for_id(id: &str) -> Self {
+        ExecutionWait {
+            run_id: id.to_owned(),
+        }
+    }
+
     fn action(&self) -> DescribeWorkflowExecution {
         DescribeWorkflowExecution {
             run_id: self.run_id.clone(),
@@ -296,18 +317,10 @@ impl WaitTarget for ExecutionWait {
     }
 
     fn terminal(output: &DescribeWorkflowExecutionOutput) -> Option<Terminal> {
-        match output.execution.state {
-            ExecutionState::Success => Some(Terminal::Succeeded),
-            ExecutionState::Failed => Some(Terminal::Failed),
-            ExecutionState::Cancel => Some(Terminal::Cancelled),
-            _ => None,
-        }
+        Terminal::of_state(output.execution.state.as_str())
     }
 
-    fn events(
-        previous: Option<&DescribeWorkflowExecutionOutput>,
-        current: &DescribeWorkflowExecutionOutput,
-    ) -> Vec<WaitEvent> {
+    fn events(previous: Option<&WaitOutput<Self>>, current: &WaitOutput<Self>) -> Vec<WaitEvent> {
         let mut events = Vec::new();
         let state = &current.execution.state;
         if previous.is_none_or(|previous| &previous.execution.state != state) {
@@ -396,6 +409,12 @@ fn job_of(output: &DescribeJobsOutput) -> Option<&JobDetail> {
 impl WaitTarget for JobWait {
     type Action = DescribeJobs;
 
+    fn for_id(id: &str) -> Self {
+        JobWait {
+            job_id: id.to_owned(),
+        }
+    }
+
     fn action(&self) -> DescribeJobs {
         DescribeJobs {
             job_ids: vec![self.job_id.clone()],
@@ -403,18 +422,10 @@ impl WaitTarget for JobWait {
     }
 
     fn terminal(output: &DescribeJobsOutput) -> Option<Terminal> {
-        match job_of(output)?.state {
-            JobState::Success => Some(Terminal::Succeeded),
-            JobState::Failed => Some(Terminal::Failed),
-            JobState::Cancel => Some(Terminal::Cancelled),
-            _ => None,
-        }
+        Terminal::of_state(job_of(output)?.state.as_str())
     }
 
-    fn events(
-        previous: Option<&DescribeJobsOutput>,
-        current: &DescribeJobsOutput,
-    ) -> Vec<WaitEvent> {
+    fn events(previous: Option<&WaitOutput<Self>>, current: &WaitOutput<Self>) -> Vec<WaitEvent> {
         let mut events = Vec::new();
         let Some(job) = job_of(current) else {
             return events;

@@ -15,7 +15,9 @@ use std::io::{self, IsTerminal};
 use std::time::Duration;
 
 use clap::Args;
-use cos_ci_client::{ExecutionWait, JobWait, Terminal, WaitOutcome, WaitTarget, failed_task};
+use cos_ci_client::{
+    ExecutionWait, JobWait, Terminal, WaitOutcome, WaitOutput as Output, WaitTarget, failed_task,
+};
 use cos_ci_proto::{CiAction, DescribeJobs, DescribeJobsOutput, DescribeWorkflowExecution};
 
 use crate::args::{OutputArgs, OutputFormat, ServiceArgs, WaitArgs};
@@ -54,8 +56,6 @@ pub fn run(
     wait_for::<ExecutionWait>(&runner, &args.run_id, &args.wait, args.output.format)
 }
 
-type Output<T> = <<T as WaitTarget>::Action as CiAction>::Output;
-
 /// What a wait follows to its end (a run, a job): how it is drawn as it
 /// goes and how its end reads.
 pub trait Followed: WaitTarget<Action: CiAction<Output: Render>> {
@@ -65,8 +65,6 @@ pub trait Followed: WaitTarget<Action: CiAction<Output: Render>> {
     const FOLLOW: &'static str;
     /// Its progress on stderr.
     type Drawing: Drawing;
-    /// The target for the run or job `id`.
-    fn for_id(id: &str) -> Self;
     /// The error line when `output`, the end of `id`, is not a success.
     fn ended_badly(id: &str, output: &Output<Self>) -> String;
     /// Its state as last seen, for the error line at `--wait-timeout`.
@@ -77,12 +75,6 @@ impl Followed for ExecutionWait {
     const WHAT: &'static str = "run";
     const FOLLOW: &'static str = "workflow-executions wait";
     type Drawing = RunBoard;
-
-    fn for_id(id: &str) -> Self {
-        ExecutionWait {
-            run_id: id.to_owned(),
-        }
-    }
 
     fn ended_badly(id: &str, output: &Output<Self>) -> String {
         let mut line = format!(
@@ -112,12 +104,6 @@ impl Followed for JobWait {
     const WHAT: &'static str = "job";
     const FOLLOW: &'static str = "jobs wait";
     type Drawing = JobBar;
-
-    fn for_id(id: &str) -> Self {
-        JobWait {
-            job_id: id.to_owned(),
-        }
-    }
 
     fn ended_badly(id: &str, output: &Output<Self>) -> String {
         let mut line = format!("job {} ended", printable(id));

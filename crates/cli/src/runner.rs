@@ -117,6 +117,49 @@ macro_rules! action_args {
 }
 pub(crate) use action_args;
 
+/// `impl ListingArgs` for a listing command: `$noun`s listed under the
+/// element `$items`, paged `by token` (the usual `listing:
+/// TokenListingArgs` field; `, parallel` adds `WindowedListingArgs` for
+/// the usual `parallel: ParallelArgs` field) or `by page_number` (the
+/// usual `pages: PageNumberArgs` field; the answer's `$missing` ids, which
+/// do not exist, noted on stderr).
+macro_rules! listing_args {
+    ($args:ty => $noun:literal in $items:literal by token $(, $parallel:ident)?) => {
+        impl $crate::runner::ListingArgs for $args {
+            const NOUN: &'static str = $noun;
+            const ITEMS_KEY: &'static str = $items;
+
+            fn paging(&self) -> &$crate::args::PagingArgs {
+                &self.listing.paging
+            }
+        }
+        $($crate::runner::listing_args!(@windowed $args, $parallel);)?
+    };
+    ($args:ty => $noun:literal in $items:literal by page_number, missing $missing:ident) => {
+        impl $crate::runner::ListingArgs for $args {
+            const NOUN: &'static str = $noun;
+            const ITEMS_KEY: &'static str = $items;
+            const PAGE_NUMBERS: bool = true;
+
+            fn paging(&self) -> &$crate::args::PagingArgs {
+                &self.pages.paging
+            }
+
+            fn notes(output: &$crate::runner::Output<Self>) -> Vec<String> {
+                $crate::commands::workflows::not_found_note($noun, &output.$missing)
+            }
+        }
+    };
+    (@windowed $args:ty, parallel) => {
+        impl $crate::runner::WindowedListingArgs for $args {
+            fn parallel(&self) -> &$crate::args::ParallelArgs {
+                &self.parallel
+            }
+        }
+    };
+}
+pub(crate) use listing_args;
+
 /// A subcommand's arguments that describe one API action.
 pub trait ActionArgs {
     /// The action the flags build.

@@ -16,14 +16,14 @@ use cos_ci_proto::{
     JobOutput, JobRequest, JobStateFilter, ListJobs,
 };
 
-use crate::args::{OutputArgs, PagingArgs, ServiceArgs, TokenListingArgs, WaitArgs};
+use crate::args::{OutputArgs, ServiceArgs, TokenListingArgs, WaitArgs};
 use crate::commands::wait::{existing_job, wait_for};
 use crate::commands::workflows::{check_wait_flags, hint_if_maybe_sent, shell_word};
 use crate::error::CliError;
 use crate::files::read_document;
 use crate::flags::{self, IdList};
 use crate::output::{Column, Render, Row, TableWriter, dash, time_or_dash, write_fields};
-use crate::runner::{self, ActionArgs, ListingArgs, Runner, action_args, note};
+use crate::runner::{self, ActionArgs, Runner, action_args, listing_args, note};
 use crate::terminal::printable;
 
 /// `cos-ci jobs list`.
@@ -76,14 +76,7 @@ action_args! {
     }
 }
 
-impl ListingArgs for JobsListArgs {
-    const NOUN: &'static str = "job";
-    const ITEMS_KEY: &'static str = "JobsDetail";
-
-    fn paging(&self) -> &PagingArgs {
-        &self.listing.paging
-    }
-}
+listing_args!(JobsListArgs => "job" in "JobsDetail" by token);
 
 /// `30%`, or `-` when the job reports no progress.
 pub fn progress_cell(job: &JobDetail) -> String {

@@ -8,10 +8,10 @@ use std::time::SystemTime;
 use clap::Args;
 use cos_ci_proto::{CiTimestamp, ListWorkflowExecutions, StateFilter, WorkflowExecution};
 
-use crate::args::{OutputArgs, PagingArgs, ParallelArgs, ServiceArgs, TokenListingArgs};
+use crate::args::{OutputArgs, ParallelArgs, ServiceArgs, TokenListingArgs};
 use crate::flags;
 use crate::output::{Column, Row};
-use crate::runner::{ListingArgs, WindowedListingArgs, action_args};
+use crate::runner::{action_args, listing_args};
 
 /// Which executions: the filters `list`, `summary` and `failures` share
 /// (`failures` fixes the state itself, so `--states` is apart).
@@ -113,20 +113,7 @@ action_args! {
     }
 }
 
-impl ListingArgs for ListArgs {
-    const NOUN: &'static str = "execution";
-    const ITEMS_KEY: &'static str = "WorkflowExecutionList";
-
-    fn paging(&self) -> &PagingArgs {
-        &self.listing.paging
-    }
-}
-
-impl WindowedListingArgs for ListArgs {
-    fn parallel(&self) -> &ParallelArgs {
-        &self.parallel
-    }
-}
+listing_args!(ListArgs => "execution" in "WorkflowExecutionList" by token, parallel);
 
 /// Column titles are the API's element names; `Object` is last because it
 /// varies most.

@@ -7,10 +7,9 @@ use clap::Args;
 use cos_ci_proto::{ListQueues, MediaQueue, QueueCategory, QueueStateFilter};
 
 use crate::args::{OutputArgs, PageNumberArgs, ServiceArgs};
-use crate::commands::workflows::listing_by_ids;
 use crate::flags::{self, IdList, WireChoice};
 use crate::output::{Column, Row, time_or_dash};
-use crate::runner::action_args;
+use crate::runner::{action_args, listing_args};
 
 /// `cos-ci queues list`.
 #[derive(Debug, Args)]
@@ -44,7 +43,7 @@ action_args! {
     }
 }
 
-listing_by_ids!(QueuesListArgs => "queue" in "QueueList", missing non_exist_pids);
+listing_args!(QueuesListArgs => "queue" in "QueueList" by page_number, missing non_exist_pids);
 
 fn number(value: Option<u32>) -> Cow<'static, str> {
     value.map_or(Cow::Borrowed("-"), |value| Cow::Owned(value.to_string()))

@@ -25,7 +25,7 @@ use crate::error::CliError;
 use crate::files::read_document;
 use crate::flags::{self, IdList};
 use crate::output::{Column, Render, Row, TableWriter, time_or_dash, write_fields};
-use crate::runner::{self, ActionArgs, Runner, action_args, note};
+use crate::runner::{self, ActionArgs, Runner, action_args, listing_args, note};
 use crate::terminal::printable;
 
 /// `cos-ci workflows list`.
@@ -55,29 +55,7 @@ action_args! {
     }
 }
 
-/// `impl ListingArgs` for a listing by page number (the usual `pages`
-/// field) that can ask for ids: `$noun`s listed under `$items`, and the
-/// answer's `$missing` ids, which do not exist, noted on stderr.
-macro_rules! listing_by_ids {
-    ($args:ty => $noun:literal in $items:literal, missing $missing:ident) => {
-        impl $crate::runner::ListingArgs for $args {
-            const NOUN: &'static str = $noun;
-            const ITEMS_KEY: &'static str = $items;
-            const PAGE_NUMBERS: bool = true;
-
-            fn paging(&self) -> &$crate::args::PagingArgs {
-                &self.pages.paging
-            }
-
-            fn notes(output: &$crate::runner::Output<Self>) -> Vec<String> {
-                $crate::commands::workflows::not_found_note($noun, &output.$missing)
-            }
-        }
-    };
-}
-pub(crate) use listing_by_ids;
-
-listing_by_ids!(WorkflowsListArgs => "workflow" in "MediaWorkflowList", missing non_exist_ids);
+listing_args!(WorkflowsListArgs => "workflow" in "MediaWorkflowList" by page_number, missing non_exist_ids);
 
 /// `not found: a, b` for ids the service says do not exist.
 pub fn not_found_note(noun: &str, ids: &[String]) -> Vec<String> {

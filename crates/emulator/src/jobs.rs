@@ -27,7 +27,7 @@ use crate::clock::{JobClock, Phase, TimeForm, timestamp};
 use crate::queues::{QueueNotify, queue_notify};
 use crate::random::hash_text;
 use crate::response::CiError;
-use crate::routes::{Resources, find_resource, invalid_argument, not_found, read, write};
+use crate::routes::{Answer, Served, find_resource, invalid_argument, not_found, read, write};
 use crate::runs::LiveRun;
 use crate::store::{Bounds, Entry, Index, Position, unix_seconds, walk_page};
 use crate::task_jobs;
@@ -343,26 +343,24 @@ impl JobStore {
 }
 
 /// `GET /jobs`: one page of one tag's jobs.
-pub(crate) fn list(
-    resources: &Resources,
-    request: ListJobs,
-    now: SystemTime,
-) -> Result<ListJobsOutput, CiError> {
-    let order = request.order.unwrap_or_default();
-    let after = NextToken::resume_after(request.next_token.as_deref(), order)
+pub(crate) fn list(served: Served<'_, ListJobs>) -> Answer<ListJobs> {
+    let resources = served.resources;
+    let order = served.request.order.unwrap_or_default();
+    let after = NextToken::resume_after(served.request.next_token.as_deref(), order)
         .map_err(|error| invalid_argument(error.to_string()))?;
-    let states = request
+    let states = served
+        .request
         .states
         .clone()
         .filter(|states| !states.is_empty() && !states.contains(&JobStateFilter::All));
     let query = JobQuery {
-        request: &request,
+        request: &served.request,
         states,
         order,
         after,
     };
     let (jobs, next) =
-        read(&resources.jobs).page(&query, now, &resources.bucket, &resources.region);
+        read(&resources.jobs).page(&query, served.now, &resources.bucket, &resources.region);
     Ok(ListJobsOutput {
         request_id: None,
         jobs,
@@ -375,19 +373,16 @@ const MAX_DESCRIBED: usize = 100;
 
 /// `GET /jobs/<JobId>[,<JobId>…]`: the jobs asked for; unknown ids in
 /// `NonExistJobIds`.
-pub(crate) fn describe(
-    resources: &Resources,
-    request: DescribeJobs,
-    now: SystemTime,
-) -> Result<DescribeJobsOutput, CiError> {
-    if request.job_ids.len() > MAX_DESCRIBED {
+pub(crate) fn describe(served: Served<'_, DescribeJobs>) -> Answer<DescribeJobs> {
+    let resources = served.resources;
+    if served.request.job_ids.len() > MAX_DESCRIBED {
         return Err(invalid_argument(format!(
             "invalid parameter `JobIds`: at most {MAX_DESCRIBED} job ids, got {}",
-            request.job_ids.len()
+            served.request.job_ids.len()
         )));
     }
-    let mut ids: Vec<&String> = Vec::with_capacity(request.job_ids.len());
-    for job_id in &request.job_ids {
+    let mut ids: Vec<&String> = Vec::with_capacity(served.request.job_ids.len());
+    for job_id in &served.request.job_ids {
         if !ids.contains(&job_id) {
             ids.push(job_id);
         }
@@ -397,8 +392,8 @@ pub(crate) fn describe(
         .iter()
         .map(|job_id| {
             store
-                .get(job_id, now)
-                .map(|job| job.detail_at(now, &resources.bucket, &resources.region))
+                .get(job_id, served.now)
+                .map(|job| job.detail_at(served.now, &resources.bucket, &resources.region))
         })
         .collect();
     // Released before the execution store is read: a trigger takes that
@@ -457,12 +452,9 @@ pub(crate) fn template_name(tag: &str, template_id: &str) -> String {
 
 /// `POST /jobs`: submit a job to a queue (the default one when none is
 /// named).
-pub(crate) fn create(
-    resources: &Resources,
-    request: CreateJobs,
-    now: SystemTime,
-) -> Result<CreateJobsOutput, CiError> {
-    let request = request.request;
+pub(crate) fn create(served: Served<'_, CreateJobs>) -> Answer<CreateJobs> {
+    let resources = served.resources;
+    let request = served.request.request;
     let queue = match &request.queue_id {
         Some(id) => resources
             .queues
@@ -533,7 +525,7 @@ pub(crate) fn create(
             .clone()
             .unwrap_or_else(|| "Transcoding".to_owned()),
         clock: Arc::new(JobClock::new(
-            now,
+            served.now,
             resources.lifecycle.task_duration,
             resources.lifecycle.fails(&object),
         )),
@@ -566,15 +558,14 @@ pub(crate) fn create(
 /// `PUT /jobs/<JobId>?cancel`: only a job that has not started can be
 /// cancelled; otherwise `400 InvalidArgument` (CI's code is not
 /// documented: see `docs/emulator.md`).
-pub(crate) fn cancel(
-    resources: &Resources,
-    request: CancelJob,
-    now: SystemTime,
-) -> Result<EmptyOutput, CiError> {
-    let job = find_resource(&resources.jobs, "job", &request.job_id, |store, id| {
-        store.get(id, now)
-    })?;
-    job.clock.cancel(now).map_err(|phase| {
+pub(crate) fn cancel(served: Served<'_, CancelJob>) -> Answer<CancelJob> {
+    let job = find_resource(
+        &served.resources.jobs,
+        "job",
+        &served.request.job_id,
+        |store, id| store.get(id, served.now),
+    )?;
+    job.clock.cancel(served.now).map_err(|phase| {
         invalid_argument(format!(
             "The job `{}` is {}: only a job that has not started (Submitted) can be cancelled.",
             excerpt(&job.job_id, 100),
@@ -582,21 +573,23 @@ pub(crate) fn cancel(
         ))
     })?;
     if job.callback.is_some() {
-        resources
+        served
+            .resources
             .callbacks
-            .schedule(now, Due::Job(Arc::clone(&job)));
+            .schedule(served.now, Due::Job(Arc::clone(&job)));
     }
     if let Some(link) = &job.run {
-        link.run.cancel(now);
+        link.run.cancel(served.now);
         if link
             .run
             .notify
             .as_ref()
             .is_some_and(|notify| notify.workflow_finish)
         {
-            resources
+            served
+                .resources
                 .callbacks
-                .schedule(now, Due::Run(Arc::clone(&link.run)));
+                .schedule(served.now, Due::Run(Arc::clone(&link.run)));
         }
     }
     Ok(EmptyOutput::default())

@@ -179,22 +179,16 @@ impl JobFacts<'_> {
     }
 }
 
-/// Which index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dimension {
-    Tag = 0,
-    Queue = 1,
-    Workflow = 2,
-    Input = 3,
-}
-
-const DIMENSIONS: usize = 4;
-
 /// Every job of the bucket, indexed for paging.
 #[derive(Debug, Default)]
 pub(crate) struct JobStore {
     by_id: HashMap<String, Arc<Entry<Arc<Job>>>>,
-    indexes: [Index<Arc<Job>>; DIMENSIONS],
+    by_tag: Index<Arc<Job>>,
+    by_queue: Index<Arc<Job>>,
+    /// A workflow run's jobs, by the workflow's id.
+    by_workflow: Index<Arc<Job>>,
+    /// By input object key.
+    by_input: Index<Arc<Job>>,
 }
 
 /// One `GET /jobs` page request, decoded.
@@ -247,15 +241,17 @@ impl JobQuery<'_> {
 }
 
 impl JobStore {
-    fn values(job: &Job) -> [(Dimension, Option<&str>); DIMENSIONS] {
+    /// Every index, with the value `job` is under in it (`None`: not in
+    /// that index).
+    fn indexes_mut<'j>(&mut self, job: &'j Job) -> [(&mut Index<Arc<Job>>, Option<&'j str>); 4] {
         [
-            (Dimension::Tag, Some(&job.tag)),
-            (Dimension::Queue, Some(&job.queue_id)),
+            (&mut self.by_tag, Some(&job.tag)),
+            (&mut self.by_queue, Some(&job.queue_id)),
             (
-                Dimension::Workflow,
+                &mut self.by_workflow,
                 job.run.as_ref().map(|link| link.run.workflow_id.as_str()),
             ),
-            (Dimension::Input, Some(&job.object)),
+            (&mut self.by_input, Some(&job.object)),
         ]
     }
 
@@ -274,9 +270,9 @@ impl JobStore {
                 i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
             });
         let entry = Entry::new(Arc::clone(&job), time, &job.job_id);
-        for (dimension, value) in Self::values(&job) {
+        for (index, value) in self.indexes_mut(&job) {
             if let Some(value) = value {
-                self.indexes[dimension as usize].insert(value, &entry);
+                index.insert(value, &entry);
             }
         }
         self.by_id.insert(job.job_id.clone(), entry);
@@ -299,34 +295,30 @@ impl JobStore {
         region: &str,
     ) -> (Vec<JobDetail>, Option<Position>) {
         let request = query.request;
-        let mut best: Option<(usize, Dimension, &str)> = None;
+        let mut best: Option<(usize, &Index<Arc<Job>>, &str)> = None;
         let candidates = [
-            (Dimension::Tag, Some(request.tag.as_str())),
-            (Dimension::Queue, request.queue_id.as_deref()),
-            (Dimension::Workflow, request.workflow_id.as_deref()),
-            (Dimension::Input, request.input_object.as_deref()),
+            (&self.by_tag, Some(request.tag.as_str())),
+            (&self.by_queue, request.queue_id.as_deref()),
+            (&self.by_workflow, request.workflow_id.as_deref()),
+            (&self.by_input, request.input_object.as_deref()),
         ];
-        for (dimension, value) in candidates {
+        for (index, value) in candidates {
             let Some(value) = value else { continue };
-            let count = self.indexes[dimension as usize].count(value);
+            let count = index.count(value);
             if best.is_none_or(|(fewest, _, _)| count < fewest) {
-                best = Some((count, dimension, value));
+                best = Some((count, index, value));
             }
         }
-        let Some((count, dimension, value)) = best.filter(|(count, _, _)| *count > 0) else {
+        let Some((_, index, value)) = best.filter(|(count, _, _)| *count > 0) else {
             return (Vec::new(), None);
         };
-        let _ = count;
         let bounds = Bounds {
             start_time: unix_seconds(request.start_creation_time.as_ref()),
             end_time: unix_seconds(request.end_creation_time.as_ref()),
             order: query.order,
             after: query.after.as_ref(),
         };
-        let walks = self.indexes[dimension as usize]
-            .walk(value, bounds)
-            .into_iter()
-            .collect();
+        let walks = index.walk(value, bounds).into_iter().collect();
         let size = request.size.map_or(PageSize::DEFAULT, PageSize::get) as usize;
         let (jobs, next, _) = walk_page(walks, query.order, size, |entry| {
             let job = &entry.item;

@@ -83,7 +83,9 @@ pub(crate) struct Call<'a> {
     pub(crate) now: SystemTime,
 }
 
-/// What a route's handler gets for one request of action `A`.
+/// What a route's handler gets for one request of action `A`, as one
+/// value: a handler's signature names only its action, and whatever every
+/// handler is to be given next is one more field here.
 pub(crate) struct Served<'r, A> {
     /// The stores it reads and writes.
     pub(crate) resources: &'r Resources,

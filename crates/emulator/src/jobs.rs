@@ -27,7 +27,7 @@ use crate::clock::{JobClock, Phase, TimeForm, timestamp};
 use crate::queues::{QueueNotify, queue_notify};
 use crate::random::hash_text;
 use crate::response::CiError;
-use crate::routes::{Resources, find_resource, invalid_argument, not_found, read, write};
+use crate::routes::{Answer, Served, find_resource, invalid_argument, not_found, read, write};
 use crate::runs::LiveRun;
 use crate::store::{Bounds, Entry, Index, Position, unix_seconds, walk_page};
 use crate::task_jobs;
@@ -179,22 +179,16 @@ impl JobFacts<'_> {
     }
 }
 
-/// Which index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dimension {
-    Tag = 0,
-    Queue = 1,
-    Workflow = 2,
-    Input = 3,
-}
-
-const DIMENSIONS: usize = 4;
-
 /// Every job of the bucket, indexed for paging.
 #[derive(Debug, Default)]
 pub(crate) struct JobStore {
     by_id: HashMap<String, Arc<Entry<Arc<Job>>>>,
-    indexes: [Index<Arc<Job>>; DIMENSIONS],
+    by_tag: Index<Arc<Job>>,
+    by_queue: Index<Arc<Job>>,
+    /// A workflow run's jobs, by the workflow's id.
+    by_workflow: Index<Arc<Job>>,
+    /// By input object key.
+    by_input: Index<Arc<Job>>,
 }
 
 /// One `GET /jobs` page request, decoded.
@@ -247,15 +241,17 @@ impl JobQuery<'_> {
 }
 
 impl JobStore {
-    fn values(job: &Job) -> [(Dimension, Option<&str>); DIMENSIONS] {
+    /// Every index, with the value `job` is under in it (`None`: not in
+    /// that index).
+    fn indexes_mut<'j>(&mut self, job: &'j Job) -> [(&mut Index<Arc<Job>>, Option<&'j str>); 4] {
         [
-            (Dimension::Tag, Some(&job.tag)),
-            (Dimension::Queue, Some(&job.queue_id)),
+            (&mut self.by_tag, Some(&job.tag)),
+            (&mut self.by_queue, Some(&job.queue_id)),
             (
-                Dimension::Workflow,
+                &mut self.by_workflow,
                 job.run.as_ref().map(|link| link.run.workflow_id.as_str()),
             ),
-            (Dimension::Input, Some(&job.object)),
+            (&mut self.by_input, Some(&job.object)),
         ]
     }
 
@@ -274,9 +270,9 @@ impl JobStore {
                 i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
             });
         let entry = Entry::new(Arc::clone(&job), time, &job.job_id);
-        for (dimension, value) in Self::values(&job) {
+        for (index, value) in self.indexes_mut(&job) {
             if let Some(value) = value {
-                self.indexes[dimension as usize].insert(value, &entry);
+                index.insert(value, &entry);
             }
         }
         self.by_id.insert(job.job_id.clone(), entry);
@@ -299,34 +295,30 @@ impl JobStore {
         region: &str,
     ) -> (Vec<JobDetail>, Option<Position>) {
         let request = query.request;
-        let mut best: Option<(usize, Dimension, &str)> = None;
+        let mut best: Option<(usize, &Index<Arc<Job>>, &str)> = None;
         let candidates = [
-            (Dimension::Tag, Some(request.tag.as_str())),
-            (Dimension::Queue, request.queue_id.as_deref()),
-            (Dimension::Workflow, request.workflow_id.as_deref()),
-            (Dimension::Input, request.input_object.as_deref()),
+            (&self.by_tag, Some(request.tag.as_str())),
+            (&self.by_queue, request.queue_id.as_deref()),
+            (&self.by_workflow, request.workflow_id.as_deref()),
+            (&self.by_input, request.input_object.as_deref()),
         ];
-        for (dimension, value) in candidates {
+        for (index, value) in candidates {
             let Some(value) = value else { continue };
-            let count = self.indexes[dimension as usize].count(value);
+            let count = index.count(value);
             if best.is_none_or(|(fewest, _, _)| count < fewest) {
-                best = Some((count, dimension, value));
+                best = Some((count, index, value));
             }
         }
-        let Some((count, dimension, value)) = best.filter(|(count, _, _)| *count > 0) else {
+        let Some((_, index, value)) = best.filter(|(count, _, _)| *count > 0) else {
             return (Vec::new(), None);
         };
-        let _ = count;
         let bounds = Bounds {
             start_time: unix_seconds(request.start_creation_time.as_ref()),
             end_time: unix_seconds(request.end_creation_time.as_ref()),
             order: query.order,
             after: query.after.as_ref(),
         };
-        let walks = self.indexes[dimension as usize]
-            .walk(value, bounds)
-            .into_iter()
-            .collect();
+        let walks = index.walk(value, bounds).into_iter().collect();
         let size = request.size.map_or(PageSize::DEFAULT, PageSize::get) as usize;
         let (jobs, next, _) = walk_page(walks, query.order, size, |entry| {
             let job = &entry.item;
@@ -343,26 +335,24 @@ impl JobStore {
 }
 
 /// `GET /jobs`: one page of one tag's jobs.
-pub(crate) fn list(
-    resources: &Resources,
-    request: ListJobs,
-    now: SystemTime,
-) -> Result<ListJobsOutput, CiError> {
-    let order = request.order.unwrap_or_default();
-    let after = NextToken::resume_after(request.next_token.as_deref(), order)
+pub(crate) fn list(served: Served<'_, ListJobs>) -> Answer<ListJobs> {
+    let resources = served.resources;
+    let order = served.request.order.unwrap_or_default();
+    let after = NextToken::resume_after(served.request.next_token.as_deref(), order)
         .map_err(|error| invalid_argument(error.to_string()))?;
-    let states = request
+    let states = served
+        .request
         .states
         .clone()
         .filter(|states| !states.is_empty() && !states.contains(&JobStateFilter::All));
     let query = JobQuery {
-        request: &request,
+        request: &served.request,
         states,
         order,
         after,
     };
     let (jobs, next) =
-        read(&resources.jobs).page(&query, now, &resources.bucket, &resources.region);
+        read(&resources.jobs).page(&query, served.now, &resources.bucket, &resources.region);
     Ok(ListJobsOutput {
         request_id: None,
         jobs,
@@ -375,19 +365,16 @@ const MAX_DESCRIBED: usize = 100;
 
 /// `GET /jobs/<JobId>[,<JobId>…]`: the jobs asked for; unknown ids in
 /// `NonExistJobIds`.
-pub(crate) fn describe(
-    resources: &Resources,
-    request: DescribeJobs,
-    now: SystemTime,
-) -> Result<DescribeJobsOutput, CiError> {
-    if request.job_ids.len() > MAX_DESCRIBED {
+pub(crate) fn describe(served: Served<'_, DescribeJobs>) -> Answer<DescribeJobs> {
+    let resources = served.resources;
+    if served.request.job_ids.len() > MAX_DESCRIBED {
         return Err(invalid_argument(format!(
             "invalid parameter `JobIds`: at most {MAX_DESCRIBED} job ids, got {}",
-            request.job_ids.len()
+            served.request.job_ids.len()
         )));
     }
-    let mut ids: Vec<&String> = Vec::with_capacity(request.job_ids.len());
-    for job_id in &request.job_ids {
+    let mut ids: Vec<&String> = Vec::with_capacity(served.request.job_ids.len());
+    for job_id in &served.request.job_ids {
         if !ids.contains(&job_id) {
             ids.push(job_id);
         }
@@ -397,8 +384,8 @@ pub(crate) fn describe(
         .iter()
         .map(|job_id| {
             store
-                .get(job_id, now)
-                .map(|job| job.detail_at(now, &resources.bucket, &resources.region))
+                .get(job_id, served.now)
+                .map(|job| job.detail_at(served.now, &resources.bucket, &resources.region))
         })
         .collect();
     // Released before the execution store is read: a trigger takes that
@@ -457,12 +444,9 @@ pub(crate) fn template_name(tag: &str, template_id: &str) -> String {
 
 /// `POST /jobs`: submit a job to a queue (the default one when none is
 /// named).
-pub(crate) fn create(
-    resources: &Resources,
-    request: CreateJobs,
-    now: SystemTime,
-) -> Result<CreateJobsOutput, CiError> {
-    let request = request.request;
+pub(crate) fn create(served: Served<'_, CreateJobs>) -> Answer<CreateJobs> {
+    let resources = served.resources;
+    let request = served.request.request;
     let queue = match &request.queue_id {
         Some(id) => resources
             .queues
@@ -533,7 +517,7 @@ pub(crate) fn create(
             .clone()
             .unwrap_or_else(|| "Transcoding".to_owned()),
         clock: Arc::new(JobClock::new(
-            now,
+            served.now,
             resources.lifecycle.task_duration,
             resources.lifecycle.fails(&object),
         )),
@@ -566,15 +550,14 @@ pub(crate) fn create(
 /// `PUT /jobs/<JobId>?cancel`: only a job that has not started can be
 /// cancelled; otherwise `400 InvalidArgument` (CI's code is not
 /// documented: see `docs/emulator.md`).
-pub(crate) fn cancel(
-    resources: &Resources,
-    request: CancelJob,
-    now: SystemTime,
-) -> Result<EmptyOutput, CiError> {
-    let job = find_resource(&resources.jobs, "job", &request.job_id, |store, id| {
-        store.get(id, now)
-    })?;
-    job.clock.cancel(now).map_err(|phase| {
+pub(crate) fn cancel(served: Served<'_, CancelJob>) -> Answer<CancelJob> {
+    let job = find_resource(
+        &served.resources.jobs,
+        "job",
+        &served.request.job_id,
+        |store, id| store.get(id, served.now),
+    )?;
+    job.clock.cancel(served.now).map_err(|phase| {
         invalid_argument(format!(
             "The job `{}` is {}: only a job that has not started (Submitted) can be cancelled.",
             excerpt(&job.job_id, 100),
@@ -582,21 +565,23 @@ pub(crate) fn cancel(
         ))
     })?;
     if job.callback.is_some() {
-        resources
+        served
+            .resources
             .callbacks
-            .schedule(now, Due::Job(Arc::clone(&job)));
+            .schedule(served.now, Due::Job(Arc::clone(&job)));
     }
     if let Some(link) = &job.run {
-        link.run.cancel(now);
+        link.run.cancel(served.now);
         if link
             .run
             .notify
             .as_ref()
             .is_some_and(|notify| notify.workflow_finish)
         {
-            resources
+            served
+                .resources
                 .callbacks
-                .schedule(now, Due::Run(Arc::clone(&link.run)));
+                .schedule(served.now, Due::Run(Arc::clone(&link.run)));
         }
     }
     Ok(EmptyOutput::default())

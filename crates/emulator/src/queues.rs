@@ -3,8 +3,6 @@
 //! change while serving (the API to update one is not emulated); a paused
 //! one refuses jobs with `403 QueuePaused`.
 
-use std::time::SystemTime;
-
 use cos_ci_proto::{
     Cursor, ListQueues, ListQueuesOutput, MediaQueue, PageSize, PaginatedAction, QueueCategory,
     QueueState, QueueStateFilter, XmlNode, XmlTree,
@@ -13,8 +11,7 @@ use cos_ci_proto::{
 use crate::callbacks::Target;
 use crate::dataset::{DatasetError, read_ndjson};
 use crate::details::hex_id;
-use crate::response::CiError;
-use crate::routes::{Resources, invalid_argument};
+use crate::routes::{Answer, Served, invalid_argument};
 use crate::topology::{child_text, lists_event, notify_config};
 
 /// The most ids one `queueIds` takes (CI's live page: "at most 10").
@@ -138,23 +135,22 @@ fn category(queue: &MediaQueue) -> &str {
 /// `GET /queue`: queues by page, filtered by ids, state and category
 /// (`Transcoding` unless asked otherwise); asked-for ids that do not exist
 /// are in `NonExistPIDs`.
-pub(crate) fn list(
-    resources: &Resources,
-    request: ListQueues,
-    _now: SystemTime,
-) -> Result<ListQueuesOutput, CiError> {
-    let ids = request.queue_ids.as_deref();
+pub(crate) fn list(served: Served<'_, ListQueues>) -> Answer<ListQueues> {
+    let ids = served.request.queue_ids.as_deref();
     if ids.is_some_and(|ids| ids.len() > MAX_QUEUE_IDS) {
         return Err(invalid_argument(format!(
             "invalid parameter `queueIds`: at most {MAX_QUEUE_IDS} ids"
         )));
     }
-    let queues = &resources.queues.queues;
-    let category_wanted = request.category.unwrap_or(QueueCategory::Transcoding);
+    let queues = &served.resources.queues.queues;
+    let category_wanted = served
+        .request
+        .category
+        .unwrap_or(QueueCategory::Transcoding);
     let matching: Vec<&MediaQueue> = queues
         .iter()
         .filter(|queue| ids.is_none_or(|ids| ids.contains(&queue.queue_id)))
-        .filter(|queue| match request.state {
+        .filter(|queue| match served.request.state {
             None | Some(QueueStateFilter::All) => true,
             Some(QueueStateFilter::Active) => queue.state == QueueState::Active,
             Some(QueueStateFilter::Paused) => queue.state == QueueState::Paused,
@@ -163,8 +159,8 @@ pub(crate) fn list(
             category_wanted == QueueCategory::CateAll || category(queue) == category_wanted.as_str()
         })
         .collect();
-    let page = NumberedPage::of(&request, &matching, ids, |id| {
-        resources.queues.get(id).is_some()
+    let page = NumberedPage::of(&served.request, &matching, ids, |id| {
+        served.resources.queues.get(id).is_some()
     });
     Ok(ListQueuesOutput {
         request_id: None,

@@ -2,7 +2,7 @@
 //! declaration in `cos-ci-proto` (`CiAction::METHOD`, `PATH`,
 //! `SUBRESOURCE`, `NAME`, `from_request`, and its `Output` written with
 //! `to_xml`). Adding an action to the emulator is one line in [`table`]
-//! and a handler that returns `Result<A::Output, CiError>`.
+//! and a [`Handler`]: `fn(Served<'_, A>) -> Answer<A>`.
 
 use std::fmt;
 use std::sync::{LazyLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -83,11 +83,24 @@ pub(crate) struct Call<'a> {
     pub(crate) now: SystemTime,
 }
 
-/// A route's handler: the decoded, validated action and the instant the
-/// request is answered at in; its output (the request id is filled in by
-/// the route) or CI's error out.
-pub(crate) type Handler<A> =
-    fn(&Resources, A, SystemTime) -> Result<<A as CiAction>::Output, CiError>;
+/// What a route's handler gets for one request of action `A`, as one
+/// value: a handler's signature names only its action, and whatever every
+/// handler is to be given next is one more field here.
+pub(crate) struct Served<'r, A> {
+    /// The stores it reads and writes.
+    pub(crate) resources: &'r Resources,
+    /// The action, decoded and validated.
+    pub(crate) request: A,
+    /// The instant the request is answered at (see [`Call::now`]).
+    pub(crate) now: SystemTime,
+}
+
+/// What a route's handler returns: the action's own output (the request
+/// id is filled in by the route) or CI's error.
+pub(crate) type Answer<A> = Result<<A as CiAction>::Output, CiError>;
+
+/// A route's handler: one function per action, e.g. `jobs::list`.
+pub(crate) type Handler<A> = fn(Served<'_, A>) -> Answer<A>;
 
 /// A route's handler wrapped to take a [`Call`]: decode the action, run the
 /// handler, write its output. `Debug` cannot look inside a closure, so it
@@ -195,9 +208,13 @@ fn route<A: CiAction + 'static>(handler: Handler<A>) -> Route {
             }
             // Decoding also validates (size bounds, empty values, time
             // order, path parameters, the body's document and rules).
-            let action = A::from_request(call.wire_path, call.query, call.body)
+            let request = A::from_request(call.wire_path, call.query, call.body)
                 .map_err(|error| decode_error::<A>(error, call.body))?;
-            let mut output = handler(resources, action, call.now)?;
+            let mut output = handler(Served {
+                resources,
+                request,
+                now: call.now,
+            })?;
             if <A::Output as CiOutput>::from_empty_body().is_some() {
                 // Pause, activate, cancel: CI answers an empty 200; the
                 // request id is in `x-ci-request-id`.

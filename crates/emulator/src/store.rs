@@ -174,18 +174,6 @@ impl Page {
     }
 }
 
-/// Which index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dimension {
-    All = 0,
-    Workflow = 1,
-    Job = 2,
-    Object = 3,
-    State = 4,
-}
-
-const DIMENSIONS: usize = 5;
-
 /// The key of every ordered index: a dimension value, then the sort key
 /// `(time, id)`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -381,7 +369,14 @@ const LIVE: &str = "\u{0}live";
 #[derive(Debug, Default)]
 pub struct ExecutionStore {
     by_run_id: HashMap<String, Arc<Entry<ExecutionRecord>>>,
-    indexes: [Index<ExecutionRecord>; DIMENSIONS],
+    /// Every execution, under the one value [`ALL`].
+    all: Index<ExecutionRecord>,
+    by_workflow: Index<ExecutionRecord>,
+    /// The runs a batch job started, by its id.
+    by_job: Index<ExecutionRecord>,
+    by_object: Index<ExecutionRecord>,
+    /// By state name; runs that follow the clock under [`LIVE`].
+    by_state: Index<ExecutionRecord>,
     /// Runs whose state follows the clock, by run id.
     live: HashMap<String, Arc<LiveRun>>,
 }
@@ -451,9 +446,9 @@ impl ExecutionStore {
             id: Arc::from(record.run_id.as_str()),
             item: record,
         });
-        for (dimension, value) in Self::values(&entry.item, is_live) {
+        for (index, value) in self.indexes_mut(&entry.item, is_live) {
             if let Some(value) = value {
-                self.index_mut(dimension).insert(value, &entry);
+                index.insert(value, &entry);
             }
         }
         self.by_run_id
@@ -465,9 +460,9 @@ impl ExecutionStore {
     pub fn remove(&mut self, run_id: &str) -> Option<ExecutionRecord> {
         let entry = self.by_run_id.remove(run_id)?;
         let is_live = self.live.remove(run_id).is_some();
-        for (dimension, value) in Self::values(&entry.item, is_live) {
+        for (index, value) in self.indexes_mut(&entry.item, is_live) {
             if let Some(value) = value {
-                self.index_mut(dimension).remove(value, &entry);
+                index.remove(value, &entry);
             }
         }
         Some(entry.item.clone())
@@ -506,50 +501,47 @@ impl ExecutionStore {
         }
     }
 
-    fn values(record: &ExecutionRecord, live: bool) -> [(Dimension, Option<&str>); DIMENSIONS] {
+    /// Every index, with the value `record` is under in it (`None`: not in
+    /// that index).
+    fn indexes_mut<'r>(
+        &mut self,
+        record: &'r ExecutionRecord,
+        live: bool,
+    ) -> [(&mut Index<ExecutionRecord>, Option<&'r str>); 5] {
         [
-            (Dimension::All, Some(ALL)),
-            (Dimension::Workflow, Some(&record.workflow_id)),
-            (Dimension::Job, record.job_id.as_deref()),
-            (Dimension::Object, Some(&record.object)),
+            (&mut self.all, Some(ALL)),
+            (&mut self.by_workflow, Some(&record.workflow_id)),
+            (&mut self.by_job, record.job_id.as_deref()),
+            (&mut self.by_object, Some(&record.object)),
             (
-                Dimension::State,
+                &mut self.by_state,
                 Some(if live { LIVE } else { record.state.as_str() }),
             ),
         ]
     }
 
-    fn index(&self, dimension: Dimension) -> &Index<ExecutionRecord> {
-        // The array has one index per variant; `as usize` is in bounds.
-        &self.indexes[dimension as usize]
-    }
-
-    fn index_mut(&mut self, dimension: Dimension) -> &mut Index<ExecutionRecord> {
-        &mut self.indexes[dimension as usize]
-    }
-
     /// Choose the index and values to walk: the fewest entries wins. `None`
     /// when some equality filter names a value no execution has.
-    fn plan<'q>(&self, query: &'q PageQuery) -> Option<(Dimension, Vec<&'q str>)> {
-        let mut best = (self.len(), Dimension::All, vec![ALL]);
+    fn plan<'q>(&self, query: &'q PageQuery) -> Option<(&Index<ExecutionRecord>, Vec<&'q str>)> {
+        let mut best = (self.len(), &self.all, vec![ALL]);
         let single = [
-            (Dimension::Workflow, query.workflow_id.as_deref()),
-            (Dimension::Job, query.job_id.as_deref()),
-            (Dimension::Object, query.name.as_deref()),
+            (&self.by_workflow, query.workflow_id.as_deref()),
+            (&self.by_job, query.job_id.as_deref()),
+            (&self.by_object, query.name.as_deref()),
         ];
-        for (dimension, value) in single {
+        for (index, value) in single {
             if let Some(value) = value {
-                let count = self.index(dimension).count(value);
+                let count = index.count(value);
                 if count == 0 {
                     return None;
                 }
                 if count < best.0 {
-                    best = (count, dimension, vec![value]);
+                    best = (count, index, vec![value]);
                 }
             }
         }
         if let Some(names) = query.state_names() {
-            let index = self.index(Dimension::State);
+            let index = &self.by_state;
             // Runs that follow the clock may be in any state: walk them too.
             let present: Vec<&str> = names
                 .into_iter()
@@ -561,7 +553,7 @@ impl ExecutionStore {
                 return None;
             }
             if count < best.0 {
-                best = (count, Dimension::State, present);
+                best = (count, index, present);
             }
         }
         Some((best.1, best.2))
@@ -576,14 +568,13 @@ impl ExecutionStore {
     /// of a run started while serving follows the clock).
     pub fn page_at(&self, query: &PageQuery, now: SystemTime) -> Page {
         let size = query.page_size();
-        let Some((dimension, values)) = self.plan(query) else {
+        let Some((index, values)) = self.plan(query) else {
             return Page {
                 records: Vec::new(),
                 next: None,
                 examined: 0,
             };
         };
-        let index = self.index(dimension);
         let bounds = Bounds {
             start_time: query.start_time,
             end_time: query.end_time,

@@ -31,7 +31,9 @@ use crate::dataset::{Dataset, DatasetError, read_ndjson};
 use crate::jobs::{Job, RunLink, expand_output, queue_paused, template_name};
 use crate::queues::NumberedPage;
 use crate::response::CiError;
-use crate::routes::{Resources, find_resource, invalid_argument, not_found, read, write};
+use crate::routes::{
+    Answer, Resources, Served, find_resource, invalid_argument, not_found, read, write,
+};
 use crate::runs::{LiveRun, RunTask};
 use crate::topology::plan;
 
@@ -116,25 +118,24 @@ impl WorkflowStore {
 
 /// `GET /workflow`: workflows by page, newest first; `ids` picks some
 /// (the missing ones in `NonExistIDs`), `name` is an exact match.
-pub(crate) fn list(
-    resources: &Resources,
-    request: ListWorkflows,
-    _now: SystemTime,
-) -> Result<ListWorkflowsOutput, CiError> {
-    let store = read(&resources.workflows);
-    let ids = request.ids.as_deref();
+pub(crate) fn list(served: Served<'_, ListWorkflows>) -> Answer<ListWorkflows> {
+    let store = read(&served.resources.workflows);
+    let ids = served.request.ids.as_deref();
     let matching: Vec<&MediaWorkflow> = store
         .ordered()
         .into_iter()
         .filter(|workflow| ids.is_none_or(|ids| ids.contains(&workflow.workflow_id)))
         .filter(|workflow| {
-            request
+            served
+                .request
                 .name
                 .as_ref()
                 .is_none_or(|name| *name == workflow.name)
         })
         .collect();
-    let page = NumberedPage::of(&request, &matching, ids, |id| store.get(id).is_some());
+    let page = NumberedPage::of(&served.request, &matching, ids, |id| {
+        store.get(id).is_some()
+    });
     Ok(ListWorkflowsOutput {
         request_id: None,
         total_count: Some(page.total),
@@ -174,16 +175,13 @@ fn apply(definition: WorkflowDefinition, workflow: &mut MediaWorkflow) {
 
 /// `POST /workflow`: a new workflow (`w` + 32 hex), `Active` unless the
 /// definition says `Paused`.
-pub(crate) fn create(
-    resources: &Resources,
-    request: CreateWorkflow,
-    now: SystemTime,
-) -> Result<WorkflowOutput, CiError> {
-    let definition = request.request.workflow;
+pub(crate) fn create(served: Served<'_, CreateWorkflow>) -> Answer<CreateWorkflow> {
+    let resources = served.resources;
+    let definition = served.request.request.workflow;
     check_definition(&definition)?;
     let mut store = write(&resources.workflows);
     let workflow_id = resources.ids.fresh('w', |id| store.get(id).is_some());
-    let time = timestamp(now, TimeForm::Api);
+    let time = timestamp(served.now, TimeForm::Api);
     let mut workflow = MediaWorkflow {
         state: WorkflowState::Active,
         workflow_id: workflow_id.clone(),
@@ -219,16 +217,15 @@ fn modify(
 }
 
 /// `PUT /workflow/<WorkflowId>`: a new name, topology and (if given) state.
-pub(crate) fn update(
-    resources: &Resources,
-    request: UpdateWorkflow,
-    now: SystemTime,
-) -> Result<WorkflowOutput, CiError> {
-    let definition = request.request.workflow;
+pub(crate) fn update(served: Served<'_, UpdateWorkflow>) -> Answer<UpdateWorkflow> {
+    let definition = served.request.request.workflow;
     check_definition(&definition)?;
-    let workflow = modify(resources, &request.workflow_id, now, |workflow| {
-        apply(definition, workflow)
-    })?;
+    let workflow = modify(
+        served.resources,
+        &served.request.workflow_id,
+        served.now,
+        |workflow| apply(definition, workflow),
+    )?;
     Ok(WorkflowOutput {
         request_id: None,
         workflow,
@@ -236,50 +233,37 @@ pub(crate) fn update(
 }
 
 /// `PUT /workflow/<WorkflowId>?active`.
-pub(crate) fn activate(
-    resources: &Resources,
-    request: ActivateWorkflow,
-    now: SystemTime,
-) -> Result<EmptyOutput, CiError> {
-    set_state(resources, &request.workflow_id, now, WorkflowState::Active)
+pub(crate) fn activate(served: Served<'_, ActivateWorkflow>) -> Answer<ActivateWorkflow> {
+    set_state(&served, &served.request.workflow_id, WorkflowState::Active)
 }
 
 /// `PUT /workflow/<WorkflowId>?paused`: triggers are refused until it is
 /// activated again.
-pub(crate) fn pause(
-    resources: &Resources,
-    request: PauseWorkflow,
-    now: SystemTime,
-) -> Result<EmptyOutput, CiError> {
-    set_state(resources, &request.workflow_id, now, WorkflowState::Paused)
+pub(crate) fn pause(served: Served<'_, PauseWorkflow>) -> Answer<PauseWorkflow> {
+    set_state(&served, &served.request.workflow_id, WorkflowState::Paused)
 }
 
 /// Activate or pause: [`modify`] the state alone.
-fn set_state(
-    resources: &Resources,
+fn set_state<A>(
+    served: &Served<'_, A>,
     workflow_id: &str,
-    now: SystemTime,
     state: WorkflowState,
 ) -> Result<EmptyOutput, CiError> {
-    modify(resources, workflow_id, now, |workflow| {
+    modify(served.resources, workflow_id, served.now, |workflow| {
         workflow.state = state
     })?;
     Ok(EmptyOutput::default())
 }
 
 /// `DELETE /workflow/<WorkflowId>`: gone (its runs stay listed).
-pub(crate) fn delete(
-    resources: &Resources,
-    request: DeleteWorkflow,
-    _now: SystemTime,
-) -> Result<DeleteWorkflowOutput, CiError> {
-    write(&resources.workflows)
+pub(crate) fn delete(served: Served<'_, DeleteWorkflow>) -> Answer<DeleteWorkflow> {
+    write(&served.resources.workflows)
         .by_id
-        .remove(&request.workflow_id)
-        .ok_or_else(|| not_found("workflow", &request.workflow_id))?;
+        .remove(&served.request.workflow_id)
+        .ok_or_else(|| not_found("workflow", &served.request.workflow_id))?;
     Ok(DeleteWorkflowOutput {
         request_id: None,
-        workflow_id: Some(request.workflow_id),
+        workflow_id: Some(served.request.workflow_id),
     })
 }
 
@@ -315,15 +299,13 @@ fn workflow_paused(workflow_id: &str) -> CiError {
 
 /// `POST /triggerworkflow`: start a run of the workflow on `object`. Its
 /// tasks follow the topology, a stage per task duration; each is a job.
-pub(crate) fn trigger(
-    resources: &Resources,
-    request: TriggerWorkflow,
-    now: SystemTime,
-) -> Result<TriggerWorkflowOutput, CiError> {
+pub(crate) fn trigger(served: Served<'_, TriggerWorkflow>) -> Answer<TriggerWorkflow> {
+    let resources = served.resources;
+    let now = served.now;
     let workflow = find_resource(
         &resources.workflows,
         "workflow",
-        &request.workflow_id,
+        &served.request.workflow_id,
         WorkflowStore::get,
     )?;
     if workflow.state != WorkflowState::Active {
@@ -355,8 +337,8 @@ pub(crate) fn trigger(
         )
     })?;
     let lifecycle = &resources.lifecycle;
-    let fails = lifecycle.fails(&request.object);
-    let object = request.object;
+    let fails = lifecycle.fails(&served.request.object);
+    let object = served.request.object;
 
     let mut executions = write(&resources.executions);
     let mut jobs = write(&resources.jobs);

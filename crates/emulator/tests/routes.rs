@@ -76,29 +76,38 @@ fn the_route_table_lists_every_action() {
             row::<ListQueues>(),
         ]
     );
-    let named: Vec<(&str, &str, Option<&str>)> = table
+    // What a client sees: method, path (and sub-resource), action and the
+    // permission it needs, in the table's order.
+    let listing: String = routes()
         .iter()
-        .map(|(method, path, subresource, _)| (method.as_str(), *path, *subresource))
+        .map(|route| {
+            let subresource = route.subresource().map(|sub| format!("?{sub}"));
+            format!(
+                "{} {}{} {} {}\n",
+                route.method(),
+                route.path(),
+                subresource.unwrap_or_default(),
+                route.action(),
+                route.permission()
+            )
+        })
         .collect();
-    assert_eq!(
-        named,
-        [
-            ("GET", "/workflowexecution", None),
-            ("GET", "/workflowexecution/{RunId}", None),
-            ("GET", "/workflow", None),
-            ("POST", "/workflow", None),
-            ("PUT", "/workflow/{WorkflowId}", None),
-            ("PUT", "/workflow/{WorkflowId}", Some("active")),
-            ("PUT", "/workflow/{WorkflowId}", Some("paused")),
-            ("DELETE", "/workflow/{WorkflowId}", None),
-            ("POST", "/triggerworkflow", None),
-            ("GET", "/jobs", None),
-            ("GET", "/jobs/{JobIds}", None),
-            ("POST", "/jobs", None),
-            ("PUT", "/jobs/{JobId}", Some("cancel")),
-            ("GET", "/queue", None),
-        ]
-    );
+    insta::assert_snapshot!(listing, @r"
+    GET /workflowexecution ListWorkflowExecutions ci:DescribeMediaWorkflowExecutions
+    GET /workflowexecution/{RunId} DescribeWorkflowExecution ci:DescribeMediaWorkflowExecutions
+    GET /workflow DescribeMediaWorkflows ci:DescribeMediaWorkflows
+    POST /workflow CreateMediaWorkflow ci:CreateMediaWorkflow
+    PUT /workflow/{WorkflowId} UpdateMediaWorkflow ci:UpdateMediaWorkflow
+    PUT /workflow/{WorkflowId}?active ActivateMediaWorkflow ci:UpdateMediaWorkflow
+    PUT /workflow/{WorkflowId}?paused PauseMediaWorkflow ci:UpdateMediaWorkflow
+    DELETE /workflow/{WorkflowId} DeleteMediaWorkflow ci:DeleteMediaWorkflow
+    POST /triggerworkflow TriggerMediaWorkflow ci:TriggerMediaWorkflow
+    GET /jobs DescribeMediaJobs ci:DescribeMediaJobs
+    GET /jobs/{JobIds} DescribeMediaJob ci:DescribeMediaJob
+    POST /jobs CreateMediaJobs ci:CreateMediaJobs
+    PUT /jobs/{JobId}?cancel CancelMediaJob ci:CancelMediaJob
+    GET /queue DescribeMediaQueues ci:DescribeMediaQueues
+    ");
     let [list, details, ..] = routes() else {
         panic!("at least two routes")
     };

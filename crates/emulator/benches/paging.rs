@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use cos_ci_emulator::{Dataset, ExecutionStore, PageQuery, Position};
-use cos_ci_proto::{Order, StateFilter};
+use cos_ci_proto::{Order, PageSize, StateFilter};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 /// The middle of the generated six weeks (2026-01-26T00:00:00+08:00).
@@ -21,7 +21,7 @@ fn queries(store: &ExecutionStore) -> Vec<(&'static str, PageQuery)> {
         run_id: String::new(),
     });
     let base = PageQuery {
-        size: 100,
+        size: PageSize::new(PageSize::MAX).expect("the largest page size is valid"),
         after,
         ..PageQuery::default()
     };

@@ -51,8 +51,9 @@ impl Position {
     }
 }
 
-/// One page request against the store, already decoded and validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One page request against the store, already decoded and validated; the
+/// default is every execution, newest first, 10 a page, as the service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PageQuery {
     /// Only this workflow.
     pub workflow_id: Option<String>,
@@ -69,26 +70,10 @@ pub struct PageQuery {
     pub end_time: Option<i64>,
     /// Oldest first or newest first.
     pub order: Order,
-    /// Page size; values outside 1..=100 are clamped.
-    pub size: u32,
+    /// Page size.
+    pub size: PageSize,
     /// Continue after this position (strictly after in `order`).
     pub after: Option<Position>,
-}
-
-impl Default for PageQuery {
-    fn default() -> Self {
-        PageQuery {
-            workflow_id: None,
-            name: None,
-            job_id: None,
-            states: None,
-            start_time: None,
-            end_time: None,
-            order: Order::Desc,
-            size: PageSize::DEFAULT,
-            after: None,
-        }
-    }
 }
 
 impl PageQuery {
@@ -105,7 +90,7 @@ impl PageQuery {
             start_time: unix_seconds(request.start_creation_time.as_ref()),
             end_time: unix_seconds(request.end_creation_time.as_ref()),
             order,
-            size: request.size.map_or(PageSize::DEFAULT, PageSize::get),
+            size: request.size.unwrap_or_default(),
             after,
         })
     }
@@ -149,7 +134,7 @@ impl PageQuery {
     }
 
     fn page_size(&self) -> usize {
-        self.size.clamp(1, PageSize::MAX) as usize
+        self.size.get() as usize
     }
 }
 

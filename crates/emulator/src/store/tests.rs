@@ -44,7 +44,7 @@ fn small_store() -> ExecutionStore {
 fn query(order: Order, size: u32) -> PageQuery {
     PageQuery {
         order,
-        size,
+        size: PageSize::new(size).expect("a valid page size"),
         ..PageQuery::default()
     }
 }
@@ -61,7 +61,7 @@ fn orders_both_ways_with_run_id_tie_break() {
         ["i06", "i05", "i04", "i03", "i02", "i01"]
     );
     assert_eq!(PageQuery::default().order, Order::Desc);
-    assert_eq!(PageQuery::default().size, 10);
+    assert_eq!(PageQuery::default().size.get(), 10);
 }
 
 /// Created at `offset` seconds after the records' base time.
@@ -131,11 +131,12 @@ fn every_filter() {
 #[test]
 fn size_bounds_and_last_page() {
     let store = small_store();
-    let page = store.page(&query(Order::Desc, 0));
-    assert_eq!(ids(&page), ["i06"], "size 0 is clamped to 1");
-    let page = store.page(&query(Order::Desc, 1000));
+    // Sizes outside 1..=100 cannot be asked for: `PageSize` refuses them.
+    let page = store.page(&query(Order::Desc, 1));
+    assert_eq!(ids(&page), ["i06"]);
+    let page = store.page(&query(Order::Desc, 100));
     assert_eq!(page.records.len(), 6);
-    assert_eq!(page.next, None, "clamped to 100");
+    assert_eq!(page.next, None);
     // Exactly a full last page: no token, no empty trailing page.
     let page = store.page(&query(Order::Asc, 6));
     assert_eq!((page.records.len(), page.next.clone()), (6, None));
@@ -299,8 +300,8 @@ fn a_page_examines_only_what_it_returns() {
     for mut q in single_dimension {
         for _ in 0..5 {
             let page = store.page(&q);
-            assert_eq!(page.records.len(), q.size as usize);
-            assert_eq!(page.examined, q.size as usize + 1, "{q:?}");
+            assert_eq!(page.records.len(), q.size.get() as usize);
+            assert_eq!(page.examined, q.size.get() as usize + 1, "{q:?}");
             q.after = page.next;
         }
     }
@@ -382,7 +383,7 @@ fn arb_query() -> impl Strategy<Value = PageQuery> {
                 start_time: start.map(|s| 1_767_542_400 + s),
                 end_time: end.map(|e| 1_767_542_400 + e),
                 order: if asc { Order::Asc } else { Order::Desc },
-                size: 10,
+                size: PageSize::default(),
                 after: None,
             },
         )
@@ -403,7 +404,7 @@ proptest! {
         let mut q = q;
         let mut pages = 0;
         for size in sizes.iter().cycle() {
-            q.size = *size;
+            q.size = PageSize::new(*size).unwrap();
             let page = store.page(&q);
             prop_assert!(page.records.len() <= *size as usize);
             pages += 1;
@@ -431,7 +432,7 @@ proptest! {
         let mut store = ExecutionStore::from_dataset(Dataset::new(records.clone()).unwrap());
         let original: HashSet<String> = reference(&records, &q).into_iter().collect();
         let mut extra = extra.into_iter().map(|mut r| { r.run_id = format!("n{}", r.run_id); r });
-        let mut q = PageQuery { size, ..q };
+        let mut q = PageQuery { size: PageSize::new(size).unwrap(), ..q };
         let mut seen = Vec::new();
         let mut last: Option<Position> = None;
         loop {

@@ -141,6 +141,18 @@ pub(crate) struct Delivery {
     attempt: u32,
 }
 
+impl Delivery {
+    /// The first attempt at sending `document` to `target`.
+    fn first(target: Target, document: &Notification) -> Self {
+        Delivery {
+            body: encode(document, target.format),
+            label: document.label(),
+            target,
+            attempt: 1,
+        }
+    }
+}
+
 /// The callbacks waiting, earliest first: keyed by the instant each is
 /// due and a sequence number, so two due at the same instant keep the
 /// order they were queued in (and no key is ever taken twice).
@@ -243,12 +255,45 @@ impl Callbacks {
 }
 
 xml_record! {
-    /// `TaskFinish`: one job that ended.
-    pub(crate) struct TaskFinish {
+    /// A notification as sent: `TaskFinish` with the job that ended, or
+    /// `WorkflowFinish` with the run, each built by its constructor so the
+    /// event name and the payload agree.
+    pub(crate) struct Notification {
         pub(crate) event_name: String = "EventName",
-        pub(crate) job: JobDetail = "JobsDetail",
+        pub(crate) job: Option<JobDetail> = "JobsDetail",
+        pub(crate) execution: Option<FinishedRun> = "WorkflowExecution",
     }
     root = "Response"
+}
+
+impl Notification {
+    /// A job's `TaskFinish`.
+    pub(crate) fn task_finish(job: JobDetail) -> Self {
+        Notification {
+            event_name: "TaskFinish".to_owned(),
+            job: Some(job),
+            execution: None,
+        }
+    }
+
+    /// A run's `WorkflowFinish`.
+    fn workflow_finish(run: FinishedRun) -> Self {
+        Notification {
+            event_name: "WorkflowFinish".to_owned(),
+            job: None,
+            execution: Some(run),
+        }
+    }
+
+    /// For the log: `TaskFinish j…`, `WorkflowFinish r…`.
+    fn label(&self) -> String {
+        let id = match (&self.job, &self.execution) {
+            (Some(job), _) => job.job_id.as_str(),
+            (None, Some(run)) => run.run_id.as_str(),
+            (None, None) => "",
+        };
+        format!("{} {id}", self.event_name)
+    }
 }
 
 xml_record! {
@@ -278,15 +323,6 @@ xml_record! {
         pub(crate) create_time: String = "CreateTime",
         pub(crate) tasks: Vec<FinishedTask> = "Tasks",
     }
-}
-
-xml_record! {
-    /// `WorkflowFinish`: one run that ended.
-    pub(crate) struct WorkflowFinish {
-        pub(crate) event_name: String = "EventName",
-        pub(crate) execution: FinishedRun = "WorkflowExecution",
-    }
-    root = "Response"
 }
 
 xml_record! {
@@ -322,7 +358,7 @@ fn spaced(time: Option<&CiTimestamp>) -> Option<String> {
 }
 
 /// The `WorkflowFinish` document of `run` as it ended.
-pub(crate) fn workflow_finish(run: &LiveRun, bucket: &str) -> WorkflowFinish {
+pub(crate) fn workflow_finish(run: &LiveRun, bucket: &str) -> Notification {
     let end = run.ends();
     let detail = run.detail_at(end);
     let tasks = detail
@@ -349,19 +385,16 @@ pub(crate) fn workflow_finish(run: &LiveRun, bucket: &str) -> WorkflowFinish {
             }
         })
         .collect();
-    WorkflowFinish {
-        event_name: "WorkflowFinish".to_owned(),
-        execution: FinishedRun {
-            workflow_id: run.workflow_id.clone(),
-            workflow_name: run.workflow_name.clone(),
-            run_id: run.run_id.clone(),
-            state: detail.state.as_str().to_owned(),
-            bucket_id: bucket.to_owned(),
-            object: run.object.clone(),
-            create_time: spaced(Some(&run.create_time)).unwrap_or_default(),
-            tasks,
-        },
-    }
+    Notification::workflow_finish(FinishedRun {
+        workflow_id: run.workflow_id.clone(),
+        workflow_name: run.workflow_name.clone(),
+        run_id: run.run_id.clone(),
+        state: detail.state.as_str().to_owned(),
+        bucket_id: bucket.to_owned(),
+        object: run.object.clone(),
+        create_time: spaced(Some(&run.create_time)).unwrap_or_default(),
+        tasks,
+    })
 }
 
 /// The delivery a due callback makes, if it is still to be made.
@@ -379,16 +412,7 @@ fn prepare(due: Due, resources: &Resources) -> Option<Delivery> {
                 return None;
             }
             let detail = job.detail_at(end, &resources.bucket, &resources.region);
-            let document = TaskFinish {
-                event_name: "TaskFinish".to_owned(),
-                job: detail,
-            };
-            Some(Delivery {
-                body: encode(&document, target.format),
-                target,
-                label: format!("TaskFinish {}", job.job_id),
-                attempt: 1,
-            })
+            Some(Delivery::first(target, &Notification::task_finish(detail)))
         }
         Due::Run(run) => {
             let target = run.notify.as_ref()?.target.clone();
@@ -396,12 +420,7 @@ fn prepare(due: Due, resources: &Resources) -> Option<Delivery> {
                 return None;
             }
             let document = workflow_finish(&run, &resources.bucket);
-            Some(Delivery {
-                body: encode(&document, target.format),
-                target,
-                label: format!("WorkflowFinish {}", run.run_id),
-                attempt: 1,
-            })
+            Some(Delivery::first(target, &document))
         }
     }
 }
@@ -552,14 +571,11 @@ mod tests {
 
     #[test]
     fn json_bodies_follow_cis_rules() {
-        let document = TaskFinish {
-            event_name: "TaskFinish".to_owned(),
-            job: JobDetail {
-                job_id: "j1".into(),
-                progress: Some(100),
-                ..JobDetail::default()
-            },
-        };
+        let document = Notification::task_finish(JobDetail {
+            job_id: "j1".into(),
+            progress: Some(100),
+            ..JobDetail::default()
+        });
         let json = String::from_utf8(encode(&document, Format::Json)).unwrap();
         assert!(
             json.starts_with(r#"{"EventName":"TaskFinish","JobsDetail":{"#),
@@ -568,7 +584,8 @@ mod tests {
         assert!(json.contains(r#""Progress":"100""#), "{json}");
         let xml = String::from_utf8(encode(&document, Format::Xml)).unwrap();
         assert!(xml.contains("<EventName>TaskFinish</EventName>"), "{xml}");
-        assert_eq!(TaskFinish::from_xml(xml.as_bytes()).unwrap(), document);
+        assert_eq!(Notification::from_xml(xml.as_bytes()).unwrap(), document);
+        assert_eq!(document.label(), "TaskFinish j1");
     }
 
     #[test]

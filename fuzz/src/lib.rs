@@ -21,8 +21,8 @@ use cos_ci_emulator::{
 use cos_ci_proto::{
     ActivateWorkflow, CancelJob, CiAction, CiOutput, CreateJobs, CreateWorkflow, DeleteWorkflow,
     DescribeJobs, DescribeWorkflowExecution, DescribeWorkflowExecutionOutput, ListJobs, ListQueues,
-    ListWorkflowExecutions, ListWorkflowExecutionsOutput, ListWorkflows, Order, PageSize,
-    PauseWorkflow, ServiceError, TriggerWorkflow, UpdateWorkflow, XmlDocument,
+    ListWorkflowExecutions, ListWorkflowExecutionsOutput, ListWorkflows, Order, PauseWorkflow,
+    ServiceError, TriggerWorkflow, UpdateWorkflow, XmlDocument,
 };
 use cos_ci_sign::{
     AUTHORIZATION_FIELDS, Credentials, HeaderPolicy, KeyTime, ParsedAuthorization,
@@ -704,7 +704,7 @@ fn check_page(pairs: &[(String, String)], output: &ListWorkflowExecutionsOutput)
         Ok(query) => query,
         Err(error) => panic!("served a query its own parts refuse ({error}): {pairs:?}"),
     };
-    let limit = query.size.clamp(1, PageSize::MAX) as usize;
+    let limit = query.size.get() as usize;
     assert!(
         output.executions.len() <= limit,
         "page longer than size {limit}"

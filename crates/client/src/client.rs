@@ -40,7 +40,7 @@ struct Inner {
 impl Client {
     /// A client for `config`.
     pub fn new(config: Config) -> Self {
-        let credentials = CredentialCache::new(config.credentials.clone());
+        let credentials = CredentialCache::new(config.credentials().clone());
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -121,7 +121,7 @@ impl Client {
         let signed_query = action.signed_query_pairs();
         let extra_headers = action.headers();
         let body = action.body();
-        let host = config.endpoint.authority().as_str();
+        let host = config.endpoint().authority().as_str();
 
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(3 + extra_headers.len());
         headers.push(("host", host));
@@ -140,7 +140,7 @@ impl Client {
         let start = self
             .corrected_unix_secs(now)
             .saturating_sub(KEY_TIME_BACKDATE_SECS);
-        let lifetime = config.signature_lifetime.as_secs() + KEY_TIME_BACKDATE_SECS;
+        let lifetime = config.signature_lifetime().as_secs() + KEY_TIME_BACKDATE_SECS;
         let key_time = KeyTime::starting_at(start, lifetime);
         let authorization = current.signer.authorization(
             &SignableRequest {
@@ -154,7 +154,7 @@ impl Client {
 
         let wire_query = action.wire_query();
         let mut uri = String::with_capacity(64 + path.len() + wire_query.len());
-        uri.push_str(config.endpoint.scheme().as_str());
+        uri.push_str(config.endpoint().scheme().as_str());
         uri.push_str("://");
         uri.push_str(host);
         push_encoded_path(&mut uri, &path);
@@ -167,7 +167,7 @@ impl Client {
             .method(A::METHOD)
             .uri(uri)
             .header(http::header::HOST, host)
-            .header(http::header::USER_AGENT, config.user_agent.as_str())
+            .header(http::header::USER_AGENT, config.user_agent())
             .header(
                 http::header::AUTHORIZATION,
                 sensitive(authorization.as_str())?,
@@ -221,7 +221,7 @@ impl Client {
             .inner
             .operations_started
             .fetch_add(1, Ordering::Relaxed);
-        let seed = self.inner.config.retry.jitter_seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed = self.inner.config.retry_policy().jitter_seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Operation::new(self.clone(), action, seed)
     }
 

@@ -202,13 +202,13 @@ impl fmt::Display for Endpoint {
 /// adjust with the `with_*` methods.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub(crate) bucket: Bucket,
-    pub(crate) region: Region,
-    pub(crate) endpoint: Endpoint,
-    pub(crate) credentials: CredentialProvider,
-    pub(crate) signature_lifetime: Duration,
-    pub(crate) user_agent: String,
-    pub(crate) retry: RetryPolicy,
+    bucket: Bucket,
+    region: Region,
+    endpoint: Endpoint,
+    credentials: CredentialProvider,
+    signature_lifetime: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
 }
 
 impl Config {

@@ -6,7 +6,6 @@
 //! runs.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -269,8 +268,10 @@ impl TargetArgs {
 
 /// Credentials given as flags, and which source to use. The environment
 /// and files are consulted in [`CredentialArgs::resolve`], not by clap, so
-/// that `--help` can never show a secret taken from the environment.
-#[derive(Args, Default)]
+/// that `--help` can never show a secret taken from the environment. The
+/// secret key and token are [`SecretString`]s from the moment clap parses
+/// them: never printed (`Debug` shows `<redacted>`), wiped on drop.
+#[derive(Args, Default, Debug)]
 pub struct CredentialArgs {
     /// SecretId (else TENCENTCLOUD_SECRET_ID, else COS_SECRET_ID, else the
     /// rest of the chain: see `cos-ci --help`).
@@ -278,12 +279,12 @@ pub struct CredentialArgs {
     pub secret_id: Option<String>,
     /// SecretKey (else TENCENTCLOUD_SECRET_KEY, else COS_SECRET_KEY).
     /// Prefer the environment: flags are visible to other local users.
-    #[arg(long, value_name = "KEY")]
-    pub secret_key: Option<String>,
+    #[arg(long, value_name = "KEY", value_parser = flags::secret)]
+    pub secret_key: Option<SecretString>,
     /// Session token of temporary credentials (else TENCENTCLOUD_TOKEN,
     /// TENCENTCLOUD_SESSION_TOKEN, TENCENTCLOUD_SECURITY_TOKEN).
-    #[arg(long, value_name = "TOKEN")]
-    pub session_token: Option<String>,
+    #[arg(long, value_name = "TOKEN", value_parser = flags::secret)]
+    pub session_token: Option<SecretString>,
     /// Use this tccli profile (~/.tccli/NAME.credential, and its region from
     /// NAME.configure); the environment's credentials are then not used.
     /// Default: TCCLI_PROFILE, else `default`.
@@ -295,26 +296,13 @@ pub struct CredentialArgs {
     pub credential_source: Option<SourceKind>,
 }
 
-impl fmt::Debug for CredentialArgs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
-        f.debug_struct("CredentialArgs")
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &redacted(&self.secret_key))
-            .field("session_token", &redacted(&self.session_token))
-            .field("profile", &self.profile)
-            .field("credential_source", &self.credential_source)
-            .finish()
-    }
-}
-
 impl CredentialArgs {
     /// The provider chain these flags describe (see [`CredentialChain`]).
     pub fn chain(&self) -> CredentialChain {
         CredentialChain {
             secret_id: self.secret_id.clone(),
-            secret_key: self.secret_key.as_deref().map(SecretString::from),
-            session_token: self.session_token.as_deref().map(SecretString::from),
+            secret_key: self.secret_key.clone(),
+            session_token: self.session_token.clone(),
             profile: self.profile.clone(),
             only: self.credential_source,
             ..CredentialChain::default()
@@ -695,6 +683,28 @@ mod tests {
         let error = none.resolve(&|_| None).unwrap_err();
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("TENCENTCLOUD_SECRET_ID"));
+    }
+
+    #[test]
+    fn secret_flags_are_parsed_into_secrets() {
+        #[derive(Debug, Parser)]
+        struct Flags {
+            #[command(flatten)]
+            credentials: CredentialArgs,
+        }
+        let argv = [
+            "cos-ci",
+            "--secret-key",
+            "k3y-s3cret",
+            "--session-token",
+            "t0ken-s3cret",
+        ];
+        let flags = Flags::try_parse_from(argv).unwrap();
+        let shown = format!("{flags:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        let secret = |text: &str| Some(SecretString::from(text));
+        assert_eq!(flags.credentials.secret_key, secret("k3y-s3cret"));
+        assert_eq!(flags.credentials.session_token, secret("t0ken-s3cret"));
     }
 
     #[test]

@@ -221,7 +221,8 @@ impl Client {
             .inner
             .operations_started
             .fetch_add(1, Ordering::Relaxed);
-        let seed = self.inner.config.retry_policy().jitter_seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed =
+            self.inner.config.retry_policy().jitter_seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         Operation::new(self.clone(), action, seed)
     }
 

@@ -231,17 +231,27 @@ pub fn authorization(data: &[u8]) {
     let Ok(correct) = correct else {
         panic!("the correctly signed value does not parse");
     };
-    assert_eq!(parsed.secret_id, correct.secret_id, "accepted: {value:?}");
-    assert_eq!(parsed.key_time, correct.key_time, "accepted: {value:?}");
     assert_eq!(
-        parsed.header_list, correct.header_list,
+        parsed.secret_id(),
+        correct.secret_id(),
+        "accepted: {value:?}"
+    );
+    assert_eq!(parsed.key_time(), correct.key_time(), "accepted: {value:?}");
+    assert_eq!(
+        parsed.header_list(),
+        correct.header_list(),
         "accepted: {value:?}"
     );
     assert_eq!(
-        parsed.url_param_list, correct.url_param_list,
+        parsed.url_param_list(),
+        correct.url_param_list(),
         "accepted: {value:?}"
     );
-    assert_eq!(parsed.signature, correct.signature, "accepted: {value:?}");
+    assert_eq!(
+        parsed.signature(),
+        correct.signature(),
+        "accepted: {value:?}"
+    );
 }
 
 /// The unix time the `emulator_request` target signs and verifies at.

@@ -72,8 +72,8 @@ pub(crate) fn authenticate<'p, B>(
     // The static pair, or a set the metadata or STS stand-in issued.
     let issued = ParsedAuthorization::parse(&authorization)
         .ok()
-        .filter(|parsed| parsed.secret_id != handler.secret_id)
-        .and_then(|parsed| handler.issuer.get(&parsed.secret_id));
+        .filter(|parsed| parsed.secret_id() != handler.secret_id)
+        .and_then(|parsed| handler.issuer.get(parsed.secret_id()));
     let lookup = |secret_id: &str| {
         if secret_id == handler.secret_id {
             Some(handler.secret_key.expose())

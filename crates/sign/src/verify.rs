@@ -28,21 +28,17 @@ pub const AUTHORIZATION_FIELDS: [&str; 7] = [
 /// (CI hosts accept both).
 pub const SECURITY_TOKEN_NAMES: [&str; 2] = ["x-ci-security-token", "x-cos-security-token"];
 
-/// An `Authorization` value split into its fields.
+/// An `Authorization` value split into its fields. Only
+/// [`ParsedAuthorization::parse`] makes one, so what it checked (the
+/// algorithm, valid key times, a 40-hex signature) holds for every value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedAuthorization {
-    /// `q-ak`
-    pub secret_id: String,
-    /// `q-sign-time`
-    pub sign_time: KeyTime,
-    /// `q-key-time`
-    pub key_time: KeyTime,
-    /// `q-header-list`, split on `;` (lower-case names as signed).
-    pub header_list: Vec<String>,
-    /// `q-url-param-list`, split on `;` (encoded, lower-cased keys).
-    pub url_param_list: Vec<String>,
-    /// `q-signature`, 40 lower-case hex digits.
-    pub signature: String,
+    secret_id: String,
+    sign_time: KeyTime,
+    key_time: KeyTime,
+    header_list: Vec<String>,
+    url_param_list: Vec<String>,
+    signature: String,
 }
 
 impl ParsedAuthorization {
@@ -108,6 +104,36 @@ impl ParsedAuthorization {
             url_param_list: split_list(url_param_list),
             signature: sig.to_owned(),
         })
+    }
+
+    /// `q-ak`.
+    pub fn secret_id(&self) -> &str {
+        &self.secret_id
+    }
+
+    /// `q-sign-time`.
+    pub fn sign_time(&self) -> KeyTime {
+        self.sign_time
+    }
+
+    /// `q-key-time` (the one that is signed).
+    pub fn key_time(&self) -> KeyTime {
+        self.key_time
+    }
+
+    /// `q-header-list`, split on `;` (lower-case names as signed).
+    pub fn header_list(&self) -> &[String] {
+        &self.header_list
+    }
+
+    /// `q-url-param-list`, split on `;` (encoded, lower-cased keys).
+    pub fn url_param_list(&self) -> &[String] {
+        &self.url_param_list
+    }
+
+    /// `q-signature`, 40 lower-case hex digits.
+    pub fn signature(&self) -> &str {
+        &self.signature
     }
 }
 

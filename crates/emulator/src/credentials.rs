@@ -34,6 +34,15 @@ pub(crate) struct Issued {
     pub(crate) expires_at: u64,
 }
 
+/// The credential services the emulator stands in for (see
+/// [`crate::EmulatorConfig::metadata_role`] and [`crate::EmulatorConfig::sts`]),
+/// and the temporary credentials they issued.
+pub(crate) struct StandIns {
+    pub(crate) metadata_role: Option<String>,
+    pub(crate) sts: bool,
+    pub(crate) issuer: Issuer,
+}
+
 /// Issues temporary credentials and remembers them.
 pub(crate) struct Issuer {
     lifetime: Duration,
@@ -105,12 +114,12 @@ impl Issuer {
 /// runs (decided on method and path only, before any body is read).
 pub(crate) fn is_credential_request<B>(handler: &RequestHandler, request: &Request<B>) -> bool {
     let path = request.uri().path();
-    (handler.metadata_role.is_some()
+    (handler.stand_ins.metadata_role.is_some()
         && request.method() == Method::GET
         && METADATA_PREFIXES
             .iter()
             .any(|prefix| path.starts_with(prefix)))
-        || (handler.sts && request.method() == Method::POST && path == "/")
+        || (handler.stand_ins.sts && request.method() == Method::POST && path == "/")
 }
 
 /// Answer a credential-service request (see [`is_credential_request`]).
@@ -142,7 +151,7 @@ fn plain(status: StatusCode, content_type: &'static str, body: String) -> Respon
 /// `GET …/security-credentials/` lists the role; `…/<role>` answers its
 /// credentials; anything else is a 404, as on a CVM.
 fn metadata(handler: &RequestHandler, path: &str, now: u64) -> Response<Bytes> {
-    let Some(role) = handler.metadata_role.as_deref() else {
+    let Some(role) = handler.stand_ins.metadata_role.as_deref() else {
         return plain(StatusCode::NOT_FOUND, "text/plain", "Not Found".to_owned());
     };
     let rest = METADATA_PREFIXES
@@ -155,7 +164,7 @@ fn metadata(handler: &RequestHandler, path: &str, now: u64) -> Response<Bytes> {
     if rest != role {
         return plain(StatusCode::NOT_FOUND, "text/plain", "Not Found".to_owned());
     }
-    let (secret_id, issued) = handler.issuer.issue(now);
+    let (secret_id, issued) = handler.stand_ins.issuer.issue(now);
     let body = json!({
         "TmpSecretId": secret_id,
         "TmpSecretKey": issued.secret_key,
@@ -268,7 +277,7 @@ fn sts<B: AsRef<[u8]>>(
             request_id,
         );
     }
-    let (secret_id, issued) = handler.issuer.issue(now);
+    let (secret_id, issued) = handler.stand_ins.issuer.issue(now);
     let answer = json!({
         "Response": {
             "Credentials": {

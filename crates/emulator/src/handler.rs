@@ -14,9 +14,9 @@ use http::{Request, Response, StatusCode};
 use cos_ci_proto::{MediaQueue, MediaWorkflow};
 use cos_ci_sign::SecretString;
 
-use crate::auth::authenticate;
+use crate::auth::{AcceptedKey, authenticate};
 use crate::callbacks::Callbacks;
-use crate::credentials::{self, Issuer};
+use crate::credentials::{self, Issuer, StandIns};
 use crate::dataset::{Dataset, ExecutionRecord};
 use crate::faults::{FaultConfig, FaultKind};
 use crate::host::{check_host, reject_repeated_headers};
@@ -156,13 +156,10 @@ impl Default for EmulatorConfig {
 /// assert!(response.headers().contains_key("x-ci-request-id"));
 /// ```
 pub struct RequestHandler {
-    pub(crate) secret_id: String,
-    pub(crate) secret_key: SecretString,
-    pub(crate) session_token: Option<SecretString>,
-    pub(crate) metadata_role: Option<String>,
-    pub(crate) sts: bool,
-    /// Temporary credentials issued by the metadata and STS stand-ins.
-    pub(crate) issuer: Issuer,
+    /// What requests must be signed with (`auth`).
+    pub(crate) key: AcceptedKey,
+    /// The metadata and STS stand-ins and what they issued (`credentials`).
+    pub(crate) stand_ins: StandIns,
     pub(crate) virtual_host: String,
     pub(crate) local_addr: SocketAddr,
     max_uri_bytes: usize,
@@ -178,7 +175,7 @@ impl fmt::Debug for RequestHandler {
         f.debug_struct("RequestHandler")
             .field("local_addr", &self.local_addr)
             .field("virtual_host", &self.virtual_host)
-            .field("secret_id", &self.secret_id)
+            .field("secret_id", &self.key.secret_id)
             .field("len", &self.len())
             .finish_non_exhaustive()
     }
@@ -199,12 +196,16 @@ impl RequestHandler {
         RequestHandler {
             virtual_host: format!("{}.ci.{}.myqcloud.com", config.bucket, config.region)
                 .to_ascii_lowercase(),
-            secret_id: config.secret_id,
-            secret_key: config.secret_key,
-            session_token: config.session_token,
-            metadata_role: config.metadata_role,
-            sts: config.sts,
-            issuer: Issuer::new(config.credential_lifetime, config.seed),
+            key: AcceptedKey {
+                secret_id: config.secret_id,
+                secret_key: config.secret_key,
+                session_token: config.session_token,
+            },
+            stand_ins: StandIns {
+                metadata_role: config.metadata_role,
+                sts: config.sts,
+                issuer: Issuer::new(config.credential_lifetime, config.seed),
+            },
             local_addr,
             max_uri_bytes: config.limits.max_uri_bytes,
             max_body_bytes: config.limits.max_body_bytes,
@@ -291,7 +292,7 @@ impl RequestHandler {
 
     /// How long issued temporary credentials live.
     pub fn credential_lifetime(&self) -> Duration {
-        self.issuer.lifetime()
+        self.stand_ins.issuer.lifetime()
     }
 
     /// The address answered for in the `Host` check.

@@ -6,13 +6,13 @@ use std::fmt;
 use std::io::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::RwLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
 use cos_ci_proto::{MediaQueue, MediaWorkflow};
-use cos_ci_sign::SecretString;
+use cos_ci_sign::{SecretString, unix_secs};
 
 use crate::auth::{AcceptedKey, authenticate};
 use crate::callbacks::Callbacks;
@@ -264,7 +264,7 @@ impl RequestHandler {
             return None;
         }
         Some(self.answer_logged(request, now, |request_id| {
-            credentials::respond(self, request, request_id, unix_seconds(now))
+            credentials::respond(self, request, request_id, unix_secs(now))
         }))
     }
 
@@ -278,7 +278,7 @@ impl RequestHandler {
         answer: impl FnOnce(&str) -> Response<Bytes>,
     ) -> Response<Bytes> {
         let started = Instant::now();
-        let request_id = self.request_ids.next(unix_seconds(now));
+        let request_id = self.request_ids.next(unix_secs(now));
         let response = answer(&request_id);
         self.log_request(
             request,
@@ -339,7 +339,7 @@ impl RequestHandler {
             Err(error) => response::error(
                 &error,
                 request_id,
-                &self.trace_ids.next(unix_seconds(now)),
+                &self.trace_ids.next(unix_secs(now)),
                 now,
             ),
         }
@@ -423,7 +423,7 @@ impl RequestHandler {
         let pairs = cos_ci_proto::query::decode_query(&wire_query)
             .map_err(|error| invalid_argument(error.to_string()))?;
 
-        let api_pairs = authenticate(self, request, &path, &pairs, unix_seconds(now))?;
+        let api_pairs = authenticate(self, request, &path, &pairs, unix_secs(now))?;
         let route = routes::select(&candidates, &api_pairs);
 
         route.dispatch(
@@ -489,9 +489,4 @@ impl BodyBytes for &str {
     fn body_bytes(&self) -> &[u8] {
         self.as_bytes()
     }
-}
-
-pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }

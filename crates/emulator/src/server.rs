@@ -25,9 +25,10 @@ use tokio::task::JoinHandle;
 
 use crate::dataset::ExecutionRecord;
 use crate::faults::{FaultConfig, FaultKind};
-use crate::handler::{EmulatorConfig, RequestHandler, body_too_large, unix_seconds};
+use crate::handler::{EmulatorConfig, RequestHandler, body_too_large};
 use crate::latency::Latency;
 use crate::response::{self, CiError, EmulatorBody};
+use cos_ci_sign::unix_secs;
 
 /// The methods [`Emulator`] and [`BackgroundEmulator`] share: both are
 /// handles on one serving `Shared` (in `self.shared`).
@@ -285,7 +286,7 @@ async fn serve(
         return Ok(response.map(EmulatorBody::full));
     }
     let started = Instant::now();
-    let request_id = handler.request_ids.next(unix_seconds(SystemTime::now()));
+    let request_id = handler.request_ids.next(unix_secs(SystemTime::now()));
     let number = shared.requests.fetch_add(1, Ordering::Relaxed);
     let fault = shared.faults.fault_for(shared.seed, number);
     // The simulated round trip: a timer, before the request is handled, so

@@ -3,12 +3,13 @@
 
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use clap::{Args, ValueEnum};
 use cos_ci_client::{CredentialProvider, ProvidedCredentials};
 use cos_ci_hyper::{SystemFiles, TransportOptions};
 use cos_ci_proto::CiTimestamp;
+use cos_ci_sign::unix_secs;
 
 use crate::args::CredentialArgs;
 use crate::error::CliError;
@@ -132,9 +133,7 @@ fn shortened(secret_id: &str) -> String {
 }
 
 fn rfc3339(at: SystemTime) -> String {
-    let secs = at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
+    let secs = unix_secs(at);
     i64::try_from(secs)
         .ok()
         .and_then(|secs| CiTimestamp::from_unix(secs, 0).ok())
@@ -170,6 +169,8 @@ fn human(duration: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
 
     #[test]

@@ -1036,11 +1036,7 @@ fn a_trigger_or_submission_without_an_answer_says_how_to_check() {
         "{stderr}"
     );
     // A refused connection surely sent nothing: no such advice.
-    let closed = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
-    let (code, stderr) = trigger(&closed);
+    let (code, stderr) = trigger(cos_ci_testkit::closed_port_url());
     assert_eq!(code, 4, "{stderr}");
     assert!(!stderr.contains("may have"), "{stderr}");
 

@@ -238,11 +238,7 @@ fn an_oversized_body_is_refused() {
 
 #[test]
 fn a_refused_connection_is_a_connect_error() {
-    let address = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let url = format!("http://{address}/workflowexecution");
+    let url = format!("{}/workflowexecution", cos_ci_testkit::closed_port_url());
     let error = UreqTransport::default()
         .send(get(&url), in_a_minute())
         .unwrap_err();

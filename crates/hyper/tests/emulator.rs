@@ -343,16 +343,11 @@ async fn a_server_that_never_answers_times_out_clearly() {
 
 #[tokio::test]
 async fn connection_refused_is_a_connect_error() {
-    let address = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    };
-    let config = config_at(&format!("http://{address}"), default_credentials()).with_retry_policy(
-        RetryPolicy {
+    let config = config_at(cos_ci_testkit::closed_port_url(), default_credentials())
+        .with_retry_policy(RetryPolicy {
             max_attempts: 2,
             ..quick_retries()
-        },
-    );
+        });
     match HyperClient::new(config)
         .list_workflow_executions(page_of(10))
         .await

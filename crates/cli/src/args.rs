@@ -270,7 +270,8 @@ impl TargetArgs {
 /// and files are consulted in [`CredentialArgs::resolve`], not by clap, so
 /// that `--help` can never show a secret taken from the environment. The
 /// secret key and token are [`SecretString`]s from the moment clap parses
-/// them: never printed (`Debug` shows `<redacted>`), wiped on drop.
+/// them (through `From<String>`): never printed (`Debug` shows
+/// `<redacted>`), wiped on drop.
 #[derive(Args, Default, Debug)]
 pub struct CredentialArgs {
     /// SecretId (else TENCENTCLOUD_SECRET_ID, else COS_SECRET_ID, else the
@@ -279,11 +280,11 @@ pub struct CredentialArgs {
     pub secret_id: Option<String>,
     /// SecretKey (else TENCENTCLOUD_SECRET_KEY, else COS_SECRET_KEY).
     /// Prefer the environment: flags are visible to other local users.
-    #[arg(long, value_name = "KEY", value_parser = flags::secret)]
+    #[arg(long, value_name = "KEY")]
     pub secret_key: Option<SecretString>,
     /// Session token of temporary credentials (else TENCENTCLOUD_TOKEN,
     /// TENCENTCLOUD_SESSION_TOKEN, TENCENTCLOUD_SECURITY_TOKEN).
-    #[arg(long, value_name = "TOKEN", value_parser = flags::secret)]
+    #[arg(long, value_name = "TOKEN")]
     pub session_token: Option<SecretString>,
     /// Use this tccli profile (~/.tccli/NAME.credential, and its region from
     /// NAME.configure); the environment's credentials are then not used.

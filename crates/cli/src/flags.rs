@@ -8,7 +8,6 @@
 //! wire values, a [`WireChoice`] that also lists the choices in `--help`.
 
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 use std::marker::PhantomData;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,15 +17,7 @@ use cos_ci_proto::{
     CiTimestamp, JobStateFilter, Order, PageSize, QueueCategory, QueueStateFilter, StateFilter,
     ValidationError,
 };
-use cos_ci_sign::{KeyTime, SecretString};
-
-/// A secret given as a flag (`--secret-key`, `--session-token`): held as
-/// a [`SecretString`] from the start, so no copy of it stays in a plain
-/// `String`. Any text is taken; the credential rules are checked with
-/// the rest of the chain, naming the flag.
-pub fn secret(text: &str) -> Result<SecretString, Infallible> {
-    Ok(SecretString::from(text))
-}
+use cos_ci_sign::KeyTime;
 
 /// The first 60 characters of user input, for error messages.
 pub(crate) fn excerpt(text: &str) -> String {

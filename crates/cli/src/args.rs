@@ -130,8 +130,9 @@ pub enum WorkflowExecutionsCommand {
     Summary(SummaryArgs),
     /// The failed runs, each with its failed tasks' Code and Message: the
     /// listing of Failed executions, then each one's details. Bounded by
-    /// default: with no time flag the last 24 hours, and the newest 50
-    /// failed runs unless --limit or --all says otherwise.
+    /// default: with no time flag the last 24 hours, and the first 50
+    /// failed runs (newest first unless --order asc) unless --limit or
+    /// --all says otherwise.
     #[command(after_help = FAILURES_HELP)]
     Failures(FailuresArgs),
     /// Follow a run until it ends, showing each task's progress; exit 0 on

@@ -388,7 +388,8 @@ pub fn summary_line(noun: &str, items: u64, pages: u64) -> String {
     )
 }
 
-fn plural(n: u64) -> &'static str {
+/// `s` unless `n` is one: `3 runs`, `1 run`.
+pub(crate) fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 

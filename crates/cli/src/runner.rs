@@ -30,7 +30,8 @@ use crate::args::{
 };
 use crate::error::CliError;
 use crate::output::{
-    ListWriter, Progress, Render, Row, resume_line, summary_line, write_document, write_json,
+    ListWriter, Progress, Render, Row, plural, resume_line, summary_line, write_document,
+    write_json,
 };
 
 /// `ActionArgs::service` and `ActionArgs::format` for an args struct with
@@ -146,7 +147,7 @@ macro_rules! listing_args {
             }
 
             fn notes(output: &$crate::runner::Output<Self>) -> Vec<String> {
-                $crate::commands::workflows::not_found_note($noun, &output.$missing)
+                $crate::runner::not_found_note($noun, &output.$missing)
             }
         }
     };
@@ -642,7 +643,7 @@ pub fn page_hint(page: u32, page_size: u32, cut: Option<usize>) -> String {
     if let Some(listed) = cut {
         line.push_str(&format!(
             " (the first {listed} item{} of page {page} were listed above)",
-            if listed == 1 { "" } else { "s" }
+            plural(listed as u64)
         ));
     }
     line
@@ -673,6 +674,24 @@ pub(crate) fn warn_if_expired(provider: &CredentialProvider) {
 /// A line on stderr. A closed stderr is not worth failing the run for.
 pub(crate) fn note(line: &str) {
     let _ = writeln!(io::stderr(), "{line}");
+}
+
+/// `no workflow with id: a, b` for the ids the service says do not exist
+/// (`NonExistIDs`, each entry possibly comma-separated).
+pub fn not_found_note(noun: &str, ids: &[String]) -> Vec<String> {
+    let ids: Vec<&str> = ids
+        .iter()
+        .flat_map(|ids| ids.split(','))
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "no {noun} with id: {}",
+        crate::terminal::printable(&ids.join(", "))
+    )]
 }
 
 /// After a listing stopped on `error`, print where to pick it up again

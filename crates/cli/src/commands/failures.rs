@@ -35,7 +35,7 @@ use crate::commands::list::{ExecutionFilterArgs, listing_at_now};
 use crate::commands::topology;
 use crate::error::{CliError, EXIT_NETWORK, EXIT_SERVICE};
 use crate::flags::{self, WireChoice};
-use crate::output::{ListWriter, TableWriter, dash, resume_line, text_row, time_or_dash};
+use crate::output::{ListWriter, TableWriter, dash, plural, resume_line, text_row, time_or_dash};
 use crate::runner::{ActionArgs, Runner, checked_action, note, note_resume_point, to_stdout};
 use crate::terminal::printable;
 
@@ -374,7 +374,7 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
         message: format!(
             "the details of {} of {listed_runs} failed run{} could not be fetched (each is named above)",
             failed_calls.len(),
-            if listed_runs == 1 { "" } else { "s" }
+            plural(listed_runs)
         ),
         exit_code,
     })
@@ -385,7 +385,6 @@ fn summary(runs: u64, tasks: u64) -> String {
     if runs == 0 {
         return "no failed runs found".to_owned();
     }
-    let plural = |n: u64| if n == 1 { "" } else { "s" };
     format!(
         "{runs} failed run{}, {tasks} failed task{}",
         plural(runs),

@@ -57,20 +57,6 @@ action_args! {
 
 listing_args!(WorkflowsListArgs => "workflow" in "MediaWorkflowList" by page_number, missing non_exist_ids);
 
-/// `not found: a, b` for ids the service says do not exist.
-pub fn not_found_note(noun: &str, ids: &[String]) -> Vec<String> {
-    let ids: Vec<&str> = ids
-        .iter()
-        .flat_map(|ids| ids.split(','))
-        .map(str::trim)
-        .filter(|id| !id.is_empty())
-        .collect();
-    if ids.is_empty() {
-        return Vec::new();
-    }
-    vec![format!("no {noun} with id: {}", printable(&ids.join(", ")))]
-}
-
 impl Row for MediaWorkflow {
     const COLUMNS: &'static [Column<Self>] = &[
         Column::new("WorkflowId", |workflow| {

@@ -469,9 +469,7 @@ impl TimeRangeArgs {
             .map_err(|error| CliError::invalid_flag(error.parameter, error.rule))?;
         Ok((start, end))
     }
-}
 
-impl TimeRangeArgs {
     /// [`TimeRangeArgs::resolve`], or the `default` before `now` when no
     /// time flag is given: for a command that must stay bounded unless the
     /// user says otherwise (`failures`).

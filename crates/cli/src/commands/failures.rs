@@ -210,8 +210,7 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
     let limit = args.limit();
     let options = PagingOptions {
         limit,
-        max_pages: args.paging.max_pages,
-        ..PagingOptions::default()
+        ..args.paging.options()
     };
     let client = runner.client().clone();
     let windowed = args.parallel.windowed(&args.paging);

@@ -30,7 +30,7 @@ use crate::commands::list::{ExecutionFilterArgs, StatesArgs, listing_at_now};
 use crate::error::CliError;
 use crate::flags;
 use crate::output::{Progress, write_json};
-use crate::runner::{ActionArgs, Runner, checked_action};
+use crate::runner::{ActionArgs, Runner, checked_action, to_stdout};
 use crate::terminal::printable;
 
 /// `cos-ci workflow-executions summary`.
@@ -134,19 +134,18 @@ pub fn run(args: &SummaryArgs, env: impl Fn(&str) -> Option<OsString>) -> Result
         "summary complete"
     );
     let report = summary.report();
-    let stdout = io::stdout();
-    let bars = stdout.is_terminal();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match args.output.format {
-        OutputFormat::Table => report.write_table(&mut out, bars),
-        OutputFormat::Json => write_json(&mut out, &report),
-        OutputFormat::Ndjson => report.rows.iter().try_for_each(|row| {
-            serde_json::to_writer(&mut out, row)?;
-            out.write_all(b"\n")
-        }),
-    }
-    .and_then(|()| out.flush())
-    .map_err(CliError::Output)
+    let bars = io::stdout().is_terminal();
+    to_stdout(|out| {
+        match args.output.format {
+            OutputFormat::Table => report.write_table(out, bars),
+            OutputFormat::Json => write_json(out, &report),
+            OutputFormat::Ndjson => report.rows.iter().try_for_each(|row| {
+                serde_json::to_writer(&mut *out, row)?;
+                out.write_all(b"\n")
+            }),
+        }
+        .map_err(CliError::Output)
+    })
 }
 
 /// Counts of one row (or of all executions).

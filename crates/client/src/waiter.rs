@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use cos_ci_proto::{
     CiAction, DescribeJobs, DescribeJobsOutput, DescribeWorkflowExecution,
-    DescribeWorkflowExecutionOutput, JobDetail, JobState, WorkflowTask,
+    DescribeWorkflowExecutionOutput, ExecutionState, JobDetail, JobState, WorkflowTask,
 };
 
 use crate::Error;
@@ -46,19 +46,6 @@ pub enum Terminal {
     Failed,
     /// `Cancel`
     Cancelled,
-}
-
-impl Terminal {
-    /// The end a run's or a job's `State` means, if it is one: runs and
-    /// jobs spell their end states alike (`Success`, `Failed`, `Cancel`).
-    pub fn of_state(state: &str) -> Option<Terminal> {
-        match state {
-            "Success" => Some(Terminal::Succeeded),
-            "Failed" => Some(Terminal::Failed),
-            "Cancel" => Some(Terminal::Cancelled),
-            _ => None,
-        }
-    }
 }
 
 /// What a wait came to.
@@ -317,7 +304,12 @@ impl WaitTarget for ExecutionWait {
     }
 
     fn terminal(output: &DescribeWorkflowExecutionOutput) -> Option<Terminal> {
-        Terminal::of_state(output.execution.state.as_str())
+        match output.execution.state {
+            ExecutionState::Success => Some(Terminal::Succeeded),
+            ExecutionState::Failed => Some(Terminal::Failed),
+            ExecutionState::Cancel => Some(Terminal::Cancelled),
+            _ => None,
+        }
     }
 
     fn events(previous: Option<&WaitOutput<Self>>, current: &WaitOutput<Self>) -> Vec<WaitEvent> {
@@ -422,7 +414,12 @@ impl WaitTarget for JobWait {
     }
 
     fn terminal(output: &DescribeJobsOutput) -> Option<Terminal> {
-        Terminal::of_state(job_of(output)?.state.as_str())
+        match job_of(output)?.state {
+            JobState::Success => Some(Terminal::Succeeded),
+            JobState::Failed => Some(Terminal::Failed),
+            JobState::Cancel => Some(Terminal::Cancelled),
+            _ => None,
+        }
     }
 
     fn events(previous: Option<&WaitOutput<Self>>, current: &WaitOutput<Self>) -> Vec<WaitEvent> {

@@ -29,7 +29,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore, watch};
 
 use cos_ci_proto::schema::XmlDocument;
-use cos_ci_proto::{CiTimestamp, JobDetail, UnknownElements, XmlTree, xml_record};
+use cos_ci_proto::{CallbackEvent, CiTimestamp, JobDetail, XmlTree, xml_record};
 
 use crate::clock::{TimeForm, timestamp};
 use crate::jobs::Job;
@@ -259,7 +259,7 @@ xml_record! {
     /// `WorkflowFinish` with the run, each built by its constructor so the
     /// event name and the payload agree.
     pub(crate) struct Notification {
-        pub(crate) event_name: String = "EventName",
+        pub(crate) event_name: CallbackEvent = "EventName",
         pub(crate) job: Option<JobDetail> = "JobsDetail",
         pub(crate) execution: Option<FinishedRun> = "WorkflowExecution",
     }
@@ -268,9 +268,9 @@ xml_record! {
 
 impl Notification {
     /// A job's `TaskFinish`.
-    pub(crate) fn task_finish(job: JobDetail) -> Self {
+    fn task_finish(job: JobDetail) -> Self {
         Notification {
-            event_name: "TaskFinish".to_owned(),
+            event_name: CallbackEvent::TaskFinish,
             job: Some(job),
             execution: None,
         }
@@ -279,7 +279,7 @@ impl Notification {
     /// A run's `WorkflowFinish`.
     fn workflow_finish(run: FinishedRun) -> Self {
         Notification {
-            event_name: "WorkflowFinish".to_owned(),
+            event_name: CallbackEvent::WorkflowFinish,
             job: None,
             execution: Some(run),
         }
@@ -287,12 +287,9 @@ impl Notification {
 
     /// For the log: `TaskFinish j…`, `WorkflowFinish r…`.
     fn label(&self) -> String {
-        let id = match (&self.job, &self.execution) {
-            (Some(job), _) => job.job_id.as_str(),
-            (None, Some(run)) => run.run_id.as_str(),
-            (None, None) => "",
-        };
-        format!("{} {id}", self.event_name)
+        let job = self.job.as_ref().map(|job| job.job_id.as_str());
+        let run = self.execution.as_ref().map(|run| run.run_id.as_str());
+        format!("{} {}", self.event_name, job.or(run).unwrap_or_default())
     }
 }
 
@@ -328,8 +325,7 @@ xml_record! {
 xml_record! {
     /// Any `<Response>`, kept whole: the XML a JSON body is made from.
     struct AnyResponse {
-        #[serde(flatten)]
-        other: UnknownElements = "*",
+        ..other
     }
     root = "Response"
 }

@@ -348,8 +348,8 @@ pub fn path_param<'c>(
 /// type implements [`BodyRules`], which `validate` checks.
 ///
 /// The struct derives `Debug, Clone, PartialEq, Eq, Default` (a `#[derive]`
-/// of its own adds more). A field without a doc comment is documented by
-/// how it travels: `` `verbose` `` (query), `` `Id`, in the path. ``, "The
+/// of its own adds more). A field written without attributes (no doc
+/// comment, no `#[…]`) is documented by how it travels: `` `verbose` `` (query), `` `Id`, in the path. ``, "The
 /// `<Request>` body.".
 ///
 /// Paging: `paging: token { cursor, size, next, items }` names the fields

@@ -575,7 +575,8 @@ pub fn check_path_segment(value: &str, parameter: &'static str) -> Result<(), Va
 /// with the element names as keys (the JSON the CLI prints; JSON input may
 /// leave fields out); the caller's crate needs `serde`.
 ///
-/// A field with no doc comment is documented by its element name
+/// A field written without attributes (no doc comment, no `#[…]`) is
+/// documented by its element name
 /// (`` `X` ``); a doc comment that says more replaces that.
 ///
 /// A last line `..other` declares `pub other: UnknownElements` (serde
@@ -793,7 +794,8 @@ macro_rules! wire_spelling {
 /// CLI), serde as the wire text, and [`QueryValue`]. A variant's wire
 /// spelling is its name unless written after it (`Aac = "aac"`).
 ///
-/// A variant without a doc comment is documented by its wire spelling
+/// A variant written without attributes (no doc comment, no `#[…]`) is
+/// documented by its wire spelling
 /// (`` `Active` ``), as in [`open_enum!`](crate::open_enum).
 #[macro_export]
 macro_rules! wire_enum {
@@ -904,7 +906,8 @@ macro_rules! wire_enum {
 /// the filter, a [`wire_enum!`](crate::wire_enum) of `All` then each known
 /// value, in this order and with these docs.
 ///
-/// A variant without a doc comment is documented by its wire spelling
+/// A variant written without attributes (no doc comment, no `#[…]`) is
+/// documented by its wire spelling
 /// (`` `Active` ``).
 #[macro_export]
 macro_rules! open_enum {

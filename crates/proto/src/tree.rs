@@ -176,10 +176,9 @@ fn serialize_nodes<S: serde::Serializer>(
 }
 
 /// The elements of a record that no declared field names, kept in
-/// document order and written back after the declared ones. Declare it as
-/// `#[serde(flatten)] pub other: UnknownElements = "*"` in an
-/// [`xml_record!`](crate::xml_record): in JSON its elements sit beside the
-/// declared ones.
+/// document order and written back after the declared ones. Declare it
+/// with a last line `..other` in an [`xml_record!`](crate::xml_record): in
+/// JSON its elements sit beside the declared ones.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UnknownElements(pub Vec<XmlNode>);
 

@@ -3,10 +3,10 @@
 use crate::SecretString;
 
 /// A secret id / secret key pair and an optional session token (temporary
-/// credentials). `Debug` shows the secret id only: the key and token are
-/// [`SecretString`]s, whose own `Debug` prints `<redacted>`; they are also
-/// compared in constant time and zeroed in memory when dropped. There is deliberately no `Display` and no
-/// `Serialize`.
+/// credentials). `Debug` shows the secret id; the key and token are
+/// [`SecretString`]s, which print as `<redacted>`, compare in constant time
+/// and are zeroed in memory when dropped. There is deliberately no
+/// `Display` and no `Serialize`.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Credentials {
     secret_id: String,

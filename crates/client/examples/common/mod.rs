@@ -48,9 +48,11 @@ fn config_from_args() -> Result<Config, String> {
     Ok(config)
 }
 
-/// Fixed credentials from the variables `CredentialChain`'s environment
-/// source knows first; a real program would resolve the whole chain
-/// (profiles, files, roles), which these examples leave out.
+/// Fixed credentials from the id and key variables `CredentialChain`'s
+/// environment source knows, and the token from
+/// `TENCENTCLOUD_SESSION_TOKEN` only; a real program would resolve the
+/// whole chain (all its token variables, profiles, files, roles), which
+/// these examples leave out.
 fn credentials_from_env() -> Result<Credentials, String> {
     let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok());
     let secret_id = env(&["TENCENTCLOUD_SECRET_ID", "COS_SECRET_ID"])

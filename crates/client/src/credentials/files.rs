@@ -163,9 +163,9 @@ pub(crate) fn parse_ini_default(text: &str) -> Result<Option<FileKeys>, String> 
             continue;
         }
         match key.trim() {
-            "secret_id" => entry.secret_id = Some(value.to_owned()),
-            "secret_key" => entry.secret_key = Some(SecretString::from(value)),
-            "token" => entry.token = Some(SecretString::from(value)),
+            name if name == INI_KEYS.id => entry.secret_id = Some(value.to_owned()),
+            name if name == INI_KEYS.key => entry.secret_key = Some(SecretString::from(value)),
+            name if name == INI_KEYS.token => entry.token = Some(SecretString::from(value)),
             _ => {}
         }
     }

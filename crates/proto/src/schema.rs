@@ -159,14 +159,13 @@ pub trait XmlField: Sized {
 /// slot takes the elements, so field types that collect alike (`T` and
 /// `Option<T>`) differ only in how they finish ([`XmlField::take`]).
 pub trait XmlSlot: Default {
-    /// Take one element, matched by `name` (`"*"`: the field, of type
-    /// [`crate::UnknownElements`], that takes every element no other field
-    /// names).
+    /// Take one element that matched the field's name or an alias (or any
+    /// element, for the `"*"` field of type [`crate::UnknownElements`]).
+    /// Errors name the element as written, which is the name matched.
     fn accept<'a>(
         &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
-        name: &str,
     ) -> Result<(), XmlError>;
 }
 
@@ -192,14 +191,12 @@ impl<T: XmlElement> XmlSlot for Single<T> {
         &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
-        name: &str,
     ) -> Result<(), XmlError> {
         if std::mem::replace(&mut self.seen, true) {
-            return Err(XmlError::new(format!(
-                "element <{name}> appears more than once"
-            )));
+            return Err(repeated(element.name()));
         }
-        self.value = T::read_element(reader, element).map_err(|error| error.within(name, None))?;
+        let name = element.name();
+        self.value = T::read_element(reader, element).map_err(|error| within(error, name, None))?;
         Ok(())
     }
 }
@@ -231,6 +228,24 @@ impl<T: XmlElement> XmlField for Option<T> {
             value.write_element(name, out);
         }
     }
+}
+
+/// A single element that came twice. Out of line, as [`within`].
+#[cold]
+#[inline(never)]
+fn repeated(name: &[u8]) -> XmlError {
+    XmlError::new(format!(
+        "element <{}> appears more than once",
+        String::from_utf8_lossy(name)
+    ))
+}
+
+/// `error`, said to be in the element `name` (the `index`th, if repeated).
+/// Out of line: the parse's hot loop carries only the call.
+#[cold]
+#[inline(never)]
+fn within(error: XmlError, name: &[u8], index: Option<usize>) -> XmlError {
+    error.within(&String::from_utf8_lossy(name), index)
 }
 
 /// The slot of a repeated element while its parent is read: the items in
@@ -295,13 +310,13 @@ impl<T: XmlElement> XmlSlot for ListSlot<T> {
         &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
-        name: &str,
     ) -> Result<(), XmlError> {
+        let name = element.name();
         // Matched in place: `?` then `if let` copied each record once more.
         match T::read_element(reader, element) {
             Ok(Some(value)) => self.push(value),
             Ok(None) => {}
-            Err(error) => return Err(error.within(name, Some(self.len + 1))),
+            Err(error) => return Err(within(error, name, Some(self.len + 1))),
         }
         Ok(())
     }
@@ -660,25 +675,19 @@ macro_rules! xml_record {
                     let name = child.name();
                     $(
                         if name == $xml.as_bytes() {
-                            $crate::schema::XmlSlot::accept(
-                                &mut slots.$field.0, reader, child, $xml,
-                            )?;
+                            $crate::schema::XmlSlot::accept(&mut slots.$field.0, reader, child)?;
                             continue;
                         }
                         $(
                             if name == $alias.as_bytes() {
-                                $crate::schema::XmlSlot::accept(
-                                    &mut slots.$field.1, reader, child, $alias,
-                                )?;
+                                $crate::schema::XmlSlot::accept(&mut slots.$field.1, reader, child)?;
                                 continue;
                             }
                         )*
                     )*
                     $(
                         if $xml == "*" {
-                            $crate::schema::XmlSlot::accept(
-                                &mut slots.$field.0, reader, child, $xml,
-                            )?;
+                            $crate::schema::XmlSlot::accept(&mut slots.$field.0, reader, child)?;
                             continue;
                         }
                     )*

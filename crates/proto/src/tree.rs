@@ -199,11 +199,11 @@ impl XmlSlot for Vec<XmlNode> {
         &mut self,
         reader: &mut XmlReader<'a>,
         element: Element<'a>,
-        _: &str,
     ) -> Result<(), XmlError> {
-        let name = element.display_name();
-        let content = reader.read_tree(element)?;
-        self.push(XmlNode { name, content });
+        self.push(XmlNode {
+            name: element.display_name(),
+            content: reader.read_tree(element)?,
+        });
         Ok(())
     }
 }

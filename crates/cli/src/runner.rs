@@ -20,7 +20,7 @@ use cos_ci_client::{
     Config, CredentialProvider, Error as ClientError, PagingError, ParallelOptions, RetryPolicy,
     TimeWindowed, WaitEvent, WaitOutcome, WaitPolicy, WaitTarget,
 };
-use cos_ci_hyper::{HyperClient, TransportOptions};
+use cos_ci_hyper::{HyperClient, StreamedListing, TransportOptions};
 use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
@@ -182,11 +182,9 @@ pub trait ActionArgs {
 
 /// The arguments of a listing: an action that pages, whose answer and
 /// items the runner can print (pages are fetched on the runtime while
-/// they are printed, hence `Send + 'static`).
+/// they are printed, hence a [`StreamedListing`]).
 pub trait ListingArgs:
-    ActionArgs<
-    Action: PaginatedAction<Item: Row + Send> + CiAction<Output: Serialize + Send> + Send + 'static,
->
+    ActionArgs<Action: StreamedListing + PaginatedAction<Item: Row> + CiAction<Output: Serialize>>
 {
     /// One item, for summaries and progress (`execution`).
     const NOUN: &'static str;

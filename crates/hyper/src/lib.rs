@@ -349,16 +349,11 @@ impl HyperClient {
     /// error (which it yields, including a [`cos_ci_client::PagingError`]
     /// from the endless-listing guards). Each [`Page`] carries where to
     /// resume, so a listing stopped at its limit can be continued later.
-    pub fn pages<A>(
+    pub fn pages<A: StreamedListing>(
         &self,
         action: A,
         options: PagingOptions,
-    ) -> impl Stream<Item = Result<Page<A::Item>, Error>> + Send + use<A>
-    where
-        A: PaginatedAction + Send + 'static,
-        A::Output: Send,
-        A::Item: Send,
-    {
+    ) -> impl Stream<Item = Result<Page<A::Item>, Error>> + Send + use<A> {
         let paginator = Paginator::with_options(action, options);
         let this = self.clone();
         futures_util::stream::unfold(Some(paginator), move |state| {
@@ -381,16 +376,11 @@ impl HyperClient {
     }
 
     /// Every item of a listing, lazily (see [`HyperClient::pages`]).
-    pub fn items<A>(
+    pub fn items<A: StreamedListing>(
         &self,
         action: A,
         options: PagingOptions,
-    ) -> impl Stream<Item = Result<A::Item, Error>> + Send + use<A>
-    where
-        A: PaginatedAction + Send + 'static,
-        A::Output: Send,
-        A::Item: Send,
-    {
+    ) -> impl Stream<Item = Result<A::Item, Error>> + Send + use<A> {
         flatten(
             self.pages(action, options)
                 .map(|page| page.map(|page| page.items)),
@@ -410,16 +400,11 @@ impl HyperClient {
     /// Requests still in flight when the stream ends or is dropped are
     /// aborted. With `workers == 1` it sends exactly the requests of
     /// [`HyperClient::pages`].
-    pub fn parallel_pages<A>(
+    pub fn parallel_pages<A: StreamedListing + TimeWindowed>(
         &self,
         action: A,
         options: ParallelOptions,
-    ) -> impl Stream<Item = Result<Vec<A::Item>, Error>> + Send + use<A>
-    where
-        A: TimeWindowed + Send + 'static,
-        A::Output: Send,
-        A::Item: Send,
-    {
+    ) -> impl Stream<Item = Result<Vec<A::Item>, Error>> + Send + use<A> {
         struct State<A: TimeWindowed> {
             listing: ParallelListing<A>,
             requests: tokio::task::JoinSet<(FetchId, Result<A::Output, Error>)>,
@@ -483,16 +468,11 @@ impl HyperClient {
 
     /// Every item of a listing by creation-time windows (see
     /// [`HyperClient::parallel_pages`]).
-    pub fn parallel_items<A>(
+    pub fn parallel_items<A: StreamedListing + TimeWindowed>(
         &self,
         action: A,
         options: ParallelOptions,
-    ) -> impl Stream<Item = Result<A::Item, Error>> + Send + use<A>
-    where
-        A: TimeWindowed + Send + 'static,
-        A::Output: Send,
-        A::Item: Send,
-    {
+    ) -> impl Stream<Item = Result<A::Item, Error>> + Send + use<A> {
         flatten(self.parallel_pages(action, options))
     }
 
@@ -572,6 +552,21 @@ pub async fn fetch_credentials(
 /// variables and files now; fetching sources fetch on first use.
 pub fn credentials_from_environment() -> Result<CredentialProvider, CredentialError> {
     CredentialChain::default().resolve(&|name| std::env::var_os(name), Arc::new(SystemFiles))
+}
+
+/// A listing the page streams ([`HyperClient::pages`] and the others)
+/// can follow: the request, its answers and its items move between
+/// tokio's threads. Every paginated action whose output and items are
+/// `Send` is one; the name only says it once instead of in each stream's
+/// bounds.
+pub trait StreamedListing:
+    PaginatedAction<Item: Send> + CiAction<Output: Send> + Send + 'static
+{
+}
+
+impl<A> StreamedListing for A where
+    A: PaginatedAction<Item: Send> + CiAction<Output: Send> + Send + 'static
+{
 }
 
 /// One page of a listing followed by [`HyperClient::pages`].

@@ -513,9 +513,13 @@ macro_rules! ci_action {
         } [$($paging $paging_args)?] $($fields)*);
     };
     // Page-number paging named by its items alone: the two parameters
-    // every such listing has are added, sent last.
-    (@paging_fields { $($head:tt)* } [page_number { items: $($items:tt)* }] $($fields:tt)*) => {
-        $crate::ci_action!(@munch { $($head)* [page_number { items: $($items)* }] } [] [
+    // every such listing has are added, sent last, and the paging is
+    // rewritten into the long form that names them (and the envelope's
+    // `total_count`), the only form the later arms know.
+    (@paging_fields { $($head:tt)* } [page_number { items: $items:ident: $Item:ty $(,)? }] $($fields:tt)*) => {
+        $crate::ci_action!(@munch { $($head)* [page_number {
+            page: page_number, size: page_size: $crate::PageSize, total: total_count, items: $items: $Item
+        }] } [] [
             { [#[doc = "`pageNumber`, from 1."]] pub page_number: Option<u32> = query "pageNumber" }
             { [#[doc = "`pageSize`"]] pub page_size: Option<$crate::PageSize> = query "pageSize" }
         ] $($fields)*);
@@ -688,18 +692,11 @@ macro_rules! ci_action {
     (@paging_rule page_number, $request:expr, page: $page:ident, $($paging_args:tt)*) => {
         $crate::action::check_page_number($request.$page)?;
     };
-    (@paging_rule page_number, $request:expr, items: $($paging_args:tt)*) => {
-        $crate::action::check_page_number($request.page_number)?;
-    };
 
-    // Paging named by its items alone: the usual fields.
+    // Token paging named by its items alone: the usual fields.
     (@paging token, $Name:ident, $Output:ty, items: $items:ident: $Item:ty $(,)?) => {
         $crate::ci_action!(@paging token, $Name, $Output, cursor: next_token,
             size: size: $crate::PageSize, next: next_token, items: $items: $Item);
-    };
-    (@paging page_number, $Name:ident, $Output:ty, items: $items:ident: $Item:ty $(,)?) => {
-        $crate::ci_action!(@paging page_number, $Name, $Output, page: page_number,
-            size: page_size: $crate::PageSize, total: total_count, items: $items: $Item);
     };
 
     // A token listing over a creation-time range: the usual token fields,

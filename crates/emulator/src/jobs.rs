@@ -233,9 +233,7 @@ impl JobQuery<'_> {
                 .is_none_or(|end| time <= end.unix_seconds())
             && self.states.as_ref().is_none_or(|states| {
                 let state = phase.state();
-                states
-                    .iter()
-                    .any(|filter| filter.as_str() == state.as_str())
+                states.iter().any(|filter| filter.admits(&state))
             })
     }
 }

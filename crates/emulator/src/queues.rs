@@ -5,7 +5,7 @@
 
 use cos_ci_proto::{
     Cursor, ListQueues, ListQueuesOutput, MediaQueue, PageSize, PaginatedAction, QueueCategory,
-    QueueState, QueueStateFilter, XmlNode, XmlTree,
+    QueueState, XmlNode, XmlTree,
 };
 
 use crate::callbacks::Target;
@@ -150,10 +150,11 @@ pub(crate) fn list(served: Served<'_, ListQueues>) -> Answer<ListQueues> {
     let matching: Vec<&MediaQueue> = queues
         .iter()
         .filter(|queue| ids.is_none_or(|ids| ids.contains(&queue.queue_id)))
-        .filter(|queue| match served.request.state {
-            None | Some(QueueStateFilter::All) => true,
-            Some(QueueStateFilter::Active) => queue.state == QueueState::Active,
-            Some(QueueStateFilter::Paused) => queue.state == QueueState::Paused,
+        .filter(|queue| {
+            served
+                .request
+                .state
+                .is_none_or(|filter| filter.admits(&queue.state))
         })
         .filter(|queue| {
             category_wanted == QueueCategory::CateAll || category(queue) == category_wanted.as_str()

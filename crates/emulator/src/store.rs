@@ -108,29 +108,20 @@ impl PageQuery {
                 .is_none_or(|job| record.job_id.as_ref() == Some(job))
             && self.start_time.is_none_or(|start| time >= start)
             && self.end_time.is_none_or(|end| time <= end)
-            && self
-                .state_names()
-                .is_none_or(|names| names.contains(&record.state.as_str()))
+            && self.states.as_ref().is_none_or(|states| {
+                states.is_empty() || states.iter().any(|filter| filter.admits(&record.state))
+            })
     }
 
-    /// The state names asked for, or `None` for every state.
+    /// The state names asked for (the `by_state` index's keys), or `None`
+    /// for every state.
     fn state_names(&self) -> Option<Vec<&'static str>> {
         let states = self.states.as_ref()?;
         if states.is_empty() || states.contains(&StateFilter::All) {
             return None;
         }
-        Some(
-            states
-                .iter()
-                .filter_map(|state| match state {
-                    StateFilter::All => None,
-                    StateFilter::Success => Some("Success"),
-                    StateFilter::Failed => Some("Failed"),
-                    StateFilter::Running => Some("Running"),
-                    StateFilter::Cancel => Some("Cancel"),
-                })
-                .collect(),
-        )
+        // A filter value is spelled as the state it admits.
+        Some(states.iter().map(|state| state.as_str()).collect())
     }
 
     fn page_size(&self) -> usize {

@@ -3,16 +3,6 @@
 use crate::{CiTimestamp, XmlTree, ci_action, ci_response, open_enum, wire_enum, xml_record};
 
 wire_enum! {
-    /// The queues' `state` filter.
-    pub enum QueueStateFilter for "state" {
-        /// Both (sent by the Python SDK; not documented).
-        All,
-        Active,
-        Paused,
-    }
-}
-
-wire_enum! {
     /// The queues' `category` filter.
     pub enum QueueCategory for "category" {
         /// Every category.
@@ -30,6 +20,9 @@ open_enum! {
         Active,
         Paused,
     }
+    /// The queues' `state` filter (`All`, both, is sent by the Python SDK
+    /// but not documented).
+    filter QueueStateFilter for "state"
 }
 
 xml_record! {

@@ -913,7 +913,8 @@ macro_rules! wire_enum {
 /// States that a listing filters on end with `filter JobStateFilter for
 /// "states"` (doc comments above it are the filter's): that also declares
 /// the filter, a [`wire_enum!`](crate::wire_enum) of `All` then each known
-/// value, in this order and with these docs.
+/// value, in this order and with these docs, and its `admits(state)`, the
+/// one place a filter value is matched against a state.
 ///
 /// A variant written without attributes (no doc comment, no `#[…]`) is
 /// documented by its wire spelling
@@ -942,6 +943,18 @@ macro_rules! open_enum {
                 /// Every state (the service's default).
                 All,
                 $( $(#[$variant_meta])* $Variant $(= $wire)?, )+
+            }
+        }
+
+        impl $Filter {
+            /// Whether this filter value lets `state` through: `All` every
+            /// state, any other value its own (so a state the service
+            /// added later passes only `All`).
+            pub fn admits(self, state: &$Name) -> bool {
+                match self {
+                    $Filter::All => true,
+                    $( $Filter::$Variant => matches!(state, $Name::$Variant), )+
+                }
             }
         }
     };

@@ -24,7 +24,7 @@ use cos_ci_proto::{
 
 use crate::callbacks::{Due, Format, Target, local_url};
 use crate::clock::{JobClock, Phase, TimeForm, timestamp};
-use crate::queues::{QueueNotify, queue_notify};
+use crate::queues::QueueNotify;
 use crate::random::hash_text;
 use crate::response::CiError;
 use crate::routes::{Answer, Served, find_resource, invalid_argument, not_found, read, write};
@@ -476,19 +476,15 @@ pub(crate) fn create(served: Served<'_, CreateJobs>) -> Answer<CreateJobs> {
             })?,
             format: format.unwrap_or(Format::Xml),
         }),
-        // A queue given in `EmulatorConfig::queues` is not checked when
-        // loaded, so a bad `NotifyConfig` is only logged here.
-        (None, _) => match queue_notify(queue).unwrap_or_else(|reason| {
-            QueueNotify::NotSent(format!("queue {}'s {reason}", queue.queue_id))
-        }) {
+        (None, _) => match resources.queues.notify(&queue.queue_id) {
             QueueNotify::Silent => None,
             QueueNotify::NotSent(why) => {
-                not_sent = Some(why);
+                not_sent = Some(why.clone());
                 None
             }
             QueueNotify::Url(target) => Some(Target {
                 format: format.unwrap_or(target.format),
-                ..target
+                ..target.clone()
             }),
         },
     };

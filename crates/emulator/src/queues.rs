@@ -22,6 +22,9 @@ const MAX_QUEUE_IDS: usize = 10;
 #[derive(Debug)]
 pub(crate) struct QueueStore {
     queues: Vec<MediaQueue>,
+    /// What each queue's `NotifyConfig` does, in the same order, worked
+    /// out once when the store is made.
+    notify: Vec<QueueNotify>,
 }
 
 /// The id of the bucket's default queue: `p` + 32 hex digits derived from
@@ -71,12 +74,32 @@ impl QueueStore {
             queues.push(default);
         }
         queues.extend(extra);
-        QueueStore { queues }
+        // Queues given in `EmulatorConfig::queues` are not checked when
+        // loaded (`--queues` files are), so a bad `NotifyConfig` is kept
+        // as a reason to log, not an error.
+        let notify = queues
+            .iter()
+            .map(|queue| {
+                queue_notify(queue).unwrap_or_else(|reason| {
+                    QueueNotify::NotSent(format!("queue {}'s {reason}", queue.queue_id))
+                })
+            })
+            .collect();
+        QueueStore { queues, notify }
     }
 
     /// The queue with this id.
     pub(crate) fn get(&self, queue_id: &str) -> Option<&MediaQueue> {
         self.queues.iter().find(|queue| queue.queue_id == queue_id)
+    }
+
+    /// What the `NotifyConfig` of the queue with this id does when a job
+    /// submitted into it ends (`Silent` for no such queue).
+    pub(crate) fn notify(&self, queue_id: &str) -> &QueueNotify {
+        self.queues
+            .iter()
+            .position(|queue| queue.queue_id == queue_id)
+            .map_or(&QueueNotify::Silent, |at| &self.notify[at])
     }
 
     /// The queue jobs go to when they name none: the default one (or, if
@@ -352,8 +375,8 @@ mod tests {
         assert!(why.contains("p1") && why.contains("TDMQ"), "{why}");
         let default = QueueStore::new("b-1250000000", "ap-beijing", Vec::new());
         assert_eq!(
-            queue_notify(default.default_queue()),
-            Ok(QueueNotify::Silent)
+            default.notify(&default.default_queue().queue_id),
+            &QueueNotify::Silent
         );
     }
 

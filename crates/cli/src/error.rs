@@ -100,6 +100,18 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// [`CliError::Partial`] for calls that failed with these exit codes:
+    /// as for one call, 3 when the service answered any of them, 4 only
+    /// when none got an answer.
+    pub fn partial(message: String, failed: &[u8]) -> Self {
+        let exit_code = if failed.iter().all(|&code| code == EXIT_NETWORK) {
+            EXIT_NETWORK
+        } else {
+            EXIT_SERVICE
+        };
+        CliError::Partial { message, exit_code }
+    }
+
     /// A usage error with this message.
     pub fn usage(message: impl Into<String>) -> Self {
         CliError::Usage(message.into())

@@ -33,7 +33,7 @@ use serde::Serialize;
 use crate::args::{OutputArgs, OutputFormat, PagingArgs, ParallelArgs, ServiceArgs, TimeRangeArgs};
 use crate::commands::list::{ExecutionFilterArgs, listing_at_now};
 use crate::commands::topology;
-use crate::error::{CliError, EXIT_NETWORK, EXIT_SERVICE};
+use crate::error::CliError;
 use crate::flags::{self, WireChoice};
 use crate::output::{ListWriter, TableWriter, dash, plural, resume_line, text_row, time_or_dash};
 use crate::runner::{ActionArgs, Runner, checked_action, note, note_resume_point, to_stdout};
@@ -363,20 +363,14 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
     if failed_calls.is_empty() {
         return Ok(());
     }
-    // As for one call: 3 when the service answered, 4 only when nothing did.
-    let exit_code = if failed_calls.iter().all(|code| *code == EXIT_NETWORK) {
-        EXIT_NETWORK
-    } else {
-        EXIT_SERVICE
-    };
-    Err(CliError::Partial {
-        message: format!(
+    Err(CliError::partial(
+        format!(
             "the details of {} of {listed_runs} failed run{} could not be fetched (each is named above)",
             failed_calls.len(),
             plural(listed_runs)
         ),
-        exit_code,
-    })
+        &failed_calls,
+    ))
 }
 
 /// The stderr line after the table: `3 failed runs, 4 failed tasks`.

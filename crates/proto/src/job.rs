@@ -261,12 +261,12 @@ xml_record! {
     root = "Request"
 }
 
-impl JobRequest {
+impl BodyRules for JobRequest {
     /// The documented rules: a tag and an input key; for `Transcode` and
     /// `Snapshot` an output and a template or inline parameters; `UserData`
     /// printable ASCII of at most 1024; `JobLevel` 0–2; known callback
     /// format and type.
-    pub fn check(&self) -> Result<(), ValidationError> {
+    fn check_body(&self) -> Result<(), ValidationError> {
         if self.tag.is_empty() {
             return Err(ValidationError::new("Tag", "is required"));
         }
@@ -327,12 +327,6 @@ impl JobRequest {
             return Err(ValidationError::new("CallBackType", "must be Url or TDMQ"));
         }
         Ok(())
-    }
-}
-
-impl BodyRules for JobRequest {
-    fn check_body(&self) -> Result<(), ValidationError> {
-        self.check()
     }
 }
 

@@ -3,6 +3,7 @@
 //! (numbers as strings, a one-member list as an object), and bodies that
 //! are not notifications.
 
+use cos_ci_proto::action::BodyRules;
 use cos_ci_proto::{
     CallbackError, CallbackEvent, CallbackFormat, CallbackNotification, ExecutionState, JobDetail,
     JobState, XmlDocument,
@@ -177,7 +178,7 @@ fn any_document_reads_its_json_form() {
     let job = JobRequest::from_json(job.as_bytes()).unwrap();
     assert_eq!(job.operation.job_level, Some(1));
     assert_eq!(job.operation.watermark_template_ids, ["w1", "w2"]);
-    assert!(job.check().is_ok());
+    assert!(job.check_body().is_ok());
     let error = JobRequest::from_json(b"{\"Tag\": ").unwrap_err();
     assert!(error.to_string().contains("unreadable JSON"), "{error}");
 }

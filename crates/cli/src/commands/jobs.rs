@@ -457,6 +457,7 @@ pub fn wait(args: &JobWaitArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
 mod tests {
     use super::*;
     use crate::args::parsed;
+    use cos_ci_proto::action::BodyRules;
     use cos_ci_proto::{CiAction, XmlDocument};
 
     fn submit_args(args: &[&str]) -> JobSubmitArgs {
@@ -562,7 +563,7 @@ mod tests {
         assert_eq!(output.bucket, "examplebucket-1250000000");
         assert_eq!(output.region, "ap-shanghai");
         assert_eq!(request.queue_id.as_deref(), Some("p1"));
-        assert!(request.check().is_ok(), "{:?}", request.check());
+        assert!(request.check_body().is_ok(), "{:?}", request.check_body());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -17,8 +17,8 @@ use std::pin::pin;
 use std::time::SystemTime;
 
 use cos_ci_client::{
-    Config, CredentialProvider, Error as ClientError, PagingError, ParallelOptions, RetryPolicy,
-    TimeWindowed, WaitEvent, WaitOutcome, WaitPolicy, WaitTarget,
+    Config, CredentialProvider, Error as ClientError, PagingError, PagingOptions, ParallelOptions,
+    RetryPolicy, TimeWindowed, WaitEvent, WaitOutcome, WaitPolicy, WaitTarget,
 };
 use cos_ci_hyper::{HyperClient, StreamedListing, TransportOptions};
 use cos_ci_proto::{CiAction, Cursor, PaginatedAction};
@@ -318,11 +318,33 @@ pub fn list_windowed<A: WindowedListingArgs>(
         .or(action.page_size())
         .unwrap_or(<A::Action as PaginatedAction>::MAX_PAGE_SIZE);
     let runner = Runner::new(args.service(), env)?;
-    let pages = runner
-        .client
-        .parallel_pages(action, options)
-        .map(|page| page.map(|items| (items, None)));
+    let pages = windowed_pages(&runner.client, action, options);
     to_stdout(|out| runner.print_pages::<A, _, _>(pages, args, out, page_size, 1))
+}
+
+/// A listing's items page by page, each page with where the listing
+/// resumes after it.
+pub fn sequential_pages<A: StreamedListing>(
+    client: &HyperClient,
+    action: A,
+    options: PagingOptions,
+) -> impl Stream<Item = Result<(Vec<A::Item>, Option<Cursor>), ClientError>> + Send + use<A> {
+    client
+        .pages(action, options)
+        .map(|page| page.map(|page| (page.items, page.next_cursor)))
+}
+
+/// [`sequential_pages`] by creation-time windows, several requests at a
+/// time: no page has a resume point (a windowed listing's position is
+/// not one token).
+pub fn windowed_pages<A: StreamedListing + TimeWindowed>(
+    client: &HyperClient,
+    action: A,
+    options: ParallelOptions,
+) -> impl Stream<Item = Result<(Vec<A::Item>, Option<Cursor>), ClientError>> + Send + use<A> {
+    client
+        .parallel_pages(action, options)
+        .map(|page| page.map(|items| (items, None)))
 }
 
 /// The action, checked; a broken rule names the flag that set it.
@@ -518,10 +540,7 @@ impl Runner {
             Some(Cursor::Page(page)) => page,
             _ => 1,
         };
-        let pages = self
-            .client
-            .pages(action, options)
-            .map(|page| page.map(|page| (page.items, page.next_cursor)));
+        let pages = sequential_pages(&self.client, action, options);
         self.print_pages::<A, _, _>(pages, args, out, page_size, page_number)
     }
 

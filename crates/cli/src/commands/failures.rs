@@ -13,7 +13,7 @@
 //! A run whose details cannot be fetched is one line on stderr; the others
 //! are still printed, and the exit code says that some were not.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::pin::pin;
@@ -26,8 +26,8 @@ use cos_ci_proto::{
     ExecutionState, JobState, ListWorkflowExecutions, Order, PageSize, StateFilter,
     WorkflowExecution, WorkflowTask,
 };
-use futures_util::StreamExt;
 use futures_util::future::Either;
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
 use crate::args::{OutputArgs, OutputFormat, PagingArgs, ParallelArgs, ServiceArgs, TimeRangeArgs};
@@ -36,7 +36,10 @@ use crate::commands::topology;
 use crate::error::CliError;
 use crate::flags::{self, WireChoice};
 use crate::output::{ListWriter, TableWriter, dash, plural, resume_line, text_row, time_or_dash};
-use crate::runner::{ActionArgs, Runner, checked_action, note, note_resume_point, to_stdout};
+use crate::runner::{
+    ActionArgs, Runner, checked_action, note, note_resume_point, sequential_pages, to_stdout,
+    windowed_pages,
+};
 use crate::terminal::printable;
 
 /// Failed runs listed without `--limit` or `--all`.
@@ -196,11 +199,92 @@ text_row! {
     }
 }
 
-/// A details call in flight, with the run it is for.
-type InFlight = (
-    WorkflowExecution,
-    tokio::task::JoinHandle<Result<DescribeWorkflowExecutionOutput, ClientError>>,
-);
+/// What the listing of failed runs hands on, in order: each run the limit
+/// lets through, then how the listing ended.
+enum Listed {
+    Run(WorkflowExecution),
+    End(ListingEnd),
+}
+
+/// How the listing of failed runs ended.
+#[derive(Debug, Default)]
+struct ListingEnd {
+    /// Where it would go on: after the last page fetched (never for a
+    /// windowed listing, whose position is not one token).
+    resume: Option<Cursor>,
+    /// Whether more failed runs match than the limit let through.
+    more: bool,
+    /// The error it stopped on; the runs listed before it are still shown.
+    error: Option<ClientError>,
+}
+
+/// The runs of `pages`, at most `limit`, then how the listing ended. Once
+/// past the limit no further page is fetched. A windowed listing asks for
+/// one run past the limit (it has no NextToken to say whether more match),
+/// so its error after the limit is reached only says whether more do.
+fn listed_runs<S>(pages: S, limit: Option<u64>, windowed: bool) -> impl Stream<Item = Listed>
+where
+    S: Stream<Item = Result<(Vec<WorkflowExecution>, Option<Cursor>), ClientError>> + Unpin,
+{
+    struct State<S> {
+        pages: S,
+        page: std::vec::IntoIter<WorkflowExecution>,
+        count: u64,
+        /// `None` once handed on.
+        end: Option<ListingEnd>,
+    }
+    let state = State {
+        pages,
+        page: Vec::new().into_iter(),
+        count: 0,
+        end: Some(ListingEnd::default()),
+    };
+    futures_util::stream::unfold(state, move |mut state| async move {
+        loop {
+            if let Some(run) = state.page.next() {
+                return Some((Listed::Run(run), state));
+            }
+            let end = state.end.as_mut()?;
+            // Once past the limit, every run asked for is listed.
+            let page = if end.more {
+                None
+            } else {
+                state.pages.next().await
+            };
+            match page {
+                Some(Ok((mut items, next_cursor))) => {
+                    end.resume = next_cursor;
+                    let room = limit.map_or(u64::MAX, |limit| limit.saturating_sub(state.count));
+                    if items.len() as u64 > room {
+                        items.truncate(usize::try_from(room).unwrap_or(usize::MAX));
+                        end.more = true;
+                    }
+                    state.count += items.len() as u64;
+                    state.page = items.into_iter();
+                    continue;
+                }
+                Some(Err(error)) if windowed && limit == Some(state.count) => {
+                    end.more = matches!(error, ClientError::Paging(PagingError::MaxPages { .. }));
+                }
+                Some(Err(error)) => end.error = Some(error),
+                None => {}
+            }
+            let end = state.end.take()?;
+            return Some((Listed::End(end), state));
+        }
+    })
+}
+
+/// A listed run with the answer to its details call, or how the listing
+/// ended.
+#[allow(clippy::large_enum_variant)] // At most --concurrency are held.
+enum Fetched {
+    Run(
+        WorkflowExecution,
+        Result<DescribeWorkflowExecutionOutput, ClientError>,
+    ),
+    End(ListingEnd),
+}
 
 /// List the failed runs `args` selects and print each with its failed
 /// tasks.
@@ -215,17 +299,13 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
     let client = runner.client().clone();
     let windowed = args.parallel.windowed(&args.paging);
     let mut report = Report::new(args.format());
-    // Where the listing would go on: after the last page fetched (a
-    // windowed listing's position is not one token).
-    let mut resume: Option<Cursor> = None;
-    // Whether more failed runs match than the limit let through.
-    let mut more = false;
+    let mut ended = ListingEnd::default();
     // The exit code of each failed details call.
     let mut failed_calls: Vec<u8> = Vec::new();
     to_stdout(|out| {
         report.begin(out).map_err(CliError::Output)?;
-        let listing = runner.block_on(async {
-            let mut pages = pin!(if windowed {
+        runner.block_on(async {
+            let pages = pin!(if windowed {
                 // One run past the limit: whether it comes is whether more
                 // match (the sequential listing knows it by its NextToken).
                 let options = PagingOptions {
@@ -233,83 +313,38 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
                     ..options
                 };
                 let options = ParallelOptions::new(args.parallel.workers).with_paging(options);
-                Either::Left(
-                    client
-                        .parallel_pages(action, options)
-                        .map(|page| page.map(|items| (items, None))),
-                )
+                Either::Left(windowed_pages(&client, action, options))
             } else {
-                Either::Right(
-                    client
-                        .pages(action, options)
-                        .map(|page| page.map(|page| (page.items, page.next_cursor))),
-                )
+                Either::Right(sequential_pages(&client, action, options))
             });
-            let mut listed = Vec::<WorkflowExecution>::new().into_iter();
-            // Runs listed so far.
-            let mut count: u64 = 0;
-            let mut listing_done = false;
-            let mut listing_error = None;
-            // In the listing's order: at most `--concurrency` calls run
-            // ahead of the run being printed.
-            let mut in_flight: VecDeque<InFlight> = VecDeque::new();
-            loop {
-                while in_flight.len() < args.concurrency && !listing_done {
-                    if let Some(execution) = listed.next() {
+            // In the listing's order, at most `--concurrency` details
+            // calls ahead of the run being printed, while the listing
+            // goes on.
+            let mut fetched = pin!(
+                listed_runs(pages, limit, windowed)
+                    .map(|listed| {
                         let client = client.clone();
-                        let run_id = execution.run_id.clone();
-                        let call = tokio::spawn(async move {
-                            client.execute(DescribeWorkflowExecution { run_id }).await
-                        });
-                        in_flight.push_back((execution, call));
-                        continue;
-                    }
-                    // Once past the limit, the runs asked for are all listed.
-                    let page = if more { None } else { pages.next().await };
-                    match page {
-                        Some(Ok((mut items, next_cursor))) => {
-                            resume = next_cursor;
-                            let room = limit.map_or(u64::MAX, |limit| limit.saturating_sub(count));
-                            if items.len() as u64 > room {
-                                items.truncate(usize::try_from(room).unwrap_or(usize::MAX));
-                                more = true;
+                        async move {
+                            match listed {
+                                Listed::Run(execution) => {
+                                    let run_id = execution.run_id.clone();
+                                    let details =
+                                        client.execute(DescribeWorkflowExecution { run_id }).await;
+                                    Fetched::Run(execution, details)
+                                }
+                                Listed::End(end) => Fetched::End(end),
                             }
-                            count += items.len() as u64;
-                            listed = items.into_iter();
                         }
-                        // Only the run past the limit was being looked
-                        // for: the listing asked for is whole, and a page
-                        // limit there means that more match.
-                        Some(Err(error)) if windowed && limit == Some(count) => {
-                            more =
-                                matches!(error, ClientError::Paging(PagingError::MaxPages { .. }));
-                            listing_done = true;
-                        }
-                        // The runs already listed are still shown.
-                        Some(Err(error)) => {
-                            listing_error = Some(error);
-                            listing_done = true;
-                        }
-                        None => listing_done = true,
-                    }
-                }
-                let Some((execution, call)) = in_flight.pop_front() else {
-                    break;
-                };
-                let details = match call.await {
-                    Ok(details) => details,
-                    Err(joined) => match joined.try_into_panic() {
-                        Ok(panic) => std::panic::resume_unwind(panic),
-                        // Nothing aborts these tasks.
-                        Err(_) => continue,
-                    },
-                };
-                match details {
-                    Ok(details) => report
+                    })
+                    .buffered(args.concurrency)
+            );
+            while let Some(fetched) = fetched.next().await {
+                match fetched {
+                    Fetched::Run(execution, Ok(details)) => report
                         .add(out, FailedRun::new(execution, details))
                         .and_then(|()| out.flush())
                         .map_err(CliError::Output)?,
-                    Err(error) => {
+                    Fetched::Run(execution, Err(error)) => {
                         let error = runner.error(error);
                         failed_calls.push(error.exit_code());
                         note(&printable(&format!(
@@ -317,33 +352,28 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
                             execution.run_id
                         )));
                     }
+                    Fetched::End(end) => ended = end,
                 }
             }
-            match listing_error {
-                Some(error) => {
-                    note_resume_point(&error, resume.as_ref());
-                    Err(runner.error(error))
-                }
-                None => Ok(()),
-            }
-        });
-        match listing {
-            Ok(()) => report.finish(out, resume.as_ref()),
+            Ok::<(), CliError>(())
+        })?;
+        match ended.error.take() {
+            None => report.finish(out, ended.resume.as_ref()),
             // As `list`: what arrived is shown, the document left open.
-            Err(error) => {
+            Some(error) => {
+                note_resume_point(&error, ended.resume.as_ref());
                 report.flush_table(out).map_err(CliError::Output)?;
-                return Err(error);
+                return Err(runner.error(error));
             }
         }
         .map_err(CliError::Output)
     })?;
-
+    let ListingEnd { resume, more, .. } = ended;
     let listed_runs = report.runs + failed_calls.len() as u64;
     if args.format() == OutputFormat::Table {
         note(&summary(listed_runs, report.tasks));
     }
-    more |= resume.is_some();
-    if more {
+    if more || resume.is_some() {
         if let Some(cursor) = resume
             .as_ref()
             .filter(|_| args.format() != OutputFormat::Json)

@@ -10,7 +10,7 @@
 //! `Failed` when its input matched the failure pattern. A job still
 //! `Submitted` can be cancelled: it is `Cancel` from that instant on.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cos_ci_proto::{CiTimestamp, JobState};
@@ -85,13 +85,31 @@ impl Phase {
     }
 }
 
+/// When a job or run was cancelled, if it was: read and set by request
+/// handlers and the callback worker at once.
+#[derive(Debug, Default)]
+pub(crate) struct CancelMark(Mutex<Option<SystemTime>>);
+
+impl CancelMark {
+    /// When it was cancelled, if it was.
+    pub(crate) fn at(&self) -> Option<SystemTime> {
+        *self.lock()
+    }
+
+    /// The mark, held: to decide and set it in one step. A handler that
+    /// panicked while holding it left a valid `Option` behind.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Option<SystemTime>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// One job's timeline.
 #[derive(Debug)]
 pub(crate) struct JobClock {
     created: SystemTime,
     duration: Duration,
     fails: bool,
-    cancelled: Mutex<Option<SystemTime>>,
+    cancelled: CancelMark,
 }
 
 impl JobClock {
@@ -102,7 +120,7 @@ impl JobClock {
             created,
             duration,
             fails,
-            cancelled: Mutex::new(None),
+            cancelled: CancelMark::default(),
         }
     }
 
@@ -139,10 +157,7 @@ impl JobClock {
 
     /// When it was cancelled, if it was.
     pub(crate) fn cancelled_at(&self) -> Option<SystemTime> {
-        *self
-            .cancelled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.cancelled.at()
     }
 
     /// Where it stands at `now`.
@@ -153,10 +168,7 @@ impl JobClock {
 
     /// Cancel it at `now` if it has not started; else where it stands.
     pub(crate) fn cancel(&self, now: SystemTime) -> Result<(), Phase> {
-        let mut cancelled = self
-            .cancelled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut cancelled = self.cancelled.lock();
         match phase_of(self.created, self.duration, self.fails, *cancelled, now) {
             Phase::Submitted => {
                 *cancelled = Some(now);

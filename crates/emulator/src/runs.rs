@@ -11,13 +11,13 @@
 //! starts cancels the run from that instant: its tasks created later never
 //! are.
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use cos_ci_proto::{CiTimestamp, ExecutionState, WorkflowExecutionDetail, WorkflowTask, XmlTree};
 
-use crate::clock::{CANCELLED, FAILURE, JobClock, Phase, TimeForm, timestamp};
+use crate::clock::{CANCELLED, CancelMark, FAILURE, JobClock, Phase, TimeForm, timestamp};
 use crate::dataset::ExecutionRecord;
 use crate::topology::WorkflowNotify;
 
@@ -54,37 +54,11 @@ pub(crate) struct LiveRun {
     pub(crate) notify: Option<WorkflowNotify>,
     /// Set once its `WorkflowFinish` callback has been sent (or dropped).
     pub(crate) notified: AtomicBool,
-    cancelled: Mutex<Option<SystemTime>>,
+    /// When one of its jobs was cancelled, if one was (the first wins).
+    pub(crate) cancelled: CancelMark,
 }
 
 impl LiveRun {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        run_id: String,
-        workflow_id: String,
-        workflow_name: String,
-        object: String,
-        topology: XmlTree,
-        create_time: CiTimestamp,
-        created: SystemTime,
-        tasks: Vec<RunTask>,
-        notify: Option<WorkflowNotify>,
-    ) -> Self {
-        LiveRun {
-            run_id,
-            workflow_id,
-            workflow_name,
-            object,
-            topology,
-            create_time,
-            created,
-            tasks,
-            notify,
-            notified: AtomicBool::new(false),
-            cancelled: Mutex::new(None),
-        }
-    }
-
     /// The execution record the store indexes (its state is derived).
     pub(crate) fn record(&self) -> ExecutionRecord {
         ExecutionRecord {
@@ -100,21 +74,12 @@ impl LiveRun {
 
     /// When one of its jobs was cancelled, if one was.
     pub(crate) fn cancelled_at(&self) -> Option<SystemTime> {
-        *self
-            .cancelled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.cancelled.at()
     }
 
     /// The run is cancelled from `at` (the first cancellation wins).
     pub(crate) fn cancel(&self, at: SystemTime) {
-        let mut cancelled = self
-            .cancelled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if cancelled.is_none() {
-            *cancelled = Some(at);
-        }
+        self.cancelled.lock().get_or_insert(at);
     }
 
     /// Whether the task created at `created` exists at `now`: it has been
@@ -221,17 +186,19 @@ mod tests {
             template_id: None,
             clock: Arc::new(JobClock::new(at(0) + second * (stage - 1), second, fails)),
         };
-        LiveRun::new(
-            "i1".into(),
-            "w1".into(),
-            "flow".into(),
-            "in/a.mp4".into(),
-            XmlTree::default(),
-            timestamp(at(0), TimeForm::Colon).unwrap(),
-            at(0),
-            vec![task("A", 1, false), task("B", 2, fails)],
-            None,
-        )
+        LiveRun {
+            run_id: "i1".into(),
+            workflow_id: "w1".into(),
+            workflow_name: "flow".into(),
+            object: "in/a.mp4".into(),
+            topology: XmlTree::default(),
+            create_time: timestamp(at(0), TimeForm::Colon).unwrap(),
+            created: at(0),
+            tasks: vec![task("A", 1, false), task("B", 2, fails)],
+            notify: None,
+            notified: AtomicBool::new(false),
+            cancelled: CancelMark::default(),
+        }
     }
 
     fn states(run: &LiveRun, now: SystemTime) -> Vec<JobState> {

@@ -26,7 +26,7 @@ use cos_ci_proto::{
 };
 
 use crate::callbacks::Due;
-use crate::clock::{JobClock, TimeForm, timestamp};
+use crate::clock::{CancelMark, JobClock, TimeForm, timestamp};
 use crate::dataset::{Dataset, DatasetError, read_ndjson};
 use crate::jobs::{Job, RunLink, expand_output, queue_paused, template_name};
 use crate::queues::NumberedPage;
@@ -368,17 +368,19 @@ pub(crate) fn trigger(served: Served<'_, TriggerWorkflow>) -> Answer<TriggerWork
             )),
         });
     }
-    let run = Arc::new(LiveRun::new(
-        run_id.clone(),
-        workflow.workflow_id.clone(),
-        workflow.name.clone(),
-        object.clone(),
+    let run = Arc::new(LiveRun {
+        run_id: run_id.clone(),
+        workflow_id: workflow.workflow_id.clone(),
+        workflow_name: workflow.name.clone(),
+        object: object.clone(),
         topology,
         create_time,
-        now,
+        created: now,
         tasks,
-        plan.notify.clone(),
-    ));
+        notify: plan.notify.clone(),
+        notified: AtomicBool::new(false),
+        cancelled: CancelMark::default(),
+    });
     executions.insert_live(run.record(), Arc::clone(&run));
     drop(executions);
 

@@ -63,7 +63,7 @@ pub struct PagingOptions {
 
 /// The longest `NextToken` sent back (a longer one could not be sent in a
 /// request; no real token is anywhere near it).
-pub const MAX_CURSOR_BYTES: usize = cos_ci_proto::list_workflow_executions::MAX_NEXT_TOKEN_BYTES;
+pub const MAX_CURSOR_BYTES: usize = cos_ci_proto::action::MAX_NEXT_TOKEN_BYTES;
 
 impl Default for PagingOptions {
     fn default() -> Self {

@@ -179,6 +179,14 @@ pub trait PaginatedAction: CiAction + Clone {
     fn into_items(output: Self::Output) -> Vec<Self::Item>;
 }
 
+/// Longest `nextToken` in bytes, sent or received, for every token listing
+/// over a creation-time range. Together with the other limits this keeps
+/// every request URI (each byte encoded as up to three) under 8 KiB, which
+/// proxies and the emulator accept and `http::Uri` can hold; a longer token
+/// from the service could never be sent back (the client's paginator stops
+/// with an error on one).
+pub const MAX_NEXT_TOKEN_BYTES: usize = 1024;
+
 /// A token listing that can be cut into creation-time windows and paged
 /// window by window (`cos-ci-client`'s `ParallelListing`): ordered by
 /// creation time, filtered by `startCreationTime`/`endCreationTime`, its
@@ -368,8 +376,9 @@ pub fn path_param<'c>(
 /// has, sent last in this order, `order: Option<Order>` (`orderByTime`),
 /// `start_creation_time` and `end_creation_time: Option<CiTimestamp>`
 /// (`startCreationTime`, `endCreationTime`), `size: Option<PageSize>` and
-/// `next_token: Option<String>` (`nextToken`); it refuses a start after
-/// the end (after the action's own `rules`); and it implements
+/// `next_token: Option<String>` (`nextToken`); it refuses (after the
+/// action's own `rules`) a `nextToken` longer than [`MAX_NEXT_TOKEN_BYTES`]
+/// and a start after the end; and it implements
 /// [`TimeWindowed`] from them and the item's `time` (`Option<CiTimestamp>`)
 /// and `id` (`String`) fields, which is all the client needs to list it
 /// by time windows.
@@ -682,6 +691,11 @@ macro_rules! ci_action {
 
     (@paging_rule token, $request:expr, $($paging_args:tt)*) => {};
     (@paging_rule token_by_creation_time, $request:expr, $($paging_args:tt)*) => {
+        $crate::types::check_max_bytes(
+            $request.next_token.as_deref(),
+            "nextToken",
+            $crate::action::MAX_NEXT_TOKEN_BYTES,
+        )?;
         $crate::types::check_time_range(
             $request.start_creation_time.as_ref(),
             $request.end_creation_time.as_ref(),

@@ -37,22 +37,11 @@ ci_action! {
 pub const MAX_NAME_BYTES: usize = 850;
 /// Longest `workflowId` or `jobId` in bytes (real ids are 33–35 characters).
 pub const MAX_ID_BYTES: usize = 128;
-/// Longest `nextToken` in bytes, sent or received. Together with the other
-/// limits this keeps every request URI (each byte encoded as up to three)
-/// under 8 KiB, which proxies and the emulator accept and `http::Uri` can
-/// hold; a longer token from the service could never be sent back (the
-/// client's paginator stops with an error on one).
-pub const MAX_NEXT_TOKEN_BYTES: usize = 1024;
 
 impl ListWorkflowExecutions {
     fn check_rules(&self) -> Result<(), ValidationError> {
         check_max_bytes(self.workflow_id.as_deref(), "workflowId", MAX_ID_BYTES)?;
         check_max_bytes(self.name.as_deref(), "name", MAX_NAME_BYTES)?;
-        check_max_bytes(
-            self.next_token.as_deref(),
-            "nextToken",
-            MAX_NEXT_TOKEN_BYTES,
-        )?;
         check_max_bytes(self.job_id.as_deref(), "jobId", MAX_ID_BYTES)
     }
 }

@@ -382,7 +382,7 @@ fn partial_error_bodies_keep_what_is_complete() {
 fn next_token_too_long_to_send_back_cannot_be_sent() {
     // The page itself parses (the paginator refuses to follow such a token,
     // see `cos-ci-client`'s paginator tests); sending it back is invalid.
-    use cos_ci_proto::list_workflow_executions::MAX_NEXT_TOKEN_BYTES;
+    use cos_ci_proto::action::MAX_NEXT_TOKEN_BYTES;
     let over = format!(
         "<Response><NextToken>{}</NextToken></Response>",
         "t".repeat(70_000)
@@ -399,6 +399,22 @@ fn next_token_too_long_to_send_back_cannot_be_sent() {
             .rule
             .contains(&format!("at most {MAX_NEXT_TOKEN_BYTES} bytes"))
     );
+}
+
+/// The limit is the paging style's, so every token listing over a
+/// creation-time range has it, jobs as well as executions.
+#[test]
+fn a_job_listing_refuses_a_next_token_too_long_to_send() {
+    use cos_ci_proto::ListJobs;
+    use cos_ci_proto::action::MAX_NEXT_TOKEN_BYTES;
+    let listing = |bytes: usize| ListJobs {
+        tag: "Transcode".to_owned(),
+        next_token: Some("t".repeat(bytes)),
+        ..Default::default()
+    };
+    assert!(listing(MAX_NEXT_TOKEN_BYTES).validate().is_ok());
+    let error = listing(MAX_NEXT_TOKEN_BYTES + 1).validate().unwrap_err();
+    assert_eq!(error.parameter, "nextToken");
 }
 
 #[test]

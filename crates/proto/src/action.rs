@@ -617,12 +617,11 @@ macro_rules! ci_action {
                 body: &[u8],
             ) -> ::core::result::Result<Self, $crate::QueryError> {
                 let _ = body;
-                let captures = $crate::action::match_path($path, path)
+                let captures = $crate::action::match_path(<Self as $crate::CiAction>::PATH, path)
                     .ok_or($crate::QueryError::PathMismatch)?;
-                let subresource: ::core::option::Option<&'static str> = None $(.or(Some(stringify!($subresource))))?;
                 let query_names: &[::core::option::Option<&'static str>] =
                     &[$( $crate::ci_action!(@query_name $kind $($wire)?) ),*];
-                let names: ::std::vec::Vec<&'static str> = subresource
+                let names: ::std::vec::Vec<&'static str> = <Self as $crate::CiAction>::SUBRESOURCE
                     .into_iter()
                     .chain(query_names.iter().copied().flatten())
                     .collect();

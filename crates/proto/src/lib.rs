@@ -40,7 +40,7 @@ pub mod xml;
 /// Re-exported for the code the declaration macros generate.
 pub use http;
 
-pub use action::{CiAction, Cursor, PaginatedAction, RequestBody, TimeWindowed};
+pub use action::{BodyRules, CiAction, Cursor, PaginatedAction, RequestBody, TimeWindowed};
 pub use callback::{
     CallbackError, CallbackEvent, CallbackFormat, CallbackNotification, WorkflowNotification,
 };

@@ -3,10 +3,9 @@
 //! (numbers as strings, a one-member list as an object), and bodies that
 //! are not notifications.
 
-use cos_ci_proto::action::BodyRules;
 use cos_ci_proto::{
-    CallbackError, CallbackEvent, CallbackFormat, CallbackNotification, ExecutionState, JobDetail,
-    JobState, XmlDocument,
+    BodyRules, CallbackError, CallbackEvent, CallbackFormat, CallbackNotification, ExecutionState,
+    JobDetail, JobState, XmlDocument,
 };
 use cos_ci_testkit::fixture;
 

@@ -457,8 +457,7 @@ pub fn wait(args: &JobWaitArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
 mod tests {
     use super::*;
     use crate::args::parsed;
-    use cos_ci_proto::action::BodyRules;
-    use cos_ci_proto::{CiAction, XmlDocument};
+    use cos_ci_proto::{BodyRules, CiAction, XmlDocument};
 
     fn submit_args(args: &[&str]) -> JobSubmitArgs {
         parsed(args)

@@ -11,7 +11,7 @@
 //! `Submitted` can be cancelled: it is `Cancel` from that instant on.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use cos_ci_proto::{CiTimestamp, JobState};
 
@@ -223,13 +223,16 @@ pub(crate) enum TimeForm {
     Spaced,
 }
 
+/// `instant` in Unix seconds as the stores key their entries and
+/// [`CiTimestamp::from_unix`] takes them (0 before the epoch).
+pub(crate) fn unix_time(instant: SystemTime) -> i64 {
+    i64::try_from(cos_ci_sign::unix_secs(instant)).unwrap_or(i64::MAX)
+}
+
 /// `instant` (to the second, in Beijing time) written in `form`; `None`
 /// only outside the years 0000..=9999, which no clock here reads.
 pub(crate) fn timestamp(instant: SystemTime, form: TimeForm) -> Option<CiTimestamp> {
-    let seconds = instant.duration_since(UNIX_EPOCH).map_or(0, |elapsed| {
-        i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-    });
-    let colon = CiTimestamp::from_unix(seconds, BEIJING_OFFSET_SECS).ok()?;
+    let colon = CiTimestamp::from_unix(unix_time(instant), BEIJING_OFFSET_SECS).ok()?;
     let text = match form {
         TimeForm::Colon => return Some(colon),
         TimeForm::Api => colon.to_api_string(),
@@ -241,6 +244,7 @@ pub(crate) fn timestamp(instant: SystemTime, form: TimeForm) -> Option<CiTimesta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn at(millis: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(1_767_600_000_000 + millis)

@@ -8,7 +8,7 @@
 //! `(CreationTime, JobId)`, one index per tag, queue, workflow and input
 //! key.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::SystemTime;
@@ -18,12 +18,12 @@ use http::StatusCode;
 use cos_ci_proto::query::excerpt;
 use cos_ci_proto::{
     CancelJob, CiTimestamp, CreateJobs, CreateJobsOutput, DescribeJobs, DescribeJobsOutput,
-    EmptyOutput, JobDetail, JobInput, JobOperation, JobOutput, JobState, JobStateFilter,
-    JobWorkflow, ListJobs, ListJobsOutput, MediaResult, Order, OutputFile, PageSize, QueueState,
+    EmptyOutput, JobDetail, JobInput, JobOperation, JobOutput, JobState, JobWorkflow, ListJobs,
+    ListJobsOutput, MediaResult, Order, OutputFile, PageSize, QueueState,
 };
 
 use crate::callbacks::{Due, Format, Target, local_url};
-use crate::clock::{JobClock, Phase, TimeForm, timestamp};
+use crate::clock::{JobClock, Phase, TimeForm, timestamp, unix_time};
 use crate::queues::QueueNotify;
 use crate::random::hash_text;
 use crate::response::CiError;
@@ -195,7 +195,6 @@ pub(crate) struct JobStore {
 #[derive(Debug)]
 struct JobQuery<'r> {
     request: &'r ListJobs,
-    states: Option<BTreeSet<JobStateFilter>>,
     order: Order,
     after: Option<Position>,
 }
@@ -231,9 +230,9 @@ impl JobQuery<'_> {
                 .end_creation_time
                 .as_ref()
                 .is_none_or(|end| time <= end.unix_seconds())
-            && self.states.as_ref().is_none_or(|states| {
+            && request.states.as_ref().is_none_or(|states| {
                 let state = phase.state();
-                states.iter().any(|filter| filter.admits(&state))
+                states.is_empty() || states.iter().any(|filter| filter.admits(&state))
             })
     }
 }
@@ -260,13 +259,7 @@ impl JobStore {
 
     /// Add a job.
     pub(crate) fn insert(&mut self, job: Arc<Job>) {
-        let time = job
-            .clock
-            .created()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-            });
+        let time = unix_time(job.clock.created());
         let entry = Entry::new(Arc::clone(&job), time, &job.job_id);
         for (index, value) in self.indexes_mut(&job) {
             if let Some(value) = value {
@@ -338,14 +331,8 @@ pub(crate) fn list(served: Served<'_, ListJobs>) -> Answer<ListJobs> {
     let order = served.request.order.unwrap_or_default();
     let after = NextToken::resume_after(served.request.next_token.as_deref(), order)
         .map_err(|error| invalid_argument(error.to_string()))?;
-    let states = served
-        .request
-        .states
-        .clone()
-        .filter(|states| !states.is_empty() && !states.contains(&JobStateFilter::All));
     let query = JobQuery {
         request: &served.request,
-        states,
         order,
         after,
     };

@@ -432,13 +432,14 @@ pub(crate) fn template_name(tag: &str, template_id: &str) -> String {
 pub(crate) fn create(served: Served<'_, CreateJobs>) -> Answer<CreateJobs> {
     let resources = served.resources;
     let request = served.request.request;
-    let queue = match &request.queue_id {
+    let stored = match &request.queue_id {
         Some(id) => resources
             .queues
             .get(id)
             .ok_or_else(|| not_found("queue", id))?,
         None => resources.queues.default_queue(),
     };
+    let queue = &stored.queue;
     if queue.state == QueueState::Paused {
         return Err(queue_paused(&queue.queue_id));
     }
@@ -463,7 +464,7 @@ pub(crate) fn create(served: Served<'_, CreateJobs>) -> Answer<CreateJobs> {
             })?,
             format: format.unwrap_or(Format::Xml),
         }),
-        (None, _) => match resources.queues.notify(&queue.queue_id) {
+        (None, _) => match &stored.notify {
             QueueNotify::Silent => None,
             QueueNotify::NotSent(why) => {
                 not_sent = Some(why.clone());

@@ -21,10 +21,15 @@ const MAX_QUEUE_IDS: usize = 10;
 /// order given.
 #[derive(Debug)]
 pub(crate) struct QueueStore {
-    queues: Vec<MediaQueue>,
-    /// What each queue's `NotifyConfig` does, in the same order, worked
-    /// out once when the store is made.
-    notify: Vec<QueueNotify>,
+    queues: Vec<StoredQueue>,
+}
+
+/// A queue as served, with what its `NotifyConfig` does, worked out once
+/// when the store is made.
+#[derive(Debug)]
+pub(crate) struct StoredQueue {
+    pub(crate) queue: MediaQueue,
+    pub(crate) notify: QueueNotify,
 }
 
 /// The id of the bucket's default queue: `p` + 32 hex digits derived from
@@ -77,34 +82,28 @@ impl QueueStore {
         // Queues given in `EmulatorConfig::queues` are not checked when
         // loaded (`--queues` files are), so a bad `NotifyConfig` is kept
         // as a reason to log, not an error.
-        let notify = queues
-            .iter()
+        let queues = queues
+            .into_iter()
             .map(|queue| {
-                queue_notify(queue).unwrap_or_else(|reason| {
+                let notify = queue_notify(&queue).unwrap_or_else(|reason| {
                     QueueNotify::NotSent(format!("queue {}'s {reason}", queue.queue_id))
-                })
+                });
+                StoredQueue { queue, notify }
             })
             .collect();
-        QueueStore { queues, notify }
+        QueueStore { queues }
     }
 
     /// The queue with this id.
-    pub(crate) fn get(&self, queue_id: &str) -> Option<&MediaQueue> {
-        self.queues.iter().find(|queue| queue.queue_id == queue_id)
-    }
-
-    /// What the `NotifyConfig` of the queue with this id does when a job
-    /// submitted into it ends (`Silent` for no such queue).
-    pub(crate) fn notify(&self, queue_id: &str) -> &QueueNotify {
+    pub(crate) fn get(&self, queue_id: &str) -> Option<&StoredQueue> {
         self.queues
             .iter()
-            .position(|queue| queue.queue_id == queue_id)
-            .map_or(&QueueNotify::Silent, |at| &self.notify[at])
+            .find(|stored| stored.queue.queue_id == queue_id)
     }
 
     /// The queue jobs go to when they name none: the default one (or, if
     /// it was replaced, the first).
-    pub(crate) fn default_queue(&self) -> &MediaQueue {
+    pub(crate) fn default_queue(&self) -> &StoredQueue {
         // Never empty: `new` keeps the default or one given in its place.
         &self.queues[0]
     }
@@ -126,7 +125,7 @@ pub(crate) enum QueueNotify {
 /// What `queue`'s `NotifyConfig` does for a job's `TaskFinish`; an error
 /// for one that would call a URL the emulator will not call (or has an
 /// unknown `ResultFormat`).
-pub(crate) fn queue_notify(queue: &MediaQueue) -> Result<QueueNotify, String> {
+fn queue_notify(queue: &MediaQueue) -> Result<QueueNotify, String> {
     let Some(config) = &queue.notify_config else {
         return Ok(QueueNotify::Silent);
     };
@@ -165,13 +164,17 @@ pub(crate) fn list(served: Served<'_, ListQueues>) -> Answer<ListQueues> {
             "invalid parameter `queueIds`: at most {MAX_QUEUE_IDS} ids"
         )));
     }
-    let queues = &served.resources.queues.queues;
+    let queues = served
+        .resources
+        .queues
+        .queues
+        .iter()
+        .map(|stored| &stored.queue);
     let category_wanted = served
         .request
         .category
         .unwrap_or(QueueCategory::Transcoding);
     let matching: Vec<&MediaQueue> = queues
-        .iter()
         .filter(|queue| ids.is_none_or(|ids| ids.contains(&queue.queue_id)))
         .filter(|queue| {
             served
@@ -293,7 +296,7 @@ mod tests {
     #[test]
     fn the_default_queue_is_first_and_can_be_replaced() {
         let store = QueueStore::new("b-1250000000", "ap-beijing", Vec::new());
-        let default = store.default_queue().clone();
+        let default = store.default_queue().queue.clone();
         assert!(default.queue_id.starts_with('p') && default.queue_id.len() == 33);
         assert_eq!(
             default.queue_id,
@@ -304,7 +307,7 @@ mod tests {
             ..default.clone()
         };
         let store = QueueStore::new("b-1250000000", "ap-beijing", vec![paused]);
-        assert_eq!(store.default_queue().state, QueueState::Paused);
+        assert_eq!(store.default_queue().queue.state, QueueState::Paused);
         assert_eq!(store.queues.len(), 1);
     }
 
@@ -374,10 +377,7 @@ mod tests {
         };
         assert!(why.contains("p1") && why.contains("TDMQ"), "{why}");
         let default = QueueStore::new("b-1250000000", "ap-beijing", Vec::new());
-        assert_eq!(
-            default.notify(&default.default_queue().queue_id),
-            &QueueNotify::Silent
-        );
+        assert_eq!(default.default_queue().notify, QueueNotify::Silent);
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub(crate) fn describe(resources: &Resources, job_id: &str) -> Option<JobDetail>
     });
     let queue_id = plan
         .and_then(|plan| plan.queue_id)
-        .unwrap_or_else(|| resources.queues.default_queue().queue_id.clone());
+        .unwrap_or_else(|| resources.queues.default_queue().queue.queue_id.clone());
     let phase = match task.state {
         JobState::Success => Phase::Succeeded,
         JobState::Failed => Phase::Failed,

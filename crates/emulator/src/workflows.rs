@@ -321,8 +321,8 @@ pub(crate) fn trigger(served: Served<'_, TriggerWorkflow>) -> Answer<TriggerWork
     let queue_id = plan
         .queue_id
         .clone()
-        .unwrap_or_else(|| resources.queues.default_queue().queue_id.clone());
-    let queue = resources.queues.get(&queue_id);
+        .unwrap_or_else(|| resources.queues.default_queue().queue.queue_id.clone());
+    let queue = resources.queues.get(&queue_id).map(|stored| &stored.queue);
     if queue.is_some_and(|queue| queue.state == QueueState::Paused) {
         return Err(queue_paused(&queue_id));
     }

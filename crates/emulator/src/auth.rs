@@ -6,20 +6,12 @@ use http::{Request, StatusCode};
 use subtle::ConstantTimeEq;
 
 use cos_ci_sign::{
-    AUTHORIZATION_FIELDS, ParsedAuthorization, SECURITY_TOKEN_NAMES, SecretString, SignableRequest,
-    VerifyError, split_presigned, verify,
+    AUTHORIZATION_FIELDS, ParsedAuthorization, SECURITY_TOKEN_NAMES, SignableRequest, VerifyError,
+    split_presigned, verify,
 };
 
 use crate::handler::RequestHandler;
 use crate::response::CiError;
-
-/// The one key pair requests may be signed with (besides what the
-/// stand-ins issued), and the token they must carry when it is temporary.
-pub(crate) struct AcceptedKey {
-    pub(crate) secret_id: String,
-    pub(crate) secret_key: SecretString,
-    pub(crate) session_token: Option<SecretString>,
-}
 
 fn access_denied(message: impl Into<String>) -> CiError {
     CiError::new(StatusCode::FORBIDDEN, "AccessDenied", message)
@@ -80,11 +72,11 @@ pub(crate) fn authenticate<'p, B>(
     // The static pair, or a set the metadata or STS stand-in issued.
     let issued = ParsedAuthorization::parse(&authorization)
         .ok()
-        .filter(|parsed| parsed.secret_id() != handler.key.secret_id)
+        .filter(|parsed| parsed.secret_id() != handler.key.secret_id())
         .and_then(|parsed| handler.stand_ins.issuer.get(parsed.secret_id()));
     let lookup = |secret_id: &str| {
-        if secret_id == handler.key.secret_id {
-            Some(handler.key.secret_key.expose())
+        if secret_id == handler.key.secret_id() {
+            Some(handler.key.expose_secret_key())
         } else {
             issued.as_ref().map(|issued| issued.secret_key.as_str())
         }
@@ -118,7 +110,7 @@ pub(crate) fn authenticate<'p, B>(
 
     let expected = match &issued {
         Some(issued) => Some(issued.token.as_str()),
-        None => handler.key.session_token.as_ref().map(SecretString::expose),
+        None => handler.key.expose_session_token(),
     };
     if let Some(expected) = expected {
         let from_headers = SECURITY_TOKEN_NAMES

@@ -12,9 +12,9 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
 use cos_ci_proto::{MediaQueue, MediaWorkflow};
-use cos_ci_sign::{SecretString, unix_secs};
+use cos_ci_sign::{Credentials, SecretString, unix_secs};
 
-use crate::auth::{AcceptedKey, authenticate};
+use crate::auth::authenticate;
 use crate::callbacks::Callbacks;
 use crate::credentials::{self, Issuer, StandIns};
 use crate::dataset::{Dataset, ExecutionRecord};
@@ -156,8 +156,10 @@ impl Default for EmulatorConfig {
 /// assert!(response.headers().contains_key("x-ci-request-id"));
 /// ```
 pub struct RequestHandler {
-    /// What requests must be signed with (`auth`).
-    pub(crate) key: AcceptedKey,
+    /// The one key pair requests may be signed with (besides what the
+    /// stand-ins issued), and the token they must carry when it is
+    /// temporary (`auth`).
+    pub(crate) key: Credentials,
     /// The metadata and STS stand-ins and what they issued (`credentials`).
     pub(crate) stand_ins: StandIns,
     pub(crate) virtual_host: String,
@@ -175,7 +177,7 @@ impl fmt::Debug for RequestHandler {
         f.debug_struct("RequestHandler")
             .field("local_addr", &self.local_addr)
             .field("virtual_host", &self.virtual_host)
-            .field("secret_id", &self.key.secret_id)
+            .field("secret_id", &self.key.secret_id())
             .field("len", &self.len())
             .finish_non_exhaustive()
     }
@@ -196,10 +198,11 @@ impl RequestHandler {
         RequestHandler {
             virtual_host: format!("{}.ci.{}.myqcloud.com", config.bucket, config.region)
                 .to_ascii_lowercase(),
-            key: AcceptedKey {
-                secret_id: config.secret_id,
-                secret_key: config.secret_key,
-                session_token: config.session_token,
+            key: match config.session_token {
+                Some(token) => {
+                    Credentials::new(config.secret_id, config.secret_key).with_session_token(token)
+                }
+                None => Credentials::new(config.secret_id, config.secret_key),
             },
             stand_ins: StandIns {
                 metadata_role: config.metadata_role,

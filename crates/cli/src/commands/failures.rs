@@ -216,12 +216,16 @@ struct ListingEnd {
     more: bool,
     /// The error it stopped on; the runs listed before it are still shown.
     error: Option<ClientError>,
+    /// The error of a windowed listing's request for the run past the
+    /// limit (other than the page limit): whether more match is unknown.
+    unknown_more: Option<ClientError>,
 }
 
 /// The runs of `pages`, at most `limit`, then how the listing ended. Once
 /// past the limit no further page is fetched. A windowed listing asks for
-/// one run past the limit (it has no NextToken to say whether more match),
-/// so its error after the limit is reached only says whether more do.
+/// one run past the limit (it has no NextToken to say whether more match):
+/// its page limit reached there says more do, and any other error there
+/// leaves that unknown, which is said, not an error of the listing.
 fn listed_runs<S>(pages: S, limit: Option<u64>, windowed: bool) -> impl Stream<Item = Listed>
 where
     S: Stream<Item = Result<(Vec<WorkflowExecution>, Option<Cursor>), ClientError>> + Unpin,
@@ -263,8 +267,13 @@ where
                     state.page = items.into_iter();
                     continue;
                 }
+                Some(Err(ClientError::Paging(PagingError::MaxPages { .. })))
+                    if windowed && limit == Some(state.count) =>
+                {
+                    end.more = true;
+                }
                 Some(Err(error)) if windowed && limit == Some(state.count) => {
-                    end.more = matches!(error, ClientError::Paging(PagingError::MaxPages { .. }));
+                    end.unknown_more = Some(error);
                 }
                 Some(Err(error)) => end.error = Some(error),
                 None => {}
@@ -368,10 +377,22 @@ pub fn run(args: &FailuresArgs, env: impl Fn(&str) -> Option<OsString>) -> Resul
         }
         .map_err(CliError::Output)
     })?;
-    let ListingEnd { resume, more, .. } = ended;
+    let ListingEnd {
+        resume,
+        more,
+        unknown_more,
+        ..
+    } = ended;
     let listed_runs = report.runs + failed_calls.len() as u64;
     if args.format() == OutputFormat::Table {
         note(&summary(listed_runs, report.tasks));
+    }
+    if let Some(error) = unknown_more {
+        let error = runner.error(error);
+        note(&printable(&format!(
+            "could not tell whether more failed runs match than --limit {}: {error}",
+            limit.unwrap_or_default()
+        )));
     }
     if more || resume.is_some() {
         if let Some(cursor) = resume

@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::marker::PhantomData;
+use std::time::SystemTime;
 
 use cos_ci_proto::{CiTimestamp, Cursor};
 use serde::Serialize;
@@ -252,6 +253,16 @@ pub fn write_record<W: Write + ?Sized, T: Serialize>(
 /// `-` for a cell whose value is absent or empty (not started, no job yet).
 pub fn dash(text: Option<&str>) -> &str {
     text.filter(|text| !text.is_empty()).unwrap_or("-")
+}
+
+/// `at` in RFC 3339 at UTC (`2021-03-12T23:00:47+00:00`), or its Unix
+/// seconds where no such timestamp exists: when credentials expire.
+pub(crate) fn utc_time(at: SystemTime) -> String {
+    let secs = cos_ci_sign::unix_secs(at);
+    i64::try_from(secs)
+        .ok()
+        .and_then(|secs| CiTimestamp::from_unix(secs, 0).ok())
+        .map_or_else(|| format!("{secs} (Unix time)"), |ts| ts.to_string())
 }
 
 /// A timestamp's text, or `-` without one.

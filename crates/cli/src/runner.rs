@@ -679,10 +679,7 @@ pub(crate) fn warn_if_expired(provider: &CredentialProvider) {
             provided.source(),
             provided
                 .expires_at()
-                .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
-                .and_then(|since| i64::try_from(since.as_secs()).ok())
-                .and_then(|secs| cos_ci_proto::CiTimestamp::from_unix(secs, 0).ok())
-                .map(|at| at.to_string())
+                .map(crate::output::utc_time)
                 .unwrap_or_default()
         ));
     }

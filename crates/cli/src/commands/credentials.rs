@@ -8,11 +8,10 @@ use std::time::{Duration, SystemTime};
 use clap::{Args, ValueEnum};
 use cos_ci_client::{CredentialProvider, ProvidedCredentials};
 use cos_ci_hyper::{SystemFiles, TransportOptions};
-use cos_ci_proto::CiTimestamp;
-use cos_ci_sign::unix_secs;
 
 use crate::args::CredentialArgs;
 use crate::error::CliError;
+use crate::output::utc_time;
 use crate::runner::warn_if_expired;
 use crate::terminal::printable;
 
@@ -69,7 +68,7 @@ pub fn run(args: &ShowArgs, env: impl Fn(&str) -> Option<OsString>) -> Result<()
     let source = provided.source();
     let credentials = provided.credentials();
     let secret_id = shortened(credentials.secret_id());
-    let expires_at = provided.expires_at().map(rfc3339);
+    let expires_at = provided.expires_at().map(utc_time);
     let mut out = io::stdout().lock();
     match args.format {
         ShowFormat::Json => {
@@ -132,14 +131,6 @@ fn shortened(secret_id: &str) -> String {
     format!("{head}…{tail}")
 }
 
-fn rfc3339(at: SystemTime) -> String {
-    let secs = unix_secs(at);
-    i64::try_from(secs)
-        .ok()
-        .and_then(|secs| CiTimestamp::from_unix(secs, 0).ok())
-        .map_or_else(|| format!("{secs} (Unix time)"), |ts| ts.to_string())
-}
-
 /// Whole seconds from `now` to `at`, negative once past.
 fn seconds_between(now: SystemTime, at: SystemTime) -> i64 {
     match at.duration_since(now) {
@@ -189,7 +180,7 @@ mod tests {
         assert_eq!(human(Duration::from_secs(90_000)), "1d 1h");
         assert_eq!(seconds_between(now + Duration::from_secs(2), now), -2);
         assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(1_615_590_047)),
+            utc_time(UNIX_EPOCH + Duration::from_secs(1_615_590_047)),
             "2021-03-12T23:00:47+00:00"
         );
     }

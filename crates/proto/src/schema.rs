@@ -913,8 +913,8 @@ macro_rules! wire_enum {
 /// States that a listing filters on end with `filter JobStateFilter for
 /// "states"` (doc comments above it are the filter's): that also declares
 /// the filter, a [`wire_enum!`](crate::wire_enum) of `All` then each known
-/// value, in this order and with these docs, and its `admits(state)`, the
-/// one place a filter value is matched against a state.
+/// value, in this order and with these docs (each spelled as its state),
+/// and its `admits(state)`: whether that value lets a state through.
 ///
 /// A variant written without attributes (no doc comment, no `#[…]`) is
 /// documented by its wire spelling
